@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+// Blindspot: find, show and document where image classifiers fail.
+// Targets follow the one-way picture of ../shared/design/GUIDE.md: Engine ← EngineDNNL, Weights, Imaging ← Models ← Core ← blindspot.
+import PackageDescription
+
+let package = Package(
+    name: "Blindspot",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "blindspot", targets: ["blindspot"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // C libraries from Debian: oneDNN (libdnnl-dev) and libvips (libvips-dev).
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "CVips", path: "Sources/CVips", pkgConfig: "vips"),
+        .target(name: "VipsShim", dependencies: ["CVips"], path: "Sources/VipsShim"),
+
+        .target(name: "Engine"),
+        .target(name: "EngineDNNL", dependencies: ["Engine", "CDNNL"]),
+        .target(name: "Weights", dependencies: ["Engine"]),
+        .target(name: "Imaging", dependencies: ["Engine", "VipsShim"]),
+        .target(name: "Models", dependencies: ["Engine", "Weights", "Imaging"], resources: [.copy("Resources/imagenet-classes.tsv")]),
+        .target(name: "ModelFetch", dependencies: [
+            "Models",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+        .target(name: "Core", dependencies: ["Engine", "EngineDNNL", "Weights", "Imaging", "Models"]),
+        .executableTarget(name: "blindspot", dependencies: [
+            "Core", "ModelFetch",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
+        .testTarget(name: "EngineDNNLTests", dependencies: ["TestSupport", "Engine", "EngineDNNL"]),
+        .testTarget(name: "WeightsTests", dependencies: ["TestSupport", "Weights"]),
+        .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging"]),
+        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging"]),
+        .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"]),
+        .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

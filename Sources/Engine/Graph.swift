@@ -1,0 +1,209 @@
+// The network description every backend executes: a list of nodes over the primitives CNN classifiers need.
+// Shapes here exclude the batch dimension ([C, H, W] or [C]); the batch size is chosen when a graph runs.
+// Batch norm is folded into convolutions before a graph is built, so there is no batch-norm node.
+
+/// The activation fused after a convolution, a residual add or a linear layer.
+public enum Activation: Sendable, Equatable {
+    case identity
+    case relu
+    /// min(max(x, 0), 6)
+    case relu6
+
+    public func apply(_ value: Float) -> Float {
+        switch self {
+        case .identity: return value
+        case .relu: return max(value, 0)
+        case .relu6: return min(max(value, 0), 6)
+        }
+    }
+}
+
+/// A height and width pair (kernel sizes, strides, dilations, spatial sizes).
+public struct Size2D: Sendable, Equatable, Hashable {
+    public var height: Int
+    public var width: Int
+
+    public init(_ height: Int, _ width: Int) {
+        self.height = height
+        self.width = width
+    }
+
+    public init(square side: Int) {
+        self.init(side, side)
+    }
+}
+
+/// Explicit zero padding on each side; asymmetric padding expresses TensorFlow's "SAME".
+public struct Padding2D: Sendable, Equatable, Hashable {
+    public var top: Int
+    public var left: Int
+    public var bottom: Int
+    public var right: Int
+
+    public init(top: Int, left: Int, bottom: Int, right: Int) {
+        precondition(top >= 0 && left >= 0 && bottom >= 0 && right >= 0, "padding must be non-negative")
+        self.top = top
+        self.left = left
+        self.bottom = bottom
+        self.right = right
+    }
+
+    /// The same padding on both sides of each axis, as PyTorch's `padding=(h, w)`.
+    public init(symmetric height: Int, _ width: Int) {
+        self.init(top: height, left: width, bottom: height, right: width)
+    }
+
+    public static let zero = Padding2D(top: 0, left: 0, bottom: 0, right: 0)
+
+    /// TensorFlow "SAME" padding for one axis: output = ceil(input / stride), the extra pixel goes after.
+    public static func same(input: Size2D, kernel: Size2D, stride: Size2D, dilation: Size2D = Size2D(1, 1)) -> Padding2D {
+        func axis(_ input: Int, _ kernel: Int, _ stride: Int, _ dilation: Int) -> (Int, Int) {
+            let output = (input + stride - 1) / stride
+            let total = max((output - 1) * stride + (kernel - 1) * dilation + 1 - input, 0)
+            return (total / 2, total - total / 2)
+        }
+        let (top, bottom) = axis(input.height, kernel.height, stride.height, dilation.height)
+        let (left, right) = axis(input.width, kernel.width, stride.width, dilation.width)
+        return Padding2D(top: top, left: left, bottom: bottom, right: right)
+    }
+}
+
+/// A 2-D convolution with its (already folded) weights, as PyTorch's `F.conv2d` followed by an activation.
+public struct Convolution: Sendable {
+    /// [outputChannels, inputChannels / groups, kernelHeight, kernelWidth]
+    public let weight: Tensor
+    /// [outputChannels], or nil for no bias.
+    public let bias: Tensor?
+    public let stride: Size2D
+    public let padding: Padding2D
+    public let dilation: Size2D
+    public let groups: Int
+    public let activation: Activation
+
+    public init(weight: Tensor, bias: Tensor?, stride: Size2D = Size2D(1, 1), padding: Padding2D = .zero,
+                dilation: Size2D = Size2D(1, 1), groups: Int = 1, activation: Activation = .identity) {
+        precondition(weight.rank == 4, "convolution weight must be [out, in/groups, kh, kw], got \(weight.shape)")
+        precondition(groups >= 1 && weight.shape[0] % groups == 0, "output channels \(weight.shape[0]) not divisible by groups \(groups)")
+        if let bias { precondition(bias.shape == [weight.shape[0]], "bias \(bias.shape) does not match \(weight.shape[0]) outputs") }
+        self.weight = weight
+        self.bias = bias
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        self.activation = activation
+    }
+
+    public var outputChannels: Int { weight.shape[0] }
+    public var inputChannels: Int { weight.shape[1] * groups }
+    public var kernel: Size2D { Size2D(weight.shape[2], weight.shape[3]) }
+
+    public func outputSize(input: Size2D) -> Size2D {
+        func axis(_ input: Int, _ before: Int, _ after: Int, _ kernel: Int, _ stride: Int, _ dilation: Int) -> Int {
+            (input + before + after - dilation * (kernel - 1) - 1) / stride + 1
+        }
+        return Size2D(axis(input.height, padding.top, padding.bottom, kernel.height, stride.height, dilation.height),
+                      axis(input.width, padding.left, padding.right, kernel.width, stride.width, dilation.width))
+    }
+}
+
+/// Max or average pooling with PyTorch's semantics (padding, ceil_mode, count_include_pad).
+public struct Pooling: Sendable, Equatable {
+    public let kernel: Size2D
+    public let stride: Size2D
+    public let padding: Padding2D
+    public let ceilMode: Bool
+    /// Average pooling only: whether padded positions count in the divisor (PyTorch's `count_include_pad`).
+    public let countIncludesPadding: Bool
+
+    public init(kernel: Size2D, stride: Size2D, padding: Padding2D = .zero, ceilMode: Bool = false, countIncludesPadding: Bool = true) {
+        precondition(kernel.height >= 1 && kernel.width >= 1 && stride.height >= 1 && stride.width >= 1)
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.ceilMode = ceilMode
+        self.countIncludesPadding = countIncludesPadding
+    }
+
+    /// PyTorch's output size: floor or ceil of (input + padding - kernel) / stride + 1, where in ceil mode the
+    /// last window must start inside the input or its leading padding.
+    public func outputSize(input: Size2D) -> Size2D {
+        func axis(_ input: Int, _ before: Int, _ after: Int, _ kernel: Int, _ stride: Int) -> Int {
+            let span = input + before + after - kernel
+            var output = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
+            if ceilMode && (output - 1) * stride >= input + before { output -= 1 }
+            return output
+        }
+        return Size2D(axis(input.height, padding.top, padding.bottom, kernel.height, stride.height),
+                      axis(input.width, padding.left, padding.right, kernel.width, stride.width))
+    }
+}
+
+/// A fully connected layer: y = x Wᵀ + b, then an activation.
+public struct Linear: Sendable {
+    /// [outputFeatures, inputFeatures]
+    public let weight: Tensor
+    /// [outputFeatures], or nil.
+    public let bias: Tensor?
+    public let activation: Activation
+
+    public init(weight: Tensor, bias: Tensor?, activation: Activation = .identity) {
+        precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
+        if let bias { precondition(bias.shape == [weight.shape[0]], "bias \(bias.shape) does not match \(weight.shape[0]) outputs") }
+        self.weight = weight
+        self.bias = bias
+        self.activation = activation
+    }
+}
+
+/// The primitives. Each consumes the node's inputs in order.
+public enum Operation: Sendable {
+    /// The graph's input, [C, H, W] per image.
+    case input
+    case convolution(Convolution)
+    case maxPool(Pooling)
+    case averagePool(Pooling)
+    /// Mean over H and W: [C, H, W] → [C, 1, 1].
+    case globalAveragePool
+    /// Concatenation of all inputs along the channel axis.
+    case concat
+    /// Element-wise sum of two inputs of the same shape, then an activation (residual connections).
+    case add(Activation)
+    /// [C] or [C, 1, 1] → [outputFeatures].
+    case linear(Linear)
+    /// Softmax over the features of a [C] value.
+    case softmax
+}
+
+/// A value produced by a node, named by the node's position.
+public struct Value: Sendable, Hashable {
+    public let index: Int
+}
+
+public struct Node: Sendable {
+    public let operation: Operation
+    public let inputs: [Value]
+    /// The per-image output shape: [C, H, W] or [C].
+    public let shape: [Int]
+}
+
+/// A network ready for a backend: nodes in execution order, the first one being the input.
+public struct Graph: Sendable {
+    public let name: String
+    public let nodes: [Node]
+    public let output: Value
+
+    public var input: Value { Value(index: 0) }
+    public var inputShape: [Int] { nodes[0].shape }
+    public var outputShape: [Int] { nodes[output.index].shape }
+
+    /// For each value, the index of the last node that reads it (the output is read by the caller: `nodes.count`).
+    public func lastUses() -> [Int] {
+        var last = Array(0..<nodes.count)
+        for (position, node) in nodes.enumerated() {
+            for value in node.inputs { last[value.index] = max(last[value.index], position) }
+        }
+        last[output.index] = nodes.count
+        return last
+    }
+}

@@ -1,0 +1,77 @@
+// The fast backend: runs Graphs with oneDNN (Debian's libdnnl), one cached plan per batch size.
+// The only code in Blindspot that calls oneDNN; everything above it sees the Backend protocol.
+import CDNNL
+import Engine
+import Foundation
+
+public struct DNNLBackend: Backend {
+    private let engine: DNNLEngine
+
+    /// - Parameter threads: OpenMP threads for every oneDNN primitive in this process (nil: all cores).
+    ///   The setting is process-wide, as OpenMP's is.
+    public init(threads: Int? = nil) throws {
+        if let threads {
+            precondition(threads >= 1, "thread count must be positive")
+            omp_set_num_threads(Int32(threads))
+        }
+        engine = try DNNLEngine()
+    }
+
+    public var name: String { "onednn" }
+
+    /// The OpenMP thread count oneDNN uses now.
+    public static var threads: Int { Int(omp_get_max_threads()) }
+
+    /// The instruction set oneDNN dispatches to, e.g. "avx512_core_bf16".
+    public static var instructionSet: String {
+        String(cString: dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()))
+    }
+
+    public func prepare(_ graph: Graph) throws -> any PreparedGraph {
+        DNNLGraph(graph: graph, engine: engine)
+    }
+}
+
+/// A graph with its oneDNN plans, made on first use for each batch size and kept.
+final class DNNLGraph: PreparedGraph, @unchecked Sendable {
+    let graph: Graph
+    private let engine: DNNLEngine
+    private let weights = WeightCache()
+    private var plans: [Int: DNNLPlan] = [:]
+    private let plansLock = NSLock()
+
+    init(graph: Graph, engine: DNNLEngine) {
+        self.graph = graph
+        self.engine = engine
+    }
+
+    func run(_ input: Tensor) throws -> Tensor {
+        let batch = try batchSize(of: input)
+        let plan = try plan(for: batch)
+        var output = Tensor(zeros: [batch] + graph.outputShape)
+        try input.scalars.withUnsafeBytes { source in
+            try output.scalars.withUnsafeMutableBytes { destination in
+                try plan.run(input: source.baseAddress!, output: destination.baseAddress!)
+            }
+        }
+        return output
+    }
+
+    /// The plan for `batchSize`, built once. Exposed for diagnostics through `implementations(batchSize:)`.
+    func plan(for batchSize: Int) throws -> DNNLPlan {
+        plansLock.lock()
+        defer { plansLock.unlock() }
+        if let plan = plans[batchSize] { return plan }
+        let plan = try PlanBuilder.build(graph: graph, batchSize: batchSize, engine: engine, weights: weights)
+        plans[batchSize] = plan
+        return plan
+    }
+}
+
+extension DNNLBackend {
+    /// The oneDNN implementation chosen for each step of `prepared`'s plan at `batchSize` (diagnostics).
+    public static func implementations(of prepared: any PreparedGraph, batchSize: Int) throws -> [String] {
+        guard let graph = prepared as? DNNLGraph else { return [] }
+        return try graph.plan(for: batchSize).implementations
+    }
+}

@@ -1,0 +1,205 @@
+// Thin Swift owners of oneDNN's C handles (engine, stream, primitive, memory) and memory descriptors.
+// They only manage lifetimes and turn status codes into errors; planning lives in DNNLPlan.swift.
+import CDNNL
+import Engine
+
+/// Throws when a oneDNN call did not succeed, naming the call.
+func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) throws {
+    guard status == dnnl_success else {
+        throw EngineError.backend("oneDNN: \(what()) failed with status \(status.rawValue)")
+    }
+}
+
+/// A oneDNN CPU engine.
+final class DNNLEngine: @unchecked Sendable {
+    let handle: dnnl_engine_t
+
+    init() throws {
+        var engine: dnnl_engine_t?
+        try check(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine")
+        handle = engine!
+    }
+
+    deinit { dnnl_engine_destroy(handle) }
+}
+
+/// A stream on the CPU engine; used by one execution at a time.
+final class DNNLStream {
+    let handle: dnnl_stream_t
+
+    init(engine: DNNLEngine) throws {
+        var stream: dnnl_stream_t?
+        try check(dnnl_stream_create(&stream, engine.handle, dnnl_stream_default_flags.rawValue), "creating a stream")
+        handle = stream!
+    }
+
+    deinit { dnnl_stream_destroy(handle) }
+}
+
+/// A memory descriptor: dimensions, data type and layout, compared by value.
+struct MemoryDescriptor: Equatable {
+    var raw: dnnl_memory_desc_t
+
+    init(_ raw: dnnl_memory_desc_t) {
+        self.raw = raw
+    }
+
+    init(dimensions: [Int], tag: dnnl_format_tag_t) throws {
+        var descriptor = dnnl_memory_desc_t()
+        try check(dnnl_memory_desc_init_by_tag(&descriptor, Int32(dimensions.count), dimensions.map(Int64.init), dnnl_f32, tag),
+                  "describing memory \(dimensions)")
+        raw = descriptor
+    }
+
+    /// The layout oneDNN may choose freely.
+    static func any(_ dimensions: [Int]) throws -> MemoryDescriptor {
+        try MemoryDescriptor(dimensions: dimensions, tag: dnnl_format_tag_any)
+    }
+
+    /// Row-major plain layout: x, nc, nchw, goihw… by rank.
+    static func plain(_ dimensions: [Int]) throws -> MemoryDescriptor {
+        let tags: [Int: dnnl_format_tag_t] = [1: dnnl_a, 2: dnnl_ab, 3: dnnl_abc, 4: dnnl_abcd, 5: dnnl_abcde]
+        return try MemoryDescriptor(dimensions: dimensions, tag: tags[dimensions.count]!)
+    }
+
+    /// A window of channels [offset, offset + channels) of this 4-D descriptor.
+    func channels(_ channels: Int, at offset: Int) throws -> MemoryDescriptor {
+        var parent = raw
+        var sub = dnnl_memory_desc_t()
+        let dimensions = self.dimensions
+        try check(dnnl_memory_desc_init_submemory(&sub, &parent, [Int64(dimensions[0]), Int64(channels), Int64(dimensions[2]), Int64(dimensions[3])],
+                                                  [0, Int64(offset), 0, 0]), "taking channels \(offset)..<\(offset + channels) of \(dimensions)")
+        return MemoryDescriptor(sub)
+    }
+
+    var dimensions: [Int] {
+        withUnsafeBytes(of: raw.dims) { bytes in
+            Array(bytes.bindMemory(to: Int64.self).prefix(Int(raw.ndims))).map(Int.init)
+        }
+    }
+
+    var byteCount: Int {
+        var copy = raw
+        return dnnl_memory_desc_get_size(&copy)
+    }
+
+    /// True when this descriptor is `tag` for its own dimensions.
+    func hasTag(_ tag: dnnl_format_tag_t) -> Bool {
+        guard let candidate = try? MemoryDescriptor(dimensions: dimensions, tag: tag) else { return false }
+        return candidate == self
+    }
+
+    static func == (left: MemoryDescriptor, right: MemoryDescriptor) -> Bool {
+        var (a, b) = (left.raw, right.raw)
+        return dnnl_memory_desc_equal(&a, &b) != 0
+    }
+}
+
+/// A primitive descriptor and the primitive made from it.
+final class Primitive {
+    let descriptor: dnnl_primitive_desc_t
+    let handle: dnnl_primitive_t
+
+    /// Takes ownership of `descriptor`.
+    init(descriptor: dnnl_primitive_desc_t) throws {
+        self.descriptor = descriptor
+        var primitive: dnnl_primitive_t?
+        let status = dnnl_primitive_create(&primitive, descriptor)
+        guard status == dnnl_success, let primitive else {
+            dnnl_primitive_desc_destroy(descriptor)
+            throw EngineError.backend("oneDNN: creating a primitive failed with status \(status.rawValue)")
+        }
+        handle = primitive
+    }
+
+    deinit {
+        dnnl_primitive_destroy(handle)
+        dnnl_primitive_desc_destroy(descriptor)
+    }
+
+    func memoryDescriptor(_ query: dnnl_query_t) -> MemoryDescriptor {
+        MemoryDescriptor(dnnl_primitive_desc_query_md(descriptor, query, 0).pointee)
+    }
+
+    /// oneDNN's name for the implementation it picked, e.g. "brg:avx512_core" or "ref:any".
+    var implementation: String {
+        var name: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return "?" }
+        return String(cString: name)
+    }
+}
+
+/// Creates a primitive descriptor from an operation descriptor, or returns nil when oneDNN has no implementation.
+func makePrimitive<Descriptor>(_ operation: inout Descriptor, attributes: Attributes, engine: DNNLEngine) throws -> Primitive? {
+    var descriptor: dnnl_primitive_desc_t?
+    let status = withUnsafePointer(to: &operation) { pointer in
+        dnnl_primitive_desc_create(&descriptor, UnsafeRawPointer(pointer), attributes.handle, engine.handle, nil)
+    }
+    if status == dnnl_unimplemented { return nil }
+    try check(status, "creating a primitive descriptor")
+    return try Primitive(descriptor: descriptor!)
+}
+
+/// Primitive attributes: user-managed scratchpad plus fused post-operations.
+final class Attributes {
+    let handle: dnnl_primitive_attr_t
+
+    init() throws {
+        var attributes: dnnl_primitive_attr_t?
+        try check(dnnl_primitive_attr_create(&attributes), "creating primitive attributes")
+        handle = attributes!
+        try check(dnnl_primitive_attr_set_scratchpad_mode(handle, dnnl_scratchpad_mode_user), "choosing the user scratchpad")
+    }
+
+    /// Attributes that end with `activation` fused as an eltwise post-op, after an optional binary add of `addend`.
+    convenience init(addend: MemoryDescriptor? = nil, activation: Activation) throws {
+        try self.init()
+        var postOps: dnnl_post_ops_t?
+        try check(dnnl_post_ops_create(&postOps), "creating post-ops")
+        defer { dnnl_post_ops_destroy(postOps) }
+        if var addend = addend?.raw {
+            try check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, &addend), "fusing a residual add")
+        }
+        switch activation {
+        case .identity: break
+        case .relu: try check(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_relu, 0, 0), "fusing ReLU")
+        case .relu6: try check(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_clip, 0, 6), "fusing ReLU6")
+        }
+        try check(dnnl_primitive_attr_set_post_ops(handle, postOps), "setting post-ops")
+    }
+
+    deinit { dnnl_primitive_attr_destroy(handle) }
+}
+
+/// A memory object over a buffer that someone else owns (the plan's arena, a weight buffer, or the caller's tensor).
+final class Memory {
+    let handle: dnnl_memory_t
+    let descriptor: MemoryDescriptor
+
+    init(_ descriptor: MemoryDescriptor, engine: DNNLEngine, pointer: UnsafeMutableRawPointer?) throws {
+        var raw = descriptor.raw
+        var memory: dnnl_memory_t?
+        try check(dnnl_memory_create(&memory, &raw, engine.handle, pointer), "creating memory")
+        handle = memory!
+        self.descriptor = descriptor
+    }
+
+    func point(at pointer: UnsafeMutableRawPointer) throws {
+        try check(dnnl_memory_set_data_handle(handle, pointer), "pointing memory at a buffer")
+    }
+
+    deinit { dnnl_memory_destroy(handle) }
+}
+
+/// 64-byte aligned storage that the owner frees.
+final class AlignedBuffer: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    let byteCount: Int
+
+    init(byteCount: Int) {
+        self.byteCount = byteCount
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
+    }
+
+    deinit { pointer.deallocate() }
+}

@@ -1,0 +1,58 @@
+// One executable schedule of a Graph for one batch size: oneDNN primitives in order, activations kept in the layouts
+// oneDNN picks, concat branches written in place, every activation in one arena planned from lifetimes.
+// Built by PlanBuilder (DNNLPlanBuilder.swift); run under a lock, so one plan serves one batch at a time.
+import CDNNL
+import Engine
+import Foundation
+
+final class DNNLPlan: @unchecked Sendable {
+    struct Step {
+        let primitive: Primitive
+        let arguments: [dnnl_exec_arg_t]
+    }
+
+    let batchSize: Int
+    let steps: [Step]
+    /// oneDNN memory objects that `steps` refer to; kept alive with the plan.
+    let memories: [Memory]
+    let inputMemory: Memory
+    let outputMemory: Memory
+    let arena: AlignedBuffer
+    let scratchpad: AlignedBuffer
+    /// Weights and biases the steps read, in the layouts their primitives chose.
+    let constants: [AlignedBuffer]
+    let stream: DNNLStream
+    private let lock = NSLock()
+
+    init(batchSize: Int, steps: [Step], memories: [Memory], inputMemory: Memory, outputMemory: Memory,
+         arena: AlignedBuffer, scratchpad: AlignedBuffer, constants: [AlignedBuffer], stream: DNNLStream) {
+        self.batchSize = batchSize
+        self.steps = steps
+        self.memories = memories
+        self.inputMemory = inputMemory
+        self.outputMemory = outputMemory
+        self.arena = arena
+        self.scratchpad = scratchpad
+        self.constants = constants
+        self.stream = stream
+    }
+
+    /// Runs every step from `input` (plain NCHW) into `output` (plain row-major).
+    func run(input: UnsafeRawPointer, output: UnsafeMutableRawPointer) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        // oneDNN only reads from the input memory; its API takes a mutable pointer.
+        try inputMemory.point(at: UnsafeMutableRawPointer(mutating: input))
+        try outputMemory.point(at: output)
+        for step in steps {
+            try step.arguments.withUnsafeBufferPointer { arguments in
+                try check(dnnl_primitive_execute(step.primitive.handle, stream.handle, Int32(arguments.count), arguments.baseAddress),
+                          "executing \(step.primitive.implementation)")
+            }
+        }
+        try check(dnnl_stream_wait(stream.handle), "waiting for the stream")
+    }
+
+    /// The implementation oneDNN chose for each step, in order (for benchmarks and diagnostics).
+    var implementations: [String] { steps.map(\.primitive.implementation) }
+}

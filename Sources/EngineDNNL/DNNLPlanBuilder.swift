@@ -1,0 +1,556 @@
+// Turns a Graph into a DNNLPlan for one batch size: chooses layouts, creates primitives, inserts the reorders that
+// layouts require, writes concat inputs in place where oneDNN accepts it, and plans the activation arena.
+import CDNNL
+import Engine
+
+/// Weights reordered into the layouts primitives asked for, shared by every plan of one prepared graph.
+final class WeightCache {
+    private var entries: [Int: [(MemoryDescriptor, AlignedBuffer)]] = [:]
+
+    /// The buffer holding `source` (plain layout `sourceDescriptor`) in layout `descriptor`, made once.
+    func buffer(node: Int, source: [Float], sourceDescriptor: MemoryDescriptor, descriptor: MemoryDescriptor,
+                engine: DNNLEngine) throws -> AlignedBuffer {
+        if let found = entries[node]?.first(where: { $0.0 == descriptor }) { return found.1 }
+        let buffer = AlignedBuffer(byteCount: descriptor.byteCount)
+        try source.withUnsafeBufferPointer { scalars in
+            let from = try Memory(sourceDescriptor, engine: engine, pointer: UnsafeMutableRawPointer(mutating: scalars.baseAddress!))
+            let to = try Memory(descriptor, engine: engine, pointer: buffer.pointer)
+            try reorderOnce(from: from, to: to, engine: engine)
+        }
+        entries[node, default: []].append((descriptor, buffer))
+        return buffer
+    }
+
+    private func reorderOnce(from: Memory, to: Memory, engine: DNNLEngine) throws {
+        var fromDescriptor = from.descriptor.raw
+        var toDescriptor = to.descriptor.raw
+        var descriptor: dnnl_primitive_desc_t?
+        try check(dnnl_reorder_primitive_desc_create(&descriptor, &fromDescriptor, engine.handle, &toDescriptor, engine.handle, nil),
+                  "reordering weights")
+        let primitive = try Primitive(descriptor: descriptor!)
+        let stream = try DNNLStream(engine: engine)
+        var arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: from.handle), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: to.handle)]
+        try check(dnnl_primitive_execute(primitive.handle, stream.handle, 2, &arguments), "reordering weights")
+        try check(dnnl_stream_wait(stream.handle), "waiting for a weight reorder")
+    }
+}
+
+/// Thrown inside planning when a concat cannot be written in place; the builder retries without it.
+struct InPlaceConcatRefused: Error {
+    let concat: Int
+}
+
+struct PlanBuilder {
+    /// Where a value's bytes are.
+    enum Buffer: Equatable {
+        case arena(Int)
+        case input
+        case output
+        case constant(ObjectIdentifier)
+        case scratchpad
+    }
+
+    struct Location {
+        let descriptor: MemoryDescriptor
+        let buffer: Buffer
+    }
+
+    struct PendingArgument {
+        let argument: Int32
+        let location: Location
+    }
+
+    let graph: Graph
+    let batchSize: Int
+    let engine: DNNLEngine
+    let weights: WeightCache
+    /// Concats that are not written in place: learnt by earlier attempts, or refused by their first input's kernel.
+    private var copiedConcats: Set<Int>
+
+    private var locations: [Int: Location] = [:]
+    private var steps: [(Primitive, [PendingArgument])] = []
+    private var arenaRequests: [(byteCount: Int, first: Int, last: Int)] = []
+    private var constants: [ObjectIdentifier: AlignedBuffer] = [:]
+    private var scratchpadSize = 0
+    /// For a value consumed only by an in-place concat: that concat and the channel offset of the value in it.
+    private var concatSlots: [Int: (concat: Int, offset: Int)] = [:]
+    private var reorderCache: [Int: [Location]] = [:]
+    /// The layout of each in-place concat's buffer, once reserved.
+    private var concatTags: [Int: dnnl_format_tag_t] = [:]
+
+    init(graph: Graph, batchSize: Int, engine: DNNLEngine, weights: WeightCache, copiedConcats: Set<Int>) {
+        self.graph = graph
+        self.batchSize = batchSize
+        self.engine = engine
+        self.weights = weights
+        self.copiedConcats = copiedConcats
+        self.concatSlots = Self.inPlaceSlots(graph, excluding: copiedConcats)
+    }
+
+    /// Builds the plan, retrying with copying concats where in-place writing was refused.
+    static func build(graph: Graph, batchSize: Int, engine: DNNLEngine, weights: WeightCache) throws -> DNNLPlan {
+        var copied: Set<Int> = []
+        while true {
+            var builder = PlanBuilder(graph: graph, batchSize: batchSize, engine: engine, weights: weights, copiedConcats: copied)
+            do {
+                return try builder.makePlan()
+            } catch let refusal as InPlaceConcatRefused {
+                guard copied.insert(refusal.concat).inserted else {
+                    throw EngineError.backend("concat node \(refusal.concat) could be written neither in place nor by copy")
+                }
+            }
+        }
+    }
+
+    /// Which values can be produced straight into a concat's buffer: those read by nothing but one concat,
+    /// made by a convolution, a pooling or another concat.
+    private static func inPlaceSlots(_ graph: Graph, excluding copied: Set<Int>) -> [Int: (concat: Int, offset: Int)] {
+        var readers = [Int](repeating: 0, count: graph.nodes.count)
+        for node in graph.nodes { for value in node.inputs { readers[value.index] += 1 } }
+        readers[graph.output.index] += 1
+        var slots: [Int: (concat: Int, offset: Int)] = [:]
+        for (position, node) in graph.nodes.enumerated() {
+            guard case .concat = node.operation, !copied.contains(position) else { continue }
+            var offset = 0
+            for value in node.inputs {
+                switch graph.nodes[value.index].operation {
+                case .convolution, .maxPool, .averagePool, .concat:
+                    if readers[value.index] == 1 { slots[value.index] = (position, offset) }
+                default: break
+                }
+                offset += graph.nodes[value.index].shape[0]
+            }
+        }
+        return slots
+    }
+
+    private func dimensions(of value: Int) -> [Int] {
+        [batchSize] + graph.nodes[value].shape
+    }
+
+    // MARK: - Planning
+
+    private mutating func makePlan() throws -> DNNLPlan {
+        locations[0] = Location(descriptor: try .plain(dimensions(of: 0)), buffer: .input)
+        for position in 1..<graph.nodes.count {
+            try plan(node: position)
+        }
+        let result = try location(of: graph.output.index)
+        let output = Location(descriptor: try .plain(dimensions(of: graph.output.index)), buffer: .output)
+        try appendReorder(from: result, to: output)
+        return try materialise()
+    }
+
+    private mutating func plan(node position: Int) throws {
+        let node = graph.nodes[position]
+        switch node.operation {
+        case .input:
+            preconditionFailure("a graph has one input, at position 0")
+        case .convolution(let convolution):
+            try planConvolution(position, convolution)
+        case .maxPool(let pooling):
+            try planPooling(position, pooling, maximum: true)
+        case .averagePool(let pooling):
+            try planPooling(position, pooling, maximum: false)
+        case .globalAveragePool:
+            let shape = graph.nodes[node.inputs[0].index].shape
+            try planPooling(position, Pooling(kernel: Size2D(shape[1], shape[2]), stride: Size2D(1, 1)), maximum: false)
+        case .concat:
+            try planConcat(position)
+        case .add(let activation):
+            try planAdd(position, activation)
+        case .linear(let linear):
+            try planLinear(position, linear)
+        case .softmax:
+            try planSoftmax(position)
+        }
+    }
+
+    private mutating func planConvolution(_ position: Int, _ convolution: Convolution) throws {
+        let inputValue = graph.nodes[position].inputs[0].index
+        let source = try location(of: inputValue)
+        let groups = convolution.groups
+        let weightShape = convolution.weight.shape
+        let weightDimensions = groups == 1 ? weightShape : [groups, weightShape[0] / groups] + Array(weightShape.dropFirst())
+        let biasDescriptor = try convolution.bias.map { _ in try MemoryDescriptor.plain([convolution.outputChannels]) }
+        let attributes = try Attributes(activation: convolution.activation)
+        let (engine, outputDimensions) = (self.engine, dimensions(of: position))
+
+        func make(source: MemoryDescriptor, destination: MemoryDescriptor) throws -> Primitive? {
+            var operation = dnnl_convolution_desc_t()
+            var (sourceRaw, destinationRaw) = (source.raw, destination.raw)
+            var weightsRaw = try MemoryDescriptor.any(weightDimensions).raw
+            var biasRaw = biasDescriptor?.raw ?? dnnl_memory_desc_t()
+            let padding = convolution.padding
+            try withUnsafeMutablePointer(to: &biasRaw) { bias in
+                try check(dnnl_dilated_convolution_forward_desc_init(
+                    &operation, dnnl_forward_inference, dnnl_convolution_direct, &sourceRaw, &weightsRaw,
+                    biasDescriptor == nil ? nil : bias, &destinationRaw,
+                    [Int64(convolution.stride.height), Int64(convolution.stride.width)],
+                    [Int64(convolution.dilation.height - 1), Int64(convolution.dilation.width - 1)],
+                    [Int64(padding.top), Int64(padding.left)], [Int64(padding.bottom), Int64(padding.right)]),
+                    "describing convolution node \(position)")
+            }
+            return try makePrimitive(&operation, attributes: attributes, engine: engine)
+        }
+
+        let (primitive, destination) = try withDestination(of: position, natural: {
+            try make(source: .any(source.descriptor.dimensions), destination: .any(outputDimensions))
+        }, make: { destination in
+            // Let oneDNN choose the input layout; read the producer's layout as it is only when that costs no speed
+            // (the same kernel accepts it), else reorder the input once.
+            guard let chosen = try make(source: .any(source.descriptor.dimensions), destination: destination) else { return nil }
+            if chosen.memoryDescriptor(dnnl_query_src_md) == source.descriptor { return chosen }
+            if let direct = try make(source: source.descriptor, destination: destination), direct.implementation == chosen.implementation {
+                return direct
+            }
+            return chosen
+        })
+        let input = try converted(inputValue, to: primitive.memoryDescriptor(dnnl_query_src_md))
+        let weightsDescriptor = primitive.memoryDescriptor(dnnl_query_weights_md)
+        let weightBuffer = try weights.buffer(node: position, source: convolution.weight.scalars,
+                                              sourceDescriptor: .plain(weightDimensions), descriptor: weightsDescriptor, engine: engine)
+        var arguments = [
+            PendingArgument(argument: DNNL_ARG_SRC, location: input),
+            PendingArgument(argument: DNNL_ARG_WEIGHTS, location: constant(weightBuffer, weightsDescriptor)),
+            PendingArgument(argument: DNNL_ARG_DST, location: destination),
+        ]
+        if let bias = convolution.bias, let biasDescriptor {
+            arguments.append(PendingArgument(argument: DNNL_ARG_BIAS, location: constant(copy(bias.scalars), biasDescriptor)))
+        }
+        append(primitive, arguments)
+        locations[position] = destination
+    }
+
+    private mutating func planPooling(_ position: Int, _ pooling: Pooling, maximum: Bool) throws {
+        let inputValue = graph.nodes[position].inputs[0].index
+        // Pooling kernels read and write one layout: feed a concat slot from its concat's layout.
+        var source = try location(of: inputValue)
+        if let slot = concatSlots[position], let tag = concatTags[slot.concat], !source.descriptor.hasTag(tag) {
+            source = try converted(inputValue, to: MemoryDescriptor(dimensions: dimensions(of: inputValue), tag: tag))
+        }
+        let inputShape = graph.nodes[inputValue].shape
+        let output = Size2D(graph.nodes[position].shape[1], graph.nodes[position].shape[2])
+        // ceil_mode becomes extra padding after the input, so that oneDNN's output size matches PyTorch's.
+        let bottom = (output.height - 1) * pooling.stride.height + pooling.kernel.height - inputShape[1] - pooling.padding.top
+        let right = (output.width - 1) * pooling.stride.width + pooling.kernel.width - inputShape[2] - pooling.padding.left
+        let overhang = bottom > pooling.padding.bottom || right > pooling.padding.right
+        let algorithm: dnnl_alg_kind_t
+        if maximum {
+            algorithm = dnnl_pooling_max
+        } else if !pooling.countIncludesPadding || (pooling.padding == .zero && overhang) {
+            // Without padding, PyTorch's divisor in ceil mode is the in-bounds count: oneDNN's exclude_padding.
+            algorithm = dnnl_pooling_avg_exclude_padding
+        } else if overhang {
+            throw EngineError.backend("average pooling with count_include_pad, padding and ceil_mode overhang has no oneDNN equivalent (node \(position))")
+        } else {
+            algorithm = dnnl_pooling_avg_include_padding
+        }
+        let attributes = try Attributes()
+        let (engine, outputDimensions) = (self.engine, dimensions(of: position))
+        func make(destination: MemoryDescriptor) throws -> Primitive? {
+            var operation = dnnl_pooling_v2_desc_t()
+            var (sourceRaw, destinationRaw) = (source.descriptor.raw, destination.raw)
+            try check(dnnl_pooling_v2_forward_desc_init(
+                &operation, dnnl_forward_inference, algorithm, &sourceRaw, &destinationRaw,
+                [Int64(pooling.stride.height), Int64(pooling.stride.width)],
+                [Int64(pooling.kernel.height), Int64(pooling.kernel.width)], [0, 0],
+                [Int64(pooling.padding.top), Int64(pooling.padding.left)], [Int64(max(bottom, 0)), Int64(max(right, 0))]),
+                "describing pooling node \(position)")
+            return try makePrimitive(&operation, attributes: attributes, engine: engine)
+        }
+        let (primitive, destination) = try withDestination(of: position, natural: {
+            try make(destination: .any(outputDimensions))
+        }, make: make)
+        append(primitive, [PendingArgument(argument: DNNL_ARG_SRC, location: source),
+                           PendingArgument(argument: DNNL_ARG_DST, location: destination)])
+        locations[position] = destination
+    }
+
+    private mutating func planConcat(_ position: Int) throws {
+        let inputs = graph.nodes[position].inputs.map(\.index)
+        if !copiedConcats.contains(position) {
+            // In place: inputs that were produced into their slot are done; the others are copied into it.
+            let whole = try concatLocation(position)
+            var offset = 0
+            for value in inputs {
+                let slot = Location(descriptor: try whole.descriptor.channels(graph.nodes[value].shape[0], at: offset), buffer: whole.buffer)
+                if concatSlots[value] == nil { try appendReorder(from: location(of: value), to: slot) }
+                offset += graph.nodes[value].shape[0]
+            }
+            locations[position] = whole
+            return
+        }
+        // oneDNN's fast concat needs one layout: bring every input to the first one's.
+        let common = try location(of: inputs[0]).descriptor
+        let commonTag = Self.concatTags.first(where: { common.hasTag($0.0) })?.0 ?? dnnl_abcd
+        let sources = try inputs.map { try converted($0, to: MemoryDescriptor(dimensions: dimensions(of: $0), tag: commonTag)) }
+        let attributes = try Attributes()
+        let destination = try slotDescriptor(of: position)
+        var descriptor: dnnl_primitive_desc_t?
+        var sourceDescriptors = sources.map(\.descriptor.raw)
+        var destinationRaw = destination?.raw ?? dnnl_memory_desc_t()
+        try withUnsafeMutablePointer(to: &destinationRaw) { pointer in
+            try check(dnnl_concat_primitive_desc_create(&descriptor, destination == nil ? nil : pointer, Int32(sources.count), 1,
+                                                        &sourceDescriptors, attributes.handle, engine.handle),
+                      "describing concat node \(position)")
+        }
+        let primitive = try Primitive(descriptor: descriptor!)
+        let output = try placeOutput(of: position, primitive.memoryDescriptor(dnnl_query_dst_md))
+        var arguments = sources.enumerated().map { PendingArgument(argument: DNNL_ARG_MULTIPLE_SRC + Int32($0.offset), location: $0.element) }
+        arguments.append(PendingArgument(argument: DNNL_ARG_DST, location: output))
+        append(primitive, arguments)
+        locations[position] = output
+    }
+
+    private mutating func planAdd(_ position: Int, _ activation: Activation) throws {
+        let inputs = graph.nodes[position].inputs.map(\.index)
+        let left = try location(of: inputs[0])
+        let right = try converted(inputs[1], to: left.descriptor)
+        let destination = try placeOutput(of: position, left.descriptor)
+        var operation = dnnl_binary_desc_t()
+        var (leftRaw, rightRaw, destinationRaw) = (left.descriptor.raw, right.descriptor.raw, destination.descriptor.raw)
+        try check(dnnl_binary_desc_init(&operation, dnnl_binary_add, &leftRaw, &rightRaw, &destinationRaw), "describing add node \(position)")
+        guard let primitive = try makePrimitive(&operation, attributes: Attributes(activation: activation), engine: engine) else {
+            throw EngineError.backend("oneDNN has no implementation for add node \(position)")
+        }
+        append(primitive, [PendingArgument(argument: DNNL_ARG_SRC_0, location: left),
+                           PendingArgument(argument: DNNL_ARG_SRC_1, location: right),
+                           PendingArgument(argument: DNNL_ARG_DST, location: destination)])
+        locations[position] = destination
+    }
+
+    private mutating func planLinear(_ position: Int, _ linear: Linear) throws {
+        let inputValue = graph.nodes[position].inputs[0].index
+        let source = try location(of: inputValue)
+        let (outputs, features) = (linear.weight.shape[0], linear.weight.shape[1])
+        let weightDimensions = source.descriptor.dimensions.count == 4 ? [outputs, features, 1, 1] : [outputs, features]
+        var operation = dnnl_inner_product_desc_t()
+        var sourceRaw = source.descriptor.raw
+        var weightsRaw = try MemoryDescriptor.any(weightDimensions).raw
+        let biasDescriptor = try MemoryDescriptor.plain([outputs])
+        var biasRaw = biasDescriptor.raw
+        var destinationRaw = try MemoryDescriptor.any([batchSize, outputs]).raw
+        try withUnsafeMutablePointer(to: &biasRaw) { bias in
+            try check(dnnl_inner_product_forward_desc_init(&operation, dnnl_forward_inference, &sourceRaw, &weightsRaw,
+                                                           linear.bias == nil ? nil : bias, &destinationRaw),
+                      "describing linear node \(position)")
+        }
+        guard let primitive = try makePrimitive(&operation, attributes: Attributes(activation: linear.activation), engine: engine) else {
+            throw EngineError.backend("oneDNN has no implementation for linear node \(position)")
+        }
+        let weightsDescriptor = primitive.memoryDescriptor(dnnl_query_weights_md)
+        let weightBuffer = try weights.buffer(node: position, source: linear.weight.scalars,
+                                              sourceDescriptor: .plain(weightDimensions), descriptor: weightsDescriptor, engine: engine)
+        let destination = try placeOutput(of: position, primitive.memoryDescriptor(dnnl_query_dst_md))
+        var arguments = [
+            PendingArgument(argument: DNNL_ARG_SRC, location: source),
+            PendingArgument(argument: DNNL_ARG_WEIGHTS, location: constant(weightBuffer, weightsDescriptor)),
+            PendingArgument(argument: DNNL_ARG_DST, location: destination),
+        ]
+        if let bias = linear.bias {
+            arguments.append(PendingArgument(argument: DNNL_ARG_BIAS, location: constant(copy(bias.scalars), biasDescriptor)))
+        }
+        append(primitive, arguments)
+        locations[position] = destination
+    }
+
+    private mutating func planSoftmax(_ position: Int) throws {
+        let source = try location(of: graph.nodes[position].inputs[0].index)
+        var operation = dnnl_softmax_desc_t()
+        var sourceRaw = source.descriptor.raw
+        try check(dnnl_softmax_forward_desc_init(&operation, dnnl_forward_inference, &sourceRaw, 1), "describing softmax node \(position)")
+        guard let primitive = try makePrimitive(&operation, attributes: Attributes(), engine: engine) else {
+            throw EngineError.backend("oneDNN has no implementation for softmax node \(position)")
+        }
+        let destination = try placeOutput(of: position, primitive.memoryDescriptor(dnnl_query_dst_md))
+        append(primitive, [PendingArgument(argument: DNNL_ARG_SRC, location: source),
+                           PendingArgument(argument: DNNL_ARG_DST, location: destination)])
+        locations[position] = destination
+    }
+
+    // MARK: - Locations, in-place concat slots and reorders
+
+    private func location(of value: Int) throws -> Location {
+        guard let location = locations[value] else {
+            throw EngineError.backend("node \(value) is used before it is computed")
+        }
+        return location
+    }
+
+    /// Creates a primitive whose output goes to its concat slot when it has one, else to a new arena buffer.
+    /// `natural` makes the primitive with a free output layout, which decides the concat's layout when the slot is the first.
+    private mutating func withDestination(of position: Int, natural: () throws -> Primitive?,
+                                          make: (MemoryDescriptor) throws -> Primitive?) throws -> (Primitive, Location) {
+        if let slot = concatSlots[position] {
+            let first = locations[slot.concat] == nil
+            if first, let probe = try natural(), !(try reserveConcat(slot.concat, layoutOf: probe.memoryDescriptor(dnnl_query_dst_md))) {
+                abandonInPlace(slot.concat)
+            } else {
+                let destination = try slotLocation(position)
+                if let primitive = try make(destination.descriptor), !primitive.implementation.hasPrefix("ref") {
+                    return (primitive, destination)
+                }
+                // The first writer decides cheaply; a later one means starting over without this concat in place.
+                guard first else { throw InPlaceConcatRefused(concat: slot.concat) }
+                abandonInPlace(slot.concat)
+            }
+        }
+        guard let primitive = try make(try .any(dimensions(of: position))) else {
+            throw EngineError.backend("oneDNN has no implementation for node \(position) (\(graph.nodes[position].operation))")
+        }
+        return (primitive, try placeOutput(of: position, primitive.memoryDescriptor(dnnl_query_dst_md)))
+    }
+
+    /// The descriptor a value must be written with when it is a slot of an in-place concat, else nil.
+    private mutating func slotDescriptor(of value: Int) throws -> MemoryDescriptor? {
+        guard concatSlots[value] != nil else { return nil }
+        return try slotLocation(value).descriptor
+    }
+
+    private mutating func slotLocation(_ value: Int) throws -> Location {
+        let slot = concatSlots[value]!
+        let whole = try concatLocation(slot.concat)
+        guard let window = try? whole.descriptor.channels(graph.nodes[value].shape[0], at: slot.offset) else {
+            throw InPlaceConcatRefused(concat: slot.concat)
+        }
+        return Location(descriptor: window, buffer: whole.buffer)
+    }
+
+    /// The location of an in-place concat's output, reserving it (in the first input's layout) if nothing has yet.
+    private mutating func concatLocation(_ concat: Int) throws -> Location {
+        if locations[concat] == nil {
+            let first = graph.nodes[concat].inputs[0].index
+            guard try reserveConcat(concat, layoutOf: locations[first]?.descriptor ?? .plain(dimensions(of: first))) else {
+                throw InPlaceConcatRefused(concat: concat)
+            }
+        }
+        return locations[concat]!
+    }
+
+    /// Activation layouts a concat can be built in, with their channel block.
+    private static let concatTags: [(dnnl_format_tag_t, Int)] = [(dnnl_acdb, 1), (dnnl_abcd, 1), (dnnl_aBcd16b, 16), (dnnl_aBcd8b, 8)]
+
+    /// Reserves an in-place concat's buffer in the layout `example` uses; false when that layout has no valid channel windows.
+    private mutating func reserveConcat(_ concat: Int, layoutOf example: MemoryDescriptor) throws -> Bool {
+        guard let (tag, block) = Self.concatTags.first(where: { example.hasTag($0.0) }),
+              graph.nodes[concat].inputs.allSatisfy({ graph.nodes[$0.index].shape[0] % block == 0 }) else { return false }
+        if let outer = concatSlots[concat]?.concat {
+            // A concat inside another in-place concat is itself a window of the outer one.
+            locations[concat] = try slotLocation(concat)
+            concatTags[concat] = concatTags[outer]
+        } else {
+            let descriptor = try MemoryDescriptor(dimensions: dimensions(of: concat), tag: tag)
+            locations[concat] = Location(descriptor: descriptor, buffer: .arena(newArenaBuffer(descriptor.byteCount)))
+            concatTags[concat] = tag
+        }
+        return true
+    }
+
+    /// Turns `concat` into a copying concat before any of its inputs was written.
+    private mutating func abandonInPlace(_ concat: Int) {
+        copiedConcats.insert(concat)
+        concatSlots = concatSlots.filter { $0.value.concat != concat }
+        locations[concat] = nil
+        concatTags[concat] = nil
+    }
+
+    /// `value` in layout `descriptor`, reordering it once per layout if it is in another.
+    private mutating func converted(_ value: Int, to descriptor: MemoryDescriptor) throws -> Location {
+        let current = try location(of: value)
+        if current.descriptor == descriptor { return current }
+        if let cached = reorderCache[value]?.first(where: { $0.descriptor == descriptor }) { return cached }
+        let target = Location(descriptor: descriptor, buffer: .arena(newArenaBuffer(descriptor.byteCount)))
+        try appendReorder(from: current, to: target)
+        reorderCache[value, default: []].append(target)
+        return target
+    }
+
+    private mutating func appendReorder(from source: Location, to destination: Location) throws {
+        var (sourceRaw, destinationRaw) = (source.descriptor.raw, destination.descriptor.raw)
+        let attributes = try Attributes()
+        var descriptor: dnnl_primitive_desc_t?
+        try check(dnnl_reorder_primitive_desc_create(&descriptor, &sourceRaw, engine.handle, &destinationRaw, engine.handle, attributes.handle),
+                  "describing a reorder")
+        append(try Primitive(descriptor: descriptor!), [PendingArgument(argument: DNNL_ARG_FROM, location: source),
+                                                       PendingArgument(argument: DNNL_ARG_TO, location: destination)])
+    }
+
+    private mutating func placeOutput(of position: Int, _ descriptor: MemoryDescriptor) throws -> Location {
+        if let slot = try slotDescriptor(of: position) {
+            guard slot == descriptor || descriptor.dimensions == slot.dimensions else { throw InPlaceConcatRefused(concat: concatSlots[position]!.concat) }
+            return try slotLocation(position)
+        }
+        return Location(descriptor: descriptor, buffer: .arena(newArenaBuffer(descriptor.byteCount)))
+    }
+
+    private mutating func newArenaBuffer(_ byteCount: Int) -> Int {
+        arenaRequests.append((byteCount, Int.max, Int.min))
+        return arenaRequests.count - 1
+    }
+
+    private mutating func constant(_ buffer: AlignedBuffer, _ descriptor: MemoryDescriptor) -> Location {
+        let key = ObjectIdentifier(buffer)
+        constants[key] = buffer
+        return Location(descriptor: descriptor, buffer: .constant(key))
+    }
+
+    private func copy(_ scalars: [Float]) -> AlignedBuffer {
+        let buffer = AlignedBuffer(byteCount: scalars.count * MemoryLayout<Float>.stride)
+        scalars.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return buffer
+    }
+
+    private mutating func append(_ primitive: Primitive, _ arguments: [PendingArgument]) {
+        let step = steps.count
+        for argument in arguments {
+            if case .arena(let index) = argument.location.buffer {
+                arenaRequests[index].first = min(arenaRequests[index].first, step)
+                arenaRequests[index].last = max(arenaRequests[index].last, step)
+            }
+        }
+        scratchpadSize = max(scratchpadSize, primitive.memoryDescriptor(dnnl_query_scratchpad_md).byteCount)
+        var withScratchpad = arguments
+        if primitive.memoryDescriptor(dnnl_query_scratchpad_md).byteCount > 0 {
+            withScratchpad.append(PendingArgument(argument: DNNL_ARG_SCRATCHPAD,
+                                                  location: Location(descriptor: primitive.memoryDescriptor(dnnl_query_scratchpad_md), buffer: .scratchpad)))
+        }
+        steps.append((primitive, withScratchpad))
+    }
+
+    // MARK: - Materialising memory objects
+
+    private func materialise() throws -> DNNLPlan {
+        let requests = arenaRequests.map { ArenaPlanner.Request(byteCount: $0.byteCount, firstStep: $0.first, lastStep: $0.last) }
+        let (offsets, arenaSize) = ArenaPlanner.place(requests)
+        let arena = AlignedBuffer(byteCount: arenaSize)
+        let scratchpad = AlignedBuffer(byteCount: scratchpadSize)
+        let inputMemory = try Memory(.plain(dimensions(of: 0)), engine: engine, pointer: nil)
+        let outputMemory = try Memory(.plain(dimensions(of: graph.output.index)), engine: engine, pointer: nil)
+        var memories: [Memory] = [inputMemory, outputMemory]
+        var planSteps: [DNNLPlan.Step] = []
+        for (primitive, arguments) in steps {
+            var executionArguments: [dnnl_exec_arg_t] = []
+            for argument in arguments {
+                let memory: Memory
+                switch argument.location.buffer {
+                case .input:
+                    memory = inputMemory
+                case .output:
+                    memory = outputMemory
+                case .arena(let index):
+                    memory = try Memory(argument.location.descriptor, engine: engine, pointer: arena.pointer + offsets[index])
+                case .constant(let key):
+                    memory = try Memory(argument.location.descriptor, engine: engine, pointer: constants[key]!.pointer)
+                case .scratchpad:
+                    memory = try Memory(argument.location.descriptor, engine: engine, pointer: scratchpad.pointer)
+                }
+                if memory !== inputMemory && memory !== outputMemory { memories.append(memory) }
+                executionArguments.append(dnnl_exec_arg_t(arg: argument.argument, memory: memory.handle))
+            }
+            planSteps.append(DNNLPlan.Step(primitive: primitive, arguments: executionArguments))
+        }
+        return DNNLPlan(batchSize: batchSize, steps: planSteps, memories: memories, inputMemory: inputMemory, outputMemory: outputMemory,
+                        arena: arena, scratchpad: scratchpad, constants: Array(constants.values), stream: try DNNLStream(engine: engine))
+    }
+}

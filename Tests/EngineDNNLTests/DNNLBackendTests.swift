@@ -1,0 +1,154 @@
+// Every primitive on the oneDNN backend against the reference backend, on random odd shapes.
+// Tolerance: 1e-4 absolute on values of order one (float32 sums in a different order).
+import Engine
+import EngineDNNL
+import TestSupport
+import Testing
+
+@Suite struct DNNLBackendTests {
+    static let tolerance: Float = 1e-4
+
+    /// Runs `graph` on both backends for each batch size and checks they agree.
+    func expectAgreement(_ graph: Graph, batchSizes: [Int] = [1, 3], seed: UInt64 = 7, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var random = SplitMix64(seed: seed)
+        let fast = try DNNLBackend().prepare(graph)
+        let reference = try ReferenceBackend().prepare(graph)
+        for batch in batchSizes {
+            let input = random.tensor([batch] + graph.inputShape)
+            let expected = try reference.run(input)
+            let actual = try fast.run(input)
+            #expect(actual.shape == expected.shape, sourceLocation: sourceLocation)
+            let difference = actual.maxAbsoluteDifference(expected)
+            #expect(difference <= Self.tolerance, "\(graph.name) batch \(batch): max difference \(difference)", sourceLocation: sourceLocation)
+        }
+    }
+
+    func convolution(_ random: inout SplitMix64, input: Int, output: Int, kernel: Size2D, stride: Size2D = Size2D(1, 1),
+                     padding: Padding2D = .zero, dilation: Size2D = Size2D(1, 1), groups: Int = 1, bias: Bool = true,
+                     activation: Activation = .identity) -> Convolution {
+        let fanIn = input / groups * kernel.height * kernel.width
+        let scale = (3 / Float(fanIn)).squareRoot()
+        return Convolution(weight: random.tensor([output, input / groups, kernel.height, kernel.width], scale: scale),
+                           bias: bias ? random.tensor([output], scale: 0.1) : nil,
+                           stride: stride, padding: padding, dilation: dilation, groups: groups, activation: activation)
+    }
+
+    struct ConvolutionCase: Sendable, CustomStringConvertible {
+        let input: [Int]
+        let output: Int
+        let kernel: Size2D
+        let stride: Size2D
+        let padding: Padding2D
+        let dilation: Size2D
+        let groups: Int
+        let activation: Activation
+        var description: String { "\(input)→\(output) k\(kernel.height)x\(kernel.width) s\(stride.height) g\(groups) \(activation)" }
+    }
+
+    static let convolutionCases: [ConvolutionCase] = [
+        ConvolutionCase(input: [3, 17, 13], output: 8, kernel: Size2D(3, 3), stride: Size2D(2, 2), padding: .zero, dilation: Size2D(1, 1), groups: 1, activation: .relu),
+        ConvolutionCase(input: [16, 9, 11], output: 24, kernel: Size2D(1, 1), stride: Size2D(1, 1), padding: .zero, dilation: Size2D(1, 1), groups: 1, activation: .identity),
+        ConvolutionCase(input: [12, 10, 10], output: 12, kernel: Size2D(1, 7), stride: Size2D(1, 1), padding: Padding2D(symmetric: 0, 3), dilation: Size2D(1, 1), groups: 1, activation: .relu),
+        ConvolutionCase(input: [12, 10, 10], output: 20, kernel: Size2D(7, 1), stride: Size2D(1, 1), padding: Padding2D(symmetric: 3, 0), dilation: Size2D(1, 1), groups: 1, activation: .relu),
+        ConvolutionCase(input: [32, 14, 14], output: 32, kernel: Size2D(3, 3), stride: Size2D(2, 2), padding: Padding2D(top: 0, left: 0, bottom: 1, right: 1), dilation: Size2D(1, 1), groups: 32, activation: .relu6),
+        ConvolutionCase(input: [40, 15, 15], output: 40, kernel: Size2D(5, 5), stride: Size2D(2, 2), padding: Padding2D(top: 1, left: 1, bottom: 2, right: 2), dilation: Size2D(1, 1), groups: 40, activation: .relu6),
+        ConvolutionCase(input: [8, 12, 9], output: 12, kernel: Size2D(3, 3), stride: Size2D(1, 1), padding: Padding2D(symmetric: 2, 2), dilation: Size2D(2, 2), groups: 2, activation: .identity),
+        ConvolutionCase(input: [5, 7, 7], output: 6, kernel: Size2D(5, 5), stride: Size2D(1, 1), padding: Padding2D(symmetric: 2, 2), dilation: Size2D(1, 1), groups: 1, activation: .relu),
+    ]
+
+    @Test(arguments: convolutionCases)
+    func convolutionMatchesReference(_ testCase: ConvolutionCase) throws {
+        var random = SplitMix64(seed: 11)
+        var builder = GraphBuilder(name: testCase.description, inputShape: testCase.input)
+        let output = builder.convolution(builder.input, convolution(&random, input: testCase.input[0], output: testCase.output, kernel: testCase.kernel,
+                                                                    stride: testCase.stride, padding: testCase.padding, dilation: testCase.dilation,
+                                                                    groups: testCase.groups, activation: testCase.activation))
+        try expectAgreement(builder.build(output: output))
+    }
+
+    static let poolingCases: [(Bool, Pooling)] = [
+        (true, Pooling(kernel: Size2D(3, 3), stride: Size2D(2, 2))),
+        (true, Pooling(kernel: Size2D(3, 3), stride: Size2D(2, 2), ceilMode: true)),
+        (true, Pooling(kernel: Size2D(2, 3), stride: Size2D(2, 1), padding: Padding2D(symmetric: 1, 1))),
+        (false, Pooling(kernel: Size2D(3, 3), stride: Size2D(1, 1), padding: Padding2D(symmetric: 1, 1))),
+        (false, Pooling(kernel: Size2D(3, 3), stride: Size2D(1, 1), padding: Padding2D(symmetric: 1, 1), countIncludesPadding: false)),
+        (false, Pooling(kernel: Size2D(3, 3), stride: Size2D(2, 2), ceilMode: true)),
+        (false, Pooling(kernel: Size2D(3, 2), stride: Size2D(2, 2), padding: Padding2D(symmetric: 1, 1), ceilMode: true, countIncludesPadding: false)),
+    ]
+
+    @Test(arguments: poolingCases.indices)
+    func poolingMatchesReference(_ index: Int) throws {
+        let (maximum, pooling) = Self.poolingCases[index]
+        var builder = GraphBuilder(name: "pooling \(index)", inputShape: [6, 11, 10])
+        let output = maximum ? builder.maxPool(builder.input, pooling) : builder.averagePool(builder.input, pooling)
+        try expectAgreement(builder.build(output: output))
+    }
+
+    @Test func poolingWithoutAOneDNNEquivalentIsRefused() throws {
+        var builder = GraphBuilder(name: "overhang", inputShape: [2, 4, 4])
+        let output = builder.averagePool(builder.input, Pooling(kernel: Size2D(3, 3), stride: Size2D(2, 2), padding: Padding2D(symmetric: 1, 1), ceilMode: true))
+        let prepared = try DNNLBackend().prepare(builder.build(output: output))
+        #expect(throws: EngineError.self) { try prepared.run(Tensor(zeros: [1, 2, 4, 4])) }
+    }
+
+    /// An Inception-like block: branches written in place into a concat, a nested concat, the graph input read twice,
+    /// a pooling branch, then global pooling, a linear layer and softmax.
+    @Test func inceptionBlockMatchesReference() throws {
+        var random = SplitMix64(seed: 3)
+        var builder = GraphBuilder(name: "inception block", inputShape: [16, 13, 13])
+        let stem = builder.convolution(builder.input, convolution(&random, input: 16, output: 32, kernel: Size2D(3, 3), padding: Padding2D(symmetric: 1, 1), activation: .relu))
+        let branch1 = builder.convolution(stem, convolution(&random, input: 32, output: 16, kernel: Size2D(1, 1), activation: .relu))
+        let reduce = builder.convolution(stem, convolution(&random, input: 32, output: 24, kernel: Size2D(1, 1), activation: .relu))
+        let wide = builder.convolution(reduce, convolution(&random, input: 24, output: 24, kernel: Size2D(1, 3), padding: Padding2D(symmetric: 0, 1), activation: .relu))
+        let tall = builder.convolution(reduce, convolution(&random, input: 24, output: 24, kernel: Size2D(3, 1), padding: Padding2D(symmetric: 1, 0), activation: .relu))
+        let nested = builder.concat([wide, tall])
+        let pooled = builder.averagePool(stem, Pooling(kernel: Size2D(3, 3), stride: Size2D(1, 1), padding: Padding2D(symmetric: 1, 1)))
+        let poolBranch = builder.convolution(pooled, convolution(&random, input: 32, output: 8, kernel: Size2D(1, 1), activation: .relu))
+        let maxBranch = builder.maxPool(stem, Pooling(kernel: Size2D(1, 1), stride: Size2D(1, 1)))
+        let block = builder.concat([branch1, nested, poolBranch, maxBranch, stem])
+        let reduced = builder.maxPool(block, Pooling(kernel: Size2D(3, 3), stride: Size2D(2, 2)))
+        let features = builder.globalAveragePool(reduced)
+        let logits = builder.linear(features, Linear(weight: random.tensor([10, 136], scale: 0.1), bias: random.tensor([10], scale: 0.1)))
+        let probabilities = builder.softmax(logits)
+        try expectAgreement(builder.build(output: probabilities), batchSizes: [1, 2, 5])
+        try expectAgreement(builder.build(output: logits), batchSizes: [3])
+        let prepared = try DNNLBackend().prepare(builder.build(output: logits))
+        let implementations = try DNNLBackend.implementations(of: prepared, batchSize: 2)
+        #expect(implementations.count >= 12)
+        #expect(implementations.filter { $0.hasPrefix("ref") } == [], "slow reference kernels in the plan: \(implementations)")
+    }
+
+    /// A MobileNet-like residual block: expand, depthwise with TensorFlow SAME padding, project, add.
+    @Test func residualBlockMatchesReference() throws {
+        var random = SplitMix64(seed: 5)
+        var builder = GraphBuilder(name: "residual block", inputShape: [24, 9, 9])
+        let expand = builder.convolution(builder.input, convolution(&random, input: 24, output: 144, kernel: Size2D(1, 1), bias: true, activation: .relu6))
+        let depthwise = builder.convolution(expand, convolution(&random, input: 144, output: 144, kernel: Size2D(5, 5),
+                                                                padding: Padding2D.same(input: Size2D(9, 9), kernel: Size2D(5, 5), stride: Size2D(1, 1)),
+                                                                groups: 144, activation: .relu6))
+        let project = builder.convolution(depthwise, convolution(&random, input: 144, output: 24, kernel: Size2D(1, 1)))
+        let sum = builder.add(project, builder.input)
+        let clipped = builder.add(sum, project, activation: .relu6)
+        let flat = builder.linear(builder.globalAveragePool(clipped), Linear(weight: random.tensor([7, 24], scale: 0.3), bias: nil, activation: .relu))
+        try expectAgreement(builder.build(output: flat), batchSizes: [1, 4])
+    }
+
+    @Test func concurrentCallersGetTheirOwnResults() async throws {
+        var random = SplitMix64(seed: 9)
+        var builder = GraphBuilder(name: "concurrent", inputShape: [4, 8, 8])
+        let output = builder.convolution(builder.input, convolution(&random, input: 4, output: 8, kernel: Size2D(3, 3), activation: .relu))
+        let graph = builder.build(output: output)
+        let fast = try DNNLBackend().prepare(graph)
+        let reference = try ReferenceBackend().prepare(graph)
+        let inputs = (0..<16).map { index in random.tensor([1 + index % 3, 4, 8, 8]) }
+        let differences = try await withThrowingTaskGroup(of: Float.self) { group in
+            for input in inputs {
+                group.addTask { try fast.run(input).maxAbsoluteDifference(reference.run(input)) }
+            }
+            return try await group.reduce(into: [Float]()) { $0.append($1) }
+        }
+        #expect(differences.count == 16)
+        #expect(differences.max()! <= Self.tolerance)
+    }
+}
+
