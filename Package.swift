@@ -32,9 +32,9 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        .target(name: "Core", dependencies: ["Engine", "EngineDNNL", "Weights", "Imaging", "Models"]),
+        .target(name: "Core", dependencies: ["Engine", "EngineDNNL", "Weights", "Imaging", "Models", "ModelFetch"]),
         .executableTarget(name: "blindspot", dependencies: [
-            "Core", "ModelFetch",
+            "Core", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

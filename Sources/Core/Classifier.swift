@@ -1,0 +1,77 @@
+// One loaded model ready to classify images: preprocessing, batched inference on a backend, softmax and top-k.
+// It does not decode files or pick models (see ImageBatch and ModelLoader).
+import Engine
+import Foundation
+import Imaging
+import Models
+import Weights
+
+/// One class and its probability.
+public struct Prediction: Sendable, Equatable, Codable {
+    public let index: Int
+    public let label: String
+    public let probability: Double
+}
+
+/// What a model said about one image.
+public struct Classification: Sendable {
+    public let model: String
+    /// The top classes, most probable first.
+    public let predictions: [Prediction]
+    /// The 1000 raw outputs.
+    public let logits: [Float]
+    /// The softmax of `logits`, in class order.
+    public let probabilities: [Double]
+}
+
+public final class Classifier: Sendable {
+    public let model: ModelDescriptor
+    public let labels: ImageNetLabels
+    /// Where the weights came from, for reports ("efficientnet-lite0-57934424.pth" or a path).
+    public let weightsSource: String
+    private let network: any PreparedGraph
+
+    public init(model: ModelDescriptor, stateDict: StateDict, weightsSource: String, backend: any Backend, labels: ImageNetLabels) throws {
+        self.model = model
+        self.labels = labels
+        self.weightsSource = weightsSource
+        network = try backend.prepare(model.graph(from: stateDict))
+    }
+
+    /// The batch tensor for `images`, each preprocessed by the model's pipeline (or only normalised, when
+    /// `resize` is false and the images already have the input size).
+    public func batch(_ images: [RGBImage], resize: Bool = true) throws -> Tensor {
+        let preprocessing = resize ? model.preprocessing : model.preprocessing.withoutResizing()
+        var batch = Tensor(zeros: [images.count] + preprocessing.tensorShape)
+        for (index, image) in images.enumerated() {
+            try preprocessing.write(image, into: &batch, at: index)
+        }
+        return batch
+    }
+
+    /// Runs the network on a prepared batch: [N, 3, H, W] → [N, 1000] logits.
+    public func logits(_ batch: Tensor) throws -> Tensor {
+        try network.run(batch)
+    }
+
+    /// Classifies a prepared batch, keeping the `top` most probable classes of each image.
+    public func classify(_ batch: Tensor, top: Int) throws -> [Classification] {
+        let logits = try logits(batch)
+        let classes = logits.shape[1]
+        return (0..<logits.shape[0]).map { row in
+            let scores = Array(logits.scalars[(row * classes)..<((row + 1) * classes)])
+            let probabilities = Self.softmax(scores)
+            let best = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
+            let predictions = best.prefix(max(top, 0)).map { Prediction(index: $0, label: labels[$0].name, probability: probabilities[$0]) }
+            return Classification(model: model.name, predictions: predictions, logits: scores, probabilities: probabilities)
+        }
+    }
+
+    /// Softmax in double precision, with the maximum subtracted first.
+    public static func softmax(_ logits: [Float]) -> [Double] {
+        let largest = Double(logits.max() ?? 0)
+        let exponentials = logits.map { exp(Double($0) - largest) }
+        let sum = exponentials.reduce(0, +)
+        return exponentials.map { $0 / sum }
+    }
+}

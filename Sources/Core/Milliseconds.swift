@@ -1,0 +1,7 @@
+// Durations as the fractional milliseconds Blindspot reports everywhere.
+
+extension Duration {
+    public var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}

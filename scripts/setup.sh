@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what Blindspot needs from Debian when it is missing: oneDNN and libvips headers, pkg-config, python3 with pip.
+# Safe to run again: it installs nothing that is already there.
+set -euo pipefail
+
+packages=(libdnnl-dev libvips-dev pkg-config python3 python3-pip)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+# A python3 with pip from elsewhere (pyenv, a venv) is as good as Debian's.
+if command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then
+    missing=("${missing[@]/python3-pip}")
+    missing=("${missing[@]/python3}")
+fi
+read -r -a missing <<< "${missing[*]}"
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    sudo_prefix=()
+    [ "$(id -u)" -eq 0 ] || sudo_prefix=(sudo)
+    "${sudo_prefix[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_prefix[@]}" apt-get install -y -qq "${missing[@]}"
+fi
