@@ -41,11 +41,11 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
         .testTarget(name: "EngineDNNLTests", dependencies: ["TestSupport", "Engine", "EngineDNNL"]),
-        .testTarget(name: "WeightsTests", dependencies: ["TestSupport", "Weights"]),
+        .testTarget(name: "WeightsTests", dependencies: ["TestSupport", "Weights"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging"]),
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"]),
-        .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core"]),
+        .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core", "EngineDNNL", "Imaging", "ModelFetch", "Models"]),
     ],
     swiftLanguageModes: [.v6]
 )
