@@ -1,0 +1,103 @@
+// Decodes untrusted JPEG, PNG, WebP or GIF bytes into 8-bit sRGB with libvips, within size limits.
+// Not a general loader: other formats are refused before libvips runs; no resizing beyond JPEG shrink-on-load.
+import Foundation
+import VipsShim
+
+/// Bounds checked before any pixel is decoded: the byte count first, then the header's width and height.
+public struct DecodeLimits: Sendable, Equatable {
+    public var maximumBytes: Int
+    public var maximumWidth: Int
+    public var maximumHeight: Int
+    public var maximumMegapixels: Double
+
+    public init(maximumBytes: Int = 50 * 1_048_576, maximumWidth: Int = 20_000, maximumHeight: Int = 20_000,
+                maximumMegapixels: Double = 40) {
+        self.maximumBytes = maximumBytes
+        self.maximumWidth = maximumWidth
+        self.maximumHeight = maximumHeight
+        self.maximumMegapixels = maximumMegapixels
+    }
+
+    func check(width: Int, height: Int) throws(ImageError) {
+        guard width <= maximumWidth, height <= maximumHeight else {
+            throw .dimensionsOverLimit(width: width, height: height,
+                                       maximumWidth: maximumWidth, maximumHeight: maximumHeight)
+        }
+        guard Double(width) * Double(height) <= maximumMegapixels * 1_000_000 else {
+            throw .tooManyPixels(width: width, height: height, maximumMegapixels: maximumMegapixels)
+        }
+    }
+}
+
+/// Safe to use from several threads at once.
+public struct ImageDecoder: Sendable {
+    public var limits: DecodeLimits
+
+    public init(limits: DecodeLimits = DecodeLimits()) {
+        self.limits = limits
+    }
+
+    /// The image upright (EXIF orientation applied), transparency flattened onto white, as sRGB 8-bit RGB;
+    /// a GIF or WebP animation gives its first frame.
+    ///
+    /// `minimumShorterSide`, when given, lets a JPEG decode at 1/2, 1/4 or 1/8 scale (see `jpegShrinkFactor`).
+    /// Leave it out when results must match a full-size decode bit for bit (the Pillow reference pipelines).
+    public func decode(_ bytes: Data, minimumShorterSide: Int? = nil) throws(ImageError) -> RGBImage {
+        guard bytes.count <= limits.maximumBytes else {
+            throw .tooManyBytes(byteCount: bytes.count, limit: limits.maximumBytes)
+        }
+        let format = try ImageFormat(sniffing: bytes)
+        // libvips reads the caller's bytes in place, so the whole pipeline runs while they are pinned here.
+        return try bytes.withUnsafeBytes { buffer in
+            Result { () throws(ImageError) in
+                try decodePinned(buffer, format: format, minimumShorterSide: minimumShorterSide)
+            }
+        }.get()
+    }
+
+    /// The JPEG decode-time scale divisor: the largest of 8, 4 and 2 that keeps the shorter side at least
+    /// twice `minimumShorterSide`, else 1. Twice the target keeps the later antialiased resize the one that
+    /// sets the quality; the output still differs slightly from a full-size decode followed by the same resize.
+    public static func jpegShrinkFactor(width: Int, height: Int, minimumShorterSide: Int) -> Int {
+        let shorterSide = min(width, height)
+        return [8, 4, 2].first { shorterSide >= 2 * minimumShorterSide * $0 } ?? 1
+    }
+
+    private func decodePinned(
+        _ buffer: UnsafeRawBufferPointer, format: ImageFormat, minimumShorterSide: Int?
+    ) throws(ImageError) -> RGBImage {
+        let header = try uprightHeader(buffer, format: format, shrink: 1)
+        try limits.check(width: header.width, height: header.height)
+        let shrink = if format == .jpeg, let minimumShorterSide {
+            Self.jpegShrinkFactor(width: header.width, height: header.height, minimumShorterSide: minimumShorterSide)
+        } else {
+            1
+        }
+        var image = shrink == 1 ? header : try uprightHeader(buffer, format: format, shrink: shrink)
+        image = try image.then(decoding: format) { vs_to_srgb($0, $1) }
+        image = try image.then(decoding: format) { vs_cast_to_uchar($0, $1) }
+        if image.hasAlpha {
+            image = try image.then(decoding: format) { vs_flatten($0, 255, $1) }
+        }
+        guard image.bands == 3 else {
+            throw .undecodable(format: format, reason: "\(image.bands) bands after conversion to sRGB, expected 3")
+        }
+        return try image.rgbImage(decoding: format)
+    }
+
+    /// The loader's lazily read header with EXIF orientation applied; no pixel is decoded yet.
+    private func uprightHeader(
+        _ buffer: UnsafeRawBufferPointer, format: ImageFormat, shrink: Int
+    ) throws(ImageError) -> VipsImage {
+        let (bytes, length) = (buffer.baseAddress, buffer.count)
+        let loaded = try VipsImage.make(decoding: format) { output in
+            switch format {
+            case .jpeg: vs_load_jpeg(bytes, length, Int32(shrink), output)
+            case .png: vs_load_png(bytes, length, output)
+            case .webp: vs_load_webp(bytes, length, output)
+            case .gif: vs_load_gif(bytes, length, output)
+            }
+        }
+        return try loaded.then(decoding: format) { vs_autorotate($0, $1) }
+    }
+}

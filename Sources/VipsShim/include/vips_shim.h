@@ -1,0 +1,56 @@
+// Fixed-argument C wrappers over the few libvips calls Blindspot makes (Swift cannot call variadic C).
+// Not a policy layer: format sniffing, limits and the order of steps live in Swift (Sources/Imaging).
+// This header does not include vips.h; Swift sees an opaque image pointer. Functions returning int give 0 on success.
+#ifndef VIPS_SHIM_H
+#define VIPS_SHIM_H
+
+#include <stddef.h>
+
+typedef struct vs_image vs_image;
+
+/// Starts libvips the first time it is called, from any thread (later calls only return the outcome):
+/// untrusted loaders blocked, every loader blocked except the four buffer loaders below, operation cache off.
+int vs_start(void);
+
+/// Reads the header of an encoded image; pixels are decoded later, when first needed.
+/// The bytes are not copied: they must stay valid until every image made from the result is released.
+/// All four stop on corrupt or truncated data. `shrink` (1, 2, 4 or 8) is JPEG's decode-time downscale.
+int vs_load_jpeg(const void *bytes, size_t length, int shrink, vs_image **out);
+int vs_load_png(const void *bytes, size_t length, vs_image **out);
+int vs_load_webp(const void *bytes, size_t length, vs_image **out);
+int vs_load_gif(const void *bytes, size_t length, vs_image **out);
+
+int vs_width(vs_image *image);
+int vs_height(vs_image *image);
+int vs_bands(vs_image *image);
+int vs_has_alpha(vs_image *image);
+
+/// Applies EXIF orientation (vips_autorot).
+int vs_autorotate(vs_image *in, vs_image **out);
+/// Converts any interpretation (grey, CMYK, 16-bit) to sRGB, keeping an alpha band if there is one.
+int vs_to_srgb(vs_image *in, vs_image **out);
+int vs_cast_to_uchar(vs_image *in, vs_image **out);
+/// Composites onto a uniform background of `background` in every band and drops alpha.
+int vs_flatten(vs_image *in, double background, vs_image **out);
+
+/// Decodes every pixel (interleaved bands, row-major) straight into destination, which must hold exactly
+/// width × height × bands bytes of a uchar image.
+int vs_write_pixels(vs_image *image, void *destination, size_t capacity);
+
+void vs_release(vs_image *image);
+
+/// Takes libvips' error text and clears it, atomically (libvips keeps one error buffer for all threads).
+/// Free the result with vs_free.
+char *vs_take_error(void);
+void vs_free(void *memory);
+
+/// Encoding, for making test images: wraps a copy of uchar pixels, sets integer metadata, saves to a buffer
+/// (free it with vs_free).
+int vs_image_from_pixels(const void *pixels, size_t length, int width, int height, int bands, vs_image **out);
+void vs_set_int(vs_image *image, const char *name, int value);
+int vs_save_jpeg(vs_image *image, int quality, void **buffer, size_t *length);
+int vs_save_png(vs_image *image, void **buffer, size_t *length);
+int vs_save_gif(vs_image *image, void **buffer, size_t *length);
+int vs_save_webp_lossless(vs_image *image, void **buffer, size_t *length);
+
+#endif

@@ -1,0 +1,128 @@
+// The C side of vips_shim.h: each function is one libvips call with its options spelled out.
+// Not a place for decisions; Sources/Imaging decides what to call and in which order.
+#include <vips/vips.h>
+#include "vips_shim.h"
+
+#define IMAGE(pointer) ((VipsImage *) (pointer))
+#define OUT(pointer) ((VipsImage **) (pointer))
+
+static void allow_loader(const char *nickname) {
+    GType type = vips_type_find("VipsOperation", nickname);
+    if (type != 0) {
+        vips_operation_block_set(g_type_name(type), FALSE);
+    }
+}
+
+int vs_start(void) {
+    static gsize state = 0; /* 0 not yet, 1 started, 2 failed */
+    if (g_once_init_enter(&state)) {
+        gsize outcome = 2;
+        if (VIPS_INIT("blindspot") == 0) {
+            vips_block_untrusted_set(TRUE);
+            vips_operation_block_set("VipsForeignLoad", TRUE);
+            allow_loader("jpegload_buffer");
+            allow_loader("pngload_buffer");
+            allow_loader("webpload_buffer");
+            allow_loader("gifload_buffer");
+            /* Every input is a fresh buffer, so a cached operation can never be reused; it would only keep
+               decoded pixels (and a pointer into a buffer the caller has freed) alive. */
+            vips_cache_set_max(0);
+            vips_cache_set_max_mem(0);
+            outcome = 1;
+        }
+        g_once_init_leave(&state, outcome);
+    }
+    return state == 1 ? 0 : -1;
+}
+
+int vs_load_jpeg(const void *bytes, size_t length, int shrink, vs_image **out) {
+    return vips_jpegload_buffer((void *) bytes, length, OUT(out), "shrink", shrink,
+                                "fail_on", VIPS_FAIL_ON_ERROR, "memory", TRUE, NULL);
+}
+
+int vs_load_png(const void *bytes, size_t length, vs_image **out) {
+    return vips_pngload_buffer((void *) bytes, length, OUT(out),
+                               "fail_on", VIPS_FAIL_ON_ERROR, "memory", TRUE, NULL);
+}
+
+int vs_load_webp(const void *bytes, size_t length, vs_image **out) {
+    return vips_webpload_buffer((void *) bytes, length, OUT(out),
+                                "fail_on", VIPS_FAIL_ON_ERROR, "memory", TRUE, NULL);
+}
+
+int vs_load_gif(const void *bytes, size_t length, vs_image **out) {
+    return vips_gifload_buffer((void *) bytes, length, OUT(out), "n", 1, "page", 0,
+                               "fail_on", VIPS_FAIL_ON_ERROR, "memory", TRUE, NULL);
+}
+
+int vs_width(vs_image *image) { return vips_image_get_width(IMAGE(image)); }
+int vs_height(vs_image *image) { return vips_image_get_height(IMAGE(image)); }
+int vs_bands(vs_image *image) { return vips_image_get_bands(IMAGE(image)); }
+int vs_has_alpha(vs_image *image) { return vips_image_hasalpha(IMAGE(image)); }
+
+int vs_autorotate(vs_image *in, vs_image **out) {
+    return vips_autorot(IMAGE(in), OUT(out), NULL);
+}
+
+int vs_to_srgb(vs_image *in, vs_image **out) {
+    return vips_colourspace(IMAGE(in), OUT(out), VIPS_INTERPRETATION_sRGB, NULL);
+}
+
+int vs_cast_to_uchar(vs_image *in, vs_image **out) {
+    return vips_cast(IMAGE(in), OUT(out), VIPS_FORMAT_UCHAR, NULL);
+}
+
+int vs_flatten(vs_image *in, double background, vs_image **out) {
+    double backgrounds[3] = {background, background, background};
+    VipsArrayDouble *array = vips_array_double_new(backgrounds, 3);
+    int result = vips_flatten(IMAGE(in), OUT(out), "background", array, NULL);
+    vips_area_unref(VIPS_AREA(array));
+    return result;
+}
+
+int vs_write_pixels(vs_image *image, void *destination, size_t capacity) {
+    VipsImage *in = IMAGE(image);
+    if (VIPS_IMAGE_SIZEOF_IMAGE(in) != capacity) {
+        vips_error("vs_write_pixels", "image has %zu bytes, destination holds %zu",
+                   (size_t) VIPS_IMAGE_SIZEOF_IMAGE(in), capacity);
+        return -1;
+    }
+    /* What vips_image_write_to_memory does, into the caller's buffer instead of a new one. */
+    VipsImage *target = vips_image_new_from_memory(destination, capacity, in->Xsize, in->Ysize, in->Bands, in->BandFmt);
+    if (target == NULL) {
+        return -1;
+    }
+    int result = vips_image_write(in, target);
+    g_object_unref(target);
+    return result;
+}
+
+void vs_release(vs_image *image) { g_object_unref(IMAGE(image)); }
+
+char *vs_take_error(void) { return vips_error_buffer_copy(); }
+void vs_free(void *memory) { g_free(memory); }
+
+int vs_image_from_pixels(const void *pixels, size_t length, int width, int height, int bands, vs_image **out) {
+    *OUT(out) = vips_image_new_from_memory_copy(pixels, length, width, height, bands, VIPS_FORMAT_UCHAR);
+    return *OUT(out) == NULL ? -1 : 0;
+}
+
+void vs_set_int(vs_image *image, const char *name, int value) {
+    vips_image_set_int(IMAGE(image), name, value);
+}
+
+int vs_save_jpeg(vs_image *image, int quality, void **buffer, size_t *length) {
+    return vips_jpegsave_buffer(IMAGE(image), buffer, length, "Q", quality, NULL);
+}
+
+int vs_save_png(vs_image *image, void **buffer, size_t *length) {
+    return vips_pngsave_buffer(IMAGE(image), buffer, length, NULL);
+}
+
+int vs_save_gif(vs_image *image, void **buffer, size_t *length) {
+    return vips_gifsave_buffer(IMAGE(image), buffer, length, NULL);
+}
+
+int vs_save_webp_lossless(vs_image *image, void **buffer, size_t *length) {
+    return vips_webpsave_buffer(IMAGE(image), buffer, length, "lossless", TRUE, NULL);
+}
