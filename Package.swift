@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "WeightsTests", dependencies: ["TestSupport", "Weights"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging", "VipsShim"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging"]),
-        .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"]),
+        .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot"]),
         .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core", "EngineDNNL", "Imaging", "ModelFetch", "Models"]),
     ],

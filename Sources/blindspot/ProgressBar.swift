@@ -31,12 +31,14 @@ final class ProgressBar: @unchecked Sendable {
     private let label: String
     private let countFormat: CountFormat
     private let isTerminal: Bool
-    private let start = ContinuousClock.now
     /// Guards every `var` below: updates may come from any thread.
     private let lock = NSLock()
+    /// When counting began: rates and ETAs leave out time spent waiting at zero (connecting, running pip).
+    private var countingStart = ContinuousClock.now
     private var completed: Int64 = 0
     private var total: Int64?
     private var lastWrite: ContinuousClock.Instant?
+    private var lastWrittenCompleted: Int64?
     private var lastQuarter = 0
     private var finished = false
 
@@ -54,6 +56,7 @@ final class ProgressBar: @unchecked Sendable {
     func update(completed: Int64, total: Int64?) {
         lock.withLock {
             guard !finished else { return }
+            if completed == 0 { countingStart = .now }
             self.completed = completed
             self.total = total
             if shouldWrite(now: .now) { writeLine() }
@@ -73,8 +76,12 @@ final class ProgressBar: @unchecked Sendable {
         lock.withLock {
             guard !finished else { return }
             finished = true
-            writeLine()
-            if isTerminal { Self.writeToStandardError("\n") }
+            if isTerminal {
+                writeLine()
+                Self.writeToStandardError("\n")
+            } else if lastWrittenCompleted != completed {
+                writeLine()
+            }
         }
     }
 
@@ -88,8 +95,9 @@ final class ProgressBar: @unchecked Sendable {
     private func writeLine() {
         let now = ContinuousClock.now
         lastWrite = now
+        lastWrittenCompleted = completed
         if let total, total > 0 { lastQuarter = Int(completed * 4 / total) }
-        let line = render(elapsed: now - start)
+        let line = render(elapsed: now - countingStart)
         Self.writeToStandardError(isTerminal ? "\r\(line)\u{1B}[K" : "\(line)\n")
     }
 
