@@ -11,9 +11,9 @@ setup:
 build: setup
 	swift build -c release --product blindspot
 
-# The weights the tests and the default run use (the other published ones come with `blindspot models fetch`).
+# The published weights the tests and the default run use (inception_v3's host is not reachable from every machine).
 weights: build
-	$(BLINDSPOT) models fetch efficientnet_lite0
+	$(BLINDSPOT) models fetch efficientnet_lite0 efficientnet_lite1 efficientnet_lite2
 
 run: weights
 	$(BLINDSPOT) classify --summary "$(BLINDSPOT_SHARED)/imagenet-sample"
