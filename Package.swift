@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging", "VipsShim"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging"]),
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights"]),
         .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core", "EngineDNNL", "Imaging", "ModelFetch", "Models"]),
     ],
     swiftLanguageModes: [.v6]

@@ -54,10 +54,12 @@ import Testing
     }
 
     @Test func softmaxIsStableAndSumsToOne() {
-        let probabilities = Classifier.softmax([1000, 1000 + Float(log(3.0)), -1000])
+        let probabilities = Classifier.softmax([0, Float(log(3.0)), -1000])
         #expect(abs(probabilities[0] - 0.25) < 1e-6)
         #expect(abs(probabilities[1] - 0.75) < 1e-6)
         #expect(probabilities[2] == 0)
+        // Large logits do not overflow: the maximum is subtracted first.
+        #expect(Classifier.softmax([1000, 1000]) == [0.5, 0.5])
     }
 
     @Test func imageNetFileNamesCarryTheirWordNetID() throws {
