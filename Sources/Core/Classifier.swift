@@ -1,8 +1,7 @@
-// One loaded model ready to classify images: preprocessing, batched inference on a backend, softmax and top-k.
-// It does not decode files or pick models (see ImageBatch and ModelLoader).
+// One loaded model ready to classify images: batched inference on a backend, softmax and top-k.
+// Decoding and preprocessing are in PreparedImage.swift, choosing and loading models in ModelLoader.swift.
 import Engine
 import Foundation
-import Imaging
 import Models
 import Weights
 
@@ -36,17 +35,6 @@ public final class Classifier: Sendable {
         self.labels = labels
         self.weightsSource = weightsSource
         network = try backend.prepare(model.graph(from: stateDict))
-    }
-
-    /// The batch tensor for `images`, each preprocessed by the model's pipeline (or only normalised, when
-    /// `resize` is false and the images already have the input size).
-    public func batch(_ images: [RGBImage], resize: Bool = true) throws -> Tensor {
-        let preprocessing = resize ? model.preprocessing : model.preprocessing.withoutResizing()
-        var batch = Tensor(zeros: [images.count] + preprocessing.tensorShape)
-        for (index, image) in images.enumerated() {
-            try preprocessing.write(image, into: &batch, at: index)
-        }
-        return batch
     }
 
     /// Runs the network on a prepared batch: [N, 3, H, W] → [N, 1000] logits.

@@ -19,9 +19,6 @@ public struct DNNLBackend: Backend {
 
     public var name: String { "onednn" }
 
-    /// The OpenMP thread count oneDNN uses now.
-    public static var threads: Int { Int(omp_get_max_threads()) }
-
     /// The instruction set oneDNN dispatches to, e.g. "avx512_core_bf16".
     public static var instructionSet: String {
         String(cString: dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()))
