@@ -37,6 +37,12 @@ public final class Classifier: Sendable {
         network = try backend.prepare(model.graph(from: stateDict))
     }
 
+    /// Builds the execution plan for `batchSize` by running one batch of zeros, so that later timings
+    /// measure inference only (the first run of each batch size also plans and compiles kernels).
+    public func warmUp(batchSize: Int) throws {
+        _ = try logits(Tensor(zeros: [batchSize] + model.preprocessing.tensorShape))
+    }
+
     /// Runs the network on a prepared batch: [N, 3, H, W] → [N, 1000] logits.
     public func logits(_ batch: Tensor) throws -> Tensor {
         try network.run(batch)

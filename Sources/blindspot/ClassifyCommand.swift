@@ -44,6 +44,7 @@ struct ClassifyCommand: AsyncParsableCommand {
         let environment = try CommandEnvironment()
         let classifier = try modelOptions.loadClassifier(environment)
         let paths = try ImageFiles.expand(files)
+        if !paths.isEmpty { try classifier.warmUp(batchSize: min(batchSize, paths.count)) }
         let decoder = ImageDecoder()
         var tally = Tally()
         let start = ContinuousClock.now
