@@ -7,30 +7,18 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1))) final class HTTPFetchTests {
     static let payloadSize = 1 << 20
-    let folder: TemporaryFolder
-    let cache: ModelCache
-    let server: LocalHTTPServer
+    let fixture: ServedFolder
     let payload = LocalFixtures.patternedBytes(count: payloadSize)
     let payloadDigest: String
+    var cache: ModelCache { fixture.cache }
+    var server: LocalHTTPServer { fixture.server }
 
     init() throws {
-        folder = try TemporaryFolder()
-        cache = ModelCache(directory: folder.url.appendingPathComponent("cache", isDirectory: true))
-        do {
-            let served = try folder.subfolder("served")
-            let payloadFile = served.appendingPathComponent("weights.pth")
-            try payload.write(to: payloadFile)
-            payloadDigest = try ModelCache.sha256(ofFileAt: payloadFile)
-            server = try LocalHTTPServer(root: served)
-        } catch {
-            folder.remove()
-            throw error
+        let payload = payload
+        fixture = try ServedFolder(named: "served") { served, _ in
+            try payload.write(to: served.appendingPathComponent("weights.pth"))
         }
-    }
-
-    deinit {
-        server.stop()
-        folder.remove()
+        payloadDigest = try ModelCache.sha256(ofFileAt: fixture.folder.url.appendingPathComponent("served/weights.pth"))
     }
 
     func release(path: String, sha256: String? = nil) -> WeightsRelease {

