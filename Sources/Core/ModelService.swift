@@ -1,0 +1,182 @@
+// The models a server offers: every catalog model with its state (weights absent, loading, ready, failed),
+// loaded in the background one after another and warmed up, each behind its own BatchScheduler.
+// Not HTTP: the web app turns `ModelServiceError` into statuses.
+import Engine
+import Foundation
+import Models
+
+public enum ModelServiceError: Error, Equatable, CustomStringConvertible {
+    case unknownModel(String, known: [String])
+    /// A catalog model that this server does not offer because its weights are not present.
+    case notPresent(String, hint: String)
+    case loading(String)
+    case failed(String, reason: String)
+    case noModel
+
+    public var description: String {
+        switch self {
+        case let .unknownModel(name, known): return "unknown model '\(name)'; known models: \(known.joined(separator: ", "))"
+        case let .notPresent(name, hint): return "\(name) is not available on this server: \(hint)"
+        case .loading(let name): return "\(name) is still loading; try again in a few seconds"
+        case let .failed(name, reason): return "\(name) failed to load: \(reason)"
+        case .noModel: return "no model is available on this server; fetch one with `blindspot models fetch efficientnet_lite0`"
+        }
+    }
+}
+
+public final class ModelService: @unchecked Sendable {
+    public enum State: Sendable, Equatable {
+        case notPresent(hint: String)
+        case loading
+        case ready
+        case failed(reason: String)
+    }
+
+    /// One catalog model as the server sees it.
+    public struct Status: Sendable {
+        public let model: ModelDescriptor
+        public let state: State
+        /// The weights file's name, when the model is offered.
+        public let weightsSource: String?
+        public let isDefault: Bool
+    }
+
+    private struct Offer {
+        let model: ModelDescriptor
+        let weights: URL
+    }
+
+    public let catalog: ModelCatalog
+    private let loader: ModelLoader
+    private let backend: any Backend
+    private let scheduling: BatchScheduler.Configuration
+    private let observer: (any BatchSchedulerObserver)?
+    private let offers: [Offer]
+    private let absent: [String: String]
+    public let defaultModelName: String?
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var states: [String: State] = [:]
+    private var schedulers: [String: BatchScheduler] = [:]
+
+    /// Offers `names` (nil: every model whose weights are in the cache), with weights from `weights[name]` where
+    /// given, else from the cache. A named model without weights is listed as not present, not an error, so the
+    /// server still starts; an unknown name is an error.
+    public init(loader: ModelLoader, names: [String]?, weights: [String: URL] = [:], backend: any Backend,
+                scheduling: BatchScheduler.Configuration = .init(), observer: (any BatchSchedulerObserver)? = nil) throws {
+        self.loader = loader
+        catalog = loader.catalog
+        self.backend = backend
+        self.scheduling = scheduling
+        self.observer = observer
+        for name in (names ?? []) + weights.keys.sorted() where catalog.model(named: name) == nil {
+            throw ModelServiceError.unknownModel(name, known: catalog.names)
+        }
+        let wanted = names.map(Set.init) ?? Set(catalog.names)
+        var offers: [Offer] = []
+        var absent: [String: String] = [:]
+        for model in catalog.models.sorted(by: { $0.preference > $1.preference }) {
+            if wanted.contains(model.name), let file = weights[model.name] ?? loader.cachedWeights(of: model) {
+                offers.append(Offer(model: model, weights: file))
+            } else if !wanted.contains(model.name) {
+                absent[model.name] = "not among the models this server was started with (--models)"
+            } else if model.release != nil {
+                absent[model.name] = "its weights are not in \(loader.cache.directory.path); run `blindspot models fetch \(model.name)`"
+            } else {
+                absent[model.name] = "it has no published weights; start the server with --weights \(model.name)=FILE"
+            }
+        }
+        self.offers = offers
+        self.absent = absent
+        defaultModelName = offers.first?.model.name
+        for offer in offers { states[offer.model.name] = .loading }
+    }
+
+    /// Every catalog model, offered ones first (best first), then the others in catalog order.
+    public func statuses() -> [Status] {
+        lock.lock()
+        defer { lock.unlock() }
+        let offered = offers.map { offer in
+            Status(model: offer.model, state: states[offer.model.name] ?? .loading, weightsSource: offer.weights.lastPathComponent,
+                   isDefault: offer.model.name == defaultModelName)
+        }
+        let others = catalog.models.compactMap { model in
+            absent[model.name].map { Status(model: model, state: .notPresent(hint: $0), weightsSource: nil, isDefault: false) }
+        }
+        return offered + others
+    }
+
+    /// True once at least one model is loaded and warmed up.
+    public var isReady: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return states.values.contains(.ready)
+    }
+
+    /// True when every offered model is ready or has failed.
+    public var isSettled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !states.values.contains(.loading)
+    }
+
+    /// The scheduler of `name` (nil: the default model).
+    public func scheduler(named name: String?) throws(ModelServiceError) -> BatchScheduler {
+        guard let name = name ?? defaultModelName else { throw .noModel }
+        lock.lock()
+        defer { lock.unlock() }
+        if let scheduler = schedulers[name] { return scheduler }
+        switch states[name] {
+        case .loading: throw .loading(name)
+        case .failed(let reason): throw .failed(name, reason: reason)
+        case .ready, .notPresent, nil: break
+        }
+        if let hint = absent[name] { throw .notPresent(name, hint: hint) }
+        throw .unknownModel(name, known: catalog.names)
+    }
+
+    /// Every ready scheduler, best model first.
+    public func readySchedulers() -> [BatchScheduler] {
+        lock.lock()
+        defer { lock.unlock() }
+        return offers.compactMap { schedulers[$0.model.name] }
+    }
+
+    /// Loads every offered model on a background thread, one after another, warming each up (batch 1 and the
+    /// maximum batch) before it takes requests. Returns at once; `progress` hears of each model as it settles.
+    public func startLoading(progress: @escaping @Sendable (String, State) -> Void = { _, _ in }) {
+        let thread = Thread { [self] in
+            for offer in offers {
+                let state: State
+                do {
+                    let classifier = try loader.load(offer.model.name, weights: offer.weights, backend: backend)
+                    try classifier.warmUp(batchSize: 1)
+                    if scheduling.maximumBatchSize > 1 { try classifier.warmUp(batchSize: scheduling.maximumBatchSize) }
+                    let scheduler = BatchScheduler(classifier: classifier, configuration: scheduling, observer: observer)
+                    lock.lock()
+                    schedulers[offer.model.name] = scheduler
+                    lock.unlock()
+                    state = .ready
+                } catch {
+                    state = .failed(reason: String(describing: error))
+                }
+                lock.lock()
+                states[offer.model.name] = state
+                lock.unlock()
+                progress(offer.model.name, state)
+            }
+        }
+        thread.name = "blindspot.model-loading"
+        thread.start()
+    }
+
+    /// Waits until every offered model is ready or failed.
+    public func waitUntilSettled() async {
+        while !isSettled { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// Stops every scheduler after the work already admitted.
+    public func shutDown() {
+        for scheduler in readySchedulers() { scheduler.shutDown() }
+    }
+}

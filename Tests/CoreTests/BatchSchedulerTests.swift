@@ -1,0 +1,117 @@
+// The scheduler against a real model (efficientnet_lite0): batches concurrent images and answers each exactly
+// as a lone classification would, refuses at once beyond its bound, frees slots on errors.
+import Core
+import EngineDNNL
+import Foundation
+import Imaging
+import ModelFetch
+import Models
+import TestSupport
+import Testing
+
+@Suite struct BatchSchedulerTests {
+    static func lite0() throws -> Classifier? {
+        let labels = try ImageNetLabels.bundled()
+        let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: labels)
+        guard CachedWeights.url(try loader.descriptor(named: "efficientnet_lite0").release!.fileName) != nil else { return nil }
+        return try loader.load("efficientnet_lite0", backend: DNNLBackend())
+    }
+
+    static func photos(_ count: Int) -> [Data]? {
+        guard SharedData.has("imagenet-sample") else {
+            print("SKIP: \(SharedData.url("imagenet-sample").path) is absent")
+            return nil
+        }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: SharedData.url("imagenet-sample").path))?.sorted() ?? []
+        return files.prefix(count).compactMap { FileManager.default.contents(atPath: SharedData.url("imagenet-sample/\($0)").path) }
+    }
+
+    @Test func concurrentImagesAreBatchedAndAnsweredAsAlone() async throws {
+        guard let classifier = try Self.lite0(), let photos = Self.photos(8) else { return }
+        let decoder = ImageDecoder()
+        let alone = try photos.map { try classifier.classify([classifier.prepare($0, decoder: decoder)], top: 5).classifications[0] }
+        // A long window and a gate that releases all eight decodes together make the batch deterministic.
+        let scheduler = BatchScheduler(classifier: classifier, configuration: .init(maximumBatchSize: 8, batchWindow: .seconds(2),
+                                                                                    queueCapacity: 8, decodeThreads: 8))
+        defer { scheduler.shutDown() }
+        let gate = Gate(parties: 8)
+        let results = try await withThrowingTaskGroup(of: (Int, ScheduledClassification).self) { group in
+            for (index, photo) in photos.enumerated() {
+                group.addTask {
+                    (index, try await scheduler.classify(top: 5) {
+                        gate.arriveAndWait()
+                        return try classifier.prepare(photo, decoder: decoder)
+                    })
+                }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        #expect(results.count == 8)
+        #expect(results.values.map(\.batchSize).max() == 8)
+        for (index, expected) in alone.enumerated() {
+            let got = try #require(results[index]).classification
+            #expect(got.predictions.map(\.index) == expected.predictions.map(\.index))
+            let largest = zip(got.probabilities, expected.probabilities).map { abs($0 - $1) }.max() ?? 1
+            #expect(largest < 1e-5, "image \(index): probabilities differ by \(largest) batched vs alone")
+        }
+        #expect(scheduler.depth == 0)
+    }
+
+    @Test func aFullQueueRefusesAtOnceWhileAdmittedImagesComplete() async throws {
+        guard let classifier = try Self.lite0(), let photos = Self.photos(1) else { return }
+        let scheduler = BatchScheduler(classifier: classifier, configuration: .init(maximumBatchSize: 4, batchWindow: .zero,
+                                                                                    queueCapacity: 3, decodeThreads: 3))
+        defer { scheduler.shutDown() }
+        let release = DispatchSemaphore(value: 0)
+        let admitted = (0..<3).map { _ in
+            Task {
+                try await scheduler.classify(top: 1) {
+                    release.wait()
+                    return try classifier.prepare(photos[0], decoder: ImageDecoder())
+                }
+            }
+        }
+        while scheduler.depth < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        let start = ContinuousClock.now
+        await #expect(throws: BatchSchedulerError.self) {
+            _ = try await scheduler.classify(top: 1) { try classifier.prepare(photos[0], decoder: ImageDecoder()) }
+        }
+        #expect(ContinuousClock.now - start < .milliseconds(50), "refusal must be immediate")
+        do {
+            _ = try await scheduler.classify(top: 1) { try classifier.prepare(photos[0], decoder: ImageDecoder()) }
+        } catch BatchSchedulerError.overloaded(let model, let queued, let retryAfter) {
+            #expect(model == "efficientnet_lite0" && queued == 3 && retryAfter >= 1)
+        }
+        for _ in 0..<3 { release.signal() }
+        for task in admitted { #expect(try await task.value.classification.predictions.count == 1) }
+        #expect(scheduler.depth == 0)
+    }
+
+    @Test func aFailedDecodeReachesItsCallerAndFreesItsSlot() async throws {
+        guard let classifier = try Self.lite0() else { return }
+        let scheduler = BatchScheduler(classifier: classifier, configuration: .init(queueCapacity: 1))
+        defer { scheduler.shutDown() }
+        for _ in 0..<3 {
+            await #expect(throws: ImageError.empty) {
+                _ = try await scheduler.classify(top: 1) { try classifier.prepare(Data(), decoder: ImageDecoder()) }
+            }
+        }
+        #expect(scheduler.depth == 0)
+    }
+}
+
+/// Holds each arriving thread until `parties` have arrived.
+final class Gate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var waiting: Int
+
+    init(parties: Int) { waiting = parties }
+
+    func arriveAndWait() {
+        condition.lock()
+        waiting -= 1
+        if waiting == 0 { condition.broadcast() }
+        while waiting > 0 { condition.wait() }
+        condition.unlock()
+    }
+}

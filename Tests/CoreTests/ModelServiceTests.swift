@@ -1,0 +1,68 @@
+// What a server offers: named models with and without weights, the default, states while loading, and the
+// errors that tell an API client what to do.
+import Core
+import EngineDNNL
+import Foundation
+import ModelFetch
+import Models
+import TestSupport
+import Testing
+
+@Suite struct ModelServiceTests {
+    let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: try! ImageNetLabels.bundled())
+
+    @Test func unknownNamesAreRefusedAtStart() {
+        #expect(throws: ModelServiceError.unknownModel("resnet50", known: ModelCatalog.standard.names)) {
+            try ModelService(loader: loader, names: ["resnet50"], backend: DNNLBackend())
+        }
+    }
+
+    @Test func offeredModelsLoadAndOthersSayWhy() async throws {
+        guard CachedWeights.url("efficientnet-lite0-57934424.pth") != nil else { return }
+        let service = try ModelService(loader: loader, names: ["efficientnet_lite0", "efficientnet_lite4"], backend: DNNLBackend(),
+                                       scheduling: .init(maximumBatchSize: 2))
+        defer { service.shutDown() }
+        #expect(service.defaultModelName == "efficientnet_lite0")
+        #expect(!service.isReady)
+        #expect(throws: ModelServiceError.loading("efficientnet_lite0")) { try service.scheduler(named: nil) }
+        do {
+            _ = try service.scheduler(named: "efficientnet_lite4")
+            Issue.record("lite4 has no weights here")
+        } catch {
+            guard case .notPresent(let name, let hint) = error else { Issue.record("\(error)"); return }
+            #expect(name == "efficientnet_lite4" && hint.contains("--weights efficientnet_lite4=FILE"))
+        }
+        do {
+            _ = try service.scheduler(named: "efficientnet_lite1")
+            Issue.record("lite1 was not asked for")
+        } catch {
+            guard case .notPresent(_, let hint) = error else { Issue.record("\(error)"); return }
+            #expect(hint.contains("--models"))
+        }
+        service.startLoading()
+        await service.waitUntilSettled()
+        #expect(service.isReady)
+        #expect(try service.scheduler(named: nil).classifier.model.name == "efficientnet_lite0")
+        let states = service.statuses().map { "\($0.model.name):\($0.state)" }
+        #expect(states.first == "efficientnet_lite0:ready")
+        #expect(states.count == ModelCatalog.standard.models.count)
+    }
+
+    @Test func aBrokenWeightsFileFailsItsModelOnly() async throws {
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).pth")
+        try Data("not a checkpoint".utf8).write(to: broken)
+        defer { try? FileManager.default.removeItem(at: broken) }
+        let service = try ModelService(loader: loader, names: ["efficientnet_lite3"], weights: ["efficientnet_lite3": broken],
+                                       backend: DNNLBackend())
+        service.startLoading()
+        await service.waitUntilSettled()
+        #expect(!service.isReady)
+        do {
+            _ = try service.scheduler(named: "efficientnet_lite3")
+            Issue.record("a broken file cannot load")
+        } catch {
+            guard case .failed(let name, let reason) = error else { Issue.record("\(error)"); return }
+            #expect(name == "efficientnet_lite3" && reason.contains(broken.path))
+        }
+    }
+}
