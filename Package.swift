@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Blindspot: find, show and document where image classifiers fail.
-// Targets follow the one-way picture of ../shared/design/GUIDE.md: Engine ← EngineDNNL, Weights, Imaging ← Models ← Core ← blindspot.
+// Targets follow the one-way picture of ../shared/design/GUIDE.md: Engine ← EngineDNNL, Weights, Imaging ← Models ← Core ← WebApp ← blindspot.
 import PackageDescription
 
 let package = Package(
@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries from Debian: oneDNN (libdnnl-dev) and libvips (libvips-dev).
@@ -33,8 +36,16 @@ let package = Package(
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "Core", dependencies: ["Engine", "EngineDNNL", "Weights", "Imaging", "Models", "ModelFetch"]),
+        .target(name: "WebApp", dependencies: [
+            "Core", "Models", "Imaging",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ], resources: [.copy("Resources/static"), .copy("Resources/openapi.json")]),
         .executableTarget(name: "blindspot", dependencies: [
-            "Core", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Imaging",
+            "Core", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Imaging", "WebApp",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -46,6 +57,13 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging"]),
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights"]),
+        .testTarget(name: "WebAppTests", dependencies: [
+            "TestSupport", "WebApp", "Core", "EngineDNNL", "Models", "Imaging", "ModelFetch",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core", "EngineDNNL", "Imaging", "ModelFetch", "Models"]),
     ],
     swiftLanguageModes: [.v6]

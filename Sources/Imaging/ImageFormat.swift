@@ -8,6 +8,19 @@ public enum ImageFormat: String, Sendable, Equatable, CaseIterable {
     case webp = "WebP"
     case gif = "GIF"
 
+    /// The usual file name extension, without the dot.
+    public var fileExtension: String {
+        switch self {
+        case .jpeg: return "jpg"
+        case .png: return "png"
+        case .webp: return "webp"
+        case .gif: return "gif"
+        }
+    }
+
+    /// The IANA media type.
+    public var mediaType: String { "image/\(self == .jpeg ? "jpeg" : fileExtension)" }
+
     /// The format whose signature opens `bytes`; otherwise `ImageError.unsupportedFormat` naming what was seen.
     public init(sniffing bytes: Data) throws(ImageError) {
         let head = [UInt8](bytes.prefix(64))

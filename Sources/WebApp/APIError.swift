@@ -1,0 +1,111 @@
+// Every error the web app answers with: a status, a stable machine-readable code and a message fit to show,
+// sent as {"error": {"code", "message"}}. The mapping from library errors to statuses lives here and only here.
+import Core
+import Foundation
+import Hummingbird
+import Imaging
+
+struct APIError: Error, HTTPResponseError, CustomStringConvertible {
+    let status: HTTPResponse.Status
+    let code: String
+    let message: String
+    /// Seconds, for 429 and 503.
+    var retryAfter: Int? = nil
+
+    var description: String { "\(status.code) \(code): \(message)" }
+
+    private struct Body: Encodable {
+        struct Detail: Encodable {
+            let code: String
+            let message: String
+        }
+        let error: Detail
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = try encoder.encode(Body(error: .init(code: code, message: message)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension APIError {
+    static func badRequest(_ message: String, code: String = "bad_request") -> APIError {
+        APIError(status: .badRequest, code: code, message: message)
+    }
+
+    static func notFound(_ message: String) -> APIError {
+        APIError(status: .notFound, code: "not_found", message: message)
+    }
+
+    static func bodyTooLarge(limit: Int) -> APIError {
+        APIError(status: .contentTooLarge, code: "too_large",
+                 message: "the request body is larger than the limit of \(limit / 1_048_576) MB")
+    }
+
+    static func unsupportedMediaType(_ contentType: String?) -> APIError {
+        APIError(status: .unsupportedMediaType, code: "unsupported_type",
+                 message: "send the image as the body with Content-Type image/jpeg, image/png, image/webp or image/gif, or as the multipart/form-data field 'image' (got \(contentType ?? "no Content-Type"))")
+    }
+
+    /// Turns what the libraries throw into the documented statuses; anything unexpected becomes a 500 whose
+    /// message names the error.
+    init(_ error: any Error) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as ImageError:
+            switch error {
+            case .tooManyPixels, .dimensionsOverLimit:
+                self.init(status: .unprocessableContent, code: "too_many_pixels", message: error.description)
+            case .tooManyBytes:
+                self.init(status: .contentTooLarge, code: "too_large", message: error.description)
+            case .unsupportedFormat:
+                self.init(status: .unsupportedMediaType, code: "unsupported_type", message: error.description)
+            case .empty, .undecodable, .sizeMismatch, .tooSmall:
+                self.init(status: .badRequest, code: "invalid_image", message: error.description)
+            case .libraryUnavailable:
+                self.init(status: .serviceUnavailable, code: "unavailable", message: error.description)
+            }
+        case let error as ModelServiceError:
+            switch error {
+            case .unknownModel:
+                self.init(status: .notFound, code: "unknown_model", message: error.description)
+            case .notPresent:
+                self.init(status: .conflict, code: "model_not_present", message: error.description)
+            case .loading:
+                self.init(status: .serviceUnavailable, code: "model_loading", message: error.description, retryAfter: 5)
+            case .failed, .noModel:
+                self.init(status: .serviceUnavailable, code: "model_unavailable", message: error.description)
+            }
+        case let error as BatchSchedulerError:
+            switch error {
+            case let .overloaded(_, _, retryAfterSeconds):
+                self.init(status: .serviceUnavailable, code: "overloaded", message: error.description, retryAfter: retryAfterSeconds)
+            case .shutDown:
+                self.init(status: .serviceUnavailable, code: "shutting_down", message: error.description, retryAfter: 5)
+            }
+        case let error as any HTTPResponseError where error.status == .contentTooLarge:
+            self.init(status: .contentTooLarge, code: "too_large", message: "the request body is too large")
+        default:
+            self.init(status: .internalServerError, code: "internal", message: String(describing: error))
+        }
+    }
+}
+
+/// Turns every error a route throws into the JSON error body, so no route answers with Hummingbird's plain text.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as any HTTPResponseError where !(error is APIError) && error.status != .contentTooLarge {
+            let status = error.status
+            throw APIError(status: status, code: status == .notFound ? "not_found" : "http_\(status.code)", message: status.reasonPhrase)
+        } catch {
+            throw APIError(error)
+        }
+    }
+}

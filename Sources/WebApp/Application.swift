@@ -1,0 +1,99 @@
+// The composition root of the web app: configuration, the router with its middleware and routes, and the
+// Hummingbird application. Everything it uses comes in as a value or a protocol; nothing is global.
+import Core
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Imaging
+import Models
+
+/// Limits and knobs of the web app, with the defaults `blindspot serve` uses.
+public struct WebConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Largest request body, in bytes (413 beyond it).
+    public var maximumBodyBytes: Int
+    /// Most fields a multipart form may have.
+    public var maximumFormParts: Int
+    /// Longest flag note, in characters.
+    public var maximumNoteLength: Int
+    /// Limits on the images themselves (pixels are checked from the header, before decoding).
+    public var decodeLimits: DecodeLimits
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = 20 * 1_048_576, maximumFormParts: Int = 16,
+                maximumNoteLength: Int = 2000, decodeLimits: DecodeLimits = DecodeLimits(maximumMegapixels: 50)) {
+        self.host = host
+        self.port = port
+        self.maximumBodyBytes = maximumBodyBytes
+        self.maximumFormParts = maximumFormParts
+        self.maximumNoteLength = maximumNoteLength
+        self.decodeLimits = decodeLimits
+    }
+}
+
+/// What the web app serves: the models, where flags go, the examples and the class names.
+public struct WebDependencies: Sendable {
+    public let models: ModelService
+    public let flags: any FlagStore
+    public let gallery: ExampleGallery
+    public let labels: ImageNetLabels
+    public let metrics: ServerMetrics
+
+    public init(models: ModelService, flags: any FlagStore, gallery: ExampleGallery, labels: ImageNetLabels, metrics: ServerMetrics) {
+        self.models = models
+        self.flags = flags
+        self.gallery = gallery
+        self.labels = labels
+        self.metrics = metrics
+    }
+}
+
+/// The router with every route of the demo, the API, health and metrics.
+public func buildRouter(configuration: WebConfiguration, dependencies: WebDependencies) throws -> Router<BasicRequestContext> {
+    let router = Router()
+    router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: ErrorMiddleware())
+    let decoder = ImageDecoder(limits: configuration.decodeLimits)
+    APIRoutes(configuration: configuration, dependencies: dependencies, decoder: decoder).register(on: router)
+    try PageRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
+    HealthRoutes(dependencies: dependencies).register(on: router)
+    return router
+}
+
+/// The Hummingbird application listening on `configuration.host:port`.
+public func buildApplication(configuration: WebConfiguration, dependencies: WebDependencies,
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    let router = try buildRouter(configuration: configuration, dependencies: dependencies)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Blindspot"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) })
+}
+
+/// Headers every answer carries: no inline or third-party scripts, no MIME sniffing, no framing.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var contentSecurityPolicy: String {
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+            + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            var response = try await next(request, context)
+            Self.secure(&response.headers)
+            return response
+        } catch let error as APIError {
+            var response = try error.response(from: request, context: context)
+            Self.secure(&response.headers)
+            return response
+        }
+    }
+
+    private static func secure(_ headers: inout HTTPFields) {
+        headers[.contentSecurityPolicy] = contentSecurityPolicy
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+    }
+}

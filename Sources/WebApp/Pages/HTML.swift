@@ -1,0 +1,47 @@
+// Building HTML safely as text: escaping for text and attribute values, and the shell every page shares.
+// No template engine: pages are small Swift functions that call `escape` on every piece of outside text.
+enum HTML {
+    /// Escapes text for use in element content and in double- or single-quoted attribute values.
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text.unicodeScalars {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// A complete page: light and dark colours, phone-width layout, the shared stylesheet, and scripts only
+    /// from this server (`scripts` are paths under /static/).
+    static func document(title: String, body: String, scripts: [String] = []) -> String {
+        let scriptTags = scripts.map { "<script src=\"/static/\(escape($0))\" defer></script>" }.joined(separator: "\n")
+        return """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="color-scheme" content="light dark">
+        <title>\(escape(title))</title>
+        <link rel="icon" href="data:,">
+        <link rel="stylesheet" href="/static/app.css">
+        \(scriptTags)
+        </head>
+        <body>
+        <header class="site"><a class="brand" href="/">Blindspot</a>
+        <nav aria-label="Site"><a href="/">Demo</a> <a href="/#examples">Examples</a> <a href="/api">API</a></nav></header>
+        <main id="main">
+        \(body)
+        </main>
+        </body>
+        </html>
+        """
+    }
+}

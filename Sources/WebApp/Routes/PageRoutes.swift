@@ -1,0 +1,97 @@
+// The pages: the demo at / and /examples/N, the example images, the API description (/api, /openapi.json)
+// and the two static assets. Pages are rendered per request from current model states.
+import Core
+import Foundation
+import Hummingbird
+import Imaging
+import Models
+
+struct PageRoutes: Sendable {
+    let configuration: WebConfiguration
+    let dependencies: WebDependencies
+    let assets: StaticAssets
+
+    init(configuration: WebConfiguration, dependencies: WebDependencies) throws {
+        self.configuration = configuration
+        self.dependencies = dependencies
+        assets = try StaticAssets.bundled()
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/") { _, _ in HTMLBody(demoPage(selected: nil)) }
+        router.get("/examples/:id") { _, context in HTMLBody(demoPage(selected: try example(context))) }
+        router.get("/examples/:id/image") { _, context in try exampleImage(try example(context)) }
+        router.get("/api") { request, _ in HTMLBody(APIPage(origin: "http://" + (request.head.authority ?? "127.0.0.1:\(configuration.port)")).render()) }
+        router.get("/openapi.json") { _, _ in assets.response(for: "openapi.json") }
+        router.get("/static/:file") { _, context in
+            guard let response = assets.response(for: "static/" + (context.parameters.get("file") ?? "")) else {
+                throw APIError.notFound("no such file")
+            }
+            return response
+        }
+    }
+
+    private func demoPage(selected: Example?) -> String {
+        let limits = UploadLimits(maximumBodyBytes: configuration.maximumBodyBytes,
+                                  maximumMegapixels: configuration.decodeLimits.maximumMegapixels)
+        return DemoPage(models: APIRoutes.summaries(of: dependencies.models), gallery: dependencies.gallery, selectedExample: selected,
+                        labels: dependencies.labels, limits: limits).render()
+    }
+
+    private func example(_ context: BasicRequestContext) throws -> Example {
+        guard let id = context.parameters.get("id").flatMap(Int.init), let example = dependencies.gallery.example(id: id) else {
+            throw APIError.notFound("there is no example \(context.parameters.get("id") ?? "") in \(dependencies.gallery.directory.path)")
+        }
+        return example
+    }
+
+    private func exampleImage(_ example: Example) throws -> Response {
+        guard let file = dependencies.gallery.imageFile(of: example), let data = FileManager.default.contents(atPath: file.path) else {
+            throw APIError.notFound("the image of example \(example.id) (\(example.file)) is not in \(dependencies.gallery.directory.path)")
+        }
+        let format = try ImageFormat(sniffing: data)
+        return Response(status: .ok, headers: [.contentType: format.mediaType, .cacheControl: "public, max-age=3600"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The files under Resources/static and the OpenAPI description, read once at start-up and served by their
+/// path ("static/app.js", "openapi.json"); no other file is ever served.
+struct StaticAssets: Sendable {
+    private let files: [String: (type: String, bytes: Data)]
+
+    static func bundled() throws -> StaticAssets {
+        var files: [String: (String, Data)] = [:]
+        let wanted: [(path: String, type: String)] = [
+            ("static/app.js", "text/javascript; charset=utf-8"),
+            ("static/app.css", "text/css; charset=utf-8"),
+            ("openapi.json", "application/json; charset=utf-8"),
+        ]
+        for asset in wanted {
+            let url = Bundle.module.bundleURL.appendingPathComponent(asset.path)
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw APIError(status: .internalServerError, code: "missing_asset", message: "\(url.path) is missing from the build")
+            }
+            files[asset.path] = (asset.type, data)
+        }
+        return StaticAssets(files: files)
+    }
+
+    func response(for name: String) -> Response? {
+        guard let file = files[name] else { return nil }
+        return Response(status: .ok, headers: [.contentType: file.type, .cacheControl: "no-cache"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
+    }
+}
+
+/// An HTML page body.
+struct HTMLBody: ResponseGenerator {
+    let html: String
+
+    init(_ html: String) { self.html = html }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+                 body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}

@@ -1,0 +1,121 @@
+// `blindspot serve`: the web demo and the JSON API. Parses options, builds the parts and hands them to WebApp.
+import ArgumentParser
+import Core
+import EngineDNNL
+import Foundation
+import Hummingbird
+import Imaging
+import WebApp
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the web demo and the JSON API.",
+        discussion: """
+        Open http://127.0.0.1:8080 to try images. Models load in the background; /readyz turns 200 once one is warmed up.
+        Examples: blindspot serve --examples ../shared/seed-examples
+                  blindspot serve --models efficientnet_lite0,efficientnet_lite2 --port 9000
+        """)
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port, printed at start).")
+    var port = 8080
+
+    @Option(help: "Directory for flags and their images (default: $BLINDSPOT_DATA, else ~/.local/share/blindspot).")
+    var data: String?
+
+    @Option(help: "Folder with the post's examples: examples.json plus the images it names (default: $BLINDSPOT_SHARED/seed-examples, else ../shared/seed-examples).")
+    var examples: String?
+
+    @Option(help: "Comma-separated models to offer (default: every model whose weights are present).")
+    var models: String?
+
+    @Option(name: .customLong("weights"), help: "NAME=FILE: a local checkpoint for one model (repeatable).")
+    var weights: [String] = []
+
+    @Option(help: "CPU threads for inference (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Largest inference batch.")
+    var maxBatch = 8
+
+    @Option(help: "Milliseconds the inference thread waits for images still being decoded, to batch them.")
+    var batchWindowMs = 5.0
+
+    @Option(help: "Images admitted per model (decoding, waiting or in inference) before requests get 503.")
+    var queue = 64
+
+    @Option(help: "Largest request body in MB.")
+    var maxBodyMb = 20
+
+    @Option(help: "Largest image in megapixels (checked from the header before decoding).")
+    var maxMegapixels = 50.0
+
+    func validate() throws {
+        if maxBatch < 1 { throw ValidationError("--max-batch must be at least 1") }
+        if queue < 1 { throw ValidationError("--queue must be at least 1") }
+        if batchWindowMs < 0 { throw ValidationError("--batch-window-ms cannot be negative") }
+        if maxBodyMb < 1 { throw ValidationError("--max-body-mb must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        for pair in weights where pair.split(separator: "=", maxSplits: 1).count != 2 {
+            throw ValidationError("--weights takes NAME=FILE, got '\(pair)'")
+        }
+    }
+
+    func run() async throws {
+        let environment = try CommandEnvironment()
+        let processEnvironment = ProcessInfo.processInfo.environment
+        let metrics = ServerMetrics()
+        let scheduling = BatchScheduler.Configuration(maximumBatchSize: maxBatch, batchWindow: .microseconds(Int64(batchWindowMs * 1000)),
+                                                      queueCapacity: queue)
+        var files: [String: URL] = [:]
+        for pair in weights {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            files[parts[0]] = URL(fileURLWithPath: parts[1])
+        }
+        let service = try ModelService(loader: environment.loader, names: models?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                                       weights: files, backend: DNNLBackend(threads: threads), scheduling: scheduling, observer: metrics)
+        let dataDirectory = URL(fileURLWithPath: data ?? Self.defaultDataDirectory(processEnvironment))
+        let examplesDirectory = URL(fileURLWithPath: examples ?? Self.defaultExamplesDirectory(processEnvironment))
+        let gallery = try ExampleGallery(directory: examplesDirectory, labels: environment.loader.labels)
+        let dependencies = WebDependencies(models: service, flags: try FileFlagStore(directory: dataDirectory), gallery: gallery,
+                                           labels: environment.loader.labels, metrics: metrics)
+        var configuration = WebConfiguration(host: host, port: port, maximumBodyBytes: maxBodyMb * 1_048_576)
+        configuration.decodeLimits.maximumMegapixels = maxMegapixels
+
+        let offered = service.statuses().filter { if case .notPresent = $0.state { return false } else { return true } }
+        if offered.isEmpty { printError("warning: \(ModelServiceError.noModel.description)") }
+        say("examples: \(gallery.examples.count) from \(examplesDirectory.path)\(gallery.examples.isEmpty ? " (none: put examples.json and its images there, or pass --examples DIR)" : "")")
+        say("flags are stored under \(dataDirectory.path)")
+        service.startLoading { name, state in
+            switch state {
+            case .ready: say("model \(name) ready")
+            case .failed(let reason): printError("model \(name) failed to load: \(reason)")
+            case .loading, .notPresent: break
+            }
+        }
+        let app = try buildApplication(configuration: configuration, dependencies: dependencies) { port in
+            say("Blindspot is serving on http://\(host):\(port) (models loading: \(offered.map(\.model.name).joined(separator: ", ")))")
+        }
+        try await app.runService()
+        service.shutDown()
+    }
+
+    static func defaultDataDirectory(_ environment: [String: String]) -> String {
+        if let data = environment["BLINDSPOT_DATA"], !data.isEmpty { return data }
+        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
+        return base + "/blindspot"
+    }
+
+    static func defaultExamplesDirectory(_ environment: [String: String]) -> String {
+        let shared = environment["BLINDSPOT_SHARED"].flatMap { $0.isEmpty ? nil : $0 } ?? "../shared"
+        return shared + "/seed-examples"
+    }
+}
+
+/// Writes a line to standard output at once (print is buffered when output goes to a pipe or a log file).
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

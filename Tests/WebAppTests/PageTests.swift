@@ -1,0 +1,113 @@
+// The pages and what they link to: the demo, example deep links and images, the API description, static
+// assets, health and metrics; and the headers every answer carries.
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import WebApp
+
+@Suite(.serialized) struct PageTests {
+    @Test func theDemoPageOffersTheModelsTheExamplesAndTheClassNames() async throws {
+        guard let server = try await TestServer.make() else { return }
+        let gallery = server.dependencies.gallery
+        try await server.test { client in
+            let page = try await client.execute(uri: "/", method: .get)
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentType] == "text/html; charset=utf-8")
+            let html = String(buffer: page.body)
+            #expect(html.contains("<title>") && html.contains("Blindspot"))
+            #expect(html.contains("efficientnet_lite0"))
+            #expect(html.contains("analog clock") || gallery.examples.isEmpty, "class names for the FLAG form")
+            #expect(!html.contains("<script>"), "no inline scripts")
+            for category in gallery.categories {
+                #expect(html.contains(category.title.replacingOccurrences(of: "'", with: "&#39;")), "\(category.slug)")
+                for example in category.examples { #expect(html.contains("/examples/\(example.id)")) }
+            }
+            let headers = page.headers
+            #expect(headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+            #expect(headers[.xContentTypeOptions] == "nosniff")
+        }
+    }
+
+    @Test func exampleLinksOpenTheDemoWithTheirImage() async throws {
+        guard let server = try await TestServer.make(), let first = server.dependencies.gallery.examples.first else {
+            print("SKIP: no examples in \(SharedDataPath.seedExamples)")
+            return
+        }
+        try await server.test { client in
+            let page = try await client.execute(uri: "/examples/\(first.id)", method: .get)
+            #expect(page.status == .ok)
+            let html = String(buffer: page.body)
+            #expect(html.contains("/examples/\(first.id)/image"))
+            #expect(html.contains(first.reportedTop3[0].name))
+            let image = try await client.execute(uri: "/examples/\(first.id)/image", method: .get)
+            #expect(image.status == .ok)
+            #expect(image.headers[.contentType] == "image/png")
+            #expect(image.body.readableBytes == (try Data(contentsOf: server.dependencies.gallery.directory.appendingPathComponent(first.file))).count)
+            #expect(try await client.execute(uri: "/examples/999", method: .get).status == .notFound)
+            #expect(try await client.execute(uri: "/examples/..%2Fexamples.json/image", method: .get).status == .notFound)
+            let listed = try await client.execute(uri: "/api/v1/examples", method: .get)
+            let examples = try #require(try listed.body.json() as? [[String: Any]])
+            #expect(examples.count == server.dependencies.gallery.examples.count)
+            #expect(examples.first?["pageURL"] as? String == "/examples/\(first.id)")
+            #expect(examples.first?["imageAvailable"] as? Bool == true)
+        }
+    }
+
+    @Test func theAPIIsDescribedForPeopleAndMachines() async throws {
+        guard let server = try await TestServer.make() else { return }
+        try await server.test { client in
+            let page = try await client.execute(uri: "/api", method: .get)
+            let html = String(buffer: page.body)
+            for path in ["/api/v1/models", "/api/v1/classify", "/api/v1/flags", "/healthz", "/readyz", "/metrics"] {
+                #expect(html.contains(path), "\(path)")
+            }
+            #expect(html.contains("curl "))
+            let spec = try await client.execute(uri: "/openapi.json", method: .get)
+            #expect(spec.status == .ok)
+            let document = try #require(try spec.body.json() as? [String: Any])
+            #expect((document["openapi"] as? String)?.hasPrefix("3.") == true)
+            let paths = try #require(document["paths"] as? [String: Any])
+            for path in ["/api/v1/models", "/api/v1/classify", "/api/v1/flags", "/api/v1/examples", "/healthz", "/readyz", "/metrics"] {
+                #expect(paths[path] != nil, "\(path) is documented")
+            }
+        }
+    }
+
+    @Test func staticAssetsAreServedAndNothingElseIs() async throws {
+        guard let server = try await TestServer.make() else { return }
+        try await server.test { client in
+            let script = try await client.execute(uri: "/static/app.js", method: .get)
+            #expect(script.status == .ok && script.headers[.contentType] == "text/javascript; charset=utf-8")
+            #expect(script.body.readableBytes > 1000)
+            let style = try await client.execute(uri: "/static/app.css", method: .get)
+            #expect(style.status == .ok && style.headers[.contentType] == "text/css; charset=utf-8")
+            #expect(try await client.execute(uri: "/static/..%2F..%2FPackage.swift", method: .get).status == .notFound)
+            #expect(try await client.execute(uri: "/static/openapi.json", method: .get).status == .notFound)
+        }
+    }
+
+    @Test func healthAndMetrics() async throws {
+        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        try await server.test { client in
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
+            #expect((try ready.body.json() as? [String: Any])?["status"] as? String == "ready")
+            _ = try await client.execute(uri: "/api/v1/classify", method: .post, headers: [.contentType: "image/jpeg"], body: ByteBuffer(bytes: photo))
+            _ = try await client.execute(uri: "/api/v1/classify?model=nope", method: .post, headers: [.contentType: "image/jpeg"], body: ByteBuffer(bytes: photo))
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"blindspot_http_requests_total{route="/api/v1/classify",method="POST",status="200"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"blindspot_http_requests_total{route="/api/v1/classify",method="POST",status="404"} 1"#))
+            #expect(metrics.contains(#"blindspot_batch_size_images_count{model="efficientnet_lite0"} 1"#))
+            #expect(metrics.contains(#"blindspot_queue_depth_images{model="efficientnet_lite0"} 0"#))
+            #expect(metrics.contains("blindspot_http_request_duration_seconds_bucket"))
+            #expect(metrics.contains("blindspot_inference_duration_seconds_bucket"))
+        }
+    }
+}
+
+enum SharedDataPath {
+    static var seedExamples: String { ProcessInfo.processInfo.environment["BLINDSPOT_SHARED", default: "../shared"] + "/seed-examples" }
+}
