@@ -1,0 +1,353 @@
+// The demo page: pick, drop, paste or photograph an image, edit it, classify it, compare models, flag a blind spot,
+// and the post's examples as a gallery. Only the HTML; what the page does lives in /static/app.js, which reads
+// its data from the JSON block #page-data (no inline script, so a `script-src 'self'` policy holds).
+import Foundation
+import Core
+import Models
+
+struct DemoPage {
+    let models: [ModelSummary]
+    let gallery: ExampleGallery
+    let selectedExample: Example?
+    let labels: ImageNetLabels
+    let limits: UploadLimits
+
+    /// The image types the classify endpoint accepts, as the file picker's `accept` and the limits line name them.
+    static let acceptedTypes = ["image/png", "image/jpeg", "image/webp", "image/gif"]
+
+    func render() -> String {
+        let title = selectedExample.map { "\($0.title), example \($0.id) · Blindspot" }
+            ?? "Blindspot · What image classifiers don't see"
+        let body = [
+            intro,
+            selectedExample.map(exampleBanner) ?? "",
+            "<div class=\"workspace\">",
+            imagePanel,
+            resultPanel,
+            "</div>",
+            compareSection,
+            flagDialog,
+            examplesSection,
+            pageData,
+        ].filter { !$0.isEmpty }.joined(separator: "\n")
+        return HTML.document(title: title, body: body, scripts: ["app.js"])
+    }
+
+    // MARK: - Data for the script
+
+    private var availableModels: [ModelSummary] { models.filter(\.available) }
+
+    /// The model selected at first: the catalog's default if it is available, otherwise the first available one.
+    private var defaultModel: ModelSummary? {
+        availableModels.first(where: \.isDefault) ?? availableModels.first
+    }
+
+    /// What app.js needs that the markup does not say: the models to compare, the selected example, the body limit.
+    private struct PageData: Encodable {
+        struct Model: Encodable {
+            let name: String
+        }
+
+        struct SelectedExample: Encodable {
+            let file: String
+            let imagePath: String
+            let imageAvailable: Bool
+            let expected: [ExampleClass]
+        }
+
+        let models: [Model]
+        let example: SelectedExample?
+        let maximumBodyBytes: Int
+    }
+
+    /// The page's data as JSON inside a non-executed script element; `<` is escaped so no text can end the element.
+    private var pageData: String {
+        let data = PageData(
+            models: availableModels.map { PageData.Model(name: $0.name) },
+            example: selectedExample.map { example in
+                PageData.SelectedExample(file: example.file, imagePath: Self.imagePath(of: example),
+                                         imageAvailable: gallery.imageFile(of: example) != nil, expected: example.expected)
+            },
+            maximumBodyBytes: limits.maximumBodyBytes)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding these plain values cannot fail; an empty object keeps the page working without examples.
+        let json = (try? encoder.encode(data)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return "<script type=\"application/json\" id=\"page-data\">\(json.replacingOccurrences(of: "<", with: "\\u003c"))</script>"
+    }
+
+    private static func pagePath(of example: Example) -> String { "/examples/\(example.id)" }
+    private static func imagePath(of example: Example) -> String { "/examples/\(example.id)/image" }
+
+    // MARK: - Sections
+
+    private var intro: String {
+        """
+        <section class="intro" aria-labelledby="page-title">
+        <h1 id="page-title">What does the classifier see?</h1>
+        <p class="lede">Give an ImageNet classifier an image and see its five best guesses, how sure it is, \
+        and where it goes wrong. A recreation of the demo from the 2021 post \
+        <cite>What Inception Net Doesn’t See</cite>.</p>
+        </section>
+        """
+    }
+
+    private func exampleBanner(_ example: Example) -> String {
+        let accepted = example.expected.map { HTML.escape($0.name) }.joined(separator: ", ")
+        let path = HTML.escape(Self.pagePath(of: example))
+        let missing = gallery.imageFile(of: example) == nil
+            ? "<p class=\"notice\">The image of this example (\(HTML.escape(example.file))) is missing. \(whereToPutImages)</p>"
+            : ""
+        return """
+        <section class="example-banner" aria-labelledby="example-title">
+        <p class="eyebrow">Example \(example.id) from the post</p>
+        <h2 id="example-title">\(HTML.escape(example.title))</h2>
+        <p class="finding">\(HTML.escape(example.finding))</p>
+        <p class="accepted">Counts as right: \(accepted)</p>
+        \(missing)
+        <div class="share">
+        <label for="share-link">Link to this example</label>
+        <div class="share-row">
+        <input id="share-link" type="text" readonly value="\(path)">
+        <button type="button" id="copy-link" class="button secondary">Copy link</button>
+        </div>
+        <p id="copy-status" class="hint" role="status"></p>
+        </div>
+        </section>
+        """
+    }
+
+    private var imagePanel: String {
+        let types = Self.acceptedTypes.joined(separator: ",")
+        return """
+        <section class="panel image-panel" aria-labelledby="image-title">
+        <h2 id="image-title"><span class="step" aria-hidden="true">1</span> Image</h2>
+        <div id="drop-zone" class="drop-zone">
+        <p class="drop-lead">Drop an image here, paste one from the clipboard, or</p>
+        <div class="drop-actions">
+        <input type="file" id="file-input" class="visually-hidden" accept="\(HTML.escape(types))">
+        <label for="file-input" class="button primary file-button">Choose a file</label>
+        <button type="button" id="camera-open" class="button secondary">Use the camera</button>
+        </div>
+        <p id="limits" class="limits">\(HTML.escape(limitsText))</p>
+        </div>
+        <div id="camera" class="camera" hidden>
+        <video id="camera-video" playsinline muted aria-label="Camera preview"></video>
+        <div class="toolbar">
+        <button type="button" id="camera-snap" class="button primary">Take snapshot</button>
+        <button type="button" id="camera-close" class="button secondary">Close camera</button>
+        </div>
+        </div>
+        <div id="editor" class="editor" hidden>
+        <div class="stage-wrap">
+        <div id="stage" class="stage">
+        <canvas id="canvas" tabindex="0" role="img" aria-label="The image to classify" aria-describedby="crop-hint"></canvas>
+        <div id="crop-box" class="crop-box" hidden></div>
+        </div>
+        </div>
+        <p id="image-info" class="image-info"></p>
+        <div class="toolbar edit-tools" role="toolbar" aria-label="Edit the image">
+        <button type="button" id="rotate-left" class="tool">Rotate left</button>
+        <button type="button" id="rotate-right" class="tool">Rotate right</button>
+        <button type="button" id="flip-horizontal" class="tool">Flip horizontally</button>
+        <button type="button" id="flip-vertical" class="tool">Flip vertically</button>
+        <button type="button" id="crop-apply" class="tool" disabled>Crop to selection</button>
+        <button type="button" id="crop-square" class="tool">Crop to centre square</button>
+        <button type="button" id="undo" class="tool" disabled>Undo</button>
+        <button type="button" id="reset" class="tool" disabled>Reset</button>
+        </div>
+        <p id="crop-hint" class="hint">To crop, drag a rectangle on the image, or focus the image and use the arrow keys \
+        (Shift + arrows resizes, Enter crops, Escape cancels).</p>
+        </div>
+        </section>
+        """
+    }
+
+    /// "PNG, JPEG, WebP or GIF · up to 20 MB · up to 40 megapixels".
+    private var limitsText: String {
+        "PNG, JPEG, WebP or GIF · up to \(Self.formatBytes(limits.maximumBodyBytes)) · "
+            + "up to \(Self.formatNumber(limits.maximumMegapixels)) megapixels"
+    }
+
+    private var modelSelector: String {
+        let options: String
+        if availableModels.isEmpty {
+            options = "<option value=\"\">No model available</option>"
+        } else {
+            options = availableModels.map { model in
+                let selected = model.name == defaultModel?.name ? " selected" : ""
+                let suffix = model.isDefault ? " (default)" : ""
+                return "<option value=\"\(HTML.escape(model.name))\"\(selected)>\(HTML.escape(model.name))\(suffix) · \(model.inputSize) px</option>"
+            }.joined(separator: "\n")
+        }
+        let unavailable = models.filter { !$0.available }
+        let unavailableNote = unavailable.isEmpty ? "" : """
+            <p class="hint">Also in the catalog, not loaded here: \(unavailable.map { HTML.escape($0.name) }.joined(separator: ", ")).</p>
+            """
+        let noModelNote = availableModels.isEmpty
+            ? "<p class=\"notice\">No model is available on this server, so images cannot be classified yet.</p>"
+            : ""
+        return """
+        <div class="field">
+        <label for="model-select">Model</label>
+        <select id="model-select" name="model"\(availableModels.isEmpty ? " disabled" : "")>
+        \(options)
+        </select>
+        \(unavailableNote)
+        \(noModelNote)
+        </div>
+        """
+    }
+
+    private var resultPanel: String {
+        """
+        <section class="panel result-panel" aria-labelledby="result-title">
+        <h2 id="result-title"><span class="step" aria-hidden="true">2</span> Classify</h2>
+        \(modelSelector)
+        <div class="actions">
+        <button type="button" id="clear" class="button secondary">Clear</button>
+        <button type="button" id="submit" class="button primary" disabled>Submit</button>
+        <button type="button" id="flag" class="button secondary" disabled aria-haspopup="dialog">Flag</button>
+        <button type="button" id="compare" class="button secondary" disabled>Compare all models</button>
+        </div>
+        <div id="error" class="error" role="alert"></div>
+        <p id="flag-confirmation" class="confirmation" role="status"></p>
+        <div id="result" class="result" aria-live="polite">
+        <p class="placeholder">Choose an image, then press Submit to see what the model sees.</p>
+        </div>
+        \(selectedExample.map(reportedPanel) ?? "")
+        </section>
+        """
+    }
+
+    /// What the post's Inception v3 answered for the selected example, beside the live result.
+    private func reportedPanel(_ example: Example) -> String {
+        let rows = example.reportedTop3.map { prediction in
+            let percent = "\(Self.formatNumber(prediction.probability * 100))%"
+            return """
+            <li><span class="name">\(HTML.escape(prediction.name))</span><span class="pct">\(percent)</span>\
+            <span class="bar-track"><span class="bar" data-probability="\(prediction.probability)"></span></span></li>
+            """
+        }.joined(separator: "\n")
+        return """
+        <aside id="reported" class="reported" aria-labelledby="reported-title">
+        <h3 id="reported-title">What the post’s Inception v3 answered</h3>
+        <ol class="predictions reported-top3">
+        \(rows)
+        </ol>
+        </aside>
+        """
+    }
+
+    private var compareSection: String {
+        """
+        <section id="compare-section" class="compare-section" aria-labelledby="compare-title" hidden>
+        <h2 id="compare-title">Every model on this image</h2>
+        <div id="compare-grid" class="compare-grid" aria-live="polite"></div>
+        </section>
+        """
+    }
+
+    private var flagDialog: String {
+        var seen = Set<String>()
+        let names = (0..<labels.count).map { labels[$0].name }.filter { seen.insert($0).inserted }
+        let options = names.map { "<option value=\"\(HTML.escape($0))\"></option>" }.joined()
+        return """
+        <dialog id="flag-dialog" class="flag-dialog" aria-labelledby="flag-title">
+        <form id="flag-form" novalidate>
+        <h2 id="flag-title">Flag a blind spot</h2>
+        <p class="hint">Say what the image really shows. The image as it is shown, with your edits, is sent with the flag.</p>
+        <div class="field">
+        <label for="flag-class">Correct class</label>
+        <input id="flag-class" name="expected" type="text" list="imagenet-classes" required autocomplete="off" \
+        spellcheck="false" aria-describedby="flag-class-hint">
+        <p id="flag-class-hint" class="hint">One of the \(labels.count) ImageNet classes; start typing for suggestions.</p>
+        <datalist id="imagenet-classes">\(options)</datalist>
+        </div>
+        <div class="field">
+        <label for="flag-note">Note <span class="optional">(optional)</span></label>
+        <textarea id="flag-note" name="note" maxlength="2000" rows="4"></textarea>
+        </div>
+        <div id="flag-error" class="error" role="alert"></div>
+        <div class="actions">
+        <button type="submit" id="flag-submit" class="button primary">Submit flag</button>
+        <button type="button" id="flag-cancel" class="button secondary">Cancel</button>
+        </div>
+        </form>
+        </dialog>
+        """
+    }
+
+    private var examplesSection: String {
+        let categories = gallery.categories.map(categoryCard).joined(separator: "\n")
+        let source = gallery.source.map { "<p class=\"source\">Source: \(HTML.escape($0)).</p>" } ?? ""
+        return """
+        <section id="examples" class="examples" aria-labelledby="examples-title">
+        <h2 id="examples-title">Blind spots from the post</h2>
+        <p class="lede">The images the post <cite>What Inception Net Doesn’t See</cite> found Inception v3 getting wrong. \
+        Pick one to see how the models here do.</p>
+        \(galleryNotice)
+        \(categories.isEmpty ? "" : "<div class=\"categories\">\n\(categories)\n</div>")
+        \(source)
+        </section>
+        """
+    }
+
+    /// Says so when some or all of the example images are not there.
+    private var galleryNotice: String {
+        if gallery.examples.isEmpty {
+            return "<p class=\"notice\">No examples here yet. \(whereToPutImages)</p>"
+        }
+        let missing = gallery.examples.filter { gallery.imageFile(of: $0) == nil }
+        guard !missing.isEmpty else { return "" }
+        return "<p class=\"notice\">\(missing.count) of \(gallery.examples.count) example images are missing. \(whereToPutImages)</p>"
+    }
+
+    /// Where the example images go, and how to choose another folder.
+    private var whereToPutImages: String {
+        "Put the images, with the \(ExampleGallery.descriptionFile) that describes them, in "
+            + "<code>\(HTML.escape(gallery.directory.path))</code>; <code>blindspot serve --examples DIR</code> chooses another folder."
+    }
+
+    private func categoryCard(_ category: ExampleCategory) -> String {
+        let thumbnails = category.examples.map { example in
+            let title = HTML.escape(example.title)
+            guard gallery.imageFile(of: example) != nil else {
+                return "<li><div class=\"thumb thumb-missing\"><span>\(HTML.escape(example.file)) is missing</span></div>"
+                    + "<span class=\"caption\">Example \(example.id)</span></li>"
+            }
+            let current = example.id == selectedExample?.id ? " aria-current=\"page\"" : ""
+            return """
+            <li><a class="thumb-link" href="\(HTML.escape(Self.pagePath(of: example)))"\(current)>\
+            <img class="thumb" src="\(HTML.escape(Self.imagePath(of: example)))" alt="\(title)" loading="lazy">\
+            <span class="caption">Example \(example.id)</span></a></li>
+            """
+        }.joined(separator: "\n")
+        return """
+        <article class="category" aria-labelledby="category-\(HTML.escape(category.slug))">
+        <h3 id="category-\(HTML.escape(category.slug))">\(HTML.escape(category.title))</h3>
+        <p class="finding">\(HTML.escape(category.finding))</p>
+        <ul class="thumbs">
+        \(thumbnails)
+        </ul>
+        </article>
+        """
+    }
+
+    // MARK: - Numbers as text
+
+    /// A byte count in the largest whole unit that reads well: "20 MB", "512 KB", "900 bytes" (units of 1024).
+    static func formatBytes(_ bytes: Int) -> String {
+        let units: [(String, Double)] = [("GB", 1_073_741_824), ("MB", 1_048_576), ("KB", 1024)]
+        for (unit, size) in units where Double(bytes) >= size {
+            return "\(formatNumber(Double(bytes) / size)) \(unit)"
+        }
+        return "\(bytes) bytes"
+    }
+
+    /// At most one decimal, and none when it would be zero: 40, 12.5.
+    static func formatNumber(_ value: Double) -> String {
+        let rounded = (value * 10).rounded() / 10
+        return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)
+    }
+}

@@ -1,0 +1,726 @@
+// The demo page's behaviour: take an image (file, drop, paste, camera), edit it on a canvas, classify it with one
+// model or all of them, show an example of the post, flag a blind spot. No libraries and no build step; the page's
+// data comes from the JSON block #page-data, and every piece of outside text goes into the page as text, never HTML.
+'use strict';
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const page = JSON.parse($('page-data').textContent || '{}');
+  const models = page.models || [];
+
+  /** The longer side an edited image is scaled down to before it is sent. */
+  const MAX_SENT_SIDE = 2048;
+  /** Edits kept for Undo; the loaded image itself is always kept, so Reset works whatever the depth. */
+  const MAX_HISTORY = 16;
+
+  const ui = {
+    dropZone: $('drop-zone'), fileInput: $('file-input'),
+    cameraOpen: $('camera-open'), camera: $('camera'), cameraVideo: $('camera-video'),
+    cameraSnap: $('camera-snap'), cameraClose: $('camera-close'),
+    editor: $('editor'), canvas: $('canvas'), cropBox: $('crop-box'), imageInfo: $('image-info'),
+    rotateLeft: $('rotate-left'), rotateRight: $('rotate-right'),
+    flipHorizontal: $('flip-horizontal'), flipVertical: $('flip-vertical'),
+    cropApply: $('crop-apply'), cropSquare: $('crop-square'), undo: $('undo'), reset: $('reset'),
+    modelSelect: $('model-select'),
+    clear: $('clear'), submit: $('submit'), flag: $('flag'), compare: $('compare'),
+    error: $('error'), flagConfirmation: $('flag-confirmation'), result: $('result'),
+    reported: $('reported'),
+    compareSection: $('compare-section'), compareGrid: $('compare-grid'),
+    flagDialog: $('flag-dialog'), flagForm: $('flag-form'), flagClass: $('flag-class'), flagNote: $('flag-note'),
+    flagError: $('flag-error'), flagSubmit: $('flag-submit'), flagCancel: $('flag-cancel'),
+    shareLink: $('share-link'), copyLink: $('copy-link'), copyStatus: $('copy-status'),
+  };
+
+  const state = {
+    /** The image as loaded: its bytes, type and a name for uploads. */
+    original: null,
+    /** Canvases, the loaded image first; the last one is what is shown and sent. */
+    history: [],
+    /** The crop rectangle in image pixels of the shown canvas, or null. */
+    selection: null,
+    /** The encoded image for the shown canvas: { canvas, promise }. */
+    payload: null,
+    /** The classes that count as right (while the selected example's image is loaded), or []. */
+    expected: [],
+    busy: false,
+    cameraStream: null,
+  };
+
+  // ---- Small helpers ----------------------------------------------------------------------------------------
+
+  /** An element with attributes (`text` sets textContent, `className` the class) and children. */
+  function element(tag, attributes = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (name === 'text') node.textContent = value;
+      else if (name === 'className') node.className = value;
+      else node.setAttribute(name, value);
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  }
+
+  function percent(probability) {
+    const value = probability * 100;
+    if (value > 0 && value < 0.1) return '<0.1%';
+    return `${value.toFixed(1)}%`;
+  }
+
+  function milliseconds(value) {
+    return `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
+  }
+
+  function megabytes(bytes) {
+    return `${(bytes / 1048576).toFixed(1)} MB`;
+  }
+
+  function showError(message) {
+    ui.error.textContent = message;
+  }
+
+  function clearMessages() {
+    ui.error.textContent = '';
+    ui.flagConfirmation.textContent = '';
+  }
+
+  /** Sizes a bar's fill to the probability's share of its track. */
+  function fillBar(fill, probability) {
+    fill.style.width = `${Math.max(0, Math.min(1, probability)) * 100}%`;
+  }
+
+  function bar(probability) {
+    const fill = element('span', { className: 'bar' });
+    fillBar(fill, probability);
+    return element('span', { className: 'bar-track', 'aria-hidden': 'true' }, fill);
+  }
+
+  // ---- Loading an image -------------------------------------------------------------------------------------
+
+  /**
+   * Shows `blob` in the editor as the new image. `keepExample` keeps the selected example's expected classes
+   * (set when the example's own image is loaded); any other image is the user's own.
+   */
+  async function loadImage(blob, name, { keepExample = false } = {}) {
+    clearMessages();
+    if (!blob || (blob.type && !blob.type.startsWith('image/'))) {
+      showError(`That is not an image (${blob && blob.type ? blob.type : 'unknown type'}). Choose a PNG, JPEG, WebP or GIF file.`);
+      return false;
+    }
+    let picture;
+    try {
+      picture = await createImageBitmap(blob);
+    } catch {
+      showError(`This browser cannot read ${name} as an image. Choose a PNG, JPEG, WebP or GIF file.`);
+      return false;
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = picture.width;
+    canvas.height = picture.height;
+    canvas.getContext('2d').drawImage(picture, 0, 0);
+    picture.close();
+
+    state.original = { blob, type: blob.type || 'application/octet-stream', name };
+    state.history = [canvas];
+    state.selection = null;
+    if (!keepExample) leaveExample();
+    clearResults();
+    ui.editor.hidden = false;
+    draw();
+    return true;
+  }
+
+  /** The image is no longer the example's own: its expected classes and the post's answer no longer apply. */
+  function leaveExample() {
+    state.expected = [];
+    if (ui.reported) ui.reported.hidden = true;
+  }
+
+  function loadFirstImage(files, how) {
+    const file = Array.from(files || []).find((candidate) => candidate.type.startsWith('image/')) || (files && files[0]);
+    if (!file) {
+      showError(`No image file was ${how}.`);
+      return;
+    }
+    loadImage(file, file.name || 'image');
+  }
+
+  ui.fileInput.addEventListener('change', () => {
+    if (ui.fileInput.files.length) loadFirstImage(ui.fileInput.files, 'chosen');
+    ui.fileInput.value = '';
+  });
+
+  // Dropping anywhere on the page loads the image; the drop zone shows where.
+  const carriesFiles = (event) => Array.from(event.dataTransfer ? event.dataTransfer.types : []).includes('Files');
+  document.addEventListener('dragover', (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    ui.dropZone.classList.add('dragging');
+  });
+  document.addEventListener('dragleave', (event) => {
+    if (event.relatedTarget === null) ui.dropZone.classList.remove('dragging');
+  });
+  document.addEventListener('drop', (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    ui.dropZone.classList.remove('dragging');
+    loadFirstImage(event.dataTransfer.files, 'dropped');
+  });
+
+  document.addEventListener('paste', (event) => {
+    if (ui.flagDialog.open || !event.clipboardData) return;
+    const item = Array.from(event.clipboardData.items).find((entry) => entry.kind === 'file' && entry.type.startsWith('image/'));
+    if (!item) return;
+    event.preventDefault();
+    loadImage(item.getAsFile(), `pasted.${item.type.slice('image/'.length)}`);
+  });
+
+  // ---- Camera -----------------------------------------------------------------------------------------------
+
+  function cameraErrorMessage(error) {
+    switch (error && error.name) {
+      case 'NotAllowedError':
+      case 'SecurityError':
+        return 'The camera is blocked: allow it in the browser’s site settings, or choose a file instead.';
+      case 'NotFoundError':
+      case 'OverconstrainedError':
+        return 'No camera was found. Choose a file, drop or paste an image instead.';
+      case 'NotReadableError':
+        return 'The camera is in use by another application.';
+      default:
+        return `The camera could not be started${error && error.message ? ` (${error.message})` : ''}.`;
+    }
+  }
+
+  async function openCamera() {
+    clearMessages();
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      showError('This browser offers no camera here (cameras need HTTPS or localhost). Choose a file instead.');
+      return;
+    }
+    try {
+      state.cameraStream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+    } catch (error) {
+      showError(cameraErrorMessage(error));
+      return;
+    }
+    ui.cameraVideo.srcObject = state.cameraStream;
+    ui.camera.hidden = false;
+    try {
+      await ui.cameraVideo.play();
+    } catch (error) {
+      closeCamera();
+      showError(cameraErrorMessage(error));
+      return;
+    }
+    ui.cameraSnap.focus();
+  }
+
+  function closeCamera() {
+    if (state.cameraStream) state.cameraStream.getTracks().forEach((track) => track.stop());
+    state.cameraStream = null;
+    ui.cameraVideo.srcObject = null;
+    ui.camera.hidden = true;
+  }
+
+  function takeSnapshot() {
+    const video = ui.cameraVideo;
+    if (!video.videoWidth) {
+      showError('The camera has no picture yet; try again in a moment.');
+      return;
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext('2d').drawImage(video, 0, 0);
+    closeCamera();
+    canvas.toBlob((blob) => {
+      loadImage(blob, 'camera-snapshot.png').then((loaded) => { if (loaded) ui.canvas.focus(); });
+    }, 'image/png');
+  }
+
+  ui.cameraOpen.addEventListener('click', openCamera);
+  ui.cameraClose.addEventListener('click', () => { closeCamera(); ui.cameraOpen.focus(); });
+  ui.cameraSnap.addEventListener('click', takeSnapshot);
+
+  // ---- Editing ----------------------------------------------------------------------------------------------
+
+  const current = () => state.history[state.history.length - 1];
+  const edited = () => state.history.length > 1;
+
+  function draw() {
+    const source = current();
+    const canvas = ui.canvas;
+    const hasImage = Boolean(source);
+    if (hasImage) {
+      canvas.width = source.width;
+      canvas.height = source.height;
+      canvas.getContext('2d').drawImage(source, 0, 0);
+      const how = edited() ? 'edited, sent as PNG' : `original ${state.original.type.replace('image/', '').toUpperCase()}, sent as it is`;
+      ui.imageInfo.textContent = `${state.original.name} · ${source.width} × ${source.height} px · ${how}`;
+      canvas.setAttribute('aria-label', `The image to classify, ${source.width} by ${source.height} pixels${edited() ? ', edited' : ''}`);
+    }
+    ui.dropZone.classList.toggle('compact', hasImage);
+    drawSelection();
+    for (const tool of [ui.rotateLeft, ui.rotateRight, ui.flipHorizontal, ui.flipVertical, ui.cropSquare]) tool.disabled = !hasImage;
+    ui.undo.disabled = !edited();
+    ui.reset.disabled = !edited();
+    updateActions();
+  }
+
+  function updateActions() {
+    const ready = Boolean(current()) && !state.busy;
+    ui.submit.disabled = !ready || models.length === 0;
+    ui.compare.disabled = !ready || models.length === 0;
+    ui.flag.disabled = !current();
+  }
+
+  /** Paints the shown image onto a new `width` × `height` canvas with `paint(context, image)`; that canvas is then shown. */
+  function edit(width, height, paint) {
+    const source = current();
+    if (!source) return;
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    paint(canvas.getContext('2d'), source);
+    state.history.push(canvas);
+    if (state.history.length > MAX_HISTORY) state.history.splice(1, 1);
+    state.selection = null;
+    draw();
+  }
+
+  function rotate(clockwise) {
+    const source = current();
+    edit(source.height, source.width, (context, image) => {
+      if (clockwise) context.translate(image.height, 0);
+      else context.translate(0, image.width);
+      context.rotate((clockwise ? 1 : -1) * Math.PI / 2);
+      context.drawImage(image, 0, 0);
+    });
+  }
+
+  function flip(horizontal) {
+    const source = current();
+    edit(source.width, source.height, (context, image) => {
+      if (horizontal) context.setTransform(-1, 0, 0, 1, image.width, 0);
+      else context.setTransform(1, 0, 0, -1, 0, image.height);
+      context.drawImage(image, 0, 0);
+    });
+  }
+
+  function crop(rectangle) {
+    const { x, y, width, height } = rectangle;
+    edit(width, height, (context, image) => context.drawImage(image, x, y, width, height, 0, 0, width, height));
+  }
+
+  function cropCentreSquare() {
+    const source = current();
+    const side = Math.min(source.width, source.height);
+    crop({ x: Math.floor((source.width - side) / 2), y: Math.floor((source.height - side) / 2), width: side, height: side });
+  }
+
+  ui.rotateLeft.addEventListener('click', () => rotate(false));
+  ui.rotateRight.addEventListener('click', () => rotate(true));
+  ui.flipHorizontal.addEventListener('click', () => flip(true));
+  ui.flipVertical.addEventListener('click', () => flip(false));
+  ui.cropSquare.addEventListener('click', cropCentreSquare);
+  ui.cropApply.addEventListener('click', () => { if (state.selection) crop(state.selection); });
+  ui.undo.addEventListener('click', () => {
+    if (edited()) state.history.pop();
+    state.selection = null;
+    draw();
+  });
+  ui.reset.addEventListener('click', () => {
+    state.history.length = Math.min(state.history.length, 1);
+    state.selection = null;
+    draw();
+  });
+
+  // ---- Crop selection: drag with a pointer, or arrow keys on the focused image ----
+
+  function drawSelection() {
+    const selection = state.selection;
+    const source = current();
+    ui.cropApply.disabled = !selection;
+    ui.cropBox.hidden = !selection;
+    if (!selection || !source) return;
+    const box = ui.cropBox.style;
+    box.left = `${(selection.x / source.width) * 100}%`;
+    box.top = `${(selection.y / source.height) * 100}%`;
+    box.width = `${(selection.width / source.width) * 100}%`;
+    box.height = `${(selection.height / source.height) * 100}%`;
+  }
+
+  /** The image pixel under a pointer event, clamped to the image. */
+  function imagePoint(event) {
+    const bounds = ui.canvas.getBoundingClientRect();
+    const source = current();
+    const x = ((event.clientX - bounds.left) / bounds.width) * source.width;
+    const y = ((event.clientY - bounds.top) / bounds.height) * source.height;
+    return { x: Math.max(0, Math.min(source.width, x)), y: Math.max(0, Math.min(source.height, y)) };
+  }
+
+  function rectangleBetween(start, end) {
+    const x = Math.round(Math.min(start.x, end.x));
+    const y = Math.round(Math.min(start.y, end.y));
+    return { x, y, width: Math.round(Math.max(start.x, end.x)) - x, height: Math.round(Math.max(start.y, end.y)) - y };
+  }
+
+  let dragStart = null;
+  ui.canvas.addEventListener('pointerdown', (event) => {
+    if (!current() || event.button !== 0) return;
+    event.preventDefault();
+    ui.canvas.focus();
+    ui.canvas.setPointerCapture(event.pointerId);
+    dragStart = imagePoint(event);
+    state.selection = null;
+    drawSelection();
+  });
+  ui.canvas.addEventListener('pointermove', (event) => {
+    if (!dragStart) return;
+    const rectangle = rectangleBetween(dragStart, imagePoint(event));
+    state.selection = rectangle.width > 0 && rectangle.height > 0 ? rectangle : null;
+    drawSelection();
+  });
+  const endDrag = () => {
+    if (!dragStart) return;
+    dragStart = null;
+    // A click, or a sliver, is not a selection.
+    const source = current();
+    const minimum = Math.max(4, Math.round(Math.min(source.width, source.height) / 100));
+    if (state.selection && (state.selection.width < minimum || state.selection.height < minimum)) state.selection = null;
+    drawSelection();
+  };
+  ui.canvas.addEventListener('pointerup', endDrag);
+  ui.canvas.addEventListener('pointercancel', endDrag);
+
+  ui.canvas.addEventListener('keydown', (event) => {
+    const source = current();
+    if (!source) return;
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (event.key === 'Enter' && state.selection) {
+      event.preventDefault();
+      crop(state.selection);
+      return;
+    }
+    if (event.key === 'Escape' && state.selection) {
+      event.preventDefault();
+      state.selection = null;
+      drawSelection();
+      return;
+    }
+    const move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    if (!state.selection) {
+      // The first arrow press selects the middle half of the image.
+      state.selection = {
+        x: Math.round(source.width / 4), y: Math.round(source.height / 4),
+        width: Math.round(source.width / 2), height: Math.round(source.height / 2),
+      };
+    } else {
+      const step = Math.max(1, Math.round(Math.max(source.width, source.height) / 50));
+      const selection = { ...state.selection };
+      if (event.shiftKey) {
+        selection.width = Math.max(step, Math.min(source.width - selection.x, selection.width + move[0] * step));
+        selection.height = Math.max(step, Math.min(source.height - selection.y, selection.height + move[1] * step));
+      } else {
+        selection.x = Math.max(0, Math.min(source.width - selection.width, selection.x + move[0] * step));
+        selection.y = Math.max(0, Math.min(source.height - selection.height, selection.y + move[1] * step));
+      }
+      state.selection = selection;
+    }
+    drawSelection();
+  });
+
+  // ---- What is sent -----------------------------------------------------------------------------------------
+
+  /** `canvas`, scaled down so that its longer side is at most MAX_SENT_SIDE. */
+  function scaledForSending(canvas) {
+    const scale = MAX_SENT_SIDE / Math.max(canvas.width, canvas.height);
+    if (scale >= 1) return canvas;
+    const scaled = document.createElement('canvas');
+    scaled.width = Math.max(1, Math.round(canvas.width * scale));
+    scaled.height = Math.max(1, Math.round(canvas.height * scale));
+    const context = scaled.getContext('2d');
+    context.imageSmoothingQuality = 'high';
+    context.drawImage(canvas, 0, 0, scaled.width, scaled.height);
+    return scaled;
+  }
+
+  /**
+   * The bytes to send for what is shown: the loaded file as it is when nothing was edited, otherwise the canvas
+   * as PNG. Encoded once per shown image, so comparing models and flagging reuse it.
+   */
+  function payload() {
+    const canvas = current();
+    if (state.payload && state.payload.canvas === canvas) return state.payload.promise;
+    const promise = edited()
+      ? new Promise((resolve, reject) => {
+        scaledForSending(canvas).toBlob((blob) => {
+          if (blob) resolve({ blob, type: 'image/png', name: 'edited.png' });
+          else reject(new Error('The edited image could not be encoded.'));
+        }, 'image/png');
+      })
+      : Promise.resolve({ blob: state.original.blob, type: state.original.type, name: state.original.name });
+    state.payload = { canvas, promise };
+    return promise;
+  }
+
+  async function checkedPayload() {
+    const image = await payload();
+    if (page.maximumBodyBytes && image.blob.size > page.maximumBodyBytes) {
+      throw new Error(`This image is ${megabytes(image.blob.size)}; the server accepts up to ${megabytes(page.maximumBodyBytes)}. Crop it or use a smaller one.`);
+    }
+    return image;
+  }
+
+  // ---- Talking to the API -----------------------------------------------------------------------------------
+
+  /** The error of a failed response: the message of its JSON error body, or its status. */
+  async function responseError(response) {
+    let message = `The server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`;
+    try {
+      const body = await response.json();
+      if (body && body.error && body.error.message) message = body.error.message;
+    } catch {
+      // Not JSON: keep the status.
+    }
+    const retryAfter = response.headers.get('Retry-After');
+    if (response.status === 503 && retryAfter) message += ` Try again in ${retryAfter} s.`;
+    return new Error(message);
+  }
+
+  async function send(url, options) {
+    let response;
+    try {
+      response = await fetch(url, options);
+    } catch (error) {
+      throw new Error(`The server could not be reached (${error.message}).`);
+    }
+    if (!response.ok) throw await responseError(response);
+    return response.json();
+  }
+
+  /** Classifies `image` with `model`; resolves to the response and the round trip the browser measured. */
+  async function classify(model, image) {
+    const query = new URLSearchParams({ model, top: '5' });
+    if (state.expected.length) query.set('expected', state.expected.map((entry) => entry.index).join(','));
+    const started = performance.now();
+    const response = await send(`/api/v1/classify?${query}`, {
+      method: 'POST',
+      headers: { 'Content-Type': image.type },
+      body: image.blob,
+    });
+    return { response, roundTripMs: performance.now() - started };
+  }
+
+  // ---- Showing results --------------------------------------------------------------------------------------
+
+  function predictionList(predictions) {
+    return element('ol', { className: 'predictions', 'aria-label': 'Top classes' },
+      ...predictions.map((prediction) => element('li', {},
+        element('span', { className: 'name', text: prediction.label }),
+        element('span', { className: 'pct', text: percent(prediction.probability) }),
+        bar(prediction.probability))));
+  }
+
+  function latencyText(response, roundTripMs) {
+    const timing = response.timing || {};
+    const server = typeof timing.decodeMs === 'number' && typeof timing.inferenceMs === 'number'
+      ? `decode ${milliseconds(timing.decodeMs)} + inference ${milliseconds(timing.inferenceMs)} on the server · `
+      : '';
+    return `${server}${milliseconds(roundTripMs)} round trip`;
+  }
+
+  function expectedText(expected) {
+    if (!expected) return '';
+    return `Expected class ‘${expected.label}’ is ranked #${expected.rank} (${percent(expected.probability)})`;
+  }
+
+  /**
+   * The parts of one answer: the model, the top class, the top five with bars, the expected class's rank (its
+   * paragraph gets `expectedId` when given) and the latency.
+   */
+  function answer({ response, roundTripMs }, { expectedId } = {}) {
+    const predictions = response.predictions || [];
+    const top = predictions[0];
+    const parts = [
+      element('h3', { className: 'answered-by', text: `${response.model} sees` }),
+      top ? element('p', { className: 'top-label', text: top.label }) : element('p', { text: 'No classes returned.' }),
+      top ? element('p', { className: 'top-probability', text: `${percent(top.probability)} sure` }) : null,
+      predictionList(predictions),
+      response.expected
+        ? element('p', { className: 'expected-rank', text: expectedText(response.expected), ...(expectedId ? { id: expectedId } : {}) })
+        : null,
+      element('p', { className: 'latency', text: latencyText(response, roundTripMs) }),
+    ];
+    return parts.filter(Boolean);
+  }
+
+  function clearResults() {
+    ui.result.replaceChildren(element('p', { className: 'placeholder', text: 'Press Submit to see what the model sees.' }));
+    ui.compareGrid.replaceChildren();
+    ui.compareSection.hidden = true;
+  }
+
+  function setBusy(busy) {
+    state.busy = busy;
+    ui.submit.textContent = busy ? 'Classifying…' : 'Submit';
+    ui.result.setAttribute('aria-busy', String(busy));
+    updateActions();
+  }
+
+  async function submit() {
+    if (!current() || state.busy) return;
+    const model = ui.modelSelect.value;
+    clearMessages();
+    setBusy(true);
+    try {
+      const outcome = await classify(model, await checkedPayload());
+      ui.result.replaceChildren(...answer(outcome, { expectedId: 'expected-rank' }));
+    } catch (error) {
+      showError(error.message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  /** Classifies the shown image with every available model at once, one card per model. */
+  async function compare() {
+    if (!current() || state.busy) return;
+    clearMessages();
+    setBusy(true);
+    ui.compareSection.hidden = false;
+    const cards = models.map((model) => {
+      const card = element('article', { className: 'card', 'aria-busy': 'true' },
+        element('h3', { className: 'answered-by', text: model.name }),
+        element('p', { className: 'placeholder', text: 'Classifying…' }));
+      return { model, card };
+    });
+    ui.compareGrid.setAttribute('aria-busy', 'true');
+    ui.compareGrid.replaceChildren(...cards.map(({ card }) => card));
+    try {
+      const image = await checkedPayload();
+      await Promise.all(cards.map(async ({ model, card }) => {
+        try {
+          card.replaceChildren(...answer(await classify(model.name, image)));
+        } catch (error) {
+          card.replaceChildren(element('h3', { className: 'answered-by', text: model.name }),
+            element('p', { className: 'error', text: error.message }));
+        }
+        card.setAttribute('aria-busy', 'false');
+      }));
+    } catch (error) {
+      ui.compareSection.hidden = true;
+      showError(error.message);
+    } finally {
+      ui.compareGrid.setAttribute('aria-busy', 'false');
+      setBusy(false);
+    }
+    if (!ui.compareSection.hidden) ui.compareSection.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+  }
+
+  function clearAll() {
+    closeCamera();
+    state.original = null;
+    state.history = [];
+    state.selection = null;
+    state.payload = null;
+    leaveExample();
+    clearMessages();
+    clearResults();
+    ui.editor.hidden = true;
+    draw();
+  }
+
+  ui.submit.addEventListener('click', submit);
+  ui.compare.addEventListener('click', compare);
+  ui.clear.addEventListener('click', clearAll);
+
+  // ---- Flagging a blind spot --------------------------------------------------------------------------------
+
+  ui.flag.addEventListener('click', () => {
+    if (!current()) return;
+    ui.flagError.textContent = '';
+    if (!ui.flagClass.value && state.expected.length) ui.flagClass.value = state.expected[0].name;
+    ui.flagDialog.showModal();
+    ui.flagClass.focus();
+  });
+  ui.flagCancel.addEventListener('click', () => ui.flagDialog.close());
+  ui.flagDialog.addEventListener('close', () => ui.flag.focus());
+
+  ui.flagForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const expected = ui.flagClass.value.trim();
+    if (!expected) {
+      ui.flagError.textContent = 'Name the class the image really shows.';
+      ui.flagClass.focus();
+      return;
+    }
+    ui.flagError.textContent = '';
+    ui.flagSubmit.disabled = true;
+    ui.flagSubmit.textContent = 'Sending…';
+    try {
+      const image = await checkedPayload();
+      const form = new FormData();
+      form.append('image', image.blob, image.name);
+      form.append('expected', expected);
+      form.append('note', ui.flagNote.value);
+      if (ui.modelSelect.value) form.append('model', ui.modelSelect.value);
+      const flag = await send('/api/v1/flags', { method: 'POST', body: form });
+      ui.flagForm.reset();
+      ui.flagDialog.close();
+      const label = flag.expected ? flag.expected.label : expected;
+      ui.flagConfirmation.textContent = `Thank you: flag ${flag.id} is saved, with ‘${label}’ as the right class.`;
+    } catch (error) {
+      ui.flagError.textContent = error.message;
+    } finally {
+      ui.flagSubmit.disabled = false;
+      ui.flagSubmit.textContent = 'Submit flag';
+    }
+  });
+
+  // ---- The selected example ---------------------------------------------------------------------------------
+
+  if (ui.reported) {
+    for (const fill of ui.reported.querySelectorAll('.bar[data-probability]')) {
+      fillBar(fill, Number(fill.dataset.probability));
+    }
+  }
+
+  if (ui.shareLink) {
+    ui.shareLink.value = new URL(ui.shareLink.value, window.location.origin).href;
+    ui.shareLink.addEventListener('focus', () => ui.shareLink.select());
+    ui.copyLink.addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(ui.shareLink.value);
+      } catch {
+        ui.shareLink.select();
+        if (!document.execCommand('copy')) {
+          ui.copyStatus.textContent = 'Copying is blocked here: select the link and copy it yourself.';
+          return;
+        }
+      }
+      ui.copyStatus.textContent = 'Link copied.';
+    });
+  }
+
+  async function openExample(example) {
+    if (!example.imageAvailable) return;
+    let blob;
+    try {
+      const response = await fetch(example.imagePath);
+      if (!response.ok) throw await responseError(response);
+      blob = await response.blob();
+    } catch (error) {
+      showError(`The example’s image could not be loaded: ${error.message}`);
+      return;
+    }
+    state.expected = example.expected || [];
+    if (await loadImage(blob, example.file, { keepExample: true })) await submit();
+  }
+
+  draw();
+  if (page.example) openExample(page.example);
+})();

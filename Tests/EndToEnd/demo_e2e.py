@@ -1,0 +1,343 @@
+#!/usr/bin/env python3
+"""End-to-end test of the web demo: starts `blindspot serve`, drives the page in headless Chromium with Selenium.
+
+Checks that an uploaded photo is classified as the API classifies the same bytes, that /examples/1 classifies the
+post's upside-down car by itself and shows the post's answer and the expected class's rank, that flagging stores
+the note verbatim, that the page fits a phone, and that the browser logged no errors. Screenshots go to --out.
+
+    python3 Tests/EndToEnd/demo_e2e.py --blindspot .build/release/blindspot --shared ../shared --out .build/test-output/e2e
+
+Needs the pip package `selenium`, /usr/bin/chromium and /usr/bin/chromedriver; nothing is downloaded.
+`--base-url URL --data DIR` checks a server that is already running (with DIR as its --data) instead of starting one.
+"""
+import argparse
+import json
+import mimetypes
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+READY_TIMEOUT_S = 120
+RESULT_TIMEOUT_S = 60
+EXAMPLE_ID = 1
+EXAMPLE_POST_ANSWER = "analog clock"
+FLAG_CLASS = "beach wagon"
+FLAG_NOTE = 'Upside down, still a car. <script>alert(1)</script> & "quotes"'
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def passed(message):
+    print(f"PASS: {message}", flush=True)
+
+
+def check(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+    passed(message)
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--blindspot", default=".build/release/blindspot", help="the blindspot binary to serve with")
+    parser.add_argument("--shared", default=os.environ.get("BLINDSPOT_SHARED", "../shared"),
+                        help="the shared data folder (default: $BLINDSPOT_SHARED or ../shared)")
+    parser.add_argument("--out", default=".build/test-output/e2e", help="where screenshots and the server log go")
+    parser.add_argument("--model", default="efficientnet_lite0", help="the model the server loads")
+    parser.add_argument("--base-url", help="test this running server instead of starting one (needs --data)")
+    parser.add_argument("--data", help="the running server's --data folder (with --base-url)")
+    arguments = parser.parse_args()
+    if arguments.base_url and not arguments.data:
+        parser.error("--base-url needs --data, the folder where that server stores flags")
+    return arguments
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """`blindspot serve` on a free port with a fresh --data folder; its output goes to a log file."""
+
+    def __init__(self, binary, shared, model, out):
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.data = tempfile.mkdtemp(prefix="blindspot-e2e-data-")
+        self.log_path = out / "server.log"
+        self.log = open(self.log_path, "wb")
+        command = [binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data", self.data,
+                   "--examples", str(shared / "seed-examples"), "--models", model]
+        print("starting:", " ".join(command), flush=True)
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def output(self):
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until_ready(self):
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise CheckFailed(f"the server exited with status {self.process.returncode}:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.5)
+        raise CheckFailed(f"/readyz did not answer 200 within {READY_TIMEOUT_S} s; server output:\n{self.output()}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def classify_with_api(base_url, model, image_path):
+    content_type = mimetypes.guess_type(image_path.name)[0] or "image/jpeg"
+    query = urllib.parse.urlencode({"model": model, "top": 5})
+    request = urllib.request.Request(f"{base_url}/api/v1/classify?{query}", data=image_path.read_bytes(),
+                                     headers={"Content-Type": content_type}, method="POST")
+    with urllib.request.urlopen(request, timeout=RESULT_TIMEOUT_S) as response:
+        return json.load(response)
+
+
+def contains_text(value, text):
+    """Whether `text` is one of the strings anywhere inside a decoded JSON value."""
+    if isinstance(value, str):
+        return value == text
+    if isinstance(value, dict):
+        return any(contains_text(item, text) for item in value.values())
+    if isinstance(value, list):
+        return any(contains_text(item, text) for item in value)
+    return False
+
+
+def flag_files_with_note(data_dir, note):
+    found = []
+    for path in Path(data_dir).rglob("*.json"):
+        try:
+            if contains_text(json.loads(path.read_text()), note):
+                found.append(path)
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+class Browser:
+    """Headless Chromium through the system chromedriver, keeping every browser console entry."""
+
+    def __init__(self):
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                         "--window-size=1280,900", "--hide-scrollbars", "--no-first-run",
+                         "--disable-extensions", "--disable-background-networking"):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        self.console = []
+        self.set_viewport(1280, 900)
+
+    def set_viewport(self, width, height, mobile=False):
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+    def collect_console(self):
+        self.console.extend(self.driver.get_log("browser"))
+
+    def open(self, url):
+        self.collect_console()
+        self.driver.get(url)
+
+    def screenshot(self, path):
+        """The whole page, not only the viewport."""
+        import base64
+
+        metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+        size = metrics["cssContentSize"]
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+        Path(path).write_bytes(base64.b64decode(shot["data"]))
+        print(f"screenshot: {path}", flush=True)
+
+    def quit(self):
+        self.driver.quit()
+
+
+def run(arguments, base_url, data_dir, out):
+    from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    shared = Path(arguments.shared)
+    photos = sorted(path for path in (shared / "imagenet-sample").iterdir() if path.suffix.lower() in (".jpeg", ".jpg", ".png"))
+    check(photos, f"{shared / 'imagenet-sample'} has photos")
+    photo = photos[0].resolve()
+
+    browser = Browser()
+    driver = browser.driver
+    wait = WebDriverWait(driver, RESULT_TIMEOUT_S)
+
+    def find(selector):
+        return driver.find_element(By.CSS_SELECTOR, selector)
+
+    def text(selector):
+        return find(selector).text.strip()
+
+    def wait_for_result(what):
+        """Waits for the result (or an error message) and fails with the page's error if there is one."""
+        try:
+            wait.until(lambda _: driver.find_elements(By.CSS_SELECTOR, "#result .top-label") or text("#error"))
+        except TimeoutException:
+            raise CheckFailed(f"no result for {what} within {RESULT_TIMEOUT_S} s")
+        error = text("#error")
+        if error:
+            raise CheckFailed(f"the page shows an error for {what}: {error}")
+
+    try:
+        # 1. Upload a photo, classify it, compare with the API.
+        browser.open(f"{base_url}/")
+        check("Blindspot" in driver.title, f"the page title names Blindspot ({driver.title!r})")
+        model = find("#model-select").get_attribute("value")
+        check(model == arguments.model, f"the model selector selects {arguments.model}")
+        find("#file-input").send_keys(str(photo))
+        wait.until(lambda _: find("#submit").is_enabled())
+        passed(f"{photo.name} loaded into the editor")
+        find("#submit").click()
+        wait_for_result(photo.name)
+        shown = text("#result .top-label")
+        expected = classify_with_api(base_url, model, photo)["predictions"][0]["label"]
+        check(shown == expected, f"the top class shown ({shown!r}) is the API's for the same bytes ({expected!r})")
+        widths = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#result .bar')).map(b => b.getBoundingClientRect().width)")
+        check(len(widths) == 5, f"five confidence bars are shown ({len(widths)})")
+        check(widths[0] > 0 and all(a >= b for a, b in zip(widths, widths[1:])),
+              f"the bars' widths decrease ({', '.join(f'{w:.1f}' for w in widths)} px)")
+        latency = text("#result .latency")
+        check(re.search(r"inference [\d.]+ ms", latency) and re.search(r"[\d.]+ ms round trip", latency),
+              f"the latency is shown ({latency!r})")
+        browser.screenshot(out / "demo-result.png")
+
+        # 2. An example of the post: loads and classifies itself.
+        browser.open(f"{base_url}/examples/{EXAMPLE_ID}")
+        wait_for_result(f"/examples/{EXAMPLE_ID}")
+        reported = text("#reported")
+        check(EXAMPLE_POST_ANSWER in reported, f"the post's answer ({EXAMPLE_POST_ANSWER!r}) is shown")
+        wait.until(lambda _: text("#expected-rank"))
+        rank = text("#expected-rank")
+        check(re.search(r"ranked #\d+", rank), f"the expected class's rank is shown ({rank!r})")
+        share = find("#share-link").get_attribute("value")
+        check(share.endswith(f"/examples/{EXAMPLE_ID}"), f"the shareable link is shown ({share})")
+        browser.screenshot(out / "example-1.png")
+
+        # 3. Flag it, with a note that must be stored as text, not run.
+        find("#flag").click()
+        wait.until(lambda _: driver.execute_script("return document.getElementById('flag-dialog').open"))
+        flag_class = find("#flag-class")
+        flag_class.clear()
+        flag_class.send_keys(FLAG_CLASS)
+        find("#flag-note").send_keys(FLAG_NOTE)
+        find("#flag-submit").click()
+        try:
+            wait.until(lambda _: text("#flag-confirmation") or text("#flag-error"))
+        except TimeoutException:
+            raise CheckFailed(f"no answer to the flag within {RESULT_TIMEOUT_S} s")
+        check(not text("#flag-error"), f"the server accepted the flag ({text('#flag-error')!r})")
+        confirmation = text("#flag-confirmation")
+        check(re.search(r"flag \S+", confirmation) and FLAG_CLASS in confirmation,
+              f"the flag's confirmation is shown ({confirmation!r})")
+        deadline = time.monotonic() + 10
+        while not (stored := flag_files_with_note(data_dir, FLAG_NOTE)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        check(stored, f"a flag JSON file under the data folder holds the note verbatim ({', '.join(map(str, stored))})")
+        try:
+            driver.switch_to.alert
+            raise CheckFailed("the note's script ran (an alert is open)")
+        except NoAlertPresentException:
+            passed("the note's script did not run")
+
+        # 4. Phone width: one column, nothing wider than the screen.
+        browser.set_viewport(390, 844, mobile=True)
+        time.sleep(0.5)
+        overflow = driver.execute_script("return document.documentElement.scrollWidth")
+        check(overflow <= 390, f"at 390 px nothing overflows sideways (page width {overflow} px)")
+        columns = driver.execute_script(
+            "return getComputedStyle(document.querySelector('.workspace')).gridTemplateColumns.split(' ').length")
+        check(columns == 1, "at 390 px the image and the result are in one column")
+        browser.screenshot(out / "phone.png")
+
+        # 5. No errors in the browser console.
+        browser.collect_console()
+        severe = [entry for entry in browser.console if entry.get("level") == "SEVERE"]
+        check(not severe, "the browser console has no SEVERE entries"
+              + ("" if not severe else ":\n" + "\n".join(entry["message"] for entry in severe)))
+    finally:
+        browser.quit()
+
+
+def main():
+    arguments = parse_arguments()
+    shared = Path(arguments.shared)
+    if not (shared / "imagenet-sample").is_dir():
+        print(f"SKIPPED: {shared / 'imagenet-sample'} is absent (set BLINDSPOT_SHARED or --shared)", flush=True)
+        return 0
+    out = Path(arguments.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    server = None
+    try:
+        if arguments.base_url:
+            base_url, data_dir = arguments.base_url.rstrip("/"), arguments.data
+        else:
+            server = Server(arguments.blindspot, shared, arguments.model, out)
+            server.wait_until_ready()
+            passed(f"the server is ready at {server.base_url}")
+            base_url, data_dir = server.base_url, server.data
+        run(arguments, base_url, data_dir, out)
+    except CheckFailed as failure:
+        print(f"FAIL: {failure}", file=sys.stderr, flush=True)
+        if server:
+            print(f"server output ({server.log_path}):\n{server.output()[-4000:]}", file=sys.stderr)
+        return 1
+    except Exception as error:  # A broken browser or server is a failure too, with its reason.
+        print(f"FAIL: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        if server:
+            print(f"server output ({server.log_path}):\n{server.output()[-4000:]}", file=sys.stderr)
+        return 1
+    finally:
+        if server:
+            server.stop()
+    print("ALL PASSED", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
