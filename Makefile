@@ -3,10 +3,13 @@ SHELL := /bin/bash
 export BLINDSPOT_SHARED ?= $(abspath ../shared)
 BLINDSPOT := .build/release/blindspot
 
-.PHONY: setup build weights run test bench
+.PHONY: setup setup-test build weights run sample test test-swift test-e2e bench
 
 setup:
 	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh test
 
 build: setup
 	swift build -c release --product blindspot
@@ -15,11 +18,23 @@ build: setup
 weights: build
 	$(BLINDSPOT) models fetch efficientnet_lite0 efficientnet_lite1 efficientnet_lite2
 
+# The web demo and API on http://127.0.0.1:8080 (PORT=… to change), with the post's examples from ../shared.
+PORT ?= 8080
 run: weights
+	$(BLINDSPOT) serve --port $(PORT) --examples "$(BLINDSPOT_SHARED)/seed-examples"
+
+# Classify the 100 sample photos and print the accuracy.
+sample: weights
 	$(BLINDSPOT) classify --summary "$(BLINDSPOT_SHARED)/imagenet-sample"
 
-test: weights
+test: test-swift test-e2e
+
+test-swift: weights
 	swift test -c release
+
+# Drives the real page in headless Chromium against `blindspot serve`; screenshots go to .build/test-output/e2e.
+test-e2e: weights setup-test
+	python3 Tests/EndToEnd/demo_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 
 bench: build
 	python3 -c "import onnxruntime" 2>/dev/null || python3 -m pip install --quiet onnxruntime numpy

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs what Blindspot needs from Debian when it is missing: oneDNN and libvips headers, pkg-config, python3 with pip.
+# Installs what Blindspot needs from Debian when it is missing: oneDNN and libvips headers, pkg-config, python3 with pip;
+# with the argument `test`, also what the end-to-end tests drive: Chromium, its WebDriver and the selenium package.
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 
 packages=(libdnnl-dev libvips-dev pkg-config python3 python3-pip)
+[ "${1:-}" = test ] && packages+=(chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -20,4 +22,9 @@ if ((${#missing[@]})); then
     [ "$(id -u)" -eq 0 ] || sudo_prefix=(sudo)
     "${sudo_prefix[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_prefix[@]}" apt-get install -y -qq "${missing[@]}"
+fi
+
+if [ "${1:-}" = test ] && ! python3 -c "import selenium" 2>/dev/null; then
+    echo "setup: installing the selenium package"
+    python3 -m pip install --quiet selenium
 fi

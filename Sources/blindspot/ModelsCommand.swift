@@ -4,12 +4,13 @@ import Core
 import Foundation
 import ModelFetch
 import Models
+import Weights
 
 struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
         abstract: "List, fetch and verify model weights.",
-        subcommands: [List.self, Fetch.self, Verify.self, Path.self])
+        subcommands: [List.self, Fetch.self, Verify.self, Path.self, Synthesize.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the known models, their input size, source and whether their weights are present.")
@@ -105,6 +106,25 @@ struct ModelsCommand: AsyncParsableCommand {
                 throw ValidationError("\(name) has no published weights; pass --weights FILE where you use it")
             }
             print(environment.cache.path(for: release).path)
+        }
+    }
+
+    struct Synthesize: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write stand-in weights for a model (safetensors), for load tests and benchmarks without its real checkpoint.",
+            discussion: "The file has every key and shape the model reads, filled with small deterministic values: it runs at full speed and its predictions mean nothing. Example: blindspot models synthesize inception_v3 --out /tmp/inception-synthetic.safetensors && blindspot serve --weights inception_v3=/tmp/inception-synthetic.safetensors")
+
+        @Argument(help: "Model name.")
+        var name: String
+
+        @Option(help: "Where to write the .safetensors file.")
+        var out: String
+
+        func run() throws {
+            let environment = try CommandEnvironment()
+            let model = try environment.loader.descriptor(named: name)
+            try SafeTensors.write(SyntheticWeights.stateDict(for: model), to: URL(fileURLWithPath: out))
+            print("\(model.name): synthetic weights (predictions mean nothing) in \(out)")
         }
     }
 }
