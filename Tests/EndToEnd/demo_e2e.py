@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end test of the web demo: starts `blindspot serve`, drives the page in headless Chromium with Selenium.
 
-Checks that an uploaded photo is classified as the API classifies the same bytes, that /examples/1 classifies the
+First checks the API against /openapi.json (api_contract.py). Then checks that an uploaded photo is classified as the API classifies the same bytes, that /examples/1 classifies the
 post's upside-down car by itself and shows the post's answer and the expected class's rank, that flagging stores
 the note verbatim, that the page fits a phone, and that the browser logged no errors. Screenshots go to --out.
 
@@ -25,6 +25,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from api_contract import check_contract
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -115,6 +117,12 @@ class Server:
         shutil.rmtree(self.data, ignore_errors=True)
 
 
+def first_photo(shared):
+    photos = sorted(path for path in (shared / "imagenet-sample").iterdir() if path.suffix.lower() in (".jpeg", ".jpg", ".png"))
+    check(photos, f"{shared / 'imagenet-sample'} has photos")
+    return photos[0].resolve()
+
+
 def classify_with_api(base_url, model, image_path):
     content_type = mimetypes.guess_type(image_path.name)[0] or "image/jpeg"
     query = urllib.parse.urlencode({"model": model, "top": 5})
@@ -197,10 +205,7 @@ def run(arguments, base_url, data_dir, out):
     from selenium.webdriver.support import expected_conditions as conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    shared = Path(arguments.shared)
-    photos = sorted(path for path in (shared / "imagenet-sample").iterdir() if path.suffix.lower() in (".jpeg", ".jpg", ".png"))
-    check(photos, f"{shared / 'imagenet-sample'} has photos")
-    photo = photos[0].resolve()
+    photo = first_photo(Path(arguments.shared))
 
     browser = Browser()
     driver = browser.driver
@@ -321,6 +326,7 @@ def main():
             server.wait_until_ready()
             passed(f"the server is ready at {server.base_url}")
             base_url, data_dir = server.base_url, server.data
+        check_contract(base_url, first_photo(shared), check)
         run(arguments, base_url, data_dir, out)
     except CheckFailed as failure:
         print(f"FAIL: {failure}", file=sys.stderr, flush=True)
