@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Blindspot: find, show and document where image classifiers fail.
-// Targets follow the one-way picture of ../shared/design/GUIDE.md: Engine ← EngineDNNL, Weights, Imaging ← Models ← Core ← WebApp ← blindspot.
+// Targets follow the one-way picture of ../shared/design/GUIDE.md: Engine ← EngineDNNL, Weights, Imaging ← Models ← Core ← WebApp ← blindspot; Imaging ← Catalog (the store) ← WebApp.
 import PackageDescription
 
 let package = Package(
@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // C libraries from Debian: oneDNN (libdnnl-dev) and libvips (libvips-dev).
@@ -35,16 +37,26 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        .target(name: "Core", dependencies: ["Engine", "EngineDNNL", "Weights", "Imaging", "Models", "ModelFetch"]),
+        .target(name: "Core", dependencies: ["Engine", "EngineDNNL", "Weights", "Imaging", "Models", "ModelFetch", "Catalog"],
+                swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
+        .target(name: "Catalog", dependencies: [
+            "Imaging",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "WebApp", dependencies: [
-            "Core", "Models", "Imaging",
+            "Core", "Models", "Imaging", "Catalog",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
-        ], resources: [.copy("Resources/static"), .copy("Resources/openapi.json")]),
+        ], resources: [.copy("Resources/static"), .copy("Resources/openapi.json")],
+        // Members of modules this target does not import (GRDB's String.joined for SQL, through Catalog) stay invisible.
+        swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .executableTarget(name: "blindspot", dependencies: [
-            "Core", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Imaging", "WebApp",
+            "Core", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Imaging", "WebApp", "Catalog",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -56,14 +68,15 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging", "VipsShim"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging"]),
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights", "Catalog"]),
         .testTarget(name: "WebAppTests", dependencies: [
-            "TestSupport", "WebApp", "Core", "EngineDNNL", "Models", "Imaging", "ModelFetch",
+            "TestSupport", "WebApp", "Core", "EngineDNNL", "Models", "Imaging", "ModelFetch", "Catalog",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Imaging"]),
         .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core", "EngineDNNL", "Imaging", "ModelFetch", "Models"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what Blindspot needs from Debian when it is missing: oneDNN and libvips headers, pkg-config, python3 with pip;
-# with the argument `test`, also what the end-to-end tests drive: Chromium, its WebDriver and the selenium package.
+# Installs what Blindspot needs from Debian when it is missing: oneDNN, libvips and SQLite headers, pkg-config,
+# python3 with pip; with the argument `test`, also what the tests start or drive: PostgreSQL, Chromium, its WebDriver
+# and the selenium package.
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 
-packages=(libdnnl-dev libvips-dev pkg-config python3 python3-pip)
-[ "${1:-}" = test ] && packages+=(chromium chromium-driver)
+packages=(libdnnl-dev libvips-dev libsqlite3-dev pkg-config python3 python3-pip)
+[ "${1:-}" = test ] && packages+=(chromium chromium-driver postgresql)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
