@@ -29,12 +29,22 @@ sample: weights
 
 test: test-swift test-e2e
 
-test-swift: weights
-	swift test -c release
+# The PostgreSQL store's tests run against a throwaway cluster on a free local port, stopped whatever the result.
+test-swift: weights setup-test
+	@set -o pipefail; dir="$(CURDIR)/.build/test-postgres"; \
+	trap 'scripts/postgres.sh stop "$$dir" || true' EXIT; trap 'exit 130' INT TERM; \
+	port=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || exit 1; \
+	url=$$(scripts/postgres.sh start "$$dir" "$$port" | tail -n 1) || exit 1; \
+	echo "test-swift: PostgreSQL at $$url"; \
+	export BLINDSPOT_TEST_POSTGRES="$$url"; \
+	swift test -c release --disable-testable-imports
 
-# Drives the real page in headless Chromium against `blindspot serve`; screenshots go to .build/test-output/e2e.
+# Drives the real pages in headless Chromium against `blindspot serve`: the demo (with the API checked against
+# /openapi.json) and the catalog (XSS, moderation, CSRF); screenshots go to .build/test-output/e2e.
 test-e2e: weights setup-test
 	python3 Tests/EndToEnd/demo_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
+	python3 Tests/EndToEnd/catalog_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
+	python3 Tests/EndToEnd/durability_test.py --blindspot $(BLINDSPOT) --out .build/test-output/durability
 
 bench: build
 	python3 -c "import onnxruntime" 2>/dev/null || python3 -m pip install --quiet onnxruntime numpy

@@ -2,6 +2,7 @@
 // Decoding and preprocessing are in PreparedImage.swift, choosing and loading models in ModelLoader.swift.
 import Engine
 import Foundation
+import Imaging
 import Models
 import Weights
 

@@ -3,6 +3,7 @@
 // Not HTTP: the web app turns `ModelServiceError` into statuses.
 import Engine
 import Foundation
+import ModelFetch
 import Models
 
 public enum ModelServiceError: Error, Equatable, CustomStringConvertible {
@@ -58,6 +59,7 @@ public final class ModelService: @unchecked Sendable {
     // Guarded by `lock`.
     private var states: [String: State] = [:]
     private var schedulers: [String: BatchScheduler] = [:]
+    private var digests: [String: String] = [:]
 
     /// Offers `names` (nil: every model whose weights are in the cache), with weights from `weights[name]` where
     /// given, else from the cache. A named model without weights is listed as not present, not an error, so the
@@ -135,6 +137,13 @@ public final class ModelService: @unchecked Sendable {
         throw .unknownModel(name, known: catalog.names)
     }
 
+    /// The SHA-256 of the weights file a ready model was loaded from.
+    public func weightsDigest(of name: String) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return digests[name]
+    }
+
     /// Every ready scheduler, best model first.
     public func readySchedulers() -> [BatchScheduler] {
         lock.lock()
@@ -153,8 +162,10 @@ public final class ModelService: @unchecked Sendable {
                     try classifier.warmUp(batchSize: 1)
                     if scheduling.maximumBatchSize > 1 { try classifier.warmUp(batchSize: scheduling.maximumBatchSize) }
                     let scheduler = BatchScheduler(classifier: classifier, configuration: scheduling, observer: observer)
+                    let digest = try ModelCache.sha256(ofFileAt: offer.weights)
                     lock.lock()
                     schedulers[offer.model.name] = scheduler
+                    digests[offer.model.name] = digest
                     lock.unlock()
                     state = .ready
                 } catch {

@@ -3,6 +3,7 @@
 import Engine
 import Foundation
 import Imaging
+import Models
 
 /// One image ready for a model: its input tensor [3, H, W] and what it took to make it.
 public struct PreparedImage: Sendable {

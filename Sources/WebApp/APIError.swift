@@ -1,5 +1,6 @@
 // Every error the web app answers with: a status, a stable machine-readable code and a message fit to show,
 // sent as {"error": {"code", "message"}}. The mapping from library errors to statuses lives here and only here.
+import Catalog
 import Core
 import Foundation
 import Hummingbird
@@ -51,6 +52,13 @@ extension APIError {
                  message: "send the image as the body with Content-Type image/jpeg, image/png, image/webp or image/gif, or as the multipart/form-data field 'image' (got \(contentType ?? "no Content-Type"))")
     }
 
+    static var insufficientStorage: HTTPResponse.Status { HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage") }
+
+    static func unknownLabel(_ text: String) -> APIError {
+        APIError(status: .unprocessableContent, code: "unknown_label",
+                 message: "'\(text)' is not one of the 1000 ImageNet classes (give an index 0-999, a WordNet id or an exact class name)")
+    }
+
     /// Turns what the libraries throw into the documented statuses; anything unexpected becomes a 500 whose
     /// message names the error.
     init(_ error: any Error) {
@@ -87,6 +95,12 @@ extension APIError {
                 self.init(status: .serviceUnavailable, code: "overloaded", message: error.description, retryAfter: retryAfterSeconds)
             case .shutDown:
                 self.init(status: .serviceUnavailable, code: "shutting_down", message: error.description, retryAfter: 5)
+            }
+        case let error as CatalogError:
+            switch error {
+            case .invalid(let reason): self.init(status: .unprocessableContent, code: "invalid_report", message: reason)
+            case .notFound: self.init(status: .notFound, code: "not_found", message: error.description)
+            case .storage(let reason): self.init(status: Self.insufficientStorage, code: "storage_failed", message: reason)
             }
         case let error as any HTTPResponseError where error.status == .contentTooLarge:
             self.init(status: .contentTooLarge, code: "too_large", message: "the request body is too large")

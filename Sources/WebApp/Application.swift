@@ -1,5 +1,6 @@
 // The composition root of the web app: configuration, the router with its middleware and routes, and the
 // Hummingbird application. Everything it uses comes in as a value or a protocol; nothing is global.
+import Catalog
 import Core
 import Foundation
 import Hummingbird
@@ -15,33 +16,33 @@ public struct WebConfiguration: Sendable {
     public var maximumBodyBytes: Int
     /// Most fields a multipart form may have.
     public var maximumFormParts: Int
-    /// Longest flag note, in characters.
-    public var maximumNoteLength: Int
     /// Limits on the images themselves (pixels are checked from the header, before decoding).
     public var decodeLimits: DecodeLimits
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = 20 * 1_048_576, maximumFormParts: Int = 16,
-                maximumNoteLength: Int = 2000, decodeLimits: DecodeLimits = DecodeLimits(maximumMegapixels: 50)) {
+                decodeLimits: DecodeLimits = DecodeLimits(maximumMegapixels: 50)) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumFormParts = maximumFormParts
-        self.maximumNoteLength = maximumNoteLength
         self.decodeLimits = decodeLimits
     }
 }
 
-/// What the web app serves: the models, where flags go, the examples and the class names.
+/// What the web app serves: the models, the catalog of blind spots, who moderates it, the examples and the class names.
 public struct WebDependencies: Sendable {
     public let models: ModelService
-    public let flags: any FlagStore
+    public let catalog: CatalogService
+    public let admin: AdminAccess
     public let gallery: ExampleGallery
     public let labels: ImageNetLabels
     public let metrics: ServerMetrics
 
-    public init(models: ModelService, flags: any FlagStore, gallery: ExampleGallery, labels: ImageNetLabels, metrics: ServerMetrics) {
+    public init(models: ModelService, catalog: CatalogService, admin: AdminAccess, gallery: ExampleGallery, labels: ImageNetLabels,
+                metrics: ServerMetrics) {
         self.models = models
-        self.flags = flags
+        self.catalog = catalog
+        self.admin = admin
         self.gallery = gallery
         self.labels = labels
         self.metrics = metrics
@@ -54,8 +55,10 @@ public func buildRouter(configuration: WebConfiguration, dependencies: WebDepend
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: SameOriginMiddleware())
     let decoder = ImageDecoder(limits: configuration.decodeLimits)
     APIRoutes(configuration: configuration, dependencies: dependencies, decoder: decoder).register(on: router)
+    CatalogRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
     try PageRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
     HealthRoutes(dependencies: dependencies).register(on: router)
     return router

@@ -18,7 +18,7 @@ enum RequestBodies {
         }
         do {
             let buffer = try await request.body.collect(upTo: limit)
-            return Data(buffer: buffer)
+            return Data(buffer.readableBytesView)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError.bodyTooLarge(limit: limit)
         }
@@ -56,5 +56,20 @@ extension Data {
     /// The SHA-256 of these bytes as 64 lowercase hex digits.
     var sha256Hex: String {
         SHA256.hash(data: self).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// application/x-www-form-urlencoded, as HTML forms send it in bodies and GET query strings ('+' is a space).
+enum URLEncodedFields {
+    /// Name → value; the first of repeated names wins; undecodable pairs are skipped.
+    static func decode(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ part: Substring) -> String? { part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decoded(parts[0]), let value = parts.count > 1 ? decoded(parts[1]) : "" else { continue }
+            if fields[name] == nil { fields[name] = value }
+        }
+        return fields
     }
 }

@@ -4,6 +4,7 @@ import Core
 import EngineDNNL
 import Foundation
 import Hummingbird
+import Catalog
 import Imaging
 import WebApp
 
@@ -23,8 +24,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0: any free port, printed at start).")
     var port = 8080
 
-    @Option(help: "Directory for flags and their images (default: $BLINDSPOT_DATA, else ~/.local/share/blindspot).")
-    var data: String?
+    @OptionGroup var catalog: CatalogOptions
+
+    @Option(help: "A file holding the admin token that moderates the catalog (default: $BLINDSPOT_ADMIN_TOKEN; without either, moderation is off).")
+    var adminTokenFile: String?
 
     @Option(help: "Folder with the post's examples: examples.json plus the images it names (default: $BLINDSPOT_SHARED/seed-examples, else ../shared/seed-examples).")
     var examples: String?
@@ -77,18 +80,22 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let service = try ModelService(loader: environment.loader, names: models?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                                        weights: files, backend: DNNLBackend(threads: threads), scheduling: scheduling, observer: metrics)
-        let dataDirectory = URL(fileURLWithPath: data ?? Self.defaultDataDirectory(processEnvironment))
-        let examplesDirectory = URL(fileURLWithPath: examples ?? Self.defaultExamplesDirectory(processEnvironment))
-        let gallery = try ExampleGallery(directory: examplesDirectory, labels: environment.loader.labels)
-        let dependencies = WebDependencies(models: service, flags: try FileFlagStore(directory: dataDirectory), gallery: gallery,
-                                           labels: environment.loader.labels, metrics: metrics)
         var configuration = WebConfiguration(host: host, port: port, maximumBodyBytes: maxBodyMb * 1_048_576)
         configuration.decodeLimits.maximumMegapixels = maxMegapixels
+        let examplesDirectory = URL(fileURLWithPath: examples ?? Self.defaultExamplesDirectory(processEnvironment))
+        let gallery = try ExampleGallery(directory: examplesDirectory, labels: environment.loader.labels)
+        let (store, vault, storeDescription) = try await catalog.open()
+        let token = try adminTokenFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? processEnvironment["BLINDSPOT_ADMIN_TOKEN"]
+        let admin = AdminAccess(token: token)
+        let decoder = ImageDecoder(limits: configuration.decodeLimits)
+        let dependencies = WebDependencies(
+            models: service, catalog: CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: decoder),
+            admin: admin, gallery: gallery, labels: environment.loader.labels, metrics: metrics)
 
         let offered = service.statuses().filter { if case .notPresent = $0.state { return false } else { return true } }
         if offered.isEmpty { printError("warning: \(ModelServiceError.noModel.description)") }
         say("examples: \(gallery.examples.count) from \(examplesDirectory.path)\(gallery.examples.isEmpty ? " (none: put examples.json and its images there, or pass --examples DIR)" : "")")
-        say("flags are stored under \(dataDirectory.path)")
+        say("catalog: \(storeDescription), images in \(vault.directory.path); moderation \(admin.isConfigured ? "on" : "off (set BLINDSPOT_ADMIN_TOKEN or --admin-token-file)")")
         service.startLoading { name, state in
             switch state {
             case .ready: say("model \(name) ready")
@@ -101,12 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await app.runService()
         service.shutDown()
-    }
-
-    static func defaultDataDirectory(_ environment: [String: String]) -> String {
-        if let data = environment["BLINDSPOT_DATA"], !data.isEmpty { return data }
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
-        return base + "/blindspot"
+        try await store.close()
     }
 
     static func defaultExamplesDirectory(_ environment: [String: String]) -> String {

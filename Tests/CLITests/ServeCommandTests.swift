@@ -53,7 +53,7 @@ import Testing
         let page = try await Self.get(server.port, "/")
         #expect(page.status == 200)
         #expect(page.body.contains(noExamples.path), "the page says where to put the example images")
-        #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("flags").path))
+        #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("catalog.sqlite").path), "the catalog is created in --data")
         server.process.terminate()
         server.process.waitUntilExit()
         #expect(server.process.terminationReason == .exit && server.process.terminationStatus == 0, "SIGTERM stops the server cleanly")

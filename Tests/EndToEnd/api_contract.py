@@ -67,5 +67,16 @@ def check_contract(base_url, photo, check):
         ("/api/v1/classify?expected=flying%20car", image, "image/jpeg", "an unknown class (422)"),
     ]:
         conforms(request(base_url, path, payload, kind, "POST"), "/api/v1/classify", "post", what)
-    body, content_type = multipart([("image", photo.name, image), ("expected", None, b"0"), ("note", None, "contract test".encode())])
-    conforms(request(base_url, "/api/v1/flags", body, content_type, "POST"), "/api/v1/flags", "post", "flag")
+    body, content_type = multipart([("image", photo.name, image), ("expected", None, b"0"), ("note", None, "contract test".encode()),
+                                    ("category", None, b"Contract tests")])
+    report = conforms(request(base_url, "/api/v1/blindspots", body, content_type, "POST"), "/api/v1/blindspots", "post", "a new report")
+    conforms(request(base_url, "/api/v1/blindspots", body, content_type, "POST"), "/api/v1/blindspots", "post", "the same report again")
+    conforms(request(base_url, f"/api/v1/blindspots/{report['id']}"), "/api/v1/blindspots/{id}", "get", "one report")
+    conforms(request(base_url, "/api/v1/blindspots?q=contract"), "/api/v1/blindspots", "get", "the public list")
+    conforms(request(base_url, "/api/v1/blindspots?status=pending"), "/api/v1/blindspots", "get", "a status only admins list (403)")
+    conforms(request(base_url, "/api/v1/blindspots/999999"), "/api/v1/blindspots/{id}", "get", "a missing report (404)")
+    conforms(request(base_url, f"/api/v1/blindspots/{report['id']}", b'{"status": "approved"}', "application/json", "PATCH"),
+             "/api/v1/blindspots/{id}", "patch", "moderation without the token (401, or 403 when moderation is off)")
+    conforms(request(base_url, "/api/v1/categories"), "/api/v1/categories", "get", "categories")
+    status, _, _ = request(base_url, f"/api/v1/blindspots/{report['id']}", method="DELETE")
+    check(status in (401, 403), f"deleting without the token is refused ({status})")

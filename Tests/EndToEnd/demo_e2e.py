@@ -2,13 +2,16 @@
 """End-to-end test of the web demo: starts `blindspot serve`, drives the page in headless Chromium with Selenium.
 
 First checks the API against /openapi.json (api_contract.py). Then checks that an uploaded photo is classified as the API classifies the same bytes, that /examples/1 classifies the
-post's upside-down car by itself and shows the post's answer and the expected class's rank, that flagging stores
-the note verbatim, that the page fits a phone, and that the browser logged no errors. Screenshots go to --out.
+post's upside-down car by itself and shows the post's answer and the expected class's rank, that flagging it files a
+pending report in the catalog with the note verbatim (and that flagging it again confirms that report), that the page
+fits a phone, and that the browser logged no errors. Screenshots go to --out.
 
     python3 Tests/EndToEnd/demo_e2e.py --blindspot .build/release/blindspot --shared ../shared --out .build/test-output/e2e
 
 Needs the pip package `selenium`, /usr/bin/chromium and /usr/bin/chromedriver; nothing is downloaded.
-`--base-url URL --data DIR` checks a server that is already running (with DIR as its --data) instead of starting one.
+`--base-url URL` checks a server that is already running instead of starting one (its catalog must not hold a
+report of example 1's image as a beach wagon yet).
+The helpers here (Server, Browser, check, api) are also catalog_e2e.py's.
 """
 import argparse
 import json
@@ -36,6 +39,10 @@ EXAMPLE_ID = 1
 EXAMPLE_POST_ANSWER = "analog clock"
 FLAG_CLASS = "beach wagon"
 FLAG_NOTE = 'Upside down, still a car. <script>alert(1)</script> & "quotes"'
+FLAG_REPORTER = "End-to-end test"
+# Example 1's category: picked in the dialog when the catalog has it, typed as a new category otherwise.
+FLAG_CATEGORY = "upside-down-cars"
+FLAG_CATEGORY_TITLE = "Upside down cars"
 
 
 class CheckFailed(Exception):
@@ -59,12 +66,8 @@ def parse_arguments():
                         help="the shared data folder (default: $BLINDSPOT_SHARED or ../shared)")
     parser.add_argument("--out", default=".build/test-output/e2e", help="where screenshots and the server log go")
     parser.add_argument("--model", default="efficientnet_lite0", help="the model the server loads")
-    parser.add_argument("--base-url", help="test this running server instead of starting one (needs --data)")
-    parser.add_argument("--data", help="the running server's --data folder (with --base-url)")
-    arguments = parser.parse_args()
-    if arguments.base_url and not arguments.data:
-        parser.error("--base-url needs --data, the folder where that server stores flags")
-    return arguments
+    parser.add_argument("--base-url", help="test this running server instead of starting one")
+    return parser.parse_args()
 
 
 def free_port():
@@ -74,18 +77,20 @@ def free_port():
 
 
 class Server:
-    """`blindspot serve` on a free port with a fresh --data folder; its output goes to a log file."""
+    """`blindspot serve` on a free port with a fresh --data folder; its output goes to a log file. `environment`
+    adds variables to this process's environment for the server; `arguments` are added to its command line."""
 
-    def __init__(self, binary, shared, model, out):
+    def __init__(self, binary, shared, model, out, environment=None, arguments=()):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.data = tempfile.mkdtemp(prefix="blindspot-e2e-data-")
         self.log_path = out / "server.log"
         self.log = open(self.log_path, "wb")
         command = [binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data", self.data,
-                   "--examples", str(shared / "seed-examples"), "--models", model]
+                   "--examples", str(shared / "seed-examples"), "--models", model, *arguments]
         print("starting:", " ".join(command), flush=True)
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
+                                        env={**os.environ, **(environment or {})})
 
     def output(self):
         self.log.flush()
@@ -132,26 +137,18 @@ def classify_with_api(base_url, model, image_path):
         return json.load(response)
 
 
-def contains_text(value, text):
-    """Whether `text` is one of the strings anywhere inside a decoded JSON value."""
-    if isinstance(value, str):
-        return value == text
-    if isinstance(value, dict):
-        return any(contains_text(item, text) for item in value.values())
-    if isinstance(value, list):
-        return any(contains_text(item, text) for item in value)
-    return False
-
-
-def flag_files_with_note(data_dir, note):
-    found = []
-    for path in Path(data_dir).rglob("*.json"):
-        try:
-            if contains_text(json.loads(path.read_text()), note):
-                found.append(path)
-        except (OSError, ValueError):
-            continue
-    return found
+def api(base_url, path, method="GET", body=None, headers=None):
+    """(status, decoded JSON body or None) of one request; error statuses are answers too."""
+    request = urllib.request.Request(f"{base_url}{path}", data=body, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=RESULT_TIMEOUT_S) as response:
+            status, data = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, data = error.code, error.read()
+    try:
+        return status, json.loads(data) if data else None
+    except ValueError:
+        return status, None
 
 
 class Browser:
@@ -199,11 +196,10 @@ class Browser:
         self.driver.quit()
 
 
-def run(arguments, base_url, data_dir, out):
+def run(arguments, base_url, out):
     from selenium.common.exceptions import NoAlertPresentException, TimeoutException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as conditions
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     photo = first_photo(Path(arguments.shared))
 
@@ -255,7 +251,8 @@ def run(arguments, base_url, data_dir, out):
         browser.open(f"{base_url}/examples/{EXAMPLE_ID}")
         wait_for_result(f"/examples/{EXAMPLE_ID}")
         reported = text("#reported")
-        check(EXAMPLE_POST_ANSWER in reported, f"the post's answer ({EXAMPLE_POST_ANSWER!r}) is shown")
+        rows = len(driver.find_elements(By.CSS_SELECTOR, "#reported li"))
+        check(EXAMPLE_POST_ANSWER in reported and rows == 3, f"the post's answer ({EXAMPLE_POST_ANSWER!r}) is shown as 3 classes ({rows})")
         wait.until(lambda _: text("#expected-rank"))
         rank = text("#expected-rank")
         check(re.search(r"ranked #\d+", rank), f"the expected class's rank is shown ({rank!r})")
@@ -263,26 +260,57 @@ def run(arguments, base_url, data_dir, out):
         check(share.endswith(f"/examples/{EXAMPLE_ID}"), f"the shareable link is shown ({share})")
         browser.screenshot(out / "example-1.png")
 
-        # 3. Flag it, with a note that must be stored as text, not run.
-        find("#flag").click()
-        wait.until(lambda _: driver.execute_script("return document.getElementById('flag-dialog').open"))
-        flag_class = find("#flag-class")
-        flag_class.clear()
-        flag_class.send_keys(FLAG_CLASS)
-        find("#flag-note").send_keys(FLAG_NOTE)
-        find("#flag-submit").click()
-        try:
-            wait.until(lambda _: text("#flag-confirmation") or text("#flag-error"))
-        except TimeoutException:
-            raise CheckFailed(f"no answer to the flag within {RESULT_TIMEOUT_S} s")
-        check(not text("#flag-error"), f"the server accepted the flag ({text('#flag-error')!r})")
-        confirmation = text("#flag-confirmation")
-        check(re.search(r"flag \S+", confirmation) and FLAG_CLASS in confirmation,
-              f"the flag's confirmation is shown ({confirmation!r})")
-        deadline = time.monotonic() + 10
-        while not (stored := flag_files_with_note(data_dir, FLAG_NOTE)) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        check(stored, f"a flag JSON file under the data folder holds the note verbatim ({', '.join(map(str, stored))})")
+        # 3. Flag it, with a note that must be stored as text, not run: a pending report in the catalog.
+        def flag(fill):
+            """Opens the dialog, fills it with `fill()`, sends it; returns the confirmation shown."""
+            find("#flag").click()
+            wait.until(lambda _: driver.execute_script("return document.getElementById('flag-dialog').open"))
+            flag_class = find("#flag-class")
+            flag_class.clear()
+            flag_class.send_keys(FLAG_CLASS)
+            fill()
+            driver.execute_script("document.getElementById('flag-confirmation').textContent = ''")
+            find("#flag-submit").click()
+            try:
+                wait.until(lambda _: text("#flag-confirmation") or text("#flag-error"))
+            except TimeoutException:
+                raise CheckFailed(f"no answer to the flag within {RESULT_TIMEOUT_S} s")
+            check(not text("#flag-error"), f"the server accepted the report ({text('#flag-error')!r})")
+            return text("#flag-confirmation")
+
+        def fill_first_report():
+            categories = [option.get_attribute("value") for option in driver.find_elements(By.CSS_SELECTOR, "#flag-category option")]
+            if FLAG_CATEGORY in categories:
+                Select(find("#flag-category")).select_by_value(FLAG_CATEGORY)
+            else:
+                find("#flag-new-category").send_keys(FLAG_CATEGORY_TITLE)
+            find("#flag-note").send_keys(FLAG_NOTE)
+            find("#flag-reporter").send_keys(FLAG_REPORTER)
+
+        confirmation = flag(fill_first_report)
+        check("waiting for review" in confirmation, f"the confirmation says the report waits for review ({confirmation!r})")
+        link = find("#flag-confirmation a").get_attribute("href")
+        match = re.fullmatch(re.escape(base_url) + r"/blindspots/(\d+)", link or "")
+        check(match and match[0].endswith(find("#flag-confirmation a").text),
+              f"the confirmation links to the report's page ({link})")
+        report_id = int(match[1])
+        status, report = api(base_url, f"/api/v1/blindspots/{report_id}")
+        check(status == 200, f"GET /api/v1/blindspots/{report_id} finds the report ({status})")
+        check(report["note"] == FLAG_NOTE, f"the report holds the note verbatim ({report['note']!r})")
+        check(report["status"] == "pending", f"the report waits for review (status {report['status']!r})")
+        check(report["expected"]["label"] == FLAG_CLASS and report["category"] == FLAG_CATEGORY and report["reporter"] == FLAG_REPORTER,
+              f"the report holds the class, category and name given ({report['expected']['label']!r}, {report['category']!r}, "
+              f"{report['reporter']!r})")
+        status, listing = api(base_url, "/api/v1/blindspots")
+        check(status == 200 and report_id not in [listed["id"] for listed in listing["reports"]],
+              "the pending report is not listed publicly")
+
+        # Flagging the same image with the same class again confirms the report instead of filing another.
+        confirmation = flag(lambda: None)
+        check("already reported" in confirmation and "makes 2" in confirmation,
+              f"flagging it again confirms the report ({confirmation!r})")
+        status, report = api(base_url, f"/api/v1/blindspots/{report_id}")
+        check(report["confirmations"] == 2, f"the report counts 2 confirmations ({report['confirmations']})")
         try:
             driver.switch_to.alert
             raise CheckFailed("the note's script ran (an alert is open)")
@@ -308,6 +336,14 @@ def run(arguments, base_url, data_dir, out):
         browser.quit()
 
 
+def failed(reason, server):
+    """Says why the test failed, with the end of the server's output when this test started the server; returns 1."""
+    print(f"FAIL: {reason}", file=sys.stderr, flush=True)
+    if server:
+        print(f"server output ({server.log_path}):\n{server.output()[-4000:]}", file=sys.stderr)
+    return 1
+
+
 def main():
     arguments = parse_arguments()
     shared = Path(arguments.shared)
@@ -320,24 +356,18 @@ def main():
     server = None
     try:
         if arguments.base_url:
-            base_url, data_dir = arguments.base_url.rstrip("/"), arguments.data
+            base_url = arguments.base_url.rstrip("/")
         else:
             server = Server(arguments.blindspot, shared, arguments.model, out)
             server.wait_until_ready()
             passed(f"the server is ready at {server.base_url}")
-            base_url, data_dir = server.base_url, server.data
+            base_url = server.base_url
         check_contract(base_url, first_photo(shared), check)
-        run(arguments, base_url, data_dir, out)
+        run(arguments, base_url, out)
     except CheckFailed as failure:
-        print(f"FAIL: {failure}", file=sys.stderr, flush=True)
-        if server:
-            print(f"server output ({server.log_path}):\n{server.output()[-4000:]}", file=sys.stderr)
-        return 1
+        return failed(failure, server)
     except Exception as error:  # A broken browser or server is a failure too, with its reason.
-        print(f"FAIL: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
-        if server:
-            print(f"server output ({server.log_path}):\n{server.output()[-4000:]}", file=sys.stderr)
-        return 1
+        return failed(f"{type(error).__name__}: {error}", server)
     finally:
         if server:
             server.stop()

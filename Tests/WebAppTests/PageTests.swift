@@ -60,7 +60,7 @@ import WebApp
         try await server.test { client in
             let page = try await client.execute(uri: "/api", method: .get)
             let html = String(buffer: page.body)
-            for path in ["/api/v1/models", "/api/v1/classify", "/api/v1/flags", "/healthz", "/readyz", "/metrics"] {
+            for path in ["/api/v1/models", "/api/v1/classify", "/api/v1/blindspots", "/api/v1/categories", "/healthz", "/readyz", "/metrics"] {
                 #expect(html.contains(path), "\(path)")
             }
             #expect(html.contains("curl "))
@@ -69,7 +69,7 @@ import WebApp
             let document = try #require(try spec.body.json() as? [String: Any])
             #expect((document["openapi"] as? String)?.hasPrefix("3.") == true)
             let paths = try #require(document["paths"] as? [String: Any])
-            for path in ["/api/v1/models", "/api/v1/classify", "/api/v1/flags", "/api/v1/examples", "/healthz", "/readyz", "/metrics"] {
+            for path in ["/api/v1/models", "/api/v1/classify", "/api/v1/blindspots", "/api/v1/blindspots/{id}", "/api/v1/blindspots/{id}/image", "/api/v1/categories", "/api/v1/examples", "/healthz", "/readyz", "/metrics"] {
                 #expect(paths[path] != nil, "\(path) is documented")
             }
         }

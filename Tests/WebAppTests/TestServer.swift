@@ -1,12 +1,15 @@
-// A web app over the real efficientnet_lite0 (from the cache) for route tests, with a throwaway data directory
-// and the post's examples from ../shared; nil (after saying why) when the weights are absent.
+// A web app over the real efficientnet_lite0 (from the cache) for route tests, with a throwaway catalog (SQLite and
+// images in a temporary folder, a known admin token) and the post's examples from ../shared; nil (after saying why)
+// when the weights are absent.
 import AsyncHTTPClient
+import Catalog
 import Core
 import EngineDNNL
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Imaging
 import ModelFetch
 import Models
 import TestSupport
@@ -18,6 +21,7 @@ struct TestServer {
     let dataDirectory: URL
 
     static let labels = try! ImageNetLabels.bundled()
+    static let adminToken = "test-admin-token-\(UUID().uuidString)"
 
     /// `load: false` leaves the model loading forever (for readiness tests).
     static func make(configuration: WebConfiguration = WebConfiguration(port: 0),
@@ -32,20 +36,29 @@ struct TestServer {
             await service.waitUntilSettled()
         }
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-web-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let store = try SQLiteCatalogStore(path: data.appendingPathComponent("catalog.sqlite").path)
+        let catalog = CatalogService(store: store, vault: try ImageVault(directory: data.appendingPathComponent("images")), models: service,
+                                     labels: labels, decoder: ImageDecoder(limits: configuration.decodeLimits))
         let gallery = SharedData.has("seed-examples")
             ? try ExampleGallery(directory: SharedData.url("seed-examples"), labels: labels)
             : ExampleGallery(emptyAt: SharedData.url("seed-examples"))
-        let dependencies = WebDependencies(models: service, flags: try FileFlagStore(directory: data), gallery: gallery, labels: labels,
-                                           metrics: metrics)
+        let dependencies = WebDependencies(models: service, catalog: catalog, admin: AdminAccess(token: adminToken), gallery: gallery,
+                                           labels: labels, metrics: metrics)
         return TestServer(dependencies: dependencies, configuration: configuration, dataDirectory: data)
     }
 
     func test<Value>(_ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        defer {
-            dependencies.models.shutDown()
-            try? FileManager.default.removeItem(at: dataDirectory)
+        let result: Result<Value, any Error>
+        do {
+            result = .success(try await buildApplication(configuration: configuration, dependencies: dependencies).test(setup, body))
+        } catch {
+            result = .failure(error)
         }
-        return try await buildApplication(configuration: configuration, dependencies: dependencies).test(setup, body)
+        dependencies.models.shutDown()
+        try? await dependencies.catalog.store.close()
+        try? FileManager.default.removeItem(at: dataDirectory)
+        return try result.get()
     }
 }
 
@@ -63,6 +76,13 @@ enum Photos {
         let directory = SharedData.url("imagenet-sample")
         let name = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.sorted().first { $0.hasPrefix("n01440764") }
         return name.flatMap { FileManager.default.contents(atPath: directory.appendingPathComponent($0).path) }
+    }
+
+    /// The first `count` ImageNet photos, by file name.
+    static func sample(_ count: Int) -> [Data] {
+        let directory = SharedData.url("imagenet-sample")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted().prefix(count)
+        return names.compactMap { FileManager.default.contents(atPath: directory.appendingPathComponent($0).path) }
     }
 
     static func multipart(_ fields: [(name: String, filename: String?, contentType: String?, data: Data)], boundary: String = "blindspot-test-boundary") -> (body: ByteBuffer, contentType: String) {

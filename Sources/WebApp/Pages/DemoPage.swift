@@ -1,6 +1,9 @@
 // The demo page: pick, drop, paste or photograph an image, edit it, classify it, compare models, flag a blind spot,
 // and the post's examples as a gallery. Only the HTML; what the page does lives in /static/app.js, which reads
 // its data from the JSON block #page-data (no inline script, so a `script-src 'self'` policy holds).
+// Markup joined from a `map` is declared `String`: GRDB (visible here through Catalog) has a `joined` for its SQL
+// literals, which type inference would otherwise pick for multi-line string literals.
+import Catalog
 import Foundation
 import Core
 import Models
@@ -11,6 +14,8 @@ struct DemoPage {
     let selectedExample: Example?
     let labels: ImageNetLabels
     let limits: UploadLimits
+    /// The catalog's categories, for the flag dialog.
+    let categories: [Category]
 
     /// The image types the classify endpoint accepts, as the file picker's `accept` and the limits line name them.
     static let acceptedTypes = ["image/png", "image/jpeg", "image/webp", "image/gif"]
@@ -93,7 +98,7 @@ struct DemoPage {
     }
 
     private func exampleBanner(_ example: Example) -> String {
-        let accepted = example.expected.map { HTML.escape($0.name) }.joined(separator: ", ")
+        let accepted: String = example.expected.map { HTML.escape($0.name) }.joined(separator: ", ")
         let path = HTML.escape(Self.pagePath(of: example))
         let missing = gallery.imageFile(of: example) == nil
             ? "<p class=\"notice\">The image of this example (\(HTML.escape(example.file))) is missing. \(whereToPutImages)</p>"
@@ -222,7 +227,7 @@ struct DemoPage {
 
     /// What the post's Inception v3 answered for the selected example, beside the live result.
     private func reportedPanel(_ example: Example) -> String {
-        let rows = example.reportedTop3.map { prediction in
+        let rows: String = example.reportedTop3.map { prediction in
             let percent = "\(Self.formatNumber(prediction.probability * 100))%"
             return """
             <li><span class="name">\(HTML.escape(prediction.name))</span><span class="pct">\(percent)</span>\
@@ -248,25 +253,52 @@ struct DemoPage {
         """
     }
 
-    private var flagDialog: String {
+    /// The ImageNet class names as the suggestions of a text input (`list="imagenet-classes"`), each name once.
+    static func classDatalist(_ labels: ImageNetLabels) -> String {
         var seen = Set<String>()
         let names = (0..<labels.count).map { labels[$0].name }.filter { seen.insert($0).inserted }
-        let options = names.map { "<option value=\"\(HTML.escape($0))\"></option>" }.joined()
+        let options: String = names.map { "<option value=\"\(HTML.escape($0))\"></option>" }.joined()
+        return "<datalist id=\"imagenet-classes\">\(options)</datalist>"
+    }
+
+    private var flagDialog: String {
+        let categoryOptions: String = categories.map {
+            "<option value=\"\(HTML.escape($0.slug))\">\(HTML.escape($0.title))</option>"
+        }.joined(separator: "\n")
         return """
         <dialog id="flag-dialog" class="flag-dialog" aria-labelledby="flag-title">
         <form id="flag-form" novalidate>
         <h2 id="flag-title">Flag a blind spot</h2>
-        <p class="hint">Say what the image really shows. The image as it is shown, with your edits, is sent with the flag.</p>
+        <p class="hint">Say what the image really shows. The image as it is shown, with your edits, is sent with the report; \
+        it is listed in the <a href="/blindspots">catalog</a> once a moderator approves it.</p>
         <div class="field">
         <label for="flag-class">Correct class</label>
         <input id="flag-class" name="expected" type="text" list="imagenet-classes" required autocomplete="off" \
         spellcheck="false" aria-describedby="flag-class-hint">
         <p id="flag-class-hint" class="hint">One of the \(labels.count) ImageNet classes; start typing for suggestions.</p>
-        <datalist id="imagenet-classes">\(options)</datalist>
+        \(Self.classDatalist(labels))
+        </div>
+        <div class="field-row">
+        <div class="field">
+        <label for="flag-category">Category <span class="optional">(optional)</span></label>
+        <select id="flag-category" name="category">
+        <option value="">None</option>
+        \(categoryOptions)
+        </select>
+        </div>
+        <div class="field">
+        <label for="flag-new-category">or a new category</label>
+        <input id="flag-new-category" name="newCategory" type="text" maxlength="\(CatalogLimits.categoryTitleLength)" \
+        autocomplete="off">
+        </div>
         </div>
         <div class="field">
         <label for="flag-note">Note <span class="optional">(optional)</span></label>
-        <textarea id="flag-note" name="note" maxlength="2000" rows="4"></textarea>
+        <textarea id="flag-note" name="note" maxlength="\(CatalogLimits.noteLength)" rows="4"></textarea>
+        </div>
+        <div class="field">
+        <label for="flag-reporter">Your name <span class="optional">(optional, shown with the report)</span></label>
+        <input id="flag-reporter" name="reporter" type="text" maxlength="\(CatalogLimits.reporterLength)" autocomplete="nickname">
         </div>
         <div id="flag-error" class="error" role="alert"></div>
         <div class="actions">
@@ -279,8 +311,8 @@ struct DemoPage {
     }
 
     private var examplesSection: String {
-        let categories = gallery.categories.map(categoryCard).joined(separator: "\n")
-        let source = gallery.source.map { "<p class=\"source\">Source: \(HTML.escape($0)).</p>" } ?? ""
+        let categories: String = gallery.categories.map(categoryCard).joined(separator: "\n")
+        let source: String = gallery.source.map { "<p class=\"source\">Source: \(HTML.escape($0)).</p>" } ?? ""
         return """
         <section id="examples" class="examples" aria-labelledby="examples-title">
         <h2 id="examples-title">Blind spots from the post</h2>
@@ -310,7 +342,7 @@ struct DemoPage {
     }
 
     private func categoryCard(_ category: ExampleCategory) -> String {
-        let thumbnails = category.examples.map { example in
+        let thumbnails: String = category.examples.map { example in
             let title = HTML.escape(example.title)
             guard gallery.imageFile(of: example) != nil else {
                 return "<li><div class=\"thumb thumb-missing\"><span>\(HTML.escape(example.file)) is missing</span></div>"

@@ -36,7 +36,7 @@ enum HTML {
         </head>
         <body>
         <header class="site"><a class="brand" href="/">Blindspot</a>
-        <nav aria-label="Site"><a href="/">Demo</a> <a href="/#examples">Examples</a> <a href="/api">API</a></nav></header>
+        <nav aria-label="Site"><a href="/">Demo</a> <a href="/#examples">Examples</a> <a href="/blindspots">Blind spots</a> <a href="/api">API</a></nav></header>
         <main id="main">
         \(body)
         </main>

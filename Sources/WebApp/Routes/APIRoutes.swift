@@ -1,5 +1,5 @@
-// The JSON API under /api/v1: models, classify and flags. Handlers parse and validate, call the model service
-// or the flag store, and encode; the documented contract is Resources/openapi.json.
+// The JSON API under /api/v1 for models, classification and the examples (the catalog's is CatalogRoutes).
+// Handlers parse and validate, call the model service, and encode; the documented contract is Resources/openapi.json.
 import Core
 import Foundation
 import Hummingbird
@@ -15,7 +15,6 @@ struct APIRoutes: Sendable {
         router.get("/api/v1/models") { _, _ in JSONBody(models()) }
         router.get("/api/v1/examples") { _, _ in JSONBody(ExampleSummary.all(in: dependencies.gallery)) }
         router.post("/api/v1/classify") { request, _ in JSONBody(try await classify(request)) }
-        router.post("/api/v1/flags") { request, _ in JSONBody(try await flag(request), status: .created) }
     }
 
     func models() -> [ModelSummary] {
@@ -82,40 +81,6 @@ struct APIRoutes: Sendable {
                                        probability: result.classification.probabilities[$0.classIndex], rank: $0.rank) })
     }
 
-    func flag(_ request: Request) async throws -> FlagRecord {
-        guard let contentType = request.headers[.contentType], let boundary = MultipartForm.boundary(ofContentType: contentType) else {
-            throw APIError.unsupportedMediaType(request.headers[.contentType])
-        }
-        let body = try await RequestBodies.collect(request, limit: configuration.maximumBodyBytes)
-        let form = try RequestBodies.multipartForm(body, boundary: boundary, maximumParts: configuration.maximumFormParts)
-        guard let image = form["image"]?.data, !image.isEmpty else {
-            throw APIError.badRequest("the form has no file in its 'image' field", code: "missing_image")
-        }
-        guard let expectedText = form["expected"]?.text?.trimmingCharacters(in: .whitespacesAndNewlines), !expectedText.isEmpty else {
-            throw APIError.badRequest("say which class the image should have been given in the field 'expected'", code: "missing_expected")
-        }
-        let expected = try classes(expectedText)
-        guard expected.count == 1 else { throw APIError.badRequest("'expected' names one class", code: "bad_expected") }
-        let note = form["note"]?.text ?? ""
-        guard note.count <= configuration.maximumNoteLength else {
-            throw APIError.badRequest("the note is \(note.count) characters; the limit is \(configuration.maximumNoteLength)", code: "note_too_long")
-        }
-        let modelName = form["model"]?.text.flatMap { $0.isEmpty ? nil : $0 }
-        let scheduler = try dependencies.models.scheduler(named: modelName)
-        let result = try await run(scheduler, on: image, top: 5)
-        let format = try ImageFormat(sniffing: image)
-        let flag = NewFlag(imageBytes: image, imageExtension: format.fileExtension, width: result.image.originalWidth,
-                           height: result.image.originalHeight,
-                           expected: .init(index: expected[0], label: dependencies.labels[expected[0]].name), note: note,
-                           model: scheduler.classifier.model.name, predictions: result.classification.predictions)
-        let store = dependencies.flags
-        do {
-            return try await Self.offEventLoop { try store.save(flag) }
-        } catch let error as FlagStoreError {
-            throw APIError(status: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), code: "storage_failed", message: error.description)
-        }
-    }
-
     private func run(_ scheduler: BatchScheduler, on image: Data, top: Int) async throws -> ScheduledClassification {
         let decoder = decoder
         return try await scheduler.classify(top: top) { try scheduler.classifier.prepare(image, decoder: decoder) }
@@ -128,10 +93,7 @@ struct APIRoutes: Sendable {
         if let index = labels.resolve(whole) { return [index] }
         return try whole.split(separator: ",").map { piece in
             let name = piece.trimmingCharacters(in: .whitespaces)
-            guard let index = labels.resolve(name) else {
-                throw APIError(status: .unprocessableContent, code: "unknown_label",
-                               message: "'\(name)' is not one of the 1000 ImageNet classes (give an index 0-999, a WordNet id or an exact class name)")
-            }
+            guard let index = labels.resolve(name) else { throw APIError.unknownLabel(name) }
             return index
         }
     }
@@ -142,13 +104,6 @@ struct APIRoutes: Sendable {
             throw APIError.badRequest("'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)", code: "bad_parameter")
         }
         return number
-    }
-
-    /// Runs blocking file work on a dispatch thread, not on Swift's cooperative pool.
-    static func offEventLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
-        }
     }
 }
 

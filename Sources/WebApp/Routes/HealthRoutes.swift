@@ -1,6 +1,8 @@
 // Liveness, readiness and metrics: /healthz answers as long as the process serves HTTP, /readyz only once a
 // model is loaded and warmed up (and says why not), /metrics in Prometheus' text format.
 import Core
+import Models
+import Prometheus
 import Hummingbird
 
 struct HealthRoutes: Sendable {

@@ -1,5 +1,6 @@
 // The pages: the demo at / and /examples/N, the example images, the API description (/api, /openapi.json)
 // and the two static assets. Pages are rendered per request from current model states.
+import Catalog
 import Core
 import Foundation
 import Hummingbird
@@ -18,8 +19,8 @@ struct PageRoutes: Sendable {
     }
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in HTMLBody(demoPage(selected: nil)) }
-        router.get("/examples/:id") { _, context in HTMLBody(demoPage(selected: try example(context))) }
+        router.get("/") { _, _ in HTMLBody(try await demoPage(selected: nil)) }
+        router.get("/examples/:id") { _, context in HTMLBody(try await demoPage(selected: try example(context))) }
         router.get("/examples/:id/image") { _, context in try exampleImage(try example(context)) }
         router.get("/api") { request, _ in HTMLBody(APIPage(origin: "http://" + (request.head.authority ?? "127.0.0.1:\(configuration.port)")).render()) }
         router.get("/openapi.json") { _, _ in assets.response(for: "openapi.json") }
@@ -31,11 +32,11 @@ struct PageRoutes: Sendable {
         }
     }
 
-    private func demoPage(selected: Example?) -> String {
+    private func demoPage(selected: Example?) async throws -> String {
         let limits = UploadLimits(maximumBodyBytes: configuration.maximumBodyBytes,
                                   maximumMegapixels: configuration.decodeLimits.maximumMegapixels)
         return DemoPage(models: APIRoutes.summaries(of: dependencies.models), gallery: dependencies.gallery, selectedExample: selected,
-                        labels: dependencies.labels, limits: limits).render()
+                        labels: dependencies.labels, limits: limits, categories: try await dependencies.catalog.store.categories()).render()
     }
 
     private func example(_ context: BasicRequestContext) throws -> Example {

@@ -1,50 +1,11 @@
-// The demo page's behaviour: take an image (file, drop, paste, camera), edit it on a canvas, classify it with one
-// model or all of them, show an example of the post, flag a blind spot. No libraries and no build step; the page's
-// data comes from the JSON block #page-data, and every piece of outside text goes into the page as text, never HTML.
+// The pages' behaviour, one script for every page. Every page: size the probability bars the server drew, copy the
+// link to share. The demo page (the one with the JSON block #page-data): take an image (file, drop, paste, camera),
+// edit it on a canvas, classify it with one model or all of them, show an example of the post, report a blind spot.
+// No libraries and no build step; every piece of outside text goes into the page as text, never HTML.
 'use strict';
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const page = JSON.parse($('page-data').textContent || '{}');
-  const models = page.models || [];
-
-  /** The longer side an edited image is scaled down to before it is sent. */
-  const MAX_SENT_SIDE = 2048;
-  /** Edits kept for Undo; the loaded image itself is always kept, so Reset works whatever the depth. */
-  const MAX_HISTORY = 16;
-
-  const ui = {
-    dropZone: $('drop-zone'), fileInput: $('file-input'),
-    cameraOpen: $('camera-open'), camera: $('camera'), cameraVideo: $('camera-video'),
-    cameraSnap: $('camera-snap'), cameraClose: $('camera-close'),
-    editor: $('editor'), canvas: $('canvas'), cropBox: $('crop-box'), imageInfo: $('image-info'),
-    rotateLeft: $('rotate-left'), rotateRight: $('rotate-right'),
-    flipHorizontal: $('flip-horizontal'), flipVertical: $('flip-vertical'),
-    cropApply: $('crop-apply'), cropSquare: $('crop-square'), undo: $('undo'), reset: $('reset'),
-    modelSelect: $('model-select'),
-    clear: $('clear'), submit: $('submit'), flag: $('flag'), compare: $('compare'),
-    error: $('error'), flagConfirmation: $('flag-confirmation'), result: $('result'),
-    reported: $('reported'),
-    compareSection: $('compare-section'), compareGrid: $('compare-grid'),
-    flagDialog: $('flag-dialog'), flagForm: $('flag-form'), flagClass: $('flag-class'), flagNote: $('flag-note'),
-    flagError: $('flag-error'), flagSubmit: $('flag-submit'), flagCancel: $('flag-cancel'),
-    shareLink: $('share-link'), copyLink: $('copy-link'), copyStatus: $('copy-status'),
-  };
-
-  const state = {
-    /** The image as loaded: its bytes, type and a name for uploads. */
-    original: null,
-    /** Canvases, the loaded image first; the last one is what is shown and sent. */
-    history: [],
-    /** The crop rectangle in image pixels of the shown canvas, or null. */
-    selection: null,
-    /** The encoded image for the shown canvas: { canvas, promise }. */
-    payload: null,
-    /** The classes that count as right (while the selected example's image is loaded), or []. */
-    expected: [],
-    busy: false,
-    cameraStream: null,
-  };
 
   // ---- Small helpers ----------------------------------------------------------------------------------------
 
@@ -66,6 +27,89 @@
     return `${value.toFixed(1)}%`;
   }
 
+  /** Sizes a bar's fill to the probability's share of its track. */
+  function fillBar(fill, probability) {
+    fill.style.width = `${Math.max(0, Math.min(1, probability)) * 100}%`;
+  }
+
+  function bar(probability) {
+    const fill = element('span', { className: 'bar' });
+    fillBar(fill, probability);
+    return element('span', { className: 'bar-track', 'aria-hidden': 'true' }, fill);
+  }
+
+  // ---- Every page: bars drawn by the server, the link to share ----------------------------------------------
+
+  // The server writes each bar's probability into the page (a style attribute would break the CSP).
+  for (const fill of document.querySelectorAll('.bar[data-probability]')) {
+    fillBar(fill, Number(fill.dataset.probability));
+  }
+
+  const share = { link: $('share-link'), copy: $('copy-link'), status: $('copy-status') };
+  if (share.link) {
+    share.link.value = new URL(share.link.value, window.location.origin).href;
+    share.link.addEventListener('focus', () => share.link.select());
+    share.copy.addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(share.link.value);
+      } catch {
+        share.link.select();
+        if (!document.execCommand('copy')) {
+          share.status.textContent = 'Copying is blocked here: select the link and copy it yourself.';
+          return;
+        }
+      }
+      share.status.textContent = 'Link copied.';
+    });
+  }
+
+  // ---- The demo page ----------------------------------------------------------------------------------------
+
+  const pageData = $('page-data');
+  if (!pageData) return;
+  const page = JSON.parse(pageData.textContent || '{}');
+  const models = page.models || [];
+
+  /** The longer side an edited image is scaled down to before it is sent. */
+  const MAX_SENT_SIDE = 2048;
+  /** Edits kept for Undo; the loaded image itself is always kept, so Reset works whatever the depth. */
+  const MAX_HISTORY = 16;
+
+  const ui = {
+    dropZone: $('drop-zone'), fileInput: $('file-input'),
+    cameraOpen: $('camera-open'), camera: $('camera'), cameraVideo: $('camera-video'),
+    cameraSnap: $('camera-snap'), cameraClose: $('camera-close'),
+    editor: $('editor'), canvas: $('canvas'), cropBox: $('crop-box'), imageInfo: $('image-info'),
+    rotateLeft: $('rotate-left'), rotateRight: $('rotate-right'),
+    flipHorizontal: $('flip-horizontal'), flipVertical: $('flip-vertical'),
+    cropApply: $('crop-apply'), cropSquare: $('crop-square'), undo: $('undo'), reset: $('reset'),
+    modelSelect: $('model-select'),
+    clear: $('clear'), submit: $('submit'), flag: $('flag'), compare: $('compare'),
+    error: $('error'), flagConfirmation: $('flag-confirmation'), result: $('result'),
+    reported: $('reported'),
+    compareSection: $('compare-section'), compareGrid: $('compare-grid'),
+    flagDialog: $('flag-dialog'), flagForm: $('flag-form'), flagClass: $('flag-class'), flagNote: $('flag-note'),
+    flagCategory: $('flag-category'), flagNewCategory: $('flag-new-category'), flagReporter: $('flag-reporter'),
+    flagError: $('flag-error'), flagSubmit: $('flag-submit'), flagCancel: $('flag-cancel'),
+  };
+
+  const state = {
+    /** The image as loaded: its bytes, type and a name for uploads. */
+    original: null,
+    /** Canvases, the loaded image first; the last one is what is shown and sent. */
+    history: [],
+    /** The crop rectangle in image pixels of the shown canvas, or null. */
+    selection: null,
+    /** The encoded image for the shown canvas: { canvas, promise }. */
+    payload: null,
+    /** The classes that count as right (while the selected example's image is loaded), or []. */
+    expected: [],
+    busy: false,
+    cameraStream: null,
+  };
+
+  // ---- Demo helpers -----------------------------------------------------------------------------------------
+
   function milliseconds(value) {
     return `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
   }
@@ -81,17 +125,6 @@
   function clearMessages() {
     ui.error.textContent = '';
     ui.flagConfirmation.textContent = '';
-  }
-
-  /** Sizes a bar's fill to the probability's share of its track. */
-  function fillBar(fill, probability) {
-    fill.style.width = `${Math.max(0, Math.min(1, probability)) * 100}%`;
-  }
-
-  function bar(probability) {
-    const fill = element('span', { className: 'bar' });
-    fillBar(fill, probability);
-    return element('span', { className: 'bar-track', 'aria-hidden': 'true' }, fill);
   }
 
   // ---- Loading an image -------------------------------------------------------------------------------------
@@ -491,6 +524,7 @@
     return new Error(message);
   }
 
+  /** Resolves to the status and the decoded JSON body of a successful answer; rejects with the error's message. */
   async function send(url, options) {
     let response;
     try {
@@ -499,7 +533,7 @@
       throw new Error(`The server could not be reached (${error.message}).`);
     }
     if (!response.ok) throw await responseError(response);
-    return response.json();
+    return { status: response.status, body: await response.json() };
   }
 
   /** Classifies `image` with `model`; resolves to the response and the round trip the browser measured. */
@@ -507,7 +541,7 @@
     const query = new URLSearchParams({ model, top: '5' });
     if (state.expected.length) query.set('expected', state.expected.map((entry) => entry.index).join(','));
     const started = performance.now();
-    const response = await send(`/api/v1/classify?${query}`, {
+    const { body: response } = await send(`/api/v1/classify?${query}`, {
       method: 'POST',
       headers: { 'Content-Type': image.type },
       body: image.blob,
@@ -650,6 +684,13 @@
   ui.flagCancel.addEventListener('click', () => ui.flagDialog.close());
   ui.flagDialog.addEventListener('close', () => ui.flag.focus());
 
+  /** Adds the category a report just named to the dialog's list, so that the next report can pick it. */
+  function addCategoryOption(report) {
+    if (!report.category) return;
+    const known = Array.from(ui.flagCategory.options).some((option) => option.value === report.category);
+    if (!known) ui.flagCategory.append(element('option', { value: report.category, text: report.categoryTitle || report.category }));
+  }
+
   ui.flagForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     const expected = ui.flagClass.value.trim();
@@ -667,12 +708,21 @@
       form.append('image', image.blob, image.name);
       form.append('expected', expected);
       form.append('note', ui.flagNote.value);
-      if (ui.modelSelect.value) form.append('model', ui.modelSelect.value);
-      const flag = await send('/api/v1/flags', { method: 'POST', body: form });
+      // A new category's title wins over the one selected.
+      const category = ui.flagNewCategory.value.trim() || ui.flagCategory.value;
+      if (category) form.append('category', category);
+      const reporter = ui.flagReporter.value.trim();
+      if (reporter) form.append('reporter', reporter);
+      // 201: a new report; 200: the same image was already reported with the same class, and this confirms it.
+      const { status, body: report } = await send('/api/v1/blindspots', { method: 'POST', body: form });
+      addCategoryOption(report);
       ui.flagForm.reset();
+      ui.flagReporter.value = reporter;
       ui.flagDialog.close();
-      const label = flag.expected ? flag.expected.label : expected;
-      ui.flagConfirmation.textContent = `Thank you: flag ${flag.id} is saved, with ‘${label}’ as the right class.`;
+      const link = element('a', { href: report.url, text: report.url });
+      ui.flagConfirmation.replaceChildren(...(status === 201
+        ? ['Thank you: your report is waiting for review. Its link: ', link]
+        : [`This blind spot was already reported; your confirmation makes ${report.confirmations}. Its link: `, link]));
     } catch (error) {
       ui.flagError.textContent = error.message;
     } finally {
@@ -682,29 +732,6 @@
   });
 
   // ---- The selected example ---------------------------------------------------------------------------------
-
-  if (ui.reported) {
-    for (const fill of ui.reported.querySelectorAll('.bar[data-probability]')) {
-      fillBar(fill, Number(fill.dataset.probability));
-    }
-  }
-
-  if (ui.shareLink) {
-    ui.shareLink.value = new URL(ui.shareLink.value, window.location.origin).href;
-    ui.shareLink.addEventListener('focus', () => ui.shareLink.select());
-    ui.copyLink.addEventListener('click', async () => {
-      try {
-        await navigator.clipboard.writeText(ui.shareLink.value);
-      } catch {
-        ui.shareLink.select();
-        if (!document.execCommand('copy')) {
-          ui.copyStatus.textContent = 'Copying is blocked here: select the link and copy it yourself.';
-          return;
-        }
-      }
-      ui.copyStatus.textContent = 'Link copied.';
-    });
-  }
 
   async function openExample(example) {
     if (!example.imageAvailable) return;

@@ -1,0 +1,144 @@
+// `blindspot catalog`: the catalog as a regression suite (recheck), and its export, import and seeding with the
+// post's examples. Parses options and calls CatalogService / CatalogArchive.
+import ArgumentParser
+import Catalog
+import Core
+import EngineDNNL
+import Foundation
+import Imaging
+
+struct CatalogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog",
+        abstract: "Re-check, export and import the catalog of reported blind spots.",
+        subcommands: [Recheck.self, Export.self, Import.self, ImportExamples.self])
+
+    /// The models present (or `names`), loaded and warmed up, for commands that classify.
+    static func loadModels(_ names: [String]?, threads: Int?, environment: CommandEnvironment) async throws -> ModelService {
+        let service = try ModelService(loader: environment.loader, names: names, backend: DNNLBackend(threads: threads))
+        service.startLoading { name, state in
+            if case .failed(let reason) = state { printError("model \(name) failed to load: \(reason)") }
+        }
+        await service.waitUntilSettled()
+        guard service.isReady else { throw ModelServiceError.noModel }
+        return service
+    }
+
+    struct Recheck: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-run every approved report on the present models and record whether each blind spot still holds.")
+
+        @OptionGroup var catalog: CatalogOptions
+
+        @Option(name: .customLong("model"), help: "Only this model (repeatable; default: every model whose weights are present).")
+        var models: [String] = []
+
+        @Option(help: "CPU threads for inference (default: all cores).")
+        var threads: Int?
+
+        func run() async throws {
+            let environment = try CommandEnvironment()
+            let service = try await CatalogCommand.loadModels(models.isEmpty ? nil : models, threads: threads, environment: environment)
+            defer { service.shutDown() }
+            let (store, vault, description) = try await catalog.open()
+            let catalogService = CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
+            let bar = ProgressBar(label: "recheck", format: .items("reports"))
+            let summary: RecheckSummary
+            do {
+                summary = try await catalogService.recheck(modelNames: models.isEmpty ? nil : models) { done, total in
+                    bar.update(completed: Int64(done), total: Int64(total))
+                }
+                bar.finish()
+            } catch {
+                bar.finish()
+                try await store.close()
+                throw error
+            }
+            try await store.close()
+            print("\(description): \(summary.reports) approved reports re-checked on \(service.readySchedulers().map(\.classifier.model.name).joined(separator: ", "))")
+            print("  blind spot still holds: \(summary.stillHolding) verdicts; fixed (expected class now first): \(summary.fixed)")
+            for change in summary.changed {
+                print("  report \(change.id) on \(change.model): expected class rank \(change.before) → \(change.after)\(change.after == 1 ? " (fixed)" : " (new failure)")")
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the whole catalog (reports, categories, original images) to a zip file.")
+
+        @OptionGroup var catalog: CatalogOptions
+
+        @Argument(help: "The .zip file to write.")
+        var file: String
+
+        func run() async throws {
+            let (store, vault, _) = try await catalog.open()
+            let contents: CatalogArchive.Contents
+            do {
+                contents = try await CatalogArchive.export(store: store, vault: vault, to: URL(fileURLWithPath: file))
+            } catch {
+                try await store.close()
+                throw error
+            }
+            try await store.close()
+            print("\(file): \(contents.reports.count) reports, \(contents.categories.count) categories, \(Set(contents.reports.map(\.image.sha256)).count) images")
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read a zip written by `catalog export` into this catalog (reports keep their ids; images are checked against their SHA-256).")
+
+        @OptionGroup var catalog: CatalogOptions
+
+        @Argument(help: "The .zip file to read.")
+        var file: String
+
+        func run() async throws {
+            let (store, vault, description) = try await catalog.open()
+            let contents: CatalogArchive.Contents
+            do {
+                contents = try await CatalogArchive.importArchive(from: URL(fileURLWithPath: file), into: store, vault: vault, decoder: ImageDecoder())
+            } catch {
+                try await store.close()
+                throw error
+            }
+            try await store.close()
+            print("\(description): imported \(contents.reports.count) reports and \(contents.categories.count) categories from \(file)")
+        }
+    }
+
+    struct ImportExamples: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-examples",
+            abstract: "File the post's examples (examples.json and its images) as approved reports in their categories, with what each present model says.")
+
+        @OptionGroup var catalog: CatalogOptions
+
+        @Argument(help: "The examples folder (default: $BLINDSPOT_SHARED/seed-examples, else ../shared/seed-examples).")
+        var directory: String?
+
+        @Option(help: "CPU threads for inference (default: all cores).")
+        var threads: Int?
+
+        func run() async throws {
+            let environment = try CommandEnvironment()
+            let folder = URL(fileURLWithPath: directory ?? ServeCommand.defaultExamplesDirectory(ProcessInfo.processInfo.environment))
+            let gallery = try ExampleGallery(directory: folder, labels: environment.loader.labels)
+            guard !gallery.examples.isEmpty else { throw ValidationError("\(folder.path) has no \(ExampleGallery.descriptionFile)") }
+            let service = try await CatalogCommand.loadModels(nil, threads: threads, environment: environment)
+            defer { service.shutDown() }
+            let (store, vault, description) = try await catalog.open()
+            let added: Int
+            do {
+                added = try await CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
+                    .importExamples(gallery)
+            } catch {
+                try await store.close()
+                throw error
+            }
+            try await store.close()
+            print("\(description): \(added) of \(gallery.examples.count) examples added as approved reports (\(gallery.categories.count) categories)")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+// Where the catalog lives, for `serve` and `catalog`: the data directory (images, and the SQLite file by default)
+// and an optional PostgreSQL URL shared by several servers.
+import ArgumentParser
+import Catalog
+import Core
+import Foundation
+import Imaging
+
+struct CatalogOptions: ParsableArguments {
+    @Option(help: "Directory for the catalog's images and, by default, its SQLite database (default: $BLINDSPOT_DATA, else ~/.local/share/blindspot).")
+    var data: String?
+
+    @Option(help: "postgres://user[:password]@host:port/database to keep the catalog in PostgreSQL (several servers can share it); default: DATA/catalog.sqlite.")
+    var database: String?
+
+    var dataDirectory: URL {
+        let environment = ProcessInfo.processInfo.environment
+        if let data { return URL(fileURLWithPath: data) }
+        if let data = environment["BLINDSPOT_DATA"], !data.isEmpty { return URL(fileURLWithPath: data) }
+        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
+        return URL(fileURLWithPath: base + "/blindspot")
+    }
+
+    func validate() throws {
+        if let database, !(database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")) {
+            throw ValidationError("--database takes a postgres:// URL (the default is a SQLite file in the data directory)")
+        }
+    }
+
+    /// The store and the image vault; the caller closes the store.
+    func open() async throws -> (store: any CatalogStore, vault: ImageVault, description: String) {
+        let directory = dataDirectory
+        let vault = try ImageVault(directory: directory.appendingPathComponent("images"))
+        if let database {
+            return (try await PostgresCatalogStore.connect(url: database), vault, "PostgreSQL \(Self.withoutPassword(database))")
+        }
+        let path = directory.appendingPathComponent("catalog.sqlite").path
+        return (try SQLiteCatalogStore(path: path), vault, path)
+    }
+
+    /// The URL with any password replaced, for printing.
+    static func withoutPassword(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+}

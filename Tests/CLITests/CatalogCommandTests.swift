@@ -1,0 +1,47 @@
+// `blindspot catalog` as a user runs it: the post's examples filed as approved reports in their categories, the
+// catalog re-checked as a regression suite, and an export imported elsewhere giving back exactly the same catalog.
+import Catalog
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct CatalogCommandTests {
+    @Test(.enabled(if: SharedData.has("seed-examples/examples.json") && CachedWeights.url("efficientnet-lite0-57934424.pth") != nil))
+    func examplesRecheckExportAndImportRoundTrip() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-catalog-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let first = root.appendingPathComponent("first").path, second = root.appendingPathComponent("second").path
+        let archive = root.appendingPathComponent("catalog.zip").path
+
+        let imported = try BlindspotBinary.run(["catalog", "import-examples", SharedData.url("seed-examples").path, "--data", first])
+        #expect(imported.status == 0, "\(imported.errors)")
+        #expect(imported.output.contains("16 of 16 examples added as approved reports (8 categories)"), "\(imported.output)")
+        let again = try BlindspotBinary.run(["catalog", "import-examples", SharedData.url("seed-examples").path, "--data", first])
+        #expect(again.output.contains("0 of 16 examples added"), "importing twice merges: \(again.output)")
+
+        let recheck = try BlindspotBinary.run(["catalog", "recheck", "--model", "efficientnet_lite0", "--data", first])
+        #expect(recheck.status == 0, "\(recheck.errors)")
+        #expect(recheck.output.contains("16 approved reports re-checked on efficientnet_lite0"), "\(recheck.output)")
+
+        let exported = try BlindspotBinary.run(["catalog", "export", archive, "--data", first])
+        #expect(exported.status == 0 && exported.output.contains("16 reports, 8 categories, 16 images"), "\(exported.output) \(exported.errors)")
+        let restored = try BlindspotBinary.run(["catalog", "import", archive, "--data", second])
+        #expect(restored.status == 0, "\(restored.errors)")
+
+        let original = try SQLiteCatalogStore(path: first + "/catalog.sqlite")
+        let copy = try SQLiteCatalogStore(path: second + "/catalog.sqlite")
+        let reports = try await original.allReports()
+        #expect(reports.count == 16 && reports.allSatisfy { $0.status == .approved && !$0.rechecks.isEmpty && $0.category != nil })
+        #expect(try await copy.allReports() == reports, "the round trip is exact")
+        #expect(try await copy.categories() == original.categories())
+        let vault = try ImageVault(directory: URL(fileURLWithPath: second + "/images"))
+        #expect(reports.allSatisfy { vault.original(sha256: $0.image.sha256).map(ImageVault.sha256(of:)) == $0.image.sha256 })
+        try await original.close()
+        try await copy.close()
+
+        let bogus = root.appendingPathComponent("bogus.zip")
+        try Data("not a zip".utf8).write(to: bogus)
+        let refused = try BlindspotBinary.run(["catalog", "import", bogus.path, "--data", second])
+        #expect(refused.status != 0 && refused.errors.contains("is not a zip archive"), "\(refused.errors)")
+    }
+}
