@@ -26,7 +26,7 @@ import Testing
     }
 
     func fetch(
-        _ release: WeightsRelease, recorder: ProgressRecorder = ProgressRecorder(), readIdleTimeout: Duration = .seconds(5)
+        _ release: WeightsRelease, recorder: ProgressRecorder = ProgressRecorder(), readIdleTimeout: Duration = .seconds(20)
     ) async throws -> URL {
         let configuration = WeightsFetcher.Configuration(environment: [:], connectTimeout: .seconds(5), readIdleTimeout: readIdleTimeout)
         return try await WeightsFetcher.withFetcher(cache: cache, configuration: configuration) { fetcher in
@@ -35,7 +35,7 @@ import Testing
     }
 
     /// Runs a fetch that must fail and returns its error.
-    func failure(of release: WeightsRelease, readIdleTimeout: Duration = .seconds(5)) async throws -> FetchError {
+    func failure(of release: WeightsRelease, readIdleTimeout: Duration = .seconds(20)) async throws -> FetchError {
         let error = try await #require(throws: FetchError.self) { try await self.fetch(release, readIdleTimeout: readIdleTimeout) }
         #expect(error.destination == cache.path(for: release))
         #expect(entries(of: cache.directory) == [], "no partial or unverified file may stay in the cache")
