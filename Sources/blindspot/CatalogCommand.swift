@@ -40,21 +40,14 @@ struct CatalogCommand: AsyncParsableCommand {
             let environment = try CommandEnvironment()
             let service = try await CatalogCommand.loadModels(models.isEmpty ? nil : models, threads: threads, environment: environment)
             defer { service.shutDown() }
-            let (store, vault, description) = try await catalog.open()
-            let catalogService = CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
             let bar = ProgressBar(label: "recheck", format: .items("reports"))
-            let summary: RecheckSummary
-            do {
-                summary = try await catalogService.recheck(modelNames: models.isEmpty ? nil : models) { done, total in
+            let (summary, description) = try await catalog.withCatalog { store, vault, description in
+                let catalogService = CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
+                defer { bar.finish() }
+                return (try await catalogService.recheck(modelNames: models.isEmpty ? nil : models) { done, total in
                     bar.update(completed: Int64(done), total: Int64(total))
-                }
-                bar.finish()
-            } catch {
-                bar.finish()
-                try await store.close()
-                throw error
+                }, description)
             }
-            try await store.close()
             print("\(description): \(summary.reports) approved reports re-checked on \(service.readySchedulers().map(\.classifier.model.name).joined(separator: ", "))")
             print("  blind spot still holds: \(summary.stillHolding) verdicts; fixed (expected class now first): \(summary.fixed)")
             for change in summary.changed {
@@ -72,15 +65,9 @@ struct CatalogCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
-            let (store, vault, _) = try await catalog.open()
-            let contents: CatalogArchive.Contents
-            do {
-                contents = try await CatalogArchive.export(store: store, vault: vault, to: URL(fileURLWithPath: file))
-            } catch {
-                try await store.close()
-                throw error
+            let contents = try await catalog.withCatalog { store, vault, _ in
+                try await CatalogArchive.export(store: store, vault: vault, to: URL(fileURLWithPath: file))
             }
-            try await store.close()
             print("\(file): \(contents.reports.count) reports, \(contents.categories.count) categories, \(Set(contents.reports.map(\.image.sha256)).count) images")
         }
     }
@@ -95,15 +82,9 @@ struct CatalogCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
-            let (store, vault, description) = try await catalog.open()
-            let contents: CatalogArchive.Contents
-            do {
-                contents = try await CatalogArchive.importArchive(from: URL(fileURLWithPath: file), into: store, vault: vault, decoder: ImageDecoder())
-            } catch {
-                try await store.close()
-                throw error
+            let (contents, description) = try await catalog.withCatalog { store, vault, description in
+                (try await CatalogArchive.importArchive(from: URL(fileURLWithPath: file), into: store, vault: vault, decoder: ImageDecoder()), description)
             }
-            try await store.close()
             print("\(description): imported \(contents.reports.count) reports and \(contents.categories.count) categories from \(file)")
         }
     }
@@ -128,16 +109,10 @@ struct CatalogCommand: AsyncParsableCommand {
             guard !gallery.examples.isEmpty else { throw ValidationError("\(folder.path) has no \(ExampleGallery.descriptionFile)") }
             let service = try await CatalogCommand.loadModels(nil, threads: threads, environment: environment)
             defer { service.shutDown() }
-            let (store, vault, description) = try await catalog.open()
-            let added: Int
-            do {
-                added = try await CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
-                    .importExamples(gallery)
-            } catch {
-                try await store.close()
-                throw error
+            let (added, description) = try await catalog.withCatalog { store, vault, description in
+                (try await CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
+                    .importExamples(gallery), description)
             }
-            try await store.close()
             print("\(description): \(added) of \(gallery.examples.count) examples added as approved reports (\(gallery.categories.count) categories)")
         }
     }

@@ -27,6 +27,19 @@ struct CatalogOptions: ParsableArguments {
         }
     }
 
+    /// Runs `body` with the store and the image vault, and closes the store whether `body` succeeds or not.
+    func withCatalog<T>(_ body: (_ store: any CatalogStore, _ vault: ImageVault, _ description: String) async throws -> T) async throws -> T {
+        let (store, vault, description) = try await open()
+        do {
+            let result = try await body(store, vault, description)
+            try await store.close()
+            return result
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
     /// The store and the image vault; the caller closes the store.
     func open() async throws -> (store: any CatalogStore, vault: ImageVault, description: String) {
         let directory = dataDirectory

@@ -26,7 +26,8 @@ from functools import partial
 from pathlib import Path
 
 from api_contract import multipart
-from demo_e2e import RESULT_TIMEOUT_S, Browser, CheckFailed, Server, api, check, failed, free_port, passed
+from demo_e2e import (RESULT_TIMEOUT_S, Browser, CheckFailed, Server, api, check, free_port, passed, run_checks,
+                       shared_folder_or_skip)
 
 HOSTILE_NOTE = """<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>"""
 HOSTILE_CATEGORY = "<b onmouseover=alert(1)>Hostile</b> cats"
@@ -329,29 +330,13 @@ def run(arguments, base_url, token, out):
 
 def main():
     arguments = parse_arguments()
-    shared = Path(arguments.shared)
-    if not (shared / "imagenet-sample").is_dir():
-        print(f"SKIPPED: {shared / 'imagenet-sample'} is absent (set BLINDSPOT_SHARED or --shared)", flush=True)
+    shared = shared_folder_or_skip(arguments)
+    if shared is None:
         return 0
     out = Path(arguments.out)
-    out.mkdir(parents=True, exist_ok=True)
-
     token = secrets.token_urlsafe(24)
-    server = None
-    try:
-        server = Server(arguments.blindspot, shared, arguments.model, out, environment={"BLINDSPOT_ADMIN_TOKEN": token})
-        server.wait_until_ready()
-        passed(f"the server is ready at {server.base_url}")
-        run(arguments, server.base_url, token, out)
-    except CheckFailed as failure:
-        return failed(failure, server)
-    except Exception as error:  # A broken browser or server is a failure too, with its reason.
-        return failed(f"{type(error).__name__}: {error}", server)
-    finally:
-        if server:
-            server.stop()
-    print("ALL PASSED", flush=True)
-    return 0
+    server = Server(arguments.blindspot, shared, arguments.model, out, environment={"BLINDSPOT_ADMIN_TOKEN": token})
+    return run_checks(lambda: run(arguments, server.base_url, token, out), server)
 
 
 if __name__ == "__main__":

@@ -344,26 +344,14 @@ def failed(reason, server):
     return 1
 
 
-def main():
-    arguments = parse_arguments()
-    shared = Path(arguments.shared)
-    if not (shared / "imagenet-sample").is_dir():
-        print(f"SKIPPED: {shared / 'imagenet-sample'} is absent (set BLINDSPOT_SHARED or --shared)", flush=True)
-        return 0
-    out = Path(arguments.out)
-    out.mkdir(parents=True, exist_ok=True)
-
-    server = None
+def run_checks(checks, server=None):
+    """Runs `checks()` against `server` (started here, None for a server already running), stops the server
+    whatever happens, and prints ALL PASSED or why it failed with the server's output; returns the exit status."""
     try:
-        if arguments.base_url:
-            base_url = arguments.base_url.rstrip("/")
-        else:
-            server = Server(arguments.blindspot, shared, arguments.model, out)
+        if server:
             server.wait_until_ready()
             passed(f"the server is ready at {server.base_url}")
-            base_url = server.base_url
-        check_contract(base_url, first_photo(shared), check)
-        run(arguments, base_url, out)
+        checks()
     except CheckFailed as failure:
         return failed(failure, server)
     except Exception as error:  # A broken browser or server is a failure too, with its reason.
@@ -373,6 +361,32 @@ def main():
             server.stop()
     print("ALL PASSED", flush=True)
     return 0
+
+
+def shared_folder_or_skip(arguments):
+    """The shared folder, or None after printing SKIPPED when its photos are absent."""
+    shared = Path(arguments.shared)
+    if not (shared / "imagenet-sample").is_dir():
+        print(f"SKIPPED: {shared / 'imagenet-sample'} is absent (set BLINDSPOT_SHARED or --shared)", flush=True)
+        return None
+    Path(arguments.out).mkdir(parents=True, exist_ok=True)
+    return shared
+
+
+def main():
+    arguments = parse_arguments()
+    shared = shared_folder_or_skip(arguments)
+    if shared is None:
+        return 0
+    out = Path(arguments.out)
+    server = None if arguments.base_url else Server(arguments.blindspot, shared, arguments.model, out)
+    base_url = arguments.base_url.rstrip("/") if arguments.base_url else server.base_url
+
+    def checks():
+        check_contract(base_url, first_photo(shared), check)
+        run(arguments, base_url, out)
+
+    return run_checks(checks, server)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import argparse
 import hashlib
 import http.client
 import json
-import os
 import random
 import shutil
 import signal
