@@ -45,3 +45,20 @@ import Testing
         #expect(refused.status != 0 && refused.errors.contains("is not a zip archive"), "\(refused.errors)")
     }
 }
+
+@Suite struct ExplainCommandTests {
+    @Test(.enabled(if: SharedData.has("imagenet-sample/n01440764_tench.JPEG") && CachedWeights.url("efficientnet-lite0-57934424.pth") != nil))
+    func writesAHeatmapAndItsNumbers() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("heat-\(UUID().uuidString).png")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try BlindspotBinary.run(["explain", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path, "--model", "efficientnet_lite0",
+                                              "--class", "tench", "--patch", "56", "--stride", "56", "--out", out.path, "--json"])
+        #expect(result.status == 0, "\(result.errors)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(object["columns"] as? Int == 4 && object["rows"] as? Int == 4 && (object["drops"] as? [Double])?.count == 16)
+        #expect((object["class"] as? [String: Any])?["label"] as? String == "tench")
+        #expect(try Data(contentsOf: out).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        let unknown = try BlindspotBinary.run(["explain", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path, "--class", "flying car", "--out", out.path])
+        #expect(unknown.status != 0 && unknown.errors.contains("is not one of the 1000 ImageNet classes"))
+    }
+}
