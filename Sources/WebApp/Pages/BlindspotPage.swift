@@ -62,14 +62,7 @@ struct BlindspotPage {
         </dl>
         <h2 class="facts-heading">Note</h2>
         <div id="report-note" class="note">\(note)</div>
-        <div class="share">
-        <label for="share-link">Link to this report</label>
-        <div class="share-row">
-        <input id="share-link" type="text" readonly value="\(HTML.escape(report.url))">
-        <button type="button" id="copy-link" class="button secondary">Copy link</button>
-        </div>
-        <p id="copy-status" class="hint" role="status"></p>
-        </div>
+        \(HTML.shareBox(label: "Link to this report", path: report.url))
         \(moderation)
         </section>
         """

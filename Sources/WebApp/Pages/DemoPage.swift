@@ -99,7 +99,6 @@ struct DemoPage {
 
     private func exampleBanner(_ example: Example) -> String {
         let accepted: String = example.expected.map { HTML.escape($0.name) }.joined(separator: ", ")
-        let path = HTML.escape(Self.pagePath(of: example))
         let missing = gallery.imageFile(of: example) == nil
             ? "<p class=\"notice\">The image of this example (\(HTML.escape(example.file))) is missing. \(whereToPutImages)</p>"
             : ""
@@ -110,14 +109,7 @@ struct DemoPage {
         <p class="finding">\(HTML.escape(example.finding))</p>
         <p class="accepted">Counts as right: \(accepted)</p>
         \(missing)
-        <div class="share">
-        <label for="share-link">Link to this example</label>
-        <div class="share-row">
-        <input id="share-link" type="text" readonly value="\(path)">
-        <button type="button" id="copy-link" class="button secondary">Copy link</button>
-        </div>
-        <p id="copy-status" class="hint" role="status"></p>
-        </div>
+        \(HTML.shareBox(label: "Link to this example", path: Self.pagePath(of: example)))
         </section>
         """
     }

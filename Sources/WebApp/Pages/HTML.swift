@@ -44,4 +44,18 @@ enum HTML {
         </html>
         """
     }
+
+    /// The copyable link box of a page (`/static/app.js` wires its button): "Link to this example" and the path.
+    static func shareBox(label: String, path: String) -> String {
+        """
+        <div class="share">
+        <label for="share-link">\(escape(label))</label>
+        <div class="share-row">
+        <input id="share-link" type="text" readonly value="\(escape(path))">
+        <button type="button" id="copy-link" class="button secondary">Copy link</button>
+        </div>
+        <p id="copy-status" class="hint" role="status"></p>
+        </div>
+        """
+    }
 }
