@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "EngineDNNL", dependencies: ["Engine", "CDNNL"]),
         .target(name: "Weights", dependencies: ["Engine"]),
         .target(name: "Imaging", dependencies: ["Engine", "VipsShim"]),
+        .target(name: "Transforms", dependencies: ["Imaging", "VipsShim"]),
         .target(name: "Models", dependencies: ["Engine", "Weights", "Imaging"], resources: [.copy("Resources/imagenet-classes.tsv")]),
         .target(name: "ModelFetch", dependencies: [
             "Models",
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "EngineDNNLTests", dependencies: ["TestSupport", "Engine", "EngineDNNL"]),
         .testTarget(name: "WeightsTests", dependencies: ["TestSupport", "Weights"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging", "VipsShim"], exclude: ["Fixtures"]),
+        .testTarget(name: "TransformsTests", dependencies: ["TestSupport", "Transforms", "Imaging"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging"]),
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights", "Catalog"]),

@@ -126,3 +126,66 @@ int vs_save_gif(vs_image *image, void **buffer, size_t *length) {
 int vs_save_webp_lossless(vs_image *image, void **buffer, size_t *length) {
     return vips_webpsave_buffer(IMAGE(image), buffer, length, "lossless", TRUE, NULL);
 }
+
+int vs_rot(vs_image *in, int quarter_turns, vs_image **out) {
+    /* VipsAngle counts quarter turns clockwise: VIPS_ANGLE_D90 is 1, D180 2, D270 3. */
+    return vips_rot(IMAGE(in), OUT(out), (VipsAngle) quarter_turns, NULL);
+}
+
+int vs_flip(vs_image *in, int vertical, vs_image **out) {
+    return vips_flip(IMAGE(in), OUT(out), vertical ? VIPS_DIRECTION_VERTICAL : VIPS_DIRECTION_HORIZONTAL, NULL);
+}
+
+int vs_affine(vs_image *in, double a, double b, double c, double d, double idx, double idy, double odx, double ody,
+              int width, int height, const char *interpolator, double background, vs_image **out) {
+    VipsInterpolate *interpolate = vips_interpolate_new(interpolator);
+    if (interpolate == NULL) {
+        return -1;
+    }
+    double backgrounds[3] = {background, background, background};
+    VipsArrayDouble *background_array = vips_array_double_new(backgrounds, 3);
+    VipsArrayInt *area = vips_array_int_newv(4, 0, 0, width, height);
+    int result = vips_affine(IMAGE(in), OUT(out), a, b, c, d, "interpolate", interpolate,
+                             "background", background_array, "oarea", area,
+                             "idx", idx, "idy", idy, "odx", odx, "ody", ody, NULL);
+    vips_area_unref(VIPS_AREA(area));
+    vips_area_unref(VIPS_AREA(background_array));
+    g_object_unref(interpolate);
+    return result;
+}
+
+int vs_invert(vs_image *in, vs_image **out) {
+    return vips_invert(IMAGE(in), OUT(out), NULL);
+}
+
+int vs_linear(vs_image *in, const double *a, const double *b, int count, int to_uchar, vs_image **out) {
+    return vips_linear(IMAGE(in), OUT(out), (double *) a, (double *) b, count, "uchar", to_uchar ? TRUE : FALSE, NULL);
+}
+
+int vs_srgb_to_lch(vs_image *in, vs_image **out) {
+    return vips_colourspace(IMAGE(in), OUT(out), VIPS_INTERPRETATION_LCH,
+                            "source_space", VIPS_INTERPRETATION_sRGB, NULL);
+}
+
+int vs_gaussblur(vs_image *in, double sigma, vs_image **out) {
+    return vips_gaussblur(IMAGE(in), OUT(out), sigma, "precision", VIPS_PRECISION_FLOAT, NULL);
+}
+
+int vs_convolve_row(vs_image *in, const double *coefficients, int count, double scale, vs_image **out) {
+    VipsImage *mask = vips_image_new_matrix_from_array(count, 1, coefficients, count);
+    if (mask == NULL) {
+        return -1;
+    }
+    vips_image_set_double(mask, "scale", scale);
+    int result = vips_conv(IMAGE(in), OUT(out), mask, "precision", VIPS_PRECISION_FLOAT, NULL);
+    g_object_unref(mask);
+    return result;
+}
+
+int vs_rank(vs_image *in, int width, int height, int index, vs_image **out) {
+    return vips_rank(IMAGE(in), OUT(out), width, height, index, NULL);
+}
+
+int vs_sobel(vs_image *in, vs_image **out) {
+    return vips_sobel(IMAGE(in), OUT(out), NULL);
+}

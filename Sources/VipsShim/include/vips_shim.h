@@ -53,4 +53,35 @@ int vs_save_png(vs_image *image, void **buffer, size_t *length);
 int vs_save_gif(vs_image *image, void **buffer, size_t *length);
 int vs_save_webp_lossless(vs_image *image, void **buffer, size_t *length);
 
+/// Transformations, for Sources/Transforms: one libvips operation each, every parameter chosen by the caller.
+
+/// Turns clockwise by `quarter_turns` × 90° (1, 2 or 3), moving pixels without resampling (vips_rot).
+int vs_rot(vs_image *in, int quarter_turns, vs_image **out);
+/// Mirrors left to right, or top to bottom when `vertical` is non-zero (vips_flip).
+int vs_flip(vs_image *in, int vertical, vs_image **out);
+/// Resamples through the forward map X = a (x + idx) + b (y + idy) + odx, Y = c (x + idx) + d (y + idy) + ody,
+/// where pixel centres sit at integer coordinates, into an output of `width` × `height` (vips_affine).
+/// `interpolator` is a libvips nickname ("bilinear", "bicubic"); outside the input is `background` in every band.
+int vs_affine(vs_image *in, double a, double b, double c, double d, double idx, double idy, double odx, double ody,
+              int width, int height, const char *interpolator, double background, vs_image **out);
+/// 255 − x in every band of a uchar image (vips_invert).
+int vs_invert(vs_image *in, vs_image **out);
+/// a[i] × x + b[i] in band i (`count` is 1, for all bands, or the band count) as float, or, when `to_uchar` is
+/// non-zero, as uchar: clipped to 0...255 and truncated toward zero (vips_linear).
+int vs_linear(vs_image *in, const double *a, const double *b, int count, int to_uchar, vs_image **out);
+/// sRGB to CIE LCh, three float bands: L 0...100, C, h in degrees (vips_colourspace).
+int vs_srgb_to_lch(vs_image *in, vs_image **out);
+/// Gaussian blur of standard deviation `sigma` pixels, computed in float (libvips' integer kernels change a flat
+/// area's level by up to 2%); float output (vips_gaussblur).
+int vs_gaussblur(vs_image *in, double sigma, vs_image **out);
+/// Convolution with a one-row mask of `count` coefficients whose sum is divided by `scale`, computed in float
+/// (libvips' integer path is off by up to 1%), float output; the edges are extended by copying the outermost
+/// pixels, so the output keeps the input's size (vips_conv).
+int vs_convolve_row(vs_image *in, const double *coefficients, int count, double scale, vs_image **out);
+/// The `index`-th smallest value (from 0) of every `width` × `height` window, band by band, edges copied:
+/// the median at index width × height / 2, the maximum (a dilation) at width × height − 1 (vips_rank).
+int vs_rank(vs_image *in, int width, int height, int index, vs_image **out);
+/// Sobel gradient magnitude; uchar in, uchar out (vips_sobel).
+int vs_sobel(vs_image *in, vs_image **out);
+
 #endif
