@@ -1,56 +1,111 @@
-// Occlusion sensitivity: what the model looks at. A grey patch slides over the image the model sees; every
-// occluded copy is classified (in batches), and the drop of the chosen class's probability at each position
-// becomes a heatmap, drawn over the image with a colour scale. Rendering to a file is the caller's.
+// Occlusion sensitivity: what the model looks at. A grey patch slides over the image the model sees, or its SLIC
+// superpixels are greyed out one at a time; every occluded copy is classified (in batches), and the drop of the chosen
+// class's probability for each region becomes a heatmap, drawn over the image with a colour scale. Rendering to a
+// file is the caller's.
 import Engine
 import Foundation
 import Imaging
 import Models
 
-/// Where hiding part of the image lowers the model's confidence in a class.
+/// Where hiding part of the image lowers the model's confidence in a class: one drop per region, the regions being
+/// the positions of a sliding square or the superpixels of the image.
 public struct OcclusionMap: Sendable {
+    /// What was greyed out, one region at a time.
+    public enum Regions: Sendable {
+        /// A square of side `patch` every `stride` input pixels: `columns` positions across, `rows` down, row-major.
+        case patches(patch: Int, stride: Int, columns: Int, rows: Int)
+        /// One segment index per input pixel (row-major, width × height), segments numbered 0..<count.
+        case superpixels(segments: [Int32], count: Int)
+
+        /// How many regions there are (patch positions or segments).
+        public var count: Int {
+            switch self {
+            case let .patches(_, _, columns, rows): columns * rows
+            case let .superpixels(_, count): count
+            }
+        }
+
+        /// The pixels (indices into width × height) that region `index` covers.
+        func pixels(of index: Int, width: Int, height: Int) -> [Int] {
+            precondition((0..<count).contains(index), "region \(index) is not one of \(count)")
+            switch self {
+            case let .patches(patch, stride, columns, _):
+                let left = (index % columns) * stride, top = (index / columns) * stride
+                return (top..<min(top + patch, height)).flatMap { y in (y * width + left)..<(y * width + min(left + patch, width)) }
+            case let .superpixels(segments, _):
+                let segment = Int32(index)
+                return segments.indices.filter { segments[$0] == segment }
+            }
+        }
+    }
+
     public let classIndex: Int
     public let label: String
     /// The class's probability on the whole image.
     public let baseProbability: Double
-    /// Side and step of the square grey patch, in input pixels.
-    public let patch: Int
-    public let stride: Int
-    /// Patch positions across and down.
-    public let columns: Int
-    public let rows: Int
-    /// Per position (row-major): base probability minus the probability with the patch there. Positive: that
-    /// part of the image supported the class.
+    public let regions: Regions
+    /// Per region (patch position row-major, or segment index): base probability minus the probability with that
+    /// region grey. Positive: that part of the image supported the class.
     public let drops: [Double]
     /// The model's input size.
     public let width: Int
     public let height: Int
 
-    /// Top-left corner of position `index`, in input pixels.
-    public func origin(of index: Int) -> (x: Int, y: Int) {
-        ((index % columns) * stride, (index / columns) * stride)
+    /// The input pixels (indices into width × height) that region `index` covers.
+    public func pixels(of index: Int) -> [Int] {
+        regions.pixels(of: index, width: width, height: height)
     }
 
-    /// Per input pixel, the mean drop of every patch that covers it (row-major, width × height).
+    /// The smallest rectangle of input pixels holding region `index`.
+    public func bounds(of index: Int) -> PixelRectangle {
+        let pixels = pixels(of: index)
+        var left = width, top = height, right = 0, bottom = 0
+        for pixel in pixels {
+            let x = pixel % width, y = pixel / width
+            left = min(left, x)
+            right = max(right, x + 1)
+            top = min(top, y)
+            bottom = max(bottom, y + 1)
+        }
+        return pixels.isEmpty ? PixelRectangle(x: 0, y: 0, width: 0, height: 0)
+                              : PixelRectangle(x: left, y: top, width: right - left, height: bottom - top)
+    }
+
+    /// Per input pixel (row-major, width × height): for patches the mean drop of every patch that covers it, for
+    /// superpixels the drop of its segment.
     public var heat: [Double] {
-        var sum = [Double](repeating: 0, count: width * height)
-        var count = [Int](repeating: 0, count: width * height)
-        for (index, drop) in drops.enumerated() {
-            let (left, top) = origin(of: index)
-            for y in top..<min(top + patch, height) {
-                for x in left..<min(left + patch, width) {
-                    sum[y * width + x] += drop
-                    count[y * width + x] += 1
+        switch regions {
+        case .patches:
+            var sum = [Double](repeating: 0, count: width * height)
+            var count = [Int](repeating: 0, count: width * height)
+            for (index, drop) in drops.enumerated() {
+                for pixel in pixels(of: index) {
+                    sum[pixel] += drop
+                    count[pixel] += 1
                 }
             }
+            return zip(sum, count).map { $1 == 0 ? 0 : $0 / Double($1) }
+        case let .superpixels(segments, _):
+            return segments.map { drops[Int($0)] }
         }
-        return zip(sum, count).map { $1 == 0 ? 0 : $0 / Double($1) }
     }
 
     /// `image` (the model's input, width × height) with the heat drawn over it, the largest drop opaque red and
     /// no drop transparent, and a colour scale along the right edge (top: the largest drop, bottom: none).
+    /// Superpixels also get thin dark boundaries, so the regions show.
     public func overlay(on image: RGBImage) -> RGBImage {
         precondition(image.width == width && image.height == height, "the overlay goes on the model's input image")
         let heat = heat
+        var boundary = [Bool](repeating: false, count: width * height)
+        if case let .superpixels(segments, _) = regions {
+            for y in 0..<height {
+                for x in 0..<width {
+                    let index = y * width + x
+                    boundary[index] = (x + 1 < width && segments[index + 1] != segments[index])
+                        || (y + 1 < height && segments[index + width] != segments[index])
+                }
+            }
+        }
         let largest = max(heat.max() ?? 0, 1e-9)
         let scaleWidth = max(6, width / 24)
         let outputWidth = width + scaleWidth + 2
@@ -62,7 +117,9 @@ public struct OcclusionMap: Sendable {
                 let alpha = 0.65 * strength
                 for channel in 0..<3 {
                     let base = Double(image.pixels[(y * width + x) * 3 + channel])
-                    pixels[(y * outputWidth + x) * 3 + channel] = UInt8(max(0, min(255, (base * (1 - alpha) + colour[channel] * alpha).rounded())))
+                    var value = base * (1 - alpha) + colour[channel] * alpha
+                    if boundary[y * width + x] { value *= 0.45 }
+                    pixels[(y * outputWidth + x) * 3 + channel] = UInt8(max(0, min(255, value.rounded())))
                 }
             }
             let colour = Self.colour(1 - Double(y) / Double(max(height - 1, 1)))
@@ -95,43 +152,62 @@ extension Classifier {
     public func occlusion(of image: RGBImage, classIndex: Int? = nil, patch: Int? = nil, stride: Int? = nil, batchSize: Int = 8,
                           progress: (Int, Int) -> Void = { _, _ in }) throws -> (map: OcclusionMap, input: RGBImage) {
         let input = try model.preprocessing.inputImage(from: image)
-        let exact = model.preprocessing.withoutResizing()
         let (defaultPatch, defaultStride) = Self.defaultOcclusion(side: min(input.width, input.height))
         let patch = min(patch ?? defaultPatch, input.width, input.height)
         let stride = max(stride ?? defaultStride, 1)
-        let columns = (input.width - patch) / stride + 1, rows = (input.height - patch) / stride + 1
+        let regions = OcclusionMap.Regions.patches(patch: patch, stride: stride, columns: (input.width - patch) / stride + 1,
+                                                   rows: (input.height - patch) / stride + 1)
+        return (try occlusionMap(of: input, regions: regions, classIndex: classIndex, batchSize: batchSize, progress: progress), input)
+    }
+
+    /// Cuts the image this model sees into about `segments` SLIC superpixels, greys out one at a time and measures
+    /// the drop of `classIndex`'s probability (default: the model's first choice). `progress` hears (segments done,
+    /// segments) after each batch.
+    public func superpixelOcclusion(of image: RGBImage, classIndex: Int? = nil, segments: Int = 50, batchSize: Int = 8,
+                                    progress: (Int, Int) -> Void = { _, _ in }) throws -> (map: OcclusionMap, input: RGBImage) {
+        let input = try model.preprocessing.inputImage(from: image)
+        let superpixels = Superpixels(segmenting: input, count: segments)
+        let regions = OcclusionMap.Regions.superpixels(segments: superpixels.segments, count: superpixels.count)
+        return (try occlusionMap(of: input, regions: regions, classIndex: classIndex, batchSize: batchSize, progress: progress), input)
+    }
+
+    /// Classifies `input` (the model's input image) whole, then with each region grey in turn, `batchSize` copies at
+    /// a time.
+    private func occlusionMap(of input: RGBImage, regions: OcclusionMap.Regions, classIndex: Int?, batchSize: Int,
+                              progress: (Int, Int) -> Void) throws -> OcclusionMap {
+        precondition(batchSize >= 1, "batches need at least one image, got \(batchSize)")
+        let exact = model.preprocessing.withoutResizing()
         let whole = try exact.tensor(from: input)
         let base = try classify(Tensor(shape: [1] + whole.shape, scalars: whole.scalars), top: 1)[0]
         let target = classIndex ?? base.predictions[0].index
         precondition(base.probabilities.indices.contains(target), "class \(target) is not an output of \(model.name)")
+        let regionCount = regions.count
         var drops: [Double] = []
-        drops.reserveCapacity(columns * rows)
-        let positions = columns * rows
+        drops.reserveCapacity(regionCount)
         var start = 0
-        while start < positions {
-            let count = min(batchSize, positions - start)
+        while start < regionCount {
+            let count = min(batchSize, regionCount - start)
             var batch = Tensor(zeros: [count] + exact.tensorShape)
             for offset in 0..<count {
-                let index = start + offset
-                try exact.write(Self.occluded(input, x: (index % columns) * stride, y: (index / columns) * stride, side: patch),
-                                into: &batch, at: offset)
+                let pixels = regions.pixels(of: start + offset, width: input.width, height: input.height)
+                try exact.write(Self.greyed(input, pixels: pixels), into: &batch, at: offset)
             }
             drops += try classify(batch, top: 0).map { base.probabilities[target] - $0.probabilities[target] }
             start += count
-            progress(start, positions)
+            progress(start, regionCount)
         }
-        let map = OcclusionMap(classIndex: target, label: labels[target].name, baseProbability: base.probabilities[target], patch: patch,
-                               stride: stride, columns: columns, rows: rows, drops: drops, width: input.width, height: input.height)
-        return (map, input)
+        return OcclusionMap(classIndex: target, label: labels[target].name, baseProbability: base.probabilities[target], regions: regions,
+                            drops: drops, width: input.width, height: input.height)
     }
 
-    /// `image` with a mid-grey (128) square of `side` at (x, y).
-    static func occluded(_ image: RGBImage, x: Int, y: Int, side: Int) -> RGBImage {
-        var pixels = image.pixels
-        for row in y..<min(y + side, image.height) {
-            let start = (row * image.width + x) * 3, end = (row * image.width + min(x + side, image.width)) * 3
-            for index in start..<end { pixels[index] = 128 }
+    /// `image` with `pixels` (indices into width × height) mid-grey (128).
+    static func greyed(_ image: RGBImage, pixels: [Int]) -> RGBImage {
+        var values = image.pixels
+        for pixel in pixels {
+            values[3 * pixel] = 128
+            values[3 * pixel + 1] = 128
+            values[3 * pixel + 2] = 128
         }
-        return RGBImage(width: image.width, height: image.height, pixels: pixels)
+        return RGBImage(width: image.width, height: image.height, pixels: values)
     }
 }

@@ -55,10 +55,49 @@ import Testing
                                               "--class", "tench", "--patch", "56", "--stride", "56", "--out", out.path, "--json"])
         #expect(result.status == 0, "\(result.errors)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(object["method"] as? String == "patches" && object["segments"] == nil)
         #expect(object["columns"] as? Int == 4 && object["rows"] as? Int == 4 && (object["drops"] as? [Double])?.count == 16)
         #expect((object["class"] as? [String: Any])?["label"] as? String == "tench")
         #expect(try Data(contentsOf: out).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
         let unknown = try BlindspotBinary.run(["explain", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path, "--class", "flying car", "--out", out.path])
         #expect(unknown.status != 0 && unknown.errors.contains("is not one of the 1000 ImageNet classes"))
+    }
+
+    @Test(.enabled(if: SharedData.has("imagenet-sample/n01440764_tench.JPEG") && CachedWeights.url("efficientnet-lite0-57934424.pth") != nil))
+    func superpixelsGiveOneDropPerSegment() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("heat-\(UUID().uuidString).png")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let arguments = ["explain", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path, "--model", "efficientnet_lite0",
+                         "--method", "superpixels", "--segments", "30", "--out", out.path]
+        let result = try BlindspotBinary.run(arguments + ["--json"])
+        #expect(result.status == 0, "\(result.errors)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(object["method"] as? String == "superpixels")
+        let segments = try #require(object["segments"] as? Int)
+        #expect((15...45).contains(segments) && (object["drops"] as? [Double])?.count == segments)
+        #expect(object["patch"] == nil && object["columns"] == nil, "no patch grid for superpixels")
+        #expect((object["class"] as? [String: Any])?["label"] as? String == "tench")
+        #expect(try Data(contentsOf: out).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+
+        let summary = try BlindspotBinary.run(arguments)
+        #expect(summary.status == 0, "\(summary.errors)")
+        #expect(summary.output.contains("\(segments) superpixels on the 224×224 input"), "\(summary.output)")
+        let hidings = summary.output.split(separator: "\n").filter { $0.contains("hiding segment") && $0.contains(" px, drops it by") }
+        #expect(hidings.count == 3, "\(summary.output)")
+    }
+
+    @Test func methodOptionsAreChecked() throws {
+        let image = "any.png"
+        for (arguments, message) in [
+            (["--segments", "30"], "--segments needs --method superpixels"),
+            (["--method", "patches", "--segments", "30"], "--segments needs --method superpixels"),
+            (["--method", "superpixels", "--patch", "40"], "--patch and --stride are for --method patches"),
+            (["--method", "superpixels", "--stride", "10"], "--patch and --stride are for --method patches"),
+            (["--method", "superpixels", "--segments", "0"], "--segments must be at least 1"),
+            (["--method", "blobs"], "blobs"),
+        ] {
+            let result = try BlindspotBinary.run(["explain", image, "--out", "heat.png"] + arguments)
+            #expect(result.status != 0 && result.errors.contains(message), "\(arguments): \(result.errors)")
+        }
     }
 }
