@@ -38,7 +38,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        .target(name: "Core", dependencies: ["Engine", "EngineDNNL", "Weights", "Imaging", "Models", "ModelFetch", "Catalog"],
+        .target(name: "Core", dependencies: ["Engine", "EngineDNNL", "Weights", "Imaging", "Models", "ModelFetch", "Catalog", "Transforms"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(name: "Catalog", dependencies: [
             "Imaging",
@@ -47,8 +47,10 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "Reports", dependencies: ["Core", "Imaging", "Transforms"],
+                swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(name: "WebApp", dependencies: [
-            "Core", "Models", "Imaging", "Catalog",
+            "Core", "Models", "Imaging", "Catalog", "Reports", "Transforms",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -57,7 +59,7 @@ let package = Package(
         // Members of modules this target does not import (GRDB's String.joined for SQL, through Catalog) stay invisible.
         swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .executableTarget(name: "blindspot", dependencies: [
-            "Core", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Imaging", "WebApp", "Catalog",
+            "Core", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Imaging", "WebApp", "Catalog", "Reports", "Transforms",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -79,7 +81,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Imaging"]),
-        .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core", "EngineDNNL", "Imaging", "ModelFetch", "Models"]),
+        .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core", "EngineDNNL", "Imaging", "ModelFetch", "Models", "Transforms"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -141,7 +141,7 @@ public struct CatalogService: Sendable {
             let decoder = decoder
             let result = try await scheduler.classify(top: 5) { try scheduler.classifier.prepare(bytes, decoder: decoder) }
             let probabilities = result.classification.probabilities
-            let rank = ExampleGallery.bestRank(of: [ExampleClass(index: expected, name: labels[expected].name)], in: probabilities)?.rank ?? probabilities.count
+            let rank = result.classification.rank(of: expected)
             let name = scheduler.classifier.model.name
             verdicts.append(ModelVerdict(
                 model: name, weightsDigest: models.weightsDigest(of: name) ?? "unknown",

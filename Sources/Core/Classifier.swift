@@ -24,6 +24,34 @@ public struct Classification: Sendable {
     public let probabilities: [Double]
 }
 
+/// Where one class stands in a classification: its probability and rank (1 = first choice).
+public struct ClassRank: Sendable, Equatable, Codable {
+    public let index: Int
+    public let label: String
+    public let probability: Double
+    public let rank: Int
+}
+
+extension Classification {
+    /// The rank of class `index` among all classes (ties go to the lower index, as in `predictions`).
+    public func rank(of index: Int) -> Int {
+        let mine = probabilities[index]
+        return probabilities.indices.count { probabilities[$0] > mine || (probabilities[$0] == mine && $0 < index) } + 1
+    }
+
+    /// The best-ranked of `classes`; nil when none is given. `labels` name it.
+    public func bestRank(of classes: [Int], labels: ImageNetLabels) -> ClassRank? {
+        var best: (index: Int, rank: Int)?
+        for index in classes where probabilities.indices.contains(index) {
+            let candidate = (index: index, rank: rank(of: index))
+            if let current = best, current.rank <= candidate.rank { continue }
+            best = candidate
+        }
+        guard let best else { return nil }
+        return ClassRank(index: best.index, label: labels[best.index].name, probability: probabilities[best.index], rank: best.rank)
+    }
+}
+
 public final class Classifier: Sendable {
     public let model: ModelDescriptor
     public let labels: ImageNetLabels

@@ -142,15 +142,4 @@ public struct ExampleGallery: Sendable {
             return ExampleCategory(slug: slug, title: group[0].title, finding: group[0].finding, examples: group)
         }
     }
-
-    /// The rank (1 = top) of the best-ranked expected class among `probabilities` (all classes, in class order).
-    public static func bestRank(of expected: [ExampleClass], in probabilities: [Double]) -> (classIndex: Int, rank: Int)? {
-        let ranked = expected.compactMap { candidate -> (Int, Int)? in
-            guard probabilities.indices.contains(candidate.index) else { return nil }
-            let mine = probabilities[candidate.index]
-            let above = probabilities.enumerated().filter { $0.element > mine || ($0.element == mine && $0.offset < candidate.index) }.count
-            return (candidate.index, above + 1)
-        }
-        return ranked.min { $0.1 < $1.1 }
-    }
 }

@@ -6,5 +6,5 @@ struct Blindspot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blindspot",
         abstract: "Find, show and document where image classifiers fail.",
-        subcommands: [ClassifyCommand.self, ExplainCommand.self, ServeCommand.self, CatalogCommand.self, ModelsCommand.self, BenchCommand.self])
+        subcommands: [ClassifyCommand.self, ProbeCommand.self, ExplainCommand.self, ServeCommand.self, CatalogCommand.self, ModelsCommand.self, BenchCommand.self])
 }

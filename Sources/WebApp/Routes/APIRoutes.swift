@@ -46,39 +46,30 @@ struct APIRoutes: Sendable {
             let width: Int
             let height: Int
         }
-        struct ExpectedRank: Encodable {
-            let index: Int
-            let label: String
-            let probability: Double
-            let rank: Int
-        }
         let model: String
         let predictions: [Prediction]
         let timing: Timing
         let image: ImageInfo
         /// Images in the inference batch this one was part of.
         let batchSize: Int
-        let expected: ExpectedRank?
+        let expected: ClassRank?
     }
 
     func classify(_ request: Request) async throws -> ClassifyResponse {
         let start = ContinuousClock.now
-        let query = request.uri.queryParameters
-        let top = try Self.integer(query.get("top"), name: "top", default: 5, range: 1...1000)
-        let expected = try query.get("expected").map { try classes($0) } ?? []
-        let scheduler = try dependencies.models.scheduler(named: query.get("model"))
+        let query = URLEncodedFields.decode(request.uri.query ?? "")  // "+" is a space, as forms send it
+        let top = try Self.integer(query["top"], name: "top", default: 5, range: 1...1000)
+        let expected = try query["expected"].map { try Self.classes($0, labels: dependencies.labels) } ?? []
+        let scheduler = try dependencies.models.scheduler(named: query["model"])
         let upload = try await RequestBodies.upload(request, limit: configuration.maximumBodyBytes, maximumParts: configuration.maximumFormParts)
         let result = try await run(scheduler, on: upload.image, top: top)
-        let rank = ExampleGallery.bestRank(of: expected.map { ExampleClass(index: $0, name: dependencies.labels[$0].name) },
-                                           in: result.classification.probabilities)
         return ClassifyResponse(
             model: scheduler.classifier.model.name, predictions: result.classification.predictions,
             timing: .init(decodeMs: result.decodeMilliseconds, queueMs: result.queueMilliseconds, inferenceMs: result.inferenceMilliseconds,
                           totalMs: (ContinuousClock.now - start).milliseconds),
             image: .init(sha256: upload.image.sha256Hex, width: result.image.originalWidth, height: result.image.originalHeight),
             batchSize: result.batchSize,
-            expected: rank.map { .init(index: $0.classIndex, label: dependencies.labels[$0.classIndex].name,
-                                       probability: result.classification.probabilities[$0.classIndex], rank: $0.rank) })
+            expected: result.classification.bestRank(of: expected, labels: dependencies.labels))
     }
 
     private func run(_ scheduler: BatchScheduler, on image: Data, top: Int) async throws -> ScheduledClassification {
@@ -87,8 +78,7 @@ struct APIRoutes: Sendable {
     }
 
     /// "436,468" or "beach wagon" → class indices; anything that is not one of the classes is a 422.
-    private func classes(_ text: String) throws -> [Int] {
-        let labels = dependencies.labels
+    static func classes(_ text: String, labels: ImageNetLabels) throws -> [Int] {
         let whole = text.trimmingCharacters(in: .whitespaces)
         if let index = labels.resolve(whole) { return [index] }
         return try whole.split(separator: ",").map { piece in

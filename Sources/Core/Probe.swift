@@ -1,0 +1,183 @@
+// A probe: one image swept through the catalog of transformations (Transforms), every variant classified by one
+// or several models in batches, and per family the mildest level that breaks the prediction. Variants are made
+// a batch at a time and dropped once classified, so memory stays small; rendering is the caller's.
+import Engine
+import Foundation
+import Imaging
+import Models
+import Transforms
+
+/// What to probe: which families, which classes count as right, and the noise seed.
+public struct ProbePlan: Sendable, Equatable {
+    public var families: [TransformFamily]
+    /// Classes that count as a right answer; empty: a variant fails when its top-1 differs from the original's.
+    public var expected: [Int]
+    public var seed: UInt64
+    /// Transforms run on a copy whose shorter side is at most this many pixels (the original is classified as is).
+    public var workingShorterSide: Int
+
+    public init(families: [TransformFamily] = TransformFamily.allCases, expected: [Int] = [], seed: UInt64 = 0,
+                workingShorterSide: Int = 512) {
+        self.families = families
+        self.expected = expected
+        self.seed = seed
+        self.workingShorterSide = workingShorterSide
+    }
+}
+
+/// One transformed copy: the original (no family) or one family at one level.
+public struct ProbeVariant: Sendable, Equatable, Codable {
+    public let id: Int
+    public let family: TransformFamily?
+    public let level: TransformLevel?
+    /// A small JPEG `data:` URL of the variant as the first model sees it (cropped and resized), when asked for.
+    public var thumbnail: String?
+}
+
+/// Everything a probe found, for every model, in the order of `ProbePlan.families`.
+public struct ProbeResult: Sendable, Codable {
+    /// A family as probed: its levels, or why it did not apply to this image.
+    public struct Family: Sendable, Codable {
+        public let family: TransformFamily
+        public let title: String
+        public let summary: String
+        public let levels: [TransformLevel]
+        public let notApplicable: String?
+    }
+
+    /// One model's answer on one variant.
+    public struct Outcome: Sendable, Codable {
+        public let variant: Int
+        public let top: [Prediction]
+        /// The best-ranked expected class; with none given, the model's first choice on the original.
+        public let expected: ClassRank?
+        /// The top-1 is not an expected class (with none given: differs from the model's top-1 on the original).
+        public let flipped: Bool
+    }
+
+    /// One model's summary of one family.
+    public struct FamilyOutcome: Sendable, Codable {
+        public let family: TransformFamily
+        public let variants: Int
+        public let flipped: Int
+        /// The mildest level that flips the prediction, if any.
+        public let firstFlip: TransformLevel?
+        /// The lowest probability of the expected class (see `Outcome.expected`) over the family's levels.
+        public let lowestExpectedProbability: Double?
+    }
+
+    public struct ModelOutcome: Sendable, Codable {
+        public let model: String
+        /// One per variant, in variant order; the first is the original.
+        public let outcomes: [Outcome]
+        public let families: [FamilyOutcome]
+        public let inferenceMilliseconds: Double
+    }
+
+    public let width: Int
+    public let height: Int
+    /// The size of the copy the transforms ran on.
+    public let workingWidth: Int
+    public let workingHeight: Int
+    public let expected: [ExampleClass]
+    public let seed: UInt64
+    public let families: [Family]
+    public let variants: [ProbeVariant]
+    public let models: [ModelOutcome]
+    public let transformMilliseconds: Double
+}
+
+public enum Probe {
+    /// Sweeps `image` through `plan` and classifies every variant with each of `classifiers` (at least one).
+    /// The original is classified alone, exactly as a plain classification; variants go in batches of `batchSize`.
+    /// With `thumbnailSide`, each variant carries a thumbnail of that side. `progress` hears (variants done, variants
+    /// planned) after each batch.
+    public static func run(_ image: RGBImage, plan: ProbePlan, classifiers: [Classifier], batchSize: Int = 8, thumbnailSide: Int? = nil,
+                           progress: (Int, Int) -> Void = { _, _ in }) throws -> ProbeResult {
+        precondition(!classifiers.isEmpty, "a probe needs a model")
+        let working = image.shrunk(toShorterSide: plan.workingShorterSide)
+        let planned = plan.families.flatMap { family in family.levels.map { (family, $0) } }
+        var variants = [ProbeVariant(id: 0, family: nil, level: nil, thumbnail: nil)]
+        var notApplicable: [TransformFamily: String] = [:]
+        var thumbnails: [String] = []
+        var transformTime = Duration.zero
+        var inferenceTime = [Duration](repeating: .zero, count: classifiers.count)
+        var classifications = [[Classification]](repeating: [], count: classifiers.count)
+
+        func classify(_ pictures: [RGBImage]) throws {
+            for (position, classifier) in classifiers.enumerated() {
+                let preprocessing = classifier.model.preprocessing
+                var batch = Tensor(zeros: [pictures.count] + preprocessing.tensorShape)
+                for (slot, picture) in pictures.enumerated() { try preprocessing.write(picture, into: &batch, at: slot) }
+                let start = ContinuousClock.now
+                classifications[position] += try classifier.classify(batch, top: 3)
+                inferenceTime[position] += ContinuousClock.now - start
+            }
+            if let thumbnailSide {
+                for picture in pictures {
+                    thumbnails.append(try classifiers[0].model.preprocessing.inputImage(from: picture)
+                        .resized(width: thumbnailSide, height: thumbnailSide, filter: .bilinear).jpegDataURL(quality: 82))
+                }
+            }
+        }
+
+        try classify([image])
+        progress(1, planned.count + 1)
+        var next = planned.startIndex
+        while next < planned.endIndex {
+            var pictures: [RGBImage] = []
+            let start = ContinuousClock.now
+            while pictures.count < batchSize && next < planned.endIndex {
+                let (family, level) = planned[next]
+                next += 1
+                guard notApplicable[family] == nil else { continue }
+                switch Result(catching: { () throws(TransformError) in try family.apply(to: working, level: level, seed: plan.seed) }) {
+                case .success(let picture):
+                    pictures.append(picture)
+                    variants.append(ProbeVariant(id: variants.count, family: family, level: level, thumbnail: nil))
+                case .failure(.notApplicable(_, let reason)):
+                    notApplicable[family] = reason
+                case .failure(let error):
+                    throw error
+                }
+            }
+            transformTime += ContinuousClock.now - start
+            if !pictures.isEmpty { try classify(pictures) }
+            progress(planned.distance(from: planned.startIndex, to: next) + 1, planned.count + 1)
+        }
+
+        let labels = classifiers[0].labels
+        let models = classifiers.indices.map { position in
+            outcome(of: classifications[position], variants: variants, plan: plan, labels: labels,
+                    model: classifiers[position].model.name, milliseconds: inferenceTime[position].milliseconds)
+        }
+        let families = plan.families.map { family in
+            ProbeResult.Family(family: family, title: family.title, summary: family.summary, levels: family.levels,
+                               notApplicable: notApplicable[family])
+        }
+        let expected = plan.expected.map { ExampleClass(index: $0, name: labels[$0].name) }
+        for index in thumbnails.indices { variants[index].thumbnail = thumbnails[index] }
+        return ProbeResult(width: image.width, height: image.height, workingWidth: working.width, workingHeight: working.height,
+                           expected: expected, seed: plan.seed, families: families, variants: variants, models: models,
+                           transformMilliseconds: transformTime.milliseconds)
+    }
+
+    private static func outcome(of classifications: [Classification], variants: [ProbeVariant], plan: ProbePlan, labels: ImageNetLabels,
+                                model: String, milliseconds: Double) -> ProbeResult.ModelOutcome {
+        // Without expected classes, each model is judged against its own first answer on the original.
+        let reference = plan.expected.isEmpty ? [classifications[0].predictions[0].index] : plan.expected
+        let outcomes = zip(variants, classifications).map { variant, classification in
+            ProbeResult.Outcome(variant: variant.id, top: classification.predictions,
+                                expected: classification.bestRank(of: reference, labels: labels),
+                                flipped: !reference.contains(classification.predictions[0].index))
+        }
+        let families = plan.families.map { family in
+            let mine = zip(variants, outcomes).filter { $0.0.family == family }
+            return ProbeResult.FamilyOutcome(
+                family: family, variants: mine.count, flipped: mine.count { $0.1.flipped },
+                firstFlip: mine.first { $0.1.flipped }?.0.level,
+                lowestExpectedProbability: mine.compactMap { $0.1.expected?.probability }.min())
+        }
+        return ProbeResult.ModelOutcome(model: model, outcomes: outcomes, families: families, inferenceMilliseconds: milliseconds)
+    }
+}

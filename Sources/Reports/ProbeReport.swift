@@ -1,0 +1,123 @@
+// A probe's result as HTML: a summary table (the mildest level that breaks each model, per family), then per
+// family a chart of the expected class's probability against severity and the variants as the model saw them,
+// coloured by outcome. The same fragment serves the web page, `blindspot probe --html` and the blind-spot report.
+import Core
+import Foundation
+import Imaging
+import Transforms
+
+public enum ProbeReport {
+    /// The results as an HTML fragment (one `<section>`), with the variants' thumbnails when they have them.
+    public static func fragment(_ result: ProbeResult) -> String {
+        var html = "<section class=\"probe-report\">\n"
+        html += "<p class=\"probe-meta\">\(HTMLText.escape(meta(result)))</p>\n"
+        html += summaryTable(result)
+        for family in result.families {
+            html += "<section class=\"probe-family\" id=\"probe-\(family.family.rawValue)\">\n"
+            html += "<h3>\(HTMLText.escape(family.title))</h3>\n<p class=\"hint\">\(HTMLText.escape(family.summary))</p>\n"
+            if let reason = family.notApplicable {
+                html += "<p class=\"probe-na\">Not applicable to this image: \(HTMLText.escape(reason))</p>\n</section>\n"
+                continue
+            }
+            let ids = [0] + result.variants.filter { $0.family == family.family }.map(\.id)
+            html += "<figure class=\"probe-chart\">\n" + chart(result, family: family, ids: ids).svg() + "\n"
+            html += "<figcaption>\(HTMLText.escape(chartCaption(result))) A cross marks a level where the prediction flipped.</figcaption>\n</figure>\n"
+            html += "<ol class=\"probe-grid\" aria-label=\"\(HTMLText.escape(family.title)): variants\">\n"
+            for id in ids {
+                html += cell(result, id: id, title: id == 0 ? "original" : result.variants[id].level?.label ?? "")
+            }
+            html += "</ol>\n</section>\n"
+        }
+        return html + "</section>\n"
+    }
+
+    /// A complete page for one probe, readable offline and in print.
+    public static func document(_ result: ProbeResult, imageName: String, date: Date = Date()) -> String {
+        let title = "Probe of \(imageName)"
+        let stamp = ISO8601DateFormatter().string(from: date)
+        return """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="color-scheme" content="light dark">
+        <title>\(HTMLText.escape(title))</title>
+        <style>
+        \(ReportStyle.css)
+        </style>
+        </head>
+        <body class="report">
+        <h1>\(HTMLText.escape(title))</h1>
+        <p class="hint">Made by Blindspot on \(HTMLText.escape(stamp)). Each variant is the image after one transformation, shown as the first model sees it (cropped and resized).</p>
+        \(fragment(result))
+        </body>
+        </html>
+        """
+    }
+
+    static func meta(_ result: ProbeResult) -> String {
+        let expected = result.expected.isEmpty
+            ? "no expected class given: a variant flips when a model's first choice differs from its first choice on the original"
+            : "expected: " + result.expected.map(\.name).joined(separator: " or ")
+        let size = result.workingWidth == result.width ? "\(result.width)×\(result.height)"
+            : "\(result.width)×\(result.height), transformed at \(result.workingWidth)×\(result.workingHeight)"
+        let timing = result.models.map { "\($0.model) \(Int($0.inferenceMilliseconds.rounded())) ms" }.joined(separator: ", ")
+        return "\(result.variants.count) variants of a \(size) image; \(expected). Seed \(result.seed). "
+            + "Transforms \(Int(result.transformMilliseconds.rounded())) ms; inference \(timing)."
+    }
+
+    static func chartCaption(_ result: ProbeResult) -> String {
+        result.expected.isEmpty ? "Probability of each model's first choice on the original, by level."
+            : "Probability of the expected class, by level."
+    }
+
+    static func summaryTable(_ result: ProbeResult) -> String {
+        var html = "<table class=\"probe-summary\">\n<caption>The mildest level that flips each model's answer (flipped variants / variants)</caption>\n"
+        html += "<thead><tr><th scope=\"col\">Transformation</th>"
+        html += result.models.map { "<th scope=\"col\">\(HTMLText.escape($0.model))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+        html += "<tr><th scope=\"row\">Original</th>" + result.models.map { model in
+            let outcome = model.outcomes[0]
+            return "<td class=\"\(outcome.flipped ? "flip" : "ok")\">\(HTMLText.escape(outcome.top[0].label)) \(HTMLText.percent(outcome.top[0].probability))</td>"
+        }.joined() + "</tr>\n"
+        for family in result.families {
+            html += "<tr><th scope=\"row\"><a href=\"#probe-\(family.family.rawValue)\">\(HTMLText.escape(family.title))</a></th>"
+            for model in result.models {
+                guard family.notApplicable == nil, let summary = model.families.first(where: { $0.family == family.family }) else {
+                    html += "<td class=\"na\">not applicable</td>"
+                    continue
+                }
+                let text = summary.firstFlip.map { "flips at \($0.label)" } ?? "holds"
+                html += "<td class=\"\(summary.firstFlip == nil ? "ok" : "flip")\">\(HTMLText.escape(text)) (\(summary.flipped)/\(summary.variants))</td>"
+            }
+            html += "</tr>\n"
+        }
+        return html + "</tbody>\n</table>\n"
+    }
+
+    static func chart(_ result: ProbeResult, family: ProbeResult.Family, ids: [Int]) -> LineChart {
+        let labels = ids.map { $0 == 0 ? "original" : result.variants[$0].level?.label ?? "" }
+        let series = result.models.map { model in
+            LineChart.Series(name: model.model, values: ids.map { model.outcomes[$0].expected?.probability },
+                             marked: ids.map { model.outcomes[$0].flipped })
+        }
+        return LineChart(title: "\(family.title): probability by level", xLabels: labels, yLabel: "probability", series: series)
+    }
+
+    static func cell(_ result: ProbeResult, id: Int, title: String) -> String {
+        let flips = result.models.count { $0.outcomes[id].flipped }
+        let state = flips == 0 ? "ok" : flips == result.models.count ? "flip" : "mixed"
+        var html = "<li class=\"variant \(state)\">"
+        if let thumbnail = result.variants[id].thumbnail, thumbnail.hasPrefix("data:image/jpeg;base64,") {
+            html += "<img src=\"\(HTMLText.escape(thumbnail))\" alt=\"\(HTMLText.escape(title))\" width=\"112\" height=\"112\" loading=\"lazy\">"
+        }
+        html += "<span class=\"level\">\(HTMLText.escape(title))</span>"
+        for model in result.models {
+            let outcome = model.outcomes[id]
+            let top = outcome.top[0]
+            let prefix = result.models.count > 1 ? "\(model.model): " : ""
+            html += "<span class=\"answer\(outcome.flipped ? " flipped" : "")\">\(HTMLText.escape(prefix + top.label)) \(HTMLText.percent(top.probability))</span>"
+        }
+        return html + "</li>\n"
+    }
+}

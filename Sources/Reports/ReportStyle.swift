@@ -1,0 +1,39 @@
+// The stylesheet of reports: inlined into standalone report files and served to the web page as /static/report.css.
+// Outcome colours carry a text or shape cue as well (answers say "flipped" through the cross and the table text).
+
+public enum ReportStyle {
+    public static let css = """
+    .report { font-family: system-ui, sans-serif; max-width: 70rem; margin: 1.5rem auto; padding: 0 1rem; line-height: 1.45; }
+    .report .hint, .probe-report .hint { color: #555; }
+    .probe-meta { font-size: 0.95rem; }
+    .probe-summary { border-collapse: collapse; margin: 1rem 0; font-size: 0.92rem; }
+    .probe-summary caption { text-align: left; font-weight: 600; padding-bottom: 0.4rem; }
+    .probe-summary th, .probe-summary td { border: 1px solid #8884; padding: 0.25rem 0.6rem; text-align: left; }
+    .probe-summary td.ok { background: #10b98122; }
+    .probe-summary td.flip { background: #ef444428; font-weight: 600; }
+    .probe-summary td.na { color: #777; }
+    .probe-family { break-inside: avoid-page; margin-top: 1.5rem; }
+    .probe-family h3 { margin-bottom: 0.2rem; }
+    .probe-na { font-style: italic; }
+    .probe-chart { margin: 0.5rem 0; max-width: 44rem; }
+    .probe-chart svg { width: 100%; height: auto; color: inherit; }
+    .probe-chart figcaption { font-size: 0.85rem; color: #555; }
+    .probe-grid { list-style: none; display: flex; flex-wrap: wrap; gap: 0.5rem; padding: 0; margin: 0.5rem 0; }
+    .probe-grid .variant { width: 120px; border: 3px solid #10b981; border-radius: 6px; padding: 2px; font-size: 0.75rem; display: flex; flex-direction: column; }
+    .probe-grid .variant.flip { border-color: #ef4444; }
+    .probe-grid .variant.mixed { border-color: #f59e0b; border-style: dashed; }
+    .probe-grid img { width: 112px; height: 112px; display: block; }
+    .probe-grid .level { font-weight: 600; }
+    .probe-grid .answer { overflow-wrap: anywhere; }
+    .probe-grid .answer.flipped::before { content: "✗ "; color: #ef4444; }
+    @media (prefers-color-scheme: dark) {
+      .report { background: #111; color: #eee; }
+      .report .hint, .probe-report .hint, .probe-chart figcaption { color: #aaa; }
+    }
+    @media print {
+      .report { max-width: none; }
+      .probe-grid .variant { width: 96px; }
+      .probe-grid img { width: 88px; height: 88px; }
+    }
+    """
+}

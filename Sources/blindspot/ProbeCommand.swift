@@ -1,0 +1,118 @@
+// `blindspot probe`: sweep one image through the transformations and show which ones break the model — a table
+// on the terminal, JSON, or a self-contained HTML page with thumbnails and charts.
+import ArgumentParser
+import Core
+import EngineDNNL
+import Foundation
+import Imaging
+import Reports
+import Transforms
+
+struct ProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Find which transformations (rotation, blur, noise, cartoon, …) flip a model's answer on an image.",
+        discussion: """
+        Families: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", ")).
+        Example: blindspot probe car.jpg --expected 'sports car' --compare --html probe.html
+        """)
+
+    @Argument(help: "The image (JPEG, PNG, WebP or GIF).")
+    var image: String
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Flag(help: "Probe with every present model side by side (instead of --model).")
+    var compare = false
+
+    @Option(help: "The right answer: a class index, WordNet id or exact name; several separated by commas. Default: each model's answer on the original.")
+    var expected: String?
+
+    @Option(help: "Comma-separated families to run (default: all).")
+    var families: String?
+
+    @Option(help: "Seed of the random noise.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    @Option(help: "Write a self-contained HTML page with thumbnails and charts to this file.")
+    var html: String?
+
+    func validate() throws {
+        if compare && (modelOptions.model != nil || modelOptions.weights != nil) {
+            throw ValidationError("--compare uses every present model; leave out --model and --weights")
+        }
+        _ = try selectedFamilies()
+    }
+
+    func selectedFamilies() throws -> [TransformFamily] {
+        guard let families else { return TransformFamily.allCases }
+        return try families.split(separator: ",").map { name in
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard let family = TransformFamily(rawValue: trimmed) else {
+                throw ValidationError("unknown family '\(trimmed)'; families: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return family
+        }
+    }
+
+    func run() async throws {
+        let environment = try CommandEnvironment()
+        let classifiers = compare
+            ? try environment.loader.presentModels().map { try environment.loader.load($0.name, backend: DNNLBackend(threads: modelOptions.threads)) }
+            : [try modelOptions.loadClassifier(environment)]
+        guard !classifiers.isEmpty else { throw ValidationError("no model is present; fetch one with `blindspot models fetch efficientnet_lite0`") }
+        let labels = environment.loader.labels
+        let expectedClasses = try (expected?.split(separator: ",") ?? []).map { piece in
+            let name = piece.trimmingCharacters(in: .whitespaces)
+            guard let index = labels.resolve(name) else {
+                throw ValidationError("'\(name)' is not one of the 1000 ImageNet classes (give an index, a WordNet id or an exact name)")
+            }
+            return index
+        }
+        let plan = ProbePlan(families: try selectedFamilies(), expected: expectedClasses, seed: seed)
+        let shorterSide = classifiers.compactMap(\.model.preprocessing.sourceShorterSide).max()
+        let decoded = try ImageDecoder().decode(try Data(contentsOf: URL(fileURLWithPath: image)), minimumShorterSide: shorterSide)
+        let bar = ProgressBar(label: "probe", format: .items("variants"))
+        let result = try Probe.run(decoded, plan: plan, classifiers: classifiers, thumbnailSide: html == nil ? nil : 112) { done, total in
+            bar.update(completed: Int64(done), total: Int64(total))
+        }
+        bar.finish()
+        if let html {
+            let name = URL(fileURLWithPath: image).lastPathComponent
+            try Data(ProbeReport.document(result, imageName: name).utf8).write(to: URL(fileURLWithPath: html))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            printSummary(result)
+            if let html { print("  page: \(html)") }
+        }
+    }
+
+    private func printSummary(_ result: ProbeResult) {
+        print("\(image): \(result.variants.count) variants, \(result.width)×\(result.height)")
+        for model in result.models {
+            let original = model.outcomes[0]
+            let verdict = original.flipped ? " (already wrong)" : ""
+            print("\n\(model.model): original → \(original.top[0].label) \(HTMLText.percent(original.top[0].probability))\(verdict)"
+                + " · \(Int(model.inferenceMilliseconds.rounded())) ms inference")
+            let width = result.families.map(\.title.count).max() ?? 0
+            let verdictWidth = model.families.compactMap { $0.firstFlip.map { "flips at \($0.label)".count } }.max() ?? 5
+            for family in result.families {
+                let title = family.title.padding(toLength: width, withPad: " ", startingAt: 0)
+                guard family.notApplicable == nil, let summary = model.families.first(where: { $0.family == family.family }) else {
+                    print("  \(title)  not applicable: \(family.notApplicable ?? "")")
+                    continue
+                }
+                let bar = String(repeating: "█", count: summary.flipped) + String(repeating: "·", count: summary.variants - summary.flipped)
+                let verdict = summary.firstFlip.map { "flips at \($0.label)" } ?? "holds"
+                print("  \(title)  \(verdict.padding(toLength: verdictWidth, withPad: " ", startingAt: 0)) \(summary.flipped)/\(summary.variants) \(bar)")
+            }
+        }
+    }
+}
