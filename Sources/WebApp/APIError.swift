@@ -5,6 +5,7 @@ import Core
 import Foundation
 import Hummingbird
 import Imaging
+import Transforms
 
 struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     let status: HTTPResponse.Status
@@ -96,6 +97,13 @@ extension APIError {
             case .shutDown:
                 self.init(status: .serviceUnavailable, code: "shutting_down", message: error.description, retryAfter: 5)
             }
+        case let error as AnalysisQueueError:
+            switch error {
+            case let .busy(_, retryAfterSeconds):
+                self.init(status: .serviceUnavailable, code: "busy", message: error.description, retryAfter: retryAfterSeconds)
+            }
+        case let error as TransformError:
+            self.init(status: .internalServerError, code: "transform_failed", message: error.description)
         case let error as CatalogError:
             switch error {
             case .invalid(let reason): self.init(status: .unprocessableContent, code: "invalid_report", message: reason)

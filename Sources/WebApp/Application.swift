@@ -29,7 +29,8 @@ public struct WebConfiguration: Sendable {
     }
 }
 
-/// What the web app serves: the models, the catalog of blind spots, who moderates it, the examples and the class names.
+/// What the web app serves: the models, the catalog of blind spots, who moderates it, the examples, the class names,
+/// its metrics and the queue that analyses run in.
 public struct WebDependencies: Sendable {
     public let models: ModelService
     public let catalog: CatalogService
@@ -37,15 +38,18 @@ public struct WebDependencies: Sendable {
     public let gallery: ExampleGallery
     public let labels: ImageNetLabels
     public let metrics: ServerMetrics
+    /// Where probes and explanations run, a bounded few at a time.
+    public let analyses: AnalysisQueue
 
     public init(models: ModelService, catalog: CatalogService, admin: AdminAccess, gallery: ExampleGallery, labels: ImageNetLabels,
-                metrics: ServerMetrics) {
+                metrics: ServerMetrics, analyses: AnalysisQueue = AnalysisQueue()) {
         self.models = models
         self.catalog = catalog
         self.admin = admin
         self.gallery = gallery
         self.labels = labels
         self.metrics = metrics
+        self.analyses = analyses
     }
 }
 
@@ -58,6 +62,7 @@ public func buildRouter(configuration: WebConfiguration, dependencies: WebDepend
     router.add(middleware: SameOriginMiddleware())
     let decoder = ImageDecoder(limits: configuration.decodeLimits)
     APIRoutes(configuration: configuration, dependencies: dependencies, decoder: decoder).register(on: router)
+    AnalysisRoutes(configuration: configuration, dependencies: dependencies, decoder: decoder).register(on: router)
     CatalogRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
     try PageRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
     HealthRoutes(dependencies: dependencies).register(on: router)

@@ -7,9 +7,11 @@ import urllib.request
 import uuid
 
 
-def request(base_url, path, body=None, content_type=None, method=None):
+def request(base_url, path, body=None, content_type=None, method=None, accept=None):
     """(status, headers, decoded JSON body) of one request; error statuses are answers too."""
     headers = {"Content-Type": content_type} if content_type else {}
+    if accept:
+        headers["Accept"] = accept
     outgoing = urllib.request.Request(f"{base_url}{path}", data=body, headers=headers, method=method)
     try:
         with urllib.request.urlopen(outgoing, timeout=60) as response:
@@ -78,5 +80,15 @@ def check_contract(base_url, photo, check):
     conforms(request(base_url, f"/api/v1/blindspots/{report['id']}", b'{"status": "approved"}', "application/json", "PATCH"),
              "/api/v1/blindspots/{id}", "patch", "moderation without the token (401, or 403 when moderation is off)")
     conforms(request(base_url, "/api/v1/categories"), "/api/v1/categories", "get", "categories")
+    probe = conforms(request(base_url, "/api/v1/probe?families=flip,rotate-crop,background&expected=0&seed=1", image, "image/jpeg", "POST"),
+                     "/api/v1/probe", "post", "a probe")
+    check(len(probe["models"][0]["outcomes"]) == len(probe["variants"]), "a probe answers every variant")
+    conforms(request(base_url, "/api/v1/probe?families=sideways", image, "image/jpeg", "POST"), "/api/v1/probe", "post", "an unknown family (400)")
+    for method in ("patches", "superpixels"):
+        explanation = conforms(request(base_url, f"/api/v1/explain?method={method}", image, "image/jpeg", "POST", accept="application/json"),
+                               "/api/v1/explain", "post", f"an explanation by {method}")
+        check(explanation[0]["method"] == method, f"the explanation used {method}")
+    conforms(request(base_url, "/api/v1/explain?class=flying%20car", image, "image/jpeg", "POST", accept="application/json"),
+             "/api/v1/explain", "post", "an explanation of an unknown class (422)")
     status, _, _ = request(base_url, f"/api/v1/blindspots/{report['id']}", method="DELETE")
     check(status in (401, 403), f"deleting without the token is refused ({status})")

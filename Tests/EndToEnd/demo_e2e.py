@@ -3,8 +3,10 @@
 
 First checks the API against /openapi.json (api_contract.py). Then checks that an uploaded photo is classified as the API classifies the same bytes, that /examples/1 classifies the
 post's upside-down car by itself and shows the post's answer and the expected class's rank, that flagging it files a
-pending report in the catalog with the note verbatim (and that flagging it again confirms that report), that the page
-fits a phone, and that the browser logged no errors. Screenshots go to --out.
+pending report in the catalog with the note verbatim (and that flagging it again confirms that report), that Probe
+shows the server's report (a row per transformation, charts, thumbnails) for the example's expected classes and that
+Explain shows a heatmap per model, that the page fits a phone, and that the browser logged no errors. Screenshots go
+to --out.
 
     python3 Tests/EndToEnd/demo_e2e.py --blindspot .build/release/blindspot --shared ../shared --out .build/test-output/e2e
 
@@ -43,6 +45,8 @@ FLAG_REPORTER = "End-to-end test"
 # Example 1's category: picked in the dialog when the catalog has it, typed as a new category otherwise.
 FLAG_CATEGORY = "upside-down-cars"
 FLAG_CATEGORY_TITLE = "Upside down cars"
+# Typed as the expected class of a probe, to see the server's error on the page (and the spaces arrive as spaces).
+UNKNOWN_CLASS = "no such class"
 
 
 class CheckFailed(Exception):
@@ -223,6 +227,84 @@ def run(arguments, base_url, out):
         if error:
             raise CheckFailed(f"the page shows an error for {what}: {error}")
 
+    def wait_for_analysis(section, selector, what):
+        """Waits until the probe's or the explanation's `section` is no longer busy; fails with the error it shows, or
+        when it shows no `selector`."""
+        try:
+            wait.until(lambda _: find(f"#{section}-output").get_attribute("aria-busy") == "false")
+        except TimeoutException:
+            raise CheckFailed(f"no {what} within {RESULT_TIMEOUT_S} s (status: {text(f'#{section}-status')!r})")
+        error = text(f"#{section}-error")
+        if error:
+            raise CheckFailed(f"the page shows an error for {what}: {error}")
+        check(driver.find_elements(By.CSS_SELECTOR, selector), f"the page shows {what}")
+
+    def focused_id():
+        return driver.execute_script("return document.activeElement && document.activeElement.id")
+
+    def probe_and_explain():
+        field = find("#expected-class")
+        expected = field.get_attribute("value")
+        check(FLAG_CLASS in expected.split(", "), f"the expected-class field holds the example's classes ({expected[:40]!r}…)")
+        field.clear()
+        field.send_keys(UNKNOWN_CLASS)
+        find("#probe").click()
+        try:
+            wait.until(lambda _: text("#probe-error"))
+        except TimeoutException:
+            raise CheckFailed(f"no error for the expected class {UNKNOWN_CLASS!r} within {RESULT_TIMEOUT_S} s")
+        error = text("#probe-error")
+        check(f"'{UNKNOWN_CLASS}' is not one of the 1000 ImageNet classes" in error,
+              f"an unknown expected class gets the server's message ({error!r})")
+        field.clear()
+        field.send_keys(expected)
+        started = time.monotonic()
+        find("#probe").click()
+        progress = text("#probe-status")
+        check(re.fullmatch(r"Probing \d+ variants with " + re.escape(arguments.model) + r"… \d+ s", progress)
+              and not find("#probe").is_enabled() and not find("#explain").is_enabled(),
+              f"while probing, the page says so ({progress!r}) and Probe and Explain are disabled")
+        wait_for_analysis("probe", "#probe-output .probe-report", "the probe")
+        passed(f"the probe report arrived in {time.monotonic() - started:.1f} s")
+        rows = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#probe-output .probe-summary tbody tr > th")]
+        check(len(rows) == 21 and rows[0] == "Original",
+              f"the summary table has the original and a row per transformation ({len(rows)} rows)")
+        meta = text("#probe-output .probe-meta")
+        check(f"expected: {FLAG_CLASS}" in meta, f"the probe counted the example's classes as right ({meta[:90]!r}…)")
+        thumbnails = len(driver.find_elements(By.CSS_SELECTOR, "#probe-output .probe-grid img"))
+        check(thumbnails >= 100, f"the grids show the variants' thumbnails ({thumbnails})")
+        charts = len(driver.find_elements(By.CSS_SELECTOR, "#probe-output .probe-chart svg"))
+        check(charts >= 1, f"the report has charts ({charts})")
+        summary = text("#probe-status")
+        check(re.match(r"Probed \d+ variants: \d+ of 20 transformations flip the answer", summary),
+              f"the status line sums the probe up ({summary!r})")
+        check(focused_id() == "probe-title", "the focus moved to the probe's heading")
+        check(find("#probe").is_enabled() and find("#explain").is_enabled(), "Probe and Explain are enabled again")
+        driver.execute_script("document.getElementById('probe-title').scrollIntoView()")
+        driver.save_screenshot(str(out / "probe.png"))
+        print(f"screenshot: {out / 'probe.png'}", flush=True)
+
+        Select(find("#explain-method")).select_by_value("superpixels")
+        started = time.monotonic()
+        find("#explain").click()
+        wait_for_analysis("explain", "#explain-output figure img", "the explanation")
+        passed(f"the explanation arrived in {time.monotonic() - started:.1f} s")
+        heatmap = find("#explain-output figure img")
+        source = heatmap.get_attribute("src") or ""
+        check(source.startswith(("data:image/png", "blob:")), f"the heatmap is an image from the answer ({source[:30]}…)")
+        try:
+            width = wait.until(lambda _: driver.execute_script("return arguments[0].naturalWidth", heatmap))
+        except TimeoutException:
+            raise CheckFailed("the browser cannot show the heatmap")
+        passed(f"the browser shows the heatmap ({width} px wide)")
+        caption = text("#explain-output figcaption")
+        check(arguments.model in caption and "regions greyed out" in caption,
+              f"its caption names the model and the method ({caption!r})")
+        check(focused_id() == "explain-title", "the focus moved to the explanation's heading")
+        driver.execute_script("document.getElementById('explain-title').scrollIntoView()")
+        driver.save_screenshot(str(out / "explain.png"))
+        print(f"screenshot: {out / 'explain.png'}", flush=True)
+
     try:
         # 1. Upload a photo, classify it, compare with the API.
         browser.open(f"{base_url}/")
@@ -317,7 +399,10 @@ def run(arguments, base_url, out):
         except NoAlertPresentException:
             passed("the note's script did not run")
 
-        # 4. Phone width: one column, nothing wider than the screen.
+        # 4. Probe the example's image against its expected classes, then explain the model's answer.
+        probe_and_explain()
+
+        # 5. Phone width: one column, nothing wider than the screen, the probe report included.
         browser.set_viewport(390, 844, mobile=True)
         time.sleep(0.5)
         overflow = driver.execute_script("return document.documentElement.scrollWidth")
@@ -327,9 +412,11 @@ def run(arguments, base_url, out):
         check(columns == 1, "at 390 px the image and the result are in one column")
         browser.screenshot(out / "phone.png")
 
-        # 5. No errors in the browser console.
+        # 6. No errors in the browser console.
         browser.collect_console()
-        severe = [entry for entry in browser.console if entry.get("level") == "SEVERE"]
+        deliberate = "/api/v1/probe?"  # the 422 of the unknown expected class, which Chromium logs as an error
+        severe = [entry for entry in browser.console if entry.get("level") == "SEVERE"
+                  and not (deliberate in entry["message"] and "status of 422" in entry["message"])]
         check(not severe, "the browser console has no SEVERE entries"
               + ("" if not severe else ":\n" + "\n".join(entry["message"] for entry in severe)))
     finally:

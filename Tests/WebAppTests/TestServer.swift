@@ -25,7 +25,8 @@ struct TestServer {
 
     /// `load: false` leaves the model loading forever (for readiness tests).
     static func make(configuration: WebConfiguration = WebConfiguration(port: 0),
-                     scheduling: BatchScheduler.Configuration = .init(), load: Bool = true) async throws -> TestServer? {
+                     scheduling: BatchScheduler.Configuration = .init(), load: Bool = true,
+                     analyses: AnalysisQueue = AnalysisQueue()) async throws -> TestServer? {
         guard CachedWeights.url("efficientnet-lite0-57934424.pth") != nil else { return nil }
         let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: labels)
         let metrics = ServerMetrics()
@@ -44,7 +45,7 @@ struct TestServer {
             ? try ExampleGallery(directory: SharedData.url("seed-examples"), labels: labels)
             : ExampleGallery(emptyAt: SharedData.url("seed-examples"))
         let dependencies = WebDependencies(models: service, catalog: catalog, admin: AdminAccess(token: adminToken), gallery: gallery,
-                                           labels: labels, metrics: metrics)
+                                           labels: labels, metrics: metrics, analyses: analyses)
         return TestServer(dependencies: dependencies, configuration: configuration, dataDirectory: data)
     }
 

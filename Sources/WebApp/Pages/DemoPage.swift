@@ -1,12 +1,14 @@
-// The demo page: pick, drop, paste or photograph an image, edit it, classify it, compare models, flag a blind spot,
-// and the post's examples as a gallery. Only the HTML; what the page does lives in /static/app.js, which reads
-// its data from the JSON block #page-data (no inline script, so a `script-src 'self'` policy holds).
+// The demo page: pick, drop, paste or photograph an image, edit it, classify it, compare models, probe and explain
+// it, flag a blind spot, and the post's examples as a gallery. Only the HTML; what the page does lives in
+// /static/app.js, which reads its data from the JSON block #page-data (no inline script, so a `script-src 'self'`
+// policy holds).
 // Markup joined from a `map` is declared `String`: GRDB (visible here through Catalog) has a `joined` for its SQL
 // literals, which type inference would otherwise pick for multi-line string literals.
 import Catalog
 import Foundation
 import Core
 import Models
+import Transforms
 
 struct DemoPage {
     let models: [ModelSummary]
@@ -31,7 +33,10 @@ struct DemoPage {
             resultPanel,
             "</div>",
             compareSection,
+            explainSection,
+            probeSection,
             flagDialog,
+            Self.classDatalist(labels),
             examplesSection,
             pageData,
         ].filter { !$0.isEmpty }.joined(separator: "\n")
@@ -213,7 +218,68 @@ struct DemoPage {
         <p class="placeholder">Choose an image, then press Submit to see what the model sees.</p>
         </div>
         \(selectedExample.map(reportedPanel) ?? "")
+        \(analysisControls)
         </section>
+        """
+    }
+
+    /// Probe and Explain, with what they take: the expected class (app.js fills in the example's), the explanation's
+    /// method, every model at once (when there are several), and the families to probe.
+    private var analysisControls: String {
+        let families = TransformFamily.allCases
+        let checkboxes: String = families.map { family in
+            """
+            <label class="check"><input type="checkbox" name="family" value="\(HTML.escape(family.rawValue))" \
+            data-variants="\(family.levels.count)" checked> \(HTML.escape(family.title))</label>
+            """
+        }.joined(separator: "\n")
+        let variants = 1 + families.map(\.levels.count).reduce(0, +)
+        let everyModel = availableModels.count < 2 ? "" : """
+            <div class="check-field">
+            <label class="check"><input type="checkbox" id="analysis-all-models"> Every model, side by side</label>
+            </div>
+            """
+        return """
+        <div class="analysis" role="group" aria-labelledby="analysis-title">
+        <h3 id="analysis-title">Look closer</h3>
+        <p class="hint"><strong>Probe</strong> classifies \(variants) copies of the image (turned, blurred, recoloured, \
+        cropped…) and shows where the answer flips. <strong>Explain</strong> greys out one part of the image at a time \
+        and maps how much the answer depends on each.</p>
+        <div class="field">
+        <label for="expected-class">Expected class <span class="optional">(optional)</span></label>
+        <input id="expected-class" type="text" list="imagenet-classes" autocomplete="off" spellcheck="false" \
+        aria-describedby="expected-class-hint">
+        <p id="expected-class-hint" class="hint">What the image really shows, several separated by commas. A copy counts \
+        as flipped when the first choice is none of them (left empty: when it differs from the answer on the original).</p>
+        </div>
+        <div class="analysis-options">
+        <div class="field">
+        <label for="explain-method">Explain by greying out</label>
+        <select id="explain-method">
+        <option value="patches" selected>Squares (patches)</option>
+        <option value="superpixels">Regions of similar colour (superpixels)</option>
+        </select>
+        </div>
+        \(everyModel)
+        </div>
+        <details class="families">
+        <summary>Transformations to probe: <span id="families-count">all \(families.count)</span></summary>
+        <fieldset>
+        <legend class="visually-hidden">Transformations to probe</legend>
+        <div class="family-checks">
+        \(checkboxes)
+        </div>
+        <div class="toolbar">
+        <button type="button" id="families-all" class="tool">Select all</button>
+        <button type="button" id="families-none" class="tool">Select none</button>
+        </div>
+        </fieldset>
+        </details>
+        <div class="actions">
+        <button type="button" id="probe" class="button secondary" disabled aria-controls="probe-section">Probe</button>
+        <button type="button" id="explain" class="button secondary" disabled aria-controls="explain-section">Explain</button>
+        </div>
+        </div>
         """
     }
 
@@ -245,6 +311,33 @@ struct DemoPage {
         """
     }
 
+    /// Where Explain shows its heatmaps, one per model; app.js fills it in and moves the focus to its heading.
+    private var explainSection: String {
+        """
+        <section id="explain-section" class="analysis-section" aria-labelledby="explain-title" hidden>
+        <h2 id="explain-title" tabindex="-1">Explanation</h2>
+        <p class="hint">Each part of the image, as the model sees it, was greyed out in turn. Yellow: hiding that part \
+        lowers the probability of the model’s answer most; dark blue: hiding it changes nothing.</p>
+        <p id="explain-status" class="analysis-status" role="status"></p>
+        <div id="explain-error" class="error" role="alert"></div>
+        <div id="explain-output" class="analysis-output"></div>
+        </section>
+        """
+    }
+
+    /// Where Probe shows the server's report (an HTML fragment styled by /static/report.css); app.js fills it in and
+    /// moves the focus to its heading.
+    private var probeSection: String {
+        """
+        <section id="probe-section" class="analysis-section" aria-labelledby="probe-title" hidden>
+        <h2 id="probe-title" tabindex="-1">Probe results</h2>
+        <p id="probe-status" class="analysis-status" role="status"></p>
+        <div id="probe-error" class="error" role="alert"></div>
+        <div id="probe-output" class="analysis-output"></div>
+        </section>
+        """
+    }
+
     /// The ImageNet class names as the suggestions of a text input (`list="imagenet-classes"`), each name once.
     static func classDatalist(_ labels: ImageNetLabels) -> String {
         var seen = Set<String>()
@@ -268,7 +361,6 @@ struct DemoPage {
         <input id="flag-class" name="expected" type="text" list="imagenet-classes" required autocomplete="off" \
         spellcheck="false" aria-describedby="flag-class-hint">
         <p id="flag-class-hint" class="hint">One of the \(labels.count) ImageNet classes; start typing for suggestions.</p>
-        \(Self.classDatalist(labels))
         </div>
         <div class="field-row">
         <div class="field">

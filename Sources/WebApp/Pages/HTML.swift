@@ -1,21 +1,11 @@
 // Building HTML safely as text: escaping for text and attribute values, and the shell every page shares.
 // No template engine: pages are small Swift functions that call `escape` on every piece of outside text.
+import Reports
+
 enum HTML {
     /// Escapes text for use in element content and in double- or single-quoted attribute values.
     static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return escaped
+        HTMLText.escape(text)
     }
 
     /// A complete page: light and dark colours, phone-width layout, the shared stylesheet, and scripts only
@@ -32,6 +22,7 @@ enum HTML {
         <title>\(escape(title))</title>
         <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/static/app.css">
+        <link rel="stylesheet" href="/static/report.css">
         \(scriptTags)
         </head>
         <body>

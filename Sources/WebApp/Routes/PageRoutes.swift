@@ -1,11 +1,12 @@
 // The pages: the demo at / and /examples/N, the example images, the API description (/api, /openapi.json)
-// and the two static assets. Pages are rendered per request from current model states.
+// and the static assets. Pages are rendered per request from current model states.
 import Catalog
 import Core
 import Foundation
 import Hummingbird
 import Imaging
 import Models
+import Reports
 
 struct PageRoutes: Sendable {
     let configuration: WebConfiguration
@@ -56,8 +57,8 @@ struct PageRoutes: Sendable {
     }
 }
 
-/// The files under Resources/static and the OpenAPI description, read once at start-up and served by their
-/// path ("static/app.js", "openapi.json"); no other file is ever served.
+/// The files under Resources/static, the reports' stylesheet and the OpenAPI description, read once at start-up and
+/// served by their path ("static/app.js", "static/report.css", "openapi.json"); no other file is ever served.
 struct StaticAssets: Sendable {
     private let files: [String: (type: String, bytes: Data)]
 
@@ -75,6 +76,7 @@ struct StaticAssets: Sendable {
             }
             files[asset.path] = (asset.type, data)
         }
+        files["static/report.css"] = ("text/css; charset=utf-8", Data(ReportStyle.css.utf8))
         return StaticAssets(files: files)
     }
 

@@ -1,7 +1,8 @@
 // The pages' behaviour, one script for every page. Every page: size the probability bars the server drew, copy the
 // link to share. The demo page (the one with the JSON block #page-data): take an image (file, drop, paste, camera),
-// edit it on a canvas, classify it with one model or all of them, show an example of the post, report a blind spot.
-// No libraries and no build step; every piece of outside text goes into the page as text, never HTML.
+// edit it on a canvas, classify it with one model or all of them, probe and explain it, show an example of the post,
+// report a blind spot. No libraries and no build step; every piece of outside text goes into the page as text, never
+// HTML. The one exception is the probe report, HTML that our own server renders and escapes.
 'use strict';
 
 (() => {
@@ -91,7 +92,18 @@
     flagDialog: $('flag-dialog'), flagForm: $('flag-form'), flagClass: $('flag-class'), flagNote: $('flag-note'),
     flagCategory: $('flag-category'), flagNewCategory: $('flag-new-category'), flagReporter: $('flag-reporter'),
     flagError: $('flag-error'), flagSubmit: $('flag-submit'), flagCancel: $('flag-cancel'),
+    probe: $('probe'), explain: $('explain'), expectedClass: $('expected-class'), explainMethod: $('explain-method'),
+    allModels: $('analysis-all-models'), familiesCount: $('families-count'),
+    familyChecks: Array.from(document.querySelectorAll('input[name="family"]')),
+    familiesAll: $('families-all'), familiesNone: $('families-none'),
   };
+
+  /** The two sections analyses fill in: heading (focused when done), status line, error and output. */
+  const section = (name) => ({
+    section: $(`${name}-section`), title: $(`${name}-title`), status: $(`${name}-status`),
+    error: $(`${name}-error`), output: $(`${name}-output`),
+  });
+  const sections = { probe: section('probe'), explain: section('explain') };
 
   const state = {
     /** The image as loaded: its bytes, type and a name for uploads. */
@@ -105,6 +117,10 @@
     /** The classes that count as right (while the selected example's image is loaded), or []. */
     expected: [],
     busy: false,
+    /** A probe or an explanation is running (one at a time). */
+    analysing: false,
+    /** Counts the images loaded, so that an analysis of an image no longer shown is dropped. */
+    generation: 0,
     cameraStream: null,
   };
 
@@ -164,6 +180,7 @@
 
   /** The image is no longer the example's own: its expected classes and the post's answer no longer apply. */
   function leaveExample() {
+    if (ui.expectedClass.value.trim() === exampleExpectedText()) ui.expectedClass.value = '';
     state.expected = [];
     if (ui.reported) ui.reported.hidden = true;
   }
@@ -306,6 +323,9 @@
     ui.submit.disabled = !ready || models.length === 0;
     ui.compare.disabled = !ready || models.length === 0;
     ui.flag.disabled = !current();
+    const analysable = Boolean(current()) && !state.analysing && models.length > 0;
+    ui.probe.disabled = !analysable;
+    ui.explain.disabled = !analysable;
   }
 
   /** Paints the shown image onto a new `width` × `height` canvas with `paint(context, image)`; that canvas is then shown. */
@@ -524,8 +544,8 @@
     return new Error(message);
   }
 
-  /** Resolves to the status and the decoded JSON body of a successful answer; rejects with the error's message. */
-  async function send(url, options) {
+  /** Resolves to a successful response; rejects with the error's message. */
+  async function request(url, options) {
     let response;
     try {
       response = await fetch(url, options);
@@ -533,19 +553,36 @@
       throw new Error(`The server could not be reached (${error.message}).`);
     }
     if (!response.ok) throw await responseError(response);
+    return response;
+  }
+
+  /** Resolves to the status and the decoded JSON body of a successful answer; rejects with the error's message. */
+  async function send(url, options) {
+    const response = await request(url, options);
     return { status: response.status, body: await response.json() };
+  }
+
+  /**
+   * The query string of `parameters`, leaving out empty ones. Spaces become %20, not the `+` of URLSearchParams,
+   * which the server does not read as a space (class names have spaces).
+   */
+  function queryString(parameters) {
+    return Object.entries(parameters)
+      .filter(([, value]) => value !== undefined && value !== null && value !== '')
+      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+      .join('&');
+  }
+
+  /** The options of a request that sends `image` (from checkedPayload) as its body, with more `headers`. */
+  function imageRequest(image, headers = {}) {
+    return { method: 'POST', headers: { 'Content-Type': image.type, ...headers }, body: image.blob };
   }
 
   /** Classifies `image` with `model`; resolves to the response and the round trip the browser measured. */
   async function classify(model, image) {
-    const query = new URLSearchParams({ model, top: '5' });
-    if (state.expected.length) query.set('expected', state.expected.map((entry) => entry.index).join(','));
+    const query = queryString({ model, top: '5', expected: state.expected.map((entry) => entry.index).join(',') });
     const started = performance.now();
-    const { body: response } = await send(`/api/v1/classify?${query}`, {
-      method: 'POST',
-      headers: { 'Content-Type': image.type },
-      body: image.blob,
-    });
+    const { body: response } = await send(`/api/v1/classify?${query}`, imageRequest(image));
     return { response, roundTripMs: performance.now() - started };
   }
 
@@ -596,6 +633,11 @@
     ui.result.replaceChildren(element('p', { className: 'placeholder', text: 'Press Submit to see what the model sees.' }));
     ui.compareGrid.replaceChildren();
     ui.compareSection.hidden = true;
+    state.generation += 1;
+    for (const view of Object.values(sections)) {
+      view.section.hidden = true;
+      view.output.replaceChildren();
+    }
   }
 
   function setBusy(busy) {
@@ -672,6 +714,171 @@
   ui.compare.addEventListener('click', compare);
   ui.clear.addEventListener('click', clearAll);
 
+  // ---- Probe and explain ------------------------------------------------------------------------------------
+
+  /** The selected example's expected classes as the expected-class field shows them. */
+  function exampleExpectedText() {
+    return state.expected.map((entry) => entry.name).join(', ');
+  }
+
+  /** The `expected` parameter: the example's class indices while the field still shows them, else what was typed. */
+  function expectedParameter() {
+    const typed = ui.expectedClass.value.trim();
+    if (state.expected.length && typed === exampleExpectedText()) return state.expected.map((entry) => entry.index).join(',');
+    return typed;
+  }
+
+  /** The `model` parameter of an analysis, and how the progress message names it. */
+  function analysisModels() {
+    if (ui.allModels && ui.allModels.checked) return { parameter: 'all', name: `${models.length} models` };
+    return { parameter: ui.modelSelect.value, name: ui.modelSelect.value };
+  }
+
+  const selectedFamilies = () => ui.familyChecks.filter((check) => check.checked);
+
+  function showFamilyCount() {
+    const count = selectedFamilies().length;
+    ui.familiesCount.textContent = count === ui.familyChecks.length ? `all ${count}` : `${count} of ${ui.familyChecks.length}`;
+  }
+
+  for (const check of ui.familyChecks) check.addEventListener('change', showFamilyCount);
+  ui.familiesAll.addEventListener('click', () => {
+    for (const check of ui.familyChecks) check.checked = true;
+    showFamilyCount();
+  });
+  ui.familiesNone.addEventListener('click', () => {
+    for (const check of ui.familyChecks) check.checked = false;
+    showFamilyCount();
+  });
+
+  /**
+   * Runs one analysis into `view` (one of `sections`): shows `what` with the seconds elapsed while Probe and Explain
+   * are disabled, then lets `work(image)` fill the output and say in a sentence what it shows, or shows the error.
+   * Either way the focus moves to the section's heading. The answer for an image that was replaced meanwhile is dropped.
+   */
+  async function analyse(view, what, work) {
+    if (!current() || state.analysing) return;
+    const generation = state.generation;
+    state.analysing = true;
+    updateActions();
+    view.section.hidden = false;
+    view.error.textContent = '';
+    view.output.replaceChildren();
+    view.output.setAttribute('aria-busy', 'true');
+    const started = performance.now();
+    const elapsed = () => Math.round((performance.now() - started) / 1000);
+    // The seconds change every second; only the message itself is announced.
+    const seconds = element('span', { className: 'elapsed', 'aria-hidden': 'true', text: '0 s' });
+    view.status.replaceChildren(element('span', { className: 'spinner', 'aria-hidden': 'true' }), `${what}… `, seconds);
+    const timer = setInterval(() => { seconds.textContent = `${elapsed()} s`; }, 1000);
+    view.section.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+    let finished = true;
+    try {
+      const summary = await work(await checkedPayload(), () => generation === state.generation);
+      finished = generation === state.generation;
+      if (finished) view.status.textContent = `${summary} (${elapsed()} s).`;
+    } catch (error) {
+      finished = generation === state.generation;
+      if (finished) {
+        view.status.textContent = '';
+        view.error.textContent = error.message;
+      }
+    } finally {
+      clearInterval(timer);
+      view.output.setAttribute('aria-busy', 'false');
+      state.analysing = false;
+      updateActions();
+    }
+    if (finished) view.title.focus();
+  }
+
+  /** Probes the shown image: the server's report, a table wrapped to scroll sideways on narrow screens. */
+  function probe() {
+    const checked = selectedFamilies();
+    if (!checked.length) {
+      sections.probe.section.hidden = false;
+      sections.probe.status.textContent = '';
+      sections.probe.error.textContent = 'Choose at least one transformation to probe.';
+      ui.familiesAll.closest('details').open = true;
+      ui.familyChecks[0].focus();
+      return;
+    }
+    const chosen = analysisModels();
+    const variants = 1 + checked.reduce((sum, check) => sum + Number(check.dataset.variants || 0), 0);
+    analyse(sections.probe, `Probing ${variants} variants with ${chosen.name}`, async (image, stillShown) => {
+      const query = queryString({
+        model: chosen.parameter,
+        expected: expectedParameter(),
+        families: checked.length < ui.familyChecks.length ? checked.map((check) => check.value).join(',') : '',
+      });
+      const response = await request(`/api/v1/probe?${query}`, imageRequest(image, { Accept: 'text/html' }));
+      const html = await response.text();
+      if (!stillShown()) return '';
+      // HTML our own server rendered and escaped (Reports/ProbeReport.swift); parsing it runs nothing.
+      const report = new DOMParser().parseFromString(html, 'text/html').body;
+      for (const table of report.querySelectorAll('table')) {
+        const wrap = element('div', { className: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Summary table, scrolls sideways' });
+        table.replaceWith(wrap);
+        wrap.append(table);
+      }
+      sections.probe.output.replaceChildren(...report.childNodes);
+      return probeSummary(sections.probe.output);
+    });
+  }
+
+  /**
+   * "Probed 121 variants: 4 of 20 transformations flip the answer", read from the report: its summary table's rows
+   * (after the original's) with a flipped model, and its variants (each family's grid starts with the original).
+   */
+  function probeSummary(output) {
+    const rows = Array.from(output.querySelectorAll('.probe-summary tbody tr')).slice(1);
+    const flipping = rows.filter((row) => row.querySelector('td.flip')).length;
+    const whose = output.querySelectorAll('.probe-summary thead th').length > 2 ? 'at least one model’s answer' : 'the answer';
+    const grids = output.querySelectorAll('.probe-grid');
+    const variants = 1 + output.querySelectorAll('.probe-grid .variant').length - grids.length;
+    const transformations = rows.length === 1 ? 'transformation flips' : 'transformations flip';
+    return `Probed ${variants} variants: ${flipping} of ${rows.length} ${transformations} ${whose}`;
+  }
+
+  function methodName(method) {
+    return method === 'superpixels' ? 'regions greyed out' : 'squares greyed out';
+  }
+
+  /** One model's heatmap, with the model, the class explained, its probability, the method and the time as caption. */
+  function heatmapFigure(explanation) {
+    const label = explanation.class ? explanation.class.label : 'its first choice';
+    const overlay = String(explanation.overlay || '');
+    const picture = overlay.startsWith('data:image/png;base64,')
+      ? element('img', {
+        className: 'heatmap-image', src: overlay,
+        alt: `Heatmap of what ${explanation.model} looks at for ‘${label}’: the brighter a part, the more hiding it lowers the probability.`,
+      })
+      : element('p', { className: 'error', text: 'The server sent no heatmap image.' });
+    return element('figure', { className: 'heatmap' }, picture,
+      element('figcaption', {},
+        element('span', { className: 'model-name', text: explanation.model }),
+        element('span', { className: 'heatmap-class', text: `‘${label}’, ${percent(explanation.baseProbability)} on the whole image` }),
+        element('span', { className: 'heatmap-meta', text: `${methodName(explanation.method)} · ${milliseconds(explanation.milliseconds)}` })));
+  }
+
+  /** Explains the shown image's answer with each chosen model, side by side. */
+  function explain() {
+    const chosen = analysisModels();
+    const method = ui.explainMethod.value;
+    const whose = chosen.parameter === 'all' ? `${chosen.name}’ answers` : `${chosen.name}’s answer`;
+    analyse(sections.explain, `Explaining ${whose}, ${methodName(method)}`, async (image, stillShown) => {
+      const query = queryString({ model: chosen.parameter, method });
+      const { body: explanations } = await send(`/api/v1/explain?${query}`, imageRequest(image, { Accept: 'application/json' }));
+      if (!stillShown()) return '';
+      const list = Array.isArray(explanations) ? explanations : [];
+      sections.explain.output.replaceChildren(element('div', { className: 'heatmaps' }, ...list.map(heatmapFigure)));
+      return `Explained ${list.length === 1 ? `${list[0].model}’s answer` : `${list.length} models’ answers`}`;
+    });
+  }
+
+  ui.probe.addEventListener('click', probe);
+  ui.explain.addEventListener('click', explain);
+
   // ---- Flagging a blind spot --------------------------------------------------------------------------------
 
   ui.flag.addEventListener('click', () => {
@@ -745,6 +952,7 @@
       return;
     }
     state.expected = example.expected || [];
+    ui.expectedClass.value = exampleExpectedText();
     if (await loadImage(blob, example.file, { keepExample: true })) await submit();
   }
 

@@ -1,0 +1,175 @@
+// The analyses under /api/v1: a probe (transformation sweep) and an explanation (occlusion heatmap) of one image,
+// on one model or several side by side. Each runs in the AnalysisQueue (bounded, off the event loop); handlers
+// only parse, pick the models and encode. The documented contract is Resources/openapi.json.
+import Core
+import Foundation
+import Hummingbird
+import Imaging
+import Models
+import Reports
+import Transforms
+
+struct AnalysisRoutes: Sendable {
+    let configuration: WebConfiguration
+    let dependencies: WebDependencies
+    let decoder: ImageDecoder
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/api/v1/probe") { request, context in try await probe(request, context: context) }
+        router.post("/api/v1/explain") { request, context in try await explain(request, context: context) }
+    }
+
+    func probe(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let query = URLEncodedFields.decode(request.uri.query ?? "")  // "+" is a space, as forms send it
+        let classifiers = try models(query["model"])
+        let labels = dependencies.labels
+        let plan = ProbePlan(
+            families: try query["families"].map(Self.families) ?? TransformFamily.allCases,
+            expected: try query["expected"].map { try APIRoutes.classes($0, labels: labels) } ?? [],
+            seed: try query["seed"].map { text in
+                guard let seed = UInt64(text) else { throw APIError.badRequest("'seed' must be a whole number from 0", code: "bad_parameter") }
+                return seed
+            } ?? 0)
+        let thumbnails = try Self.flag(query["thumbnails"], name: "thumbnails", default: true)
+        let image = try await RequestBodies.upload(request, limit: configuration.maximumBodyBytes, maximumParts: configuration.maximumFormParts).image
+        let decoder = decoder
+        let result = try await dependencies.analyses.run {
+            let decoded = try decoder.decode(image, minimumShorterSide: classifiers.compactMap(\.model.preprocessing.sourceShorterSide).max())
+            return try Probe.run(decoded, plan: plan, classifiers: classifiers, thumbnailSide: thumbnails ? 112 : nil)
+        }
+        if Self.wantsHTML(request) {
+            return try HTMLBody(ProbeReport.fragment(result)).response(from: request, context: context)
+        }
+        return try JSONBody(result).response(from: request, context: context)
+    }
+
+    func explain(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let query = URLEncodedFields.decode(request.uri.query ?? "")  // "+" is a space, as forms send it
+        let classifiers = try models(query["model"])
+        let method = query["method"] ?? "patches"
+        guard ["patches", "superpixels"].contains(method) else {
+            throw APIError.badRequest("'method' must be patches or superpixels", code: "bad_parameter")
+        }
+        let classIndex = try query["class"].map { text in
+            guard let index = dependencies.labels.resolve(text.trimmingCharacters(in: .whitespaces)) else { throw APIError.unknownLabel(text) }
+            return index
+        }
+        let patch = try query["patch"].map { try APIRoutes.integer($0, name: "patch", default: 0, range: 4...1024) }
+        let stride = try query["stride"].map { try APIRoutes.integer($0, name: "stride", default: 0, range: 2...1024) }
+        let segments = try APIRoutes.integer(query["segments"], name: "segments", default: 50, range: 4...400)
+        if method == "superpixels" && (patch != nil || stride != nil) {
+            throw APIError.badRequest("'patch' and 'stride' apply to method=patches", code: "bad_parameter")
+        }
+        let json = request.headers[.accept]?.contains("application/json") == true
+        guard json || classifiers.count == 1 else {
+            throw APIError.badRequest("the PNG answer shows one model; ask for JSON (Accept: application/json) to explain several", code: "bad_parameter")
+        }
+        let image = try await RequestBodies.upload(request, limit: configuration.maximumBodyBytes, maximumParts: configuration.maximumFormParts).image
+        let decoder = decoder
+        let explanations = try await dependencies.analyses.run {
+            try classifiers.map { classifier in
+                let decoded = try decoder.decode(image, minimumShorterSide: classifier.model.preprocessing.sourceShorterSide)
+                let start = ContinuousClock.now
+                let (map, input) = method == "superpixels"
+                    ? try classifier.superpixelOcclusion(of: decoded, classIndex: classIndex, segments: segments)
+                    : try classifier.occlusion(of: decoded, classIndex: classIndex, patch: patch, stride: stride)
+                return Explanation(model: classifier.model.name, map: map, overlay: try map.overlay(on: input).pngData(),
+                                   milliseconds: (ContinuousClock.now - start).milliseconds)
+            }
+        }
+        guard json else {
+            return Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: explanations[0].overlay)))
+        }
+        return try JSONBody(explanations.map(ExplanationBody.init)).response(from: request, context: context)
+    }
+
+    /// "efficientnet_lite0", "a,b" or "all" (every ready model); nil: the default model.
+    private func models(_ text: String?) throws -> [Classifier] {
+        let service = dependencies.models
+        guard let text, text != "all" else {
+            if text == "all" {
+                let ready = service.readySchedulers().map(\.classifier)
+                guard !ready.isEmpty else { throw ModelServiceError.noModel }
+                return ready
+            }
+            return [try service.scheduler(named: nil).classifier]
+        }
+        return try text.split(separator: ",").map { try service.scheduler(named: $0.trimmingCharacters(in: .whitespaces)).classifier }
+    }
+
+    static func families(_ text: String) throws -> [TransformFamily] {
+        try text.split(separator: ",").map { piece in
+            let name = piece.trimmingCharacters(in: .whitespaces)
+            guard let family = TransformFamily(rawValue: name) else {
+                throw APIError.badRequest("unknown family '\(name)'; families: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", "))",
+                                          code: "bad_parameter")
+            }
+            return family
+        }
+    }
+
+    static func flag(_ text: String?, name: String, default value: Bool) throws -> Bool {
+        switch text {
+        case nil: value
+        case "true", "1": true
+        case "false", "0": false
+        default: throw APIError.badRequest("'\(name)' must be true or false", code: "bad_parameter")
+        }
+    }
+
+    static func wantsHTML(_ request: Request) -> Bool {
+        request.headers[.accept]?.contains("text/html") == true
+    }
+}
+
+/// One model's explanation, computed in the analysis queue.
+private struct Explanation: Sendable {
+    let model: String
+    let map: OcclusionMap
+    let overlay: Data
+    let milliseconds: Double
+}
+
+/// An explanation as the JSON answer gives it: the drop per region and the overlay as a PNG data URL.
+private struct ExplanationBody: Encodable {
+    struct ClassInfo: Encodable {
+        let index: Int
+        let label: String
+    }
+    let model: String
+    let `class`: ClassInfo
+    let baseProbability: Double
+    let method: String
+    let width: Int
+    let height: Int
+    let patch: Int?
+    let stride: Int?
+    let columns: Int?
+    let rows: Int?
+    let segments: Int?
+    /// Per region: patch positions row-major, or superpixel segments.
+    let drops: [Double]
+    /// Superpixels only: the segment of every input pixel, row-major.
+    let segmentMap: [Int32]?
+    let overlay: String
+    let milliseconds: Double
+
+    init(_ explanation: Explanation) {
+        let map = explanation.map
+        model = explanation.model
+        `class` = ClassInfo(index: map.classIndex, label: map.label)
+        baseProbability = map.baseProbability
+        width = map.width
+        height = map.height
+        drops = map.drops
+        overlay = "data:image/png;base64," + explanation.overlay.base64EncodedString()
+        milliseconds = explanation.milliseconds
+        switch map.regions {
+        case let .patches(patch, stride, columns, rows):
+            (method, self.patch, self.stride, self.columns, self.rows, segments, segmentMap) = ("patches", patch, stride, columns, rows, nil, nil)
+        case let .superpixels(segments, count):
+            (method, patch, stride, columns, rows, self.segments, segmentMap) = ("superpixels", nil, nil, nil, nil, count, segments)
+        }
+    }
+}
