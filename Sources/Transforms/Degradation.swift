@@ -1,5 +1,6 @@
 // Families that degrade a picture the way cameras and the web do: defocus and motion blur, sensor noise, JPEG
 // compression, pixelation. Lengths and σ are given at 224 px and scaled to the image.
+import Engine
 import Foundation
 import Imaging
 import VipsShim
@@ -26,8 +27,8 @@ extension Transformation {
     /// Independent Gaussian noise of standard deviation `sigma` (0...255 units) added to every channel of every
     /// pixel, rounded and clipped. The generator is seeded with `seed` mixed with `sigma`.
     func noisy(sigma: Double, seed: UInt64) -> RGBImage {
-        var levelHash = SplitMix64(state: sigma.bitPattern)
-        var generator = SplitMix64(state: seed ^ levelHash.next())
+        var levelHash = SplitMix64(seed: sigma.bitPattern)
+        var generator = SplitMix64(seed: seed ^ levelHash.next())
         let pixels = image.pixels.withUnsafeBufferPointer { input in
             [UInt8](unsafeUninitializedCapacity: input.count) { output, count in
                 // Box–Muller: two uniform numbers give two independent standard normal ones.
@@ -97,29 +98,5 @@ extension Transformation {
 
     private static func clipped(_ value: Double) -> UInt8 {
         UInt8(min(max(value.rounded(), 0), 255))
-    }
-}
-
-/// Steele, Lea and Flood's SplitMix64: a 64-bit state advanced by a constant and scrambled; fast, seedable
-/// with any value, and the same sequence on every platform.
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-
-    /// Uniform in [0, 1), from the top 53 bits.
-    mutating func nextUnit() -> Double {
-        Double(next() >> 11) * 0x1p-53
-    }
-
-    /// Uniform in (0, 1], safe for a logarithm.
-    mutating func nextUnitOpenBelow() -> Double {
-        Double((next() >> 11) + 1) * 0x1p-53
     }
 }

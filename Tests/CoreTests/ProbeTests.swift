@@ -83,7 +83,7 @@ import Transforms
     @Test func backgroundOnATexturedPhotoIsReportedNotApplicable() throws {
         guard let classifier = try BatchSchedulerTests.lite0() else { return }
         // Random texture everywhere: no near-uniform border.
-        var generator = SplitMix(seed: 5)
+        var generator = SplitMix64(seed: 5)
         let pixels = (0..<(300 * 240 * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         let image = RGBImage(width: 300, height: 240, pixels: pixels)
         let result = try Probe.run(image, plan: ProbePlan(families: [.background, .flip]), classifiers: [classifier])
@@ -94,15 +94,3 @@ import Transforms
     }
 }
 
-/// A tiny deterministic generator for test pictures.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}
