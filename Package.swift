@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "EngineDNNL", dependencies: ["Engine", "CDNNL"]),
         .target(name: "Weights", dependencies: ["Engine"]),
         .target(name: "Imaging", dependencies: ["Engine", "VipsShim"]),
-        .target(name: "Transforms", dependencies: ["Imaging", "VipsShim"]),
+        .target(name: "Transforms", dependencies: ["Engine", "Imaging", "VipsShim"]),
         .target(name: "Models", dependencies: ["Engine", "Weights", "Imaging"], resources: [.copy("Resources/imagenet-classes.tsv")]),
         .target(name: "ModelFetch", dependencies: [
             "Models",
@@ -47,7 +47,7 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Reports", dependencies: ["Core", "Imaging", "Transforms"],
+        .target(name: "Reports", dependencies: ["Core", "Imaging", "Models", "Transforms"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(name: "WebApp", dependencies: [
             "Core", "Models", "Imaging", "Catalog", "Reports", "Transforms",
@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "TransformsTests", dependencies: ["TestSupport", "Transforms", "Imaging"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging"]),
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights", "Catalog"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights", "Catalog", "Reports"]),
         .testTarget(name: "WebAppTests", dependencies: [
             "TestSupport", "WebApp", "Core", "EngineDNNL", "Models", "Imaging", "ModelFetch", "Catalog",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

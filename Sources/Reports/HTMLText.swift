@@ -20,6 +20,26 @@ public enum HTMLText {
         return escaped
     }
 
+    /// A whole page: UTF-8, a phone-width viewport, light and dark colour schemes, the title, `head` as given
+    /// (stylesheets, scripts: already HTML), and `body` inside `<body>` (of class `bodyClass` when given).
+    public static func page(title: String, head: String, body: String, bodyClass: String? = nil) -> String {
+        """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="color-scheme" content="light dark">
+        <title>\(escape(title))</title>
+        \(head)
+        </head>
+        <body\(bodyClass.map { " class=\"\(escape($0))\"" } ?? "")>
+        \(body)
+        </body>
+        </html>
+        """
+    }
+
     /// A probability as a percentage with one decimal: "87.3%".
     public static func percent(_ fraction: Double) -> String {
         String(format: "%.1f%%", fraction * 100)

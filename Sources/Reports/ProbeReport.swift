@@ -35,25 +35,11 @@ public enum ProbeReport {
     public static func document(_ result: ProbeResult, imageName: String, date: Date = Date()) -> String {
         let title = "Probe of \(imageName)"
         let stamp = ISO8601DateFormatter().string(from: date)
-        return """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="color-scheme" content="light dark">
-        <title>\(HTMLText.escape(title))</title>
-        <style>
-        \(ReportStyle.css)
-        </style>
-        </head>
-        <body class="report">
+        return HTMLText.page(title: title, head: "<style>\n\(ReportStyle.css)\n</style>", body: """
         <h1>\(HTMLText.escape(title))</h1>
         <p class="hint">Made by Blindspot on \(HTMLText.escape(stamp)). Each variant is the image after one transformation, shown as the first model sees it (cropped and resized).</p>
         \(fragment(result))
-        </body>
-        </html>
-        """
+        """, bodyClass: "report")
     }
 
     static func meta(_ result: ProbeResult) -> String {
@@ -72,7 +58,8 @@ public enum ProbeReport {
             : "Probability of the expected class, by level."
     }
 
-    static func summaryTable(_ result: ProbeResult) -> String {
+    /// The summary table; `linkingFamilies` links each family to its section of `fragment` (off where there is none).
+    static func summaryTable(_ result: ProbeResult, linkingFamilies: Bool = true) -> String {
         var html = "<table class=\"probe-summary\">\n<caption>The mildest level that flips each model's answer (flipped variants / variants)</caption>\n"
         html += "<thead><tr><th scope=\"col\">Transformation</th>"
         html += result.models.map { "<th scope=\"col\">\(HTMLText.escape($0.model))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
@@ -81,7 +68,8 @@ public enum ProbeReport {
             return "<td class=\"\(outcome.flipped ? "flip" : "ok")\">\(HTMLText.escape(outcome.top[0].label)) \(HTMLText.percent(outcome.top[0].probability))</td>"
         }.joined() + "</tr>\n"
         for family in result.families {
-            html += "<tr><th scope=\"row\"><a href=\"#probe-\(family.family.rawValue)\">\(HTMLText.escape(family.title))</a></th>"
+            let title = HTMLText.escape(family.title)
+            html += "<tr><th scope=\"row\">\(linkingFamilies ? "<a href=\"#probe-\(family.family.rawValue)\">\(title)</a>" : title)</th>"
             for model in result.models {
                 guard family.notApplicable == nil, let summary = model.families.first(where: { $0.family == family.family }) else {
                     html += "<td class=\"na\">not applicable</td>"

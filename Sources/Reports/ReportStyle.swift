@@ -26,14 +26,52 @@ public enum ReportStyle {
     .probe-grid .level { font-weight: 600; }
     .probe-grid .answer { overflow-wrap: anywhere; }
     .probe-grid .answer.flipped::before { content: "✗ "; color: #ef4444; }
+    .report h2 { margin-top: 2.2rem; padding-bottom: 0.2rem; border-bottom: 1px solid #8886; }
+    .report-intro, .eval-meta { font-size: 0.95rem; }
+    .report-contents ol { columns: 2 16rem; margin: 0.5rem 0 1rem; }
+    .table-scroll { overflow-x: auto; }
+    .report-table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.92rem; }
+    .report-table caption { text-align: left; font-weight: 600; padding-bottom: 0.4rem; }
+    .report-table th, .report-table td { border: 1px solid #8884; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+    .report-table .number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+    .report-table .note { color: #666; font-size: 0.85em; }
+    .report-table tr.group th { background: #8882; }
+    .report-table td.ok { background: #10b98122; }
+    .report-table td.flip { background: #ef444428; }
+    .report-table td.mean { font-weight: 600; }
+    .report-table td.digest { font-family: ui-monospace, monospace; font-size: 0.8rem; overflow-wrap: anywhere; }
+    .report-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr)); gap: 1rem; }
+    .report-chart { margin: 0; }
+    .report-chart svg { width: 100%; height: auto; color: inherit; overflow: visible; }
+    .report-chart figcaption, .report-figures figcaption { font-size: 0.85rem; color: #555; }
+    .report-entry { margin-top: 1.5rem; padding-top: 0.5rem; border-top: 1px solid #8884; }
+    .report-entry h3 { margin-bottom: 0.5rem; }
+    .report-figures { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
+    .report-figures figure { margin: 0; max-width: 20rem; }
+    .report-figures img { display: block; max-width: 100%; height: auto; border-radius: 4px; }
+    .category-finding { font-style: italic; }
+    .reproducibility li { overflow-wrap: anywhere; }
     @media (prefers-color-scheme: dark) {
       .report { background: #111; color: #eee; }
       .report .hint, .probe-report .hint, .probe-chart figcaption { color: #aaa; }
+      .report-table .note, .report-chart figcaption, .report-figures figcaption { color: #aaa; }
     }
     @media print {
-      .report { max-width: none; }
+      .report { max-width: none; margin: 0; padding: 0; font-size: 10pt; background: #fff; color: #000; }
+      .report .hint, .probe-report .hint, .probe-chart figcaption, .report-table .note, .report-chart figcaption,
+      .report-figures figcaption { color: #444; }
+      .report a { color: inherit; text-decoration: none; }
       .probe-grid .variant { width: 96px; }
       .probe-grid img { width: 88px; height: 88px; }
+      .report h1, .report h2, .report h3 { break-after: avoid; }
+      .report-table, .probe-summary, .report-figures, .report-chart, .probe-chart, .report-contents { break-inside: avoid; }
+      .report-table tr, .probe-summary tr { break-inside: avoid; }
+      .report-table thead { display: table-header-group; }
+      .report-entry { break-inside: avoid-page; }
+      .table-scroll { overflow: visible; }
+      .report-table td.ok, .report-table td.flip, .report-table tr.group th, .probe-summary td.ok, .probe-summary td.flip {
+        print-color-adjust: exact; -webkit-print-color-adjust: exact;
+      }
     }
     """
 }

@@ -3,8 +3,13 @@ import ArgumentParser
 
 @main
 struct Blindspot: AsyncParsableCommand {
+    /// Printed by `--version` and recorded in reports.
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "blindspot",
         abstract: "Find, show and document where image classifiers fail.",
-        subcommands: [ClassifyCommand.self, ProbeCommand.self, ExplainCommand.self, ServeCommand.self, CatalogCommand.self, ModelsCommand.self, BenchCommand.self])
+        version: version,
+        subcommands: [ClassifyCommand.self, ProbeCommand.self, ExplainCommand.self, EvalCommand.self, ReportCommand.self, ServeCommand.self, CatalogCommand.self,
+                      ModelsCommand.self, BenchCommand.self])
 }

@@ -1,10 +1,12 @@
-// What every command builds the same way: the model cache, the class list, the loader and the backend.
+// What every command builds the same way: the model cache, the class list, the loader and the backend, and the
+// parsing of a list of transformation families.
 import ArgumentParser
 import Core
 import EngineDNNL
 import Foundation
 import ModelFetch
 import Models
+import Transforms
 
 /// Options naming a model and how to run it.
 struct ModelOptions: ParsableArguments {
@@ -40,4 +42,15 @@ struct CommandEnvironment {
 /// Writes a line to standard error.
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// "rotate, blur,noise" → those families; an unknown name is a usage error that lists the families.
+func transformFamilies(_ text: String) throws -> [TransformFamily] {
+    try text.split(separator: ",").map { name in
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard let family = TransformFamily(rawValue: trimmed) else {
+            throw ValidationError("unknown family '\(trimmed)'; families: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return family
+    }
 }

@@ -48,14 +48,7 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 
     func selectedFamilies() throws -> [TransformFamily] {
-        guard let families else { return TransformFamily.allCases }
-        return try families.split(separator: ",").map { name in
-            let trimmed = name.trimmingCharacters(in: .whitespaces)
-            guard let family = TransformFamily(rawValue: trimmed) else {
-                throw ValidationError("unknown family '\(trimmed)'; families: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return family
-        }
+        try families.map(transformFamilies) ?? TransformFamily.allCases
     }
 
     func run() async throws {

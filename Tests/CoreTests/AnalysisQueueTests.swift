@@ -39,6 +39,10 @@ import Testing
         } catch let AnalysisQueueError.busy(inProgress, retryAfterSeconds) {
             #expect(inProgress == 3 && retryAfterSeconds >= 1)
         }
+        // Two start at once; the third waits for a slot.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while counter.peak < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(counter.peak == 2, "two run at the same time")
         for _ in 0..<3 { gate.signal() }
         var answers: [String] = []
         for job in jobs { answers.append(try await job.value) }

@@ -314,7 +314,7 @@ struct DemoPage {
     /// Where Explain shows its heatmaps, one per model; app.js fills it in and moves the focus to its heading.
     private var explainSection: String {
         """
-        <section id="explain-section" class="analysis-section" aria-labelledby="explain-title" hidden>
+        <section id="explain-section" class="panel analysis-section" aria-labelledby="explain-title" hidden>
         <h2 id="explain-title" tabindex="-1">Explanation</h2>
         <p class="hint">Each part of the image, as the model sees it, was greyed out in turn. Yellow: hiding that part \
         lowers the probability of the model’s answer most; dark blue: hiding it changes nothing.</p>
@@ -329,7 +329,7 @@ struct DemoPage {
     /// moves the focus to its heading.
     private var probeSection: String {
         """
-        <section id="probe-section" class="analysis-section" aria-labelledby="probe-title" hidden>
+        <section id="probe-section" class="panel analysis-section" aria-labelledby="probe-title" hidden>
         <h2 id="probe-title" tabindex="-1">Probe results</h2>
         <p id="probe-status" class="analysis-status" role="status"></p>
         <div id="probe-error" class="error" role="alert"></div>

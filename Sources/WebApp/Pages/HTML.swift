@@ -12,28 +12,19 @@ enum HTML {
     /// from this server (`scripts` are paths under /static/).
     static func document(title: String, body: String, scripts: [String] = []) -> String {
         let scriptTags = scripts.map { "<script src=\"/static/\(escape($0))\" defer></script>" }.joined(separator: "\n")
-        return """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="color-scheme" content="light dark">
-        <title>\(escape(title))</title>
+        let head = """
         <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/static/app.css">
         <link rel="stylesheet" href="/static/report.css">
         \(scriptTags)
-        </head>
-        <body>
+        """
+        return HTMLText.page(title: title, head: head, body: """
         <header class="site"><a class="brand" href="/">Blindspot</a>
         <nav aria-label="Site"><a href="/">Demo</a> <a href="/#examples">Examples</a> <a href="/blindspots">Blind spots</a> <a href="/api">API</a></nav></header>
         <main id="main">
         \(body)
         </main>
-        </body>
-        </html>
-        """
+        """)
     }
 
     /// The copyable link box of a page (`/static/app.js` wires its button): "Link to this example" and the path.

@@ -563,8 +563,7 @@
   }
 
   /**
-   * The query string of `parameters`, leaving out empty ones. Spaces become %20, not the `+` of URLSearchParams,
-   * which the server does not read as a space (class names have spaces).
+   * The query string of `parameters`, leaving out empty ones, every value percent-encoded (class names have spaces).
    */
   function queryString(parameters) {
     return Object.entries(parameters)

@@ -1,0 +1,226 @@
+// An evaluation's results as an HTML section, a standalone page, GitHub Markdown (the same tables, no charts) and a
+// CSV of every record: accuracy with bootstrap intervals, top-1 under each transformation next to the clean one
+// (ImageNet-C style), the worst classes, the most frequent confusions and where models disagree.
+// The numbers are EvaluationResults'; this only lays them out.
+import Core
+import Foundation
+import Models
+import Transforms
+
+public enum EvaluationReport {
+    /// How many of the worst classes, confusions and disagreements are listed.
+    static let listedClasses = 10
+    static let listedConfusions = 10
+    static let listedDisagreements = 20
+
+    /// The results as one `<section>`: an `<h2>` naming the dataset, then `<h3>` parts.
+    public static func fragment(_ results: EvaluationResults) -> String {
+        ReportBlock.html([.container(tag: "section", className: "eval-report", blocks: blocks(results, headingLevel: 2))])
+    }
+
+    /// A complete page, readable offline and in print (`blindspot eval --out results.html`).
+    public static func document(_ results: EvaluationResults, date: Date = Date()) -> String {
+        let stamp = ISO8601DateFormatter().string(from: date)
+        return HTMLText.page(title: "Evaluation of \(results.dataset)", head: "<link rel=\"icon\" href=\"data:,\">\n<style>\n\(ReportStyle.css)\n</style>", body: """
+        <h1>Evaluation report</h1>
+        <p class="hint">Made by Blindspot on \(HTMLText.escape(stamp)).</p>
+        \(fragment(results))
+        """, bodyClass: "report")
+    }
+
+    /// The same tables in GitHub Markdown; the title is a heading of `headingLevel` (1 for a file of its own).
+    public static func markdown(_ results: EvaluationResults, headingLevel: Int = 1) -> String {
+        ReportBlock.markdown(blocks(results, headingLevel: headingLevel))
+    }
+
+    /// One row per record (clean records have the transform `clean`), RFC 4180: CRLF line ends, fields with a comma,
+    /// quote or line break quoted, quotes doubled. `labels` name the classes (default: the list shipped with Blindspot,
+    /// which every results file was made with).
+    public static func csv(_ results: EvaluationResults, labels: ImageNetLabels? = nil) -> String {
+        let labels = labels ?? bundledLabels
+        func name(_ index: Int) -> String { labels.map { $0[index].name } ?? "" }
+        var lines = ["file,truth,true_label,model,transform,top1,top1_label,top1_probability,correct_top1,correct_top5"]
+        for record in results.records {
+            let fields = [
+                record.file, String(record.truth), name(record.truth), record.model, record.transform ?? "clean",
+                record.top5.first.map { String($0) } ?? "", record.top5.first.map(name) ?? "",
+                record.probabilities.first.map { String(format: "%.6f", $0) } ?? "",
+                String(record.isTop1), String(record.isTop5),
+            ]
+            lines.append(fields.map(csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// Loaded once; nil only if the Models bundle lost its class list (which no results could have been made without).
+    static let bundledLabels = try? ImageNetLabels.bundled()
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    // MARK: - The parts
+
+    /// The parts, titled by a heading of `level` (with `id` as its anchor) and subtitled one level below.
+    static func blocks(_ results: EvaluationResults, headingLevel level: Int, id: String? = nil) -> [ReportBlock] {
+        var blocks: [ReportBlock] = [.heading(level: level, text: "Evaluation of \(results.dataset)", id: id),
+                                     .paragraph(overview(results), className: "eval-meta")]
+        if !results.unlabelled.isEmpty {
+            let count = results.unlabelled.count
+            blocks.append(.paragraph("\(count) file\(count == 1 ? " was" : "s were") left out because their class could not be read"
+                + (count > 5 ? " (the first 5):" : ":"), className: "hint"))
+            blocks.append(.list(results.unlabelled.prefix(5).map { "\($0.file): \($0.reason)" }))
+        }
+        blocks.append(.heading(level: level + 1, text: "Accuracy"))
+        blocks.append(.table(accuracyTable(results)))
+        if !results.transforms.isEmpty {
+            blocks.append(.heading(level: level + 1, text: "Robustness"))
+            blocks.append(.paragraph("Top-1 accuracy on every image after one transformation, with its change relative to the clean "
+                + "top-1 in brackets (−50% means half the clean accuracy is lost), as ImageNet-C reports corruption errors.", className: "hint"))
+            blocks.append(.table(robustnessTable(results)))
+            blocks.append(.charts(families(results.transforms).map { family, transforms in
+                (chart(results, family: family, transforms: transforms), "\(family.title): top-1 by level (the first point is clean)")
+            }))
+        }
+        blocks.append(.heading(level: level + 1, text: "Worst classes"))
+        blocks += results.models.map { ReportBlock.table(worstClassesTable($0)) }
+        blocks.append(.heading(level: level + 1, text: "Most frequent confusions"))
+        for model in results.models {
+            blocks.append(model.confusions.isEmpty
+                ? .paragraph("\(model.model) gets every clean image right: no confusions.")
+                : .table(confusionTable(model)))
+        }
+        if results.models.count > 1 {
+            blocks.append(.heading(level: level + 1, text: "Where the models disagree"))
+            blocks.append(results.disagreements.isEmpty
+                ? .paragraph("Every clean image is either right for all models or wrong for all.")
+                : .table(disagreementTable(results)))
+        }
+        return blocks
+    }
+
+    static func overview(_ results: EvaluationResults) -> String {
+        let models = results.models.map(\.model).joined(separator: ", ")
+        let transforms = results.transforms.isEmpty ? "clean images only"
+            : "clean and under \(results.transforms.count) transformation\(results.transforms.count == 1 ? "" : "s") ("
+                + families(results.transforms).map { "\($0.family.title.lowercased()) \($0.transforms.map(\.level.label).joined(separator: ", "))" }
+                    .joined(separator: "; ") + ")"
+        return "\(results.images) labelled images, \(results.models.count) model\(results.models.count == 1 ? "" : "s") (\(models)); \(transforms)."
+    }
+
+    static func accuracyTable(_ results: EvaluationResults) -> ReportTable {
+        ReportTable(
+            caption: "Accuracy on the clean images, with 95% bootstrap intervals",
+            columns: ["Model", "Images", "Top-1", "Top-5", "Weights (SHA-256)"],
+            rows: results.models.map { model in
+                ReportTable.Row(header: .init(model.model), cells: [
+                    .init(String(model.images)),
+                    .init(HTMLText.percent(model.top1), note: interval(model.top1CI)),
+                    .init(HTMLText.percent(model.top5), note: interval(model.top5CI)),
+                    .init(model.weightsDigest.map { String($0.prefix(16)) + "…" } ?? "unknown"),
+                ])
+            },
+            numericColumns: [1, 2, 3])
+    }
+
+    static func robustnessTable(_ results: EvaluationResults) -> ReportTable {
+        var rows = [ReportTable.Row(header: .init("Clean"), cells: results.models.map { .init(HTMLText.percent($0.top1)) })]
+        for (family, transforms) in families(results.transforms) {
+            rows.append(.group(family.title))
+            for transform in transforms {
+                rows.append(ReportTable.Row(header: .init(transform.level.label), cells: results.models.map { model in
+                    guard let accuracy = accuracy(of: model, under: transform) else { return .init("—") }
+                    return .init(HTMLText.percent(accuracy.top1), note: change(accuracy.relativeDrop))
+                }))
+            }
+            if transforms.count > 1 {
+                rows.append(ReportTable.Row(header: .init("mean of \(transforms.count) levels"), cells: results.models.map { model in
+                    let measured = transforms.compactMap { accuracy(of: model, under: $0) }
+                    guard !measured.isEmpty else { return .init("—") }
+                    let count = Double(measured.count)
+                    return .init(HTMLText.percent(measured.map(\.top1).reduce(0, +) / count),
+                                 note: change(measured.map(\.relativeDrop).reduce(0, +) / count), style: "mean")
+                }))
+            }
+        }
+        return ReportTable(caption: "Top-1 under each transformation (change relative to clean)",
+                           columns: ["Transformation"] + results.models.map(\.model), rows: rows,
+                           numericColumns: Set(results.models.indices.map { $0 + 1 }), className: "robustness")
+    }
+
+    static func chart(_ results: EvaluationResults, family: TransformFamily, transforms: [EvaluationTransform]) -> LineChart {
+        LineChart(title: "\(family.title): top-1 by level", xLabels: ["clean"] + transforms.map(\.level.label), yLabel: "top-1",
+                  series: results.models.map { model in
+                      LineChart.Series(name: model.model, values: [model.top1] + transforms.map { accuracy(of: model, under: $0)?.top1 },
+                                       marked: Array(repeating: false, count: transforms.count + 1))
+                  })
+    }
+
+    static func worstClassesTable(_ model: EvaluationResults.ModelResults) -> ReportTable {
+        ReportTable(
+            caption: "\(model.model): the \(min(listedClasses, model.perClass.count)) classes with the lowest recall (top-1)",
+            columns: ["Class", "Images", "Right", "Recall"],
+            rows: model.perClass.prefix(listedClasses).map { recall in
+                ReportTable.Row(header: .init(recall.label, note: "class \(recall.index)"), cells: [
+                    .init(String(recall.images)), .init(String(recall.correct)), .init(HTMLText.percent(recall.recall)),
+                ])
+            },
+            numericColumns: [1, 2, 3])
+    }
+
+    static func confusionTable(_ model: EvaluationResults.ModelResults) -> ReportTable {
+        ReportTable(
+            caption: "\(model.model): the most frequent wrong answers on clean images",
+            columns: ["True class", "Answered", "Images", "For example"],
+            rows: model.confusions.prefix(listedConfusions).map { confusion in
+                ReportTable.Row(header: .init(confusion.trueLabel), cells: [
+                    .init(confusion.predictedLabel), .init(String(confusion.count)), .init(confusion.examples.joined(separator: ", ")),
+                ])
+            },
+            numericColumns: [2])
+    }
+
+    static func disagreementTable(_ results: EvaluationResults) -> ReportTable {
+        let shown = results.disagreements.prefix(listedDisagreements)
+        return ReportTable(
+            caption: "Clean images some models get right and others wrong"
+                + (results.disagreements.count > shown.count ? " (the first \(shown.count) of \(results.disagreements.count))" : " (\(shown.count))"),
+            columns: ["File", "True class", "Right", "Wrong (answer)"],
+            rows: shown.map { disagreement in
+                ReportTable.Row(header: .init(disagreement.file), cells: [
+                    .init(disagreement.trueLabel), .init(disagreement.right.joined(separator: ", "), style: "ok"),
+                    .init(disagreement.wrong.map { "\($0.model): \($0.predictedLabel)" }.joined(separator: "; "), style: "flip"),
+                ])
+            })
+    }
+
+    // MARK: - Helpers
+
+    /// The transformations grouped by family, families in first-appearance order, levels mildest first.
+    static func families(_ transforms: [EvaluationTransform]) -> [(family: TransformFamily, transforms: [EvaluationTransform])] {
+        var order: [TransformFamily] = []
+        for transform in transforms where !order.contains(transform.family) { order.append(transform.family) }
+        return order.map { family in
+            let levels = family.levels
+            return (family, transforms.filter { $0.family == family }.sorted {
+                (levels.firstIndex(of: $0.level) ?? levels.count) < (levels.firstIndex(of: $1.level) ?? levels.count)
+            })
+        }
+    }
+
+    static func accuracy(of model: EvaluationResults.ModelResults, under transform: EvaluationTransform) -> EvaluationResults.TransformAccuracy? {
+        model.transforms.first { $0.transform == transform.key }
+    }
+
+    /// "95% CI 50.0–100.0%".
+    static func interval(_ bounds: [Double]) -> String? {
+        guard bounds.count == 2 else { return nil }
+        return "95% CI \(String(format: "%.1f", bounds[0] * 100))–\(HTMLText.percent(bounds[1]))"
+    }
+
+    /// A relative drop as a signed change: a drop of 0.25 is "−25.0%", a gain "+…".
+    static func change(_ relativeDrop: Double) -> String {
+        relativeDrop > 0 ? "−" + HTMLText.percent(relativeDrop) : relativeDrop < 0 ? "+" + HTMLText.percent(-relativeDrop) : "±0.0%"
+    }
+}

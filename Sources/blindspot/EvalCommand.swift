@@ -1,0 +1,251 @@
+// `blindspot eval`: accuracy and robustness of models on a labelled folder, resumable and shardable, written as
+// JSON, HTML, Markdown or CSV; `blindspot eval merge` joins the results of shards.
+import ArgumentParser
+import Core
+import EngineDNNL
+import Foundation
+import ModelFetch
+import Models
+import Reports
+
+struct EvalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure models' accuracy on a labelled folder, clean and under transformations.",
+        subcommands: [EvalRunCommand.self, EvalMergeCommand.self],
+        defaultSubcommand: EvalRunCommand.self)
+}
+
+struct EvalRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Evaluate models on DIR (`blindspot eval DIR` runs this).",
+        discussion: """
+        DIR is an ImageFolder (one sub-folder per WordNet id or class name) or flat files named WNID_*.JPEG.
+        Example: blindspot eval ../shared/imagenet-sample --model efficientnet_lite0 --transform blur:mid --transform rotate:90 --out eval.html
+        """)
+
+    @Argument(help: "The labelled folder.")
+    var directory: String
+
+    @Option(name: .customLong("model"), help: "A model to evaluate; repeat for several (default: the default model).")
+    var models: [String] = []
+
+    @Option(name: .customLong("transform"), help: "FAMILY:LEVEL (e.g. blur:2, rotate:90, flip:vertical), FAMILY:mid or FAMILY:all; repeatable.")
+    var transforms: [String] = []
+
+    @Option(help: "Evaluate only the first N images.")
+    var limit: Int?
+
+    @Option(help: "K/N: evaluate shard K (0-based) of N; merge the shards' JSON with `blindspot eval merge`.")
+    var shard: String?
+
+    @Option(help: "Where to write the results: .json (everything, mergeable), .html, .md or .csv.")
+    var out: String?
+
+    @Flag(help: "Continue an interrupted run from OUT.progress.jsonl instead of starting over.")
+    var resume = false
+
+    @Option(name: .customLong("batch"), help: "Images per chunk and batch.")
+    var batchSize = 8
+
+    @Option(help: "CPU threads for inference (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if batchSize < 1 { throw ValidationError("--batch must be at least 1") }
+        if resume && out == nil { throw ValidationError("--resume needs --out: the progress is kept beside it") }
+        if let out { _ = try OutputFormat(path: out) }
+        _ = try shardNumbers()
+        for text in transforms { _ = try EvaluationTransform.parse(text) }
+    }
+
+    func shardNumbers() throws -> (index: Int, count: Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[1] >= 1, (0..<parts[1]).contains(parts[0]) else {
+            throw ValidationError("--shard is K/N with 0 ≤ K < N, e.g. 0/3")
+        }
+        return (parts[0], parts[1])
+    }
+
+    func run() async throws {
+        let environment = try CommandEnvironment()
+        let labels = environment.loader.labels
+        let names: [String?] = models.isEmpty ? [nil] : models
+        let classifiers = try names.map { try environment.loader.load($0, backend: DNNLBackend(threads: threads)) }
+        let evaluationTransforms = try transforms.flatMap { try EvaluationTransform.parse($0) }
+        var dataset = try LabelledDataset(scanning: URL(fileURLWithPath: directory), labels: labels)
+        if let limit { dataset = dataset.limited(to: limit) }
+        if let (index, count) = try shardNumbers() { dataset = dataset.shard(index, of: count) }
+        for file in dataset.unlabelled { printError("skipped \(file.file): \(file.reason)") }
+
+        let evaluator = Evaluator(classifiers: classifiers, transforms: evaluationTransforms, batchSize: batchSize)
+        let log = try out.map { try ProgressLog(path: $0 + ".progress.jsonl", resume: resume) }
+        let earlier = log?.earlier ?? (records: [], failures: [])
+        var records = earlier.records
+        var failures = earlier.failures
+        let bar = ProgressBar(label: "eval", format: .items("images"))
+        let start = ContinuousClock.now
+        try evaluator.run(dataset, completed: evaluator.completedFiles(in: records), chunkFinished: { chunk, failed in
+            try log?.append(chunk, failed)
+            records += chunk
+            failures += failed
+        }, progress: { done, total in bar.update(completed: Int64(done), total: Int64(total)) })
+        bar.finish()
+        for file in failures { printError("skipped \(file.file): \(file.reason)") }
+        let seconds = (ContinuousClock.now - start).milliseconds / 1000
+        let digests = Dictionary(uniqueKeysWithValues: classifiers.compactMap { classifier in
+            environment.loader.cachedWeights(of: classifier.model).flatMap { try? ModelCache.sha256(ofFileAt: $0) }.map { (classifier.model.name, $0) }
+        })
+        let results = EvaluationResults(dataset: directory, unlabelled: dataset.unlabelled + failures, transforms: evaluationTransforms,
+                                        records: records, digests: digests, labels: labels)
+        if let out {
+            try OutputFormat(path: out).write(results, to: URL(fileURLWithPath: out))
+            try log?.remove()
+        }
+        EvalSummary.print(results, imagesPerSecond: Double(dataset.images.count - evaluator.completedFiles(in: earlier.records).count) / max(seconds, 1e-9))
+        if let out { print("results: \(out)") }
+    }
+}
+
+struct EvalMergeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Join the JSON results of shards (or of disjoint folders) into one result, exactly.")
+
+    @Argument(help: "Results written by `blindspot eval … --out FILE.json`.")
+    var files: [String]
+
+    @Option(help: "Where to write the merged results: .json, .html, .md or .csv.")
+    var out: String
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give the results to merge") }
+        _ = try OutputFormat(path: out)
+    }
+
+    func run() async throws {
+        let labels = try ImageNetLabels.bundled()
+        let parts = try files.map { try JSONDecoder().decode(EvaluationResults.self, from: Data(contentsOf: URL(fileURLWithPath: $0))) }
+        let merged = try EvaluationResults.merged(parts, labels: labels)
+        try OutputFormat(path: out).write(merged, to: URL(fileURLWithPath: out))
+        EvalSummary.print(merged, imagesPerSecond: nil)
+        print("results: \(out)")
+    }
+}
+
+/// What `--out` writes, by its extension.
+enum OutputFormat {
+    case json, html, markdown, csv
+
+    init(path: String) throws {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "json": self = .json
+        case "html", "htm": self = .html
+        case "md", "markdown": self = .markdown
+        case "csv": self = .csv
+        default: throw ValidationError("--out must end in .json, .html, .md or .csv")
+        }
+    }
+
+    func write(_ results: EvaluationResults, to url: URL) throws {
+        let data: Data
+        switch self {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            data = try encoder.encode(results)
+        case .html: data = Data(EvaluationReport.document(results).utf8)
+        case .markdown: data = Data(EvaluationReport.markdown(results).utf8)
+        case .csv: data = Data(EvaluationReport.csv(results).utf8)
+        }
+        try data.write(to: url, options: .atomic)
+    }
+}
+
+/// The records of finished chunks, one JSON object per line, flushed to disk after each chunk, so a killed run
+/// loses at most the chunk it was working on. A torn last line (the kill came mid-write) is ignored.
+final class ProgressLog {
+    private struct Line: Codable {
+        var record: EvaluationRecord?
+        var skipped: UnlabelledFile?
+    }
+
+    let url: URL
+    private let handle: FileHandle
+    let earlier: (records: [EvaluationRecord], failures: [UnlabelledFile])
+
+    init(path: String, resume: Bool) throws {
+        url = URL(fileURLWithPath: path)
+        let manager = FileManager.default
+        if manager.fileExists(atPath: path) && !resume {
+            throw ValidationError("an interrupted run left \(path): add --resume to continue it, or delete it to start over")
+        }
+        var records: [EvaluationRecord] = []
+        var failures: [UnlabelledFile] = []
+        if let text = try? String(contentsOf: url, encoding: .utf8) {
+            for line in text.split(separator: "\n") {
+                guard let decoded = try? JSONDecoder().decode(Line.self, from: Data(line.utf8)) else { continue }
+                if let record = decoded.record { records.append(record) }
+                if let skipped = decoded.skipped { failures.append(skipped) }
+            }
+        } else {
+            manager.createFile(atPath: path, contents: nil)
+        }
+        earlier = (records, failures)
+        handle = try FileHandle(forWritingTo: url)
+        // Resuming after a torn write: start on a fresh line.
+        if try handle.seekToEnd() > 0 { try handle.write(contentsOf: Data("\n".utf8)) }
+    }
+
+    deinit {
+        try? handle.close()
+    }
+
+    func append(_ records: [EvaluationRecord], _ failures: [UnlabelledFile]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var data = Data()
+        for line in records.map({ Line(record: $0) }) + failures.map({ Line(skipped: $0) }) {
+            data += try encoder.encode(line) + Data("\n".utf8)
+        }
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+    }
+
+    func remove() throws {
+        try handle.close()
+        try FileManager.default.removeItem(at: url)
+    }
+}
+
+/// The terminal summary: accuracies with intervals, and each transformation's accuracy as a bar.
+enum EvalSummary {
+    static func print(_ results: EvaluationResults, imagesPerSecond: Double?) {
+        let rate = imagesPerSecond.map { String(format: " · %.1f images/s", $0) } ?? ""
+        Swift.print("\(results.dataset): \(results.images) images\(results.unlabelled.isEmpty ? "" : ", \(results.unlabelled.count) skipped")\(rate)")
+        for model in results.models {
+            Swift.print("  \(model.model)  top-1 \(percent(model.top1)) [\(percent(model.top1CI[0])), \(percent(model.top1CI[1]))]"
+                + "  top-5 \(percent(model.top5)) [\(percent(model.top5CI[0])), \(percent(model.top5CI[1]))]")
+            for transform in model.transforms {
+                let bar = String(repeating: "█", count: Int((transform.top1 * 20).rounded()))
+                let name = transform.description.padding(toLength: 28, withPad: " ", startingAt: 0)
+                Swift.print("    \(name) top-1 \(percent(transform.top1))  (\(change(transform.relativeDrop)) of clean)  \(bar)")
+            }
+        }
+    }
+
+    static func percent(_ fraction: Double) -> String { String(format: "%.1f%%", fraction * 100) }
+
+    /// A relative drop as a signed change: "−35%", or "+3%" when the transformation helped.
+    static func change(_ drop: Double) -> String {
+        let percent = Int((drop * 100).rounded())
+        return percent > 0 ? "−\(percent)%" : "+\(-percent)%"
+    }
+}
+
+extension EvaluationResults.TransformAccuracy {
+    var description: String { EvaluationTransform(family: family, level: level).description }
+}

@@ -1,0 +1,160 @@
+// `blindspot report`: a self-contained static report of the blind spots — the catalog's approved reports examined by
+// every model now, and evaluation results — as DIR/index.html (one file, pictures inline) and DIR/report.md (with
+// DIR/images/). Reads the catalog and the results, loads the models; examining and rendering are BlindSpotReport's.
+import ArgumentParser
+import Catalog
+import Core
+import EngineDNNL
+import Foundation
+import Imaging
+import ModelFetch
+import Models
+import Reports
+import Transforms
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a self-contained report of the blind spots: the catalog's reports examined by every model, and evaluation results.",
+        discussion: """
+            Writes DIR/index.html (one file: pictures inline, no script, prints well) and DIR/report.md with its pictures \
+            in DIR/images/. Without --eval, the catalog is documented; with it, add --catalog for both.
+
+            Example: blindspot report --catalog --eval results.json --out report
+            """)
+
+    @Flag(help: "Document the catalog's approved reports (the default without --eval).")
+    var catalog = false
+
+    @Option(name: .customLong("eval"), parsing: .upToNextOption, help: "Results of `blindspot eval` (JSON) to include; several may follow.")
+    var evaluations: [String] = []
+
+    @Option(help: "The folder to write index.html, report.md and images/ into (created if needed).")
+    var out: String
+
+    @OptionGroup var store: CatalogOptions
+
+    @Option(name: .customLong("model"),
+            help: "Examine the catalog with this model (repeatable; default: every model whose weights are present, best first). The first draws the heatmaps.")
+    var models: [String] = []
+
+    @Option(name: .customLong("probe-families"),
+            help: "Comma-separated families each report's image goes through (default: \(BlindSpotReport.defaultProbeFamilies.map(\.rawValue).joined(separator: ","))).")
+    var probeFamilies: String?
+
+    @Option(help: "CPU threads for inference (default: all cores).")
+    var threads: Int?
+
+    var includesCatalog: Bool { catalog || evaluations.isEmpty }
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if !includesCatalog && (!models.isEmpty || probeFamilies != nil) {
+            throw ValidationError("--model and --probe-families are for the catalog's part; add --catalog")
+        }
+        _ = try families()
+    }
+
+    func families() throws -> [TransformFamily] {
+        try probeFamilies.map(transformFamilies) ?? BlindSpotReport.defaultProbeFamilies
+    }
+
+    func run() async throws {
+        let date = Date()
+        let environment = try CommandEnvironment()
+        let evaluations = try self.evaluations.map { path in
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            do {
+                return BlindSpotReport.Evaluation(source: URL(fileURLWithPath: path).lastPathComponent,
+                                                  results: try JSONDecoder().decode(EvaluationResults.self, from: data))
+            } catch {
+                throw ValidationError("\(path) is not the JSON of `blindspot eval`: \(error)")
+            }
+        }
+        let plan = ProbePlan(families: try families())
+        var records: [BlindSpotReport.ModelRecord] = []
+        var sections: [BlindSpotReport.Section]?
+        if includesCatalog {
+            let examined = try await examineCatalog(environment: environment, plan: plan)
+            sections = examined.sections
+            records = examined.models
+        }
+        for model in evaluations.flatMap(\.results.models) where !records.contains(where: { $0.name == model.model }) {
+            records.append(BlindSpotReport.ModelRecord(name: model.model, weightsFile: nil, weightsDigest: model.weightsDigest,
+                                                       preprocessing: environment.loader.catalog.model(named: model.model)?.preprocessing))
+        }
+        let report = BlindSpotReport(catalog: sections, evaluations: evaluations, provenance: BlindSpotReport.Provenance(
+            version: Blindspot.version, date: date, commandLine: Self.commandLine(CommandLine.arguments), models: records,
+            probe: includesCatalog ? plan : nil))
+
+        let folder = URL(fileURLWithPath: out, isDirectory: true)
+        let images = folder.appendingPathComponent("images", isDirectory: true)
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        let html = Data(report.html().utf8)
+        try html.write(to: folder.appendingPathComponent("index.html"))
+        try Data(report.markdown().utf8).write(to: folder.appendingPathComponent("report.md"))
+        for picture in report.pictures { try picture.data.write(to: images.appendingPathComponent(picture.fileName)) }
+        print("\(folder.appendingPathComponent("index.html").path): \(html.count / 1024) KB, self-contained")
+        print("\(folder.appendingPathComponent("report.md").path) with \(report.pictures.count) pictures in \(images.path)")
+    }
+
+    /// The approved reports by category, each examined by the models, and the models' records.
+    private func examineCatalog(environment: CommandEnvironment, plan: ProbePlan)
+        async throws -> (sections: [BlindSpotReport.Section], models: [BlindSpotReport.ModelRecord]) {
+        let (categories, reports, vault) = try await store.withCatalog { store, vault, _ in
+            (try await store.categories(), try await store.allReports().filter { $0.status == .approved }.sorted { $0.id < $1.id }, vault)
+        }
+        guard !reports.isEmpty else { return ([], []) }
+        let loader = environment.loader
+        let names = models.isEmpty ? loader.presentModels().map(\.name) : models
+        guard !names.isEmpty else { throw ValidationError("no model is present; fetch one with `blindspot models fetch efficientnet_lite0`") }
+        let classifiers = try names.map { try loader.load($0, backend: DNNLBackend(threads: threads)) }
+        let records = try classifiers.map { classifier in
+            let file = try loader.cachedWeights(of: classifier.model).map { ($0.lastPathComponent, try ModelCache.sha256(ofFileAt: $0)) }
+            return BlindSpotReport.ModelRecord(name: classifier.model.name, weightsFile: file?.0, weightsDigest: file?.1,
+                                               preprocessing: classifier.model.preprocessing)
+        }
+
+        let shorterSide = classifiers.compactMap(\.model.preprocessing.sourceShorterSide).max()
+        let bar = ProgressBar(label: "report", format: .items("reports"))
+        var entries: [Int64: BlindSpotReport.Entry] = [:]
+        for (done, report) in reports.enumerated() {
+            bar.update(completed: Int64(done), total: Int64(reports.count))
+            guard let bytes = vault.original(sha256: report.image.sha256) else {
+                throw CatalogError.storage("the image of report \(report.id) (\(report.image.sha256)) is missing from \(vault.directory.path)")
+            }
+            let image = try ImageDecoder().decode(bytes, minimumShorterSide: shorterSide)
+            entries[report.id] = try BlindSpotReport.examine(
+                id: report.id, image: image, expected: ExampleClass(index: report.expected.index, name: report.expected.label),
+                note: report.note, reporter: report.reporter, classifiers: classifiers, plan: plan)
+        }
+        bar.update(completed: Int64(reports.count), total: Int64(reports.count))
+        bar.finish()
+
+        let known = Set(categories.map(\.slug))
+        var sections = categories.compactMap { category -> BlindSpotReport.Section? in
+            let mine = reports.filter { $0.category == category.slug }.compactMap { entries[$0.id] }
+            return mine.isEmpty ? nil : BlindSpotReport.Section(title: category.title, finding: category.finding, entries: mine)
+        }
+        let uncategorised = reports.filter { $0.category.map { !known.contains($0) } ?? true }.compactMap { entries[$0.id] }
+        if !uncategorised.isEmpty {
+            sections.append(BlindSpotReport.Section(title: "Without a category", finding: "", entries: uncategorised))
+        }
+        return (sections, records)
+    }
+
+    /// The command as typed, for the report: shell-quoted where needed, with any database password hidden.
+    static func commandLine(_ arguments: [String]) -> String {
+        var words = ["blindspot"]
+        var previous = ""
+        for argument in arguments.dropFirst() {
+            var word = argument
+            if previous == "--database" { word = CatalogOptions.withoutPassword(argument) }
+            if argument.hasPrefix("--database=") { word = "--database=" + CatalogOptions.withoutPassword(String(argument.dropFirst(11))) }
+            let plain = !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,@+%".contains($0)) }
+            words.append(plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'")
+            previous = argument
+        }
+        return words.joined(separator: " ")
+    }
+}
