@@ -226,12 +226,13 @@ enum EvalSummary {
     static func print(_ results: EvaluationResults, imagesPerSecond: Double?) {
         let rate = imagesPerSecond.map { String(format: " · %.1f images/s", $0) } ?? ""
         Swift.print("\(results.dataset): \(results.images) images\(results.unlabelled.isEmpty ? "" : ", \(results.unlabelled.count) skipped")\(rate)")
+        let width = results.transforms.map(\.description.count).max() ?? 0
         for model in results.models {
             Swift.print("  \(model.model)  top-1 \(percent(model.top1)) [\(percent(model.top1CI[0])), \(percent(model.top1CI[1]))]"
                 + "  top-5 \(percent(model.top5)) [\(percent(model.top5CI[0])), \(percent(model.top5CI[1]))]")
             for transform in model.transforms {
                 let bar = String(repeating: "█", count: Int((transform.top1 * 20).rounded()))
-                let name = transform.description.padding(toLength: 28, withPad: " ", startingAt: 0)
+                let name = transform.description.padding(toLength: width, withPad: " ", startingAt: 0)
                 Swift.print("    \(name) top-1 \(percent(transform.top1))  (\(change(transform.relativeDrop)) of clean)  \(bar)")
             }
         }
@@ -242,7 +243,7 @@ enum EvalSummary {
     /// A relative drop as a signed change: "−35%", or "+3%" when the transformation helped.
     static func change(_ drop: Double) -> String {
         let percent = Int((drop * 100).rounded())
-        return percent > 0 ? "−\(percent)%" : "+\(-percent)%"
+        return percent > 0 ? "−\(percent)%" : percent < 0 ? "+\(-percent)%" : "0%"
     }
 }
 
