@@ -46,11 +46,9 @@ func printError(_ message: String) {
 
 /// "rotate, blur,noise" → those families; an unknown name is a usage error that lists the families.
 func transformFamilies(_ text: String) throws -> [TransformFamily] {
-    try text.split(separator: ",").map { name in
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard let family = TransformFamily(rawValue: trimmed) else {
-            throw ValidationError("unknown family '\(trimmed)'; families: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return family
+    do {
+        return try TransformFamily.list(text)
+    } catch {
+        throw ValidationError(error.description)
     }
 }

@@ -84,11 +84,12 @@ struct EvalRunCommand: AsyncParsableCommand {
         let evaluator = Evaluator(classifiers: classifiers, transforms: evaluationTransforms, batchSize: batchSize)
         let log = try out.map { try ProgressLog(path: $0 + ".progress.jsonl", resume: resume) }
         let earlier = log?.earlier ?? (records: [], failures: [])
+        let alreadyDone = evaluator.completedFiles(in: earlier.records)
         var records = earlier.records
         var failures = earlier.failures
         let bar = ProgressBar(label: "eval", format: .items("images"))
         let start = ContinuousClock.now
-        try evaluator.run(dataset, completed: evaluator.completedFiles(in: records), chunkFinished: { chunk, failed in
+        try evaluator.run(dataset, completed: alreadyDone, chunkFinished: { chunk, failed in
             try log?.append(chunk, failed)
             records += chunk
             failures += failed
@@ -105,7 +106,7 @@ struct EvalRunCommand: AsyncParsableCommand {
             try OutputFormat(path: out).write(results, to: URL(fileURLWithPath: out))
             try log?.remove()
         }
-        EvalSummary.print(results, imagesPerSecond: Double(dataset.images.count - evaluator.completedFiles(in: earlier.records).count) / max(seconds, 1e-9))
+        EvalSummary.print(results, imagesPerSecond: Double(dataset.images.count - alreadyDone.count) / max(seconds, 1e-9))
         if let out { print("results: \(out)") }
     }
 }

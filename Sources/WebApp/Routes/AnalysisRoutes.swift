@@ -99,13 +99,10 @@ struct AnalysisRoutes: Sendable {
     }
 
     static func families(_ text: String) throws -> [TransformFamily] {
-        try text.split(separator: ",").map { piece in
-            let name = piece.trimmingCharacters(in: .whitespaces)
-            guard let family = TransformFamily(rawValue: name) else {
-                throw APIError.badRequest("unknown family '\(name)'; families: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", "))",
-                                          code: "bad_parameter")
-            }
-            return family
+        do {
+            return try TransformFamily.list(text)
+        } catch {
+            throw APIError.badRequest(error.description, code: "bad_parameter")
         }
     }
 
