@@ -1,19 +1,49 @@
 // The network description every backend executes: a list of nodes over the primitives CNN classifiers need.
 // Shapes here exclude the batch dimension ([C, H, W] or [C]); the batch size is chosen when a graph runs.
 // Batch norm is folded into convolutions before a graph is built, so there is no batch-norm node.
+import Foundation
 
-/// The activation fused after a convolution, a residual add or a linear layer.
-public enum Activation: Sendable, Equatable {
+/// The activation fused after a convolution, a binary operation or a linear layer, or applied on its own.
+public enum Activation: Sendable, Equatable, Hashable {
     case identity
     case relu
     /// min(max(x, 0), 6)
     case relu6
+    /// min(max(x, lower), upper)
+    case clip(lower: Float, upper: Float)
+    /// x for x ≥ 0, slope·x below.
+    case leakyRelu(slope: Float)
+    /// 1 / (1 + e^−x)
+    case sigmoid
+    /// max(0, min(1, alpha·x + beta)), ONNX's HardSigmoid.
+    case hardSigmoid(alpha: Float, beta: Float)
+    /// x · relu6(x + 3) / 6
+    case hardSwish
 
     public func apply(_ value: Float) -> Float {
         switch self {
         case .identity: return value
         case .relu: return max(value, 0)
         case .relu6: return min(max(value, 0), 6)
+        case .clip(let lower, let upper): return min(max(value, lower), upper)
+        case .leakyRelu(let slope): return value >= 0 ? value : slope * value
+        case .sigmoid: return 1 / (1 + exp(-value))
+        case .hardSigmoid(let alpha, let beta): return max(0, min(1, alpha * value + beta))
+        case .hardSwish: return value * min(max(value + 3, 0), 6) / 6
+        }
+    }
+}
+
+/// An element-wise operation on two values; the second may be broadcast (PyTorch's and ONNX's rules).
+public enum BinaryOperator: String, Sendable, Equatable, CaseIterable {
+    case add, subtract, multiply, divide
+
+    public func apply(_ left: Float, _ right: Float) -> Float {
+        switch self {
+        case .add: return left + right
+        case .subtract: return left - right
+        case .multiply: return left * right
+        case .divide: return left / right
         }
     }
 }
@@ -167,8 +197,17 @@ public enum Operation: Sendable {
     case globalAveragePool
     /// Concatenation of all inputs along the channel axis.
     case concat
-    /// Element-wise sum of two inputs of the same shape, then an activation (residual connections).
-    case add(Activation)
+    /// Element-wise `left op right`, then an activation. The right input has the left's shape or is broadcast
+    /// along its dimensions of size 1 (per channel, per image, or a scalar); the result has the left's shape.
+    case binary(BinaryOperator, Activation)
+    /// A constant tensor, the same for every image of a batch; only the right side of a binary operation reads it.
+    case constant(Tensor)
+    /// An activation on its own (where nothing it could be fused into comes before it).
+    case activation(Activation)
+    /// The same scalars in row-major order under the node's shape ([C, H, W] ↔ [C·H·W]).
+    case reshape
+    /// Constant padding around the spatial dimensions of a [C, H, W] value.
+    case pad(Padding2D, value: Float)
     /// [C] or [C, 1, 1] → [outputFeatures].
     case linear(Linear)
     /// Softmax over the features of a [C] value.

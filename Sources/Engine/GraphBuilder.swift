@@ -58,7 +58,61 @@ public struct GraphBuilder {
 
     public mutating func add(_ left: Value, _ right: Value, activation: Activation = .identity) -> Value {
         precondition(shape(of: left) == shape(of: right), "add inputs differ: \(shape(of: left)) vs \(shape(of: right))")
-        return append(.add(activation), [left, right], shape(of: left))
+        return binary(.add, left, right, activation: activation)
+    }
+
+    /// `left op right`; `right` has `left`'s shape or 1 where it is broadcast (same rank).
+    public mutating func binary(_ operator: BinaryOperator, _ left: Value, _ right: Value, activation: Activation = .identity) -> Value {
+        precondition(!isConstant(left), "the left input of a binary operation must not be a constant")
+        let (leftShape, rightShape) = (shape(of: left), shape(of: right))
+        precondition(GraphBuilder.broadcasts(rightShape, onto: leftShape), "\(rightShape) does not broadcast onto \(leftShape)")
+        return append(.binary(`operator`, activation), [left, right], leftShape)
+    }
+
+    /// Whether `right` can be broadcast onto `left`: the same rank, each dimension equal or 1.
+    public static func broadcasts(_ right: [Int], onto left: [Int]) -> Bool {
+        right.count == left.count && zip(right, left).allSatisfy { $0 == $1 || $0 == 1 }
+    }
+
+    /// A constant of per-image shape `tensor.shape`, shared by every image.
+    public mutating func constant(_ tensor: Tensor) -> Value {
+        precondition(tensor.rank == 1 || tensor.rank == 3, "constants are [C] or [C, H, W], got \(tensor.shape)")
+        return append(.constant(tensor), [], tensor.shape)
+    }
+
+    public func isConstant(_ value: Value) -> Bool {
+        if case .constant = nodes[value.index].operation { return true }
+        return false
+    }
+
+    public mutating func activation(_ input: Value, _ activation: Activation) -> Value {
+        precondition(!isConstant(input), "activations apply to computed values")
+        return append(.activation(activation), [input], shape(of: input))
+    }
+
+    /// `input`'s scalars under `shape` ([C] or [C, H, W], the same count).
+    public mutating func reshape(_ input: Value, to shape: [Int]) -> Value {
+        precondition(shape.count == 1 || shape.count == 3, "values are [C] or [C, H, W], got \(shape)")
+        precondition(Tensor.count(of: shape) == Tensor.count(of: self.shape(of: input)), "cannot reshape \(self.shape(of: input)) to \(shape)")
+        return append(.reshape, [input], shape)
+    }
+
+    public mutating func pad(_ input: Value, _ padding: Padding2D, value: Float = 0) -> Value {
+        let shape = spatialShape(of: input, for: "padding")
+        return append(.pad(padding, value: value), [input],
+                      [shape[0], shape[1] + padding.top + padding.bottom, shape[2] + padding.left + padding.right])
+    }
+
+    /// The operation that produces `value`.
+    public func operation(of value: Value) -> Operation {
+        nodes[value.index].operation
+    }
+
+    /// Replaces the operation of an existing node by one that gives the same shape from the same inputs
+    /// (fusing an activation, a bias or a batch norm into it).
+    public mutating func replaceOperation(of value: Value, with operation: Operation) {
+        let node = nodes[value.index]
+        nodes[value.index] = Node(operation: operation, inputs: node.inputs, shape: node.shape)
     }
 
     public mutating func linear(_ input: Value, _ linear: Linear) -> Value {

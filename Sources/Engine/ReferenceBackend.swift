@@ -20,14 +20,14 @@ struct ReferenceGraph: PreparedGraph {
         var values = [Tensor?](repeating: nil, count: graph.nodes.count)
         for (position, node) in graph.nodes.enumerated() {
             let arguments = node.inputs.map { values[$0.index]! }
-            values[position] = evaluate(node.operation, arguments, input: input)
+            values[position] = evaluate(node.operation, arguments, input: input, batch: batch, shape: node.shape)
             for value in node.inputs where lastUses[value.index] == position { values[value.index] = nil }
         }
         let output = values[graph.output.index]!
         return output.reshaped([batch] + graph.outputShape)
     }
 
-    private func evaluate(_ operation: Operation, _ arguments: [Tensor], input: Tensor) -> Tensor {
+    private func evaluate(_ operation: Operation, _ arguments: [Tensor], input: Tensor, batch: Int, shape: [Int]) -> Tensor {
         switch operation {
         case .input: return input
         case .convolution(let convolution): return ReferenceKernels.convolution(arguments[0], convolution)
@@ -35,7 +35,11 @@ struct ReferenceGraph: PreparedGraph {
         case .averagePool(let pooling): return ReferenceKernels.averagePool(arguments[0], pooling)
         case .globalAveragePool: return ReferenceKernels.globalAveragePool(arguments[0])
         case .concat: return ReferenceKernels.concat(arguments)
-        case .add(let activation): return ReferenceKernels.add(arguments[0], arguments[1], activation: activation)
+        case .binary(let binary, let activation): return ReferenceKernels.binary(binary, arguments[0], arguments[1], activation: activation)
+        case .constant(let tensor): return tensor.reshaped([1] + tensor.shape)
+        case .activation(let activation): return ReferenceKernels.activation(arguments[0], activation)
+        case .reshape: return arguments[0].reshaped([batch] + shape)
+        case .pad(let padding, let value): return ReferenceKernels.pad(arguments[0], padding, value: value)
         case .linear(let linear): return ReferenceKernels.linear(arguments[0], linear)
         case .softmax: return ReferenceKernels.softmax(arguments[0])
         }

@@ -120,7 +120,55 @@ public enum ReferenceKernels {
 
     public static func add(_ left: Tensor, _ right: Tensor, activation: Activation) -> Tensor {
         precondition(left.shape == right.shape, "add inputs differ: \(left.shape) vs \(right.shape)")
-        return Tensor(shape: left.shape, scalars: zip(left.scalars, right.scalars).map { activation.apply($0 + $1) })
+        return binary(.add, left, right, activation: activation)
+    }
+
+    /// `left op right` with `right` broadcast along its dimensions of size 1 (including the batch).
+    public static func binary(_ operator: BinaryOperator, _ left: Tensor, _ right: Tensor, activation: Activation) -> Tensor {
+        precondition(left.rank == right.rank && zip(left.shape, right.shape).allSatisfy { $0 == $1 || $1 == 1 },
+                     "\(right.shape) does not broadcast onto \(left.shape)")
+        // Each left index maps to the right index whose broadcast dimensions are 0.
+        var rightStrides = [Int](repeating: 0, count: right.rank)
+        var step = 1
+        for axis in (0..<right.rank).reversed() {
+            rightStrides[axis] = right.shape[axis] == 1 ? 0 : step
+            step *= right.shape[axis]
+        }
+        var result = [Float](repeating: 0, count: left.count)
+        var index = [Int](repeating: 0, count: left.rank)
+        for position in 0..<left.count {
+            var rightPosition = 0
+            for axis in 0..<left.rank { rightPosition += index[axis] * rightStrides[axis] }
+            result[position] = activation.apply(`operator`.apply(left.scalars[position], right.scalars[rightPosition]))
+            var axis = left.rank - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < left.shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return Tensor(shape: left.shape, scalars: result)
+    }
+
+    public static func activation(_ input: Tensor, _ activation: Activation) -> Tensor {
+        Tensor(shape: input.shape, scalars: input.scalars.map(activation.apply))
+    }
+
+    /// Constant padding of the last two dimensions of an NCHW tensor.
+    public static func pad(_ input: Tensor, _ padding: Padding2D, value: Float) -> Tensor {
+        let (batch, channels, height, width) = dimensions(input)
+        let (paddedHeight, paddedWidth) = (height + padding.top + padding.bottom, width + padding.left + padding.right)
+        var result = [Float](repeating: value, count: batch * channels * paddedHeight * paddedWidth)
+        for plane in 0..<(batch * channels) {
+            for row in 0..<height {
+                for column in 0..<width {
+                    result[(plane * paddedHeight + row + padding.top) * paddedWidth + column + padding.left] =
+                        input.scalars[(plane * height + row) * width + column]
+                }
+            }
+        }
+        return Tensor(shape: [batch, channels, paddedHeight, paddedWidth], scalars: result)
     }
 
     /// [N, C] or [N, C, 1, 1] → [N, outputFeatures].

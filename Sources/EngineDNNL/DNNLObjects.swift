@@ -64,11 +64,16 @@ struct MemoryDescriptor: Equatable {
 
     /// A window of channels [offset, offset + channels) of this 4-D descriptor.
     func channels(_ channels: Int, at offset: Int) throws -> MemoryDescriptor {
+        let dimensions = self.dimensions
+        return try window([dimensions[0], channels, dimensions[2], dimensions[3]], at: [0, offset, 0, 0])
+    }
+
+    /// The sub-tensor of `dimensions` starting at `offsets` inside this descriptor.
+    func window(_ dimensions: [Int], at offsets: [Int]) throws -> MemoryDescriptor {
         var parent = raw
         var sub = dnnl_memory_desc_t()
-        let dimensions = self.dimensions
-        try check(dnnl_memory_desc_init_submemory(&sub, &parent, [Int64(dimensions[0]), Int64(channels), Int64(dimensions[2]), Int64(dimensions[3])],
-                                                  [0, Int64(offset), 0, 0]), "taking channels \(offset)..<\(offset + channels) of \(dimensions)")
+        try check(dnnl_memory_desc_init_submemory(&sub, &parent, dimensions.map(Int64.init), offsets.map(Int64.init)),
+                  "taking \(dimensions) at \(offsets) of \(self.dimensions)")
         return MemoryDescriptor(sub)
     }
 
@@ -151,8 +156,12 @@ final class Attributes {
         try check(dnnl_primitive_attr_set_scratchpad_mode(handle, dnnl_scratchpad_mode_user), "choosing the user scratchpad")
     }
 
-    /// Attributes that end with `activation` fused as an eltwise post-op, after an optional binary add of `addend`.
+    /// Attributes that end with `activation` fused as eltwise post-ops, after an optional binary add of `addend`.
     convenience init(addend: MemoryDescriptor? = nil, activation: Activation) throws {
+        try self.init(addend: addend, eltwise: activation.eltwiseSteps)
+    }
+
+    convenience init(addend: MemoryDescriptor? = nil, eltwise steps: [EltwiseStep]) throws {
         try self.init()
         var postOps: dnnl_post_ops_t?
         try check(dnnl_post_ops_create(&postOps), "creating post-ops")
@@ -160,10 +169,8 @@ final class Attributes {
         if var addend = addend?.raw {
             try check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, &addend), "fusing a residual add")
         }
-        switch activation {
-        case .identity: break
-        case .relu: try check(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_relu, 0, 0), "fusing ReLU")
-        case .relu6: try check(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_clip, 0, 6), "fusing ReLU6")
+        for step in steps {
+            try check(dnnl_post_ops_append_eltwise(postOps, 1, step.algorithm, step.alpha, step.beta), "fusing an activation")
         }
         try check(dnnl_primitive_attr_set_post_ops(handle, postOps), "setting post-ops")
     }
@@ -202,4 +209,30 @@ final class AlignedBuffer: @unchecked Sendable {
     }
 
     deinit { pointer.deallocate() }
+}
+
+/// One oneDNN eltwise operation with its parameters.
+struct EltwiseStep {
+    let algorithm: dnnl_alg_kind_t
+    let alpha: Float
+    let beta: Float
+}
+
+extension Activation {
+    /// The oneDNN eltwise operations whose composition is this activation (none for the identity).
+    var eltwiseSteps: [EltwiseStep] {
+        // oneDNN's clip takes finite bounds; ±∞ (an open side) becomes the largest float.
+        func finite(_ value: Float) -> Float { min(max(value, -.greatestFiniteMagnitude), .greatestFiniteMagnitude) }
+        switch self {
+        case .identity: return []
+        case .relu: return [EltwiseStep(algorithm: dnnl_eltwise_relu, alpha: 0, beta: 0)]
+        case .relu6: return [EltwiseStep(algorithm: dnnl_eltwise_clip, alpha: 0, beta: 6)]
+        case .clip(let lower, let upper): return [EltwiseStep(algorithm: dnnl_eltwise_clip, alpha: finite(lower), beta: finite(upper))]
+        case .leakyRelu(let slope): return [EltwiseStep(algorithm: dnnl_eltwise_relu, alpha: slope, beta: 0)]
+        case .sigmoid: return [EltwiseStep(algorithm: dnnl_eltwise_logistic, alpha: 0, beta: 0)]
+        case .hardSigmoid(let alpha, let beta):
+            return [EltwiseStep(algorithm: dnnl_eltwise_linear, alpha: alpha, beta: beta), EltwiseStep(algorithm: dnnl_eltwise_clip, alpha: 0, beta: 1)]
+        case .hardSwish: return [EltwiseStep(algorithm: dnnl_eltwise_hardswish, alpha: 0, beta: 0)]
+        }
+    }
 }

@@ -124,8 +124,9 @@ struct PlanBuilder {
         return slots
     }
 
+    /// A value's dimensions with the batch first; a constant is the same for every image, so its batch is 1.
     private func dimensions(of value: Int) -> [Int] {
-        [batchSize] + graph.nodes[value].shape
+        (isConstant(value) ? [1] : [batchSize]) + graph.nodes[value].shape
     }
 
     // MARK: - Planning
@@ -157,8 +158,16 @@ struct PlanBuilder {
             try planPooling(position, Pooling(kernel: Size2D(shape[1], shape[2]), stride: Size2D(1, 1)), maximum: false)
         case .concat:
             try planConcat(position)
-        case .add(let activation):
-            try planAdd(position, activation)
+        case .binary(let binary, let activation):
+            try planBinary(position, binary, activation)
+        case .constant(let tensor):
+            locations[position] = constant(copy(tensor.scalars), try .plain(dimensions(of: position)))
+        case .activation(let activation):
+            try planActivation(position, activation)
+        case .reshape:
+            try planReshape(position)
+        case .pad(let padding, let value):
+            try planPad(position, padding, value: value)
         case .linear(let linear):
             try planLinear(position, linear)
         case .softmax:
@@ -303,21 +312,93 @@ struct PlanBuilder {
         locations[position] = output
     }
 
-    private mutating func planAdd(_ position: Int, _ activation: Activation) throws {
+    private static let binaryAlgorithms: [BinaryOperator: dnnl_alg_kind_t] = [
+        .add: dnnl_binary_add, .subtract: dnnl_binary_sub, .multiply: dnnl_binary_mul, .divide: dnnl_binary_div,
+    ]
+
+    private mutating func planBinary(_ position: Int, _ binary: BinaryOperator, _ activation: Activation) throws {
         let inputs = graph.nodes[position].inputs.map(\.index)
-        let left = try location(of: inputs[0])
-        let right = try converted(inputs[1], to: left.descriptor)
-        let destination = try placeOutput(of: position, left.descriptor)
-        var operation = dnnl_binary_desc_t()
-        var (leftRaw, rightRaw, destinationRaw) = (left.descriptor.raw, right.descriptor.raw, destination.descriptor.raw)
-        try check(dnnl_binary_desc_init(&operation, dnnl_binary_add, &leftRaw, &rightRaw, &destinationRaw), "describing add node \(position)")
-        guard let primitive = try makePrimitive(&operation, attributes: Attributes(activation: activation), engine: engine) else {
-            throw EngineError.backend("oneDNN has no implementation for add node \(position)")
+        let broadcast = graph.nodes[inputs[1]].shape != graph.nodes[inputs[0]].shape || isConstant(inputs[1])
+        let algorithm = Self.binaryAlgorithms[binary]!
+        let attributes = try Attributes(activation: activation)
+        let engine = self.engine
+        func make(_ left: Location, _ right: Location) throws -> (Primitive, MemoryDescriptor)? {
+            // The output takes the left input's layout, as a dense buffer of its own.
+            let destination = try MemoryDescriptor.any(left.descriptor.dimensions)
+            var operation = dnnl_binary_desc_t()
+            var (leftRaw, rightRaw, destinationRaw) = (left.descriptor.raw, right.descriptor.raw, destination.raw)
+            try check(dnnl_binary_desc_init(&operation, algorithm, &leftRaw, &rightRaw, &destinationRaw), "describing binary node \(position)")
+            guard let primitive = try makePrimitive(&operation, attributes: attributes, engine: engine) else { return nil }
+            return (primitive, primitive.memoryDescriptor(dnnl_query_dst_md))
         }
+        // A broadcast operand is read in plain layout; an equal-shaped one in the left input's layout.
+        var left = try location(of: inputs[0])
+        var right = try broadcast ? converted(inputs[1], to: .plain(dimensions(of: inputs[1]))) : converted(inputs[1], to: left.descriptor)
+        var made = try make(left, right)
+        if made == nil {
+            // Not every blocked layout has a broadcasting kernel: fall back to plain layouts.
+            left = try converted(inputs[0], to: .plain(dimensions(of: inputs[0])))
+            right = try converted(inputs[1], to: .plain(dimensions(of: inputs[1])))
+            made = try make(left, right)
+        }
+        guard let (primitive, destinationDescriptor) = made else {
+            throw EngineError.backend("oneDNN has no implementation for binary node \(position) (\(binary.rawValue))")
+        }
+        let destination = try placeOutput(of: position, destinationDescriptor)
         append(primitive, [PendingArgument(argument: DNNL_ARG_SRC_0, location: left),
                            PendingArgument(argument: DNNL_ARG_SRC_1, location: right),
                            PendingArgument(argument: DNNL_ARG_DST, location: destination)])
         locations[position] = destination
+    }
+
+    private mutating func planActivation(_ position: Int, _ activation: Activation) throws {
+        let source = try location(of: graph.nodes[position].inputs[0].index)
+        // The first eltwise operation is the primitive, the others its post-ops.
+        let steps = activation.eltwiseSteps
+        let first = steps.first ?? EltwiseStep(algorithm: dnnl_eltwise_linear, alpha: 1, beta: 0)
+        var operation = dnnl_eltwise_desc_t()
+        var sourceRaw = source.descriptor.raw
+        try check(dnnl_eltwise_forward_desc_init(&operation, dnnl_forward_inference, first.algorithm, &sourceRaw, first.alpha, first.beta),
+                  "describing activation node \(position)")
+        guard let primitive = try makePrimitive(&operation, attributes: Attributes(eltwise: Array(steps.dropFirst())), engine: engine) else {
+            throw EngineError.backend("oneDNN has no implementation for activation node \(position) (\(activation))")
+        }
+        let destination = try placeOutput(of: position, primitive.memoryDescriptor(dnnl_query_dst_md))
+        append(primitive, [PendingArgument(argument: DNNL_ARG_SRC, location: source),
+                           PendingArgument(argument: DNNL_ARG_DST, location: destination)])
+        locations[position] = destination
+    }
+
+    /// A reshape reads its input in plain row-major layout and reinterprets the same bytes.
+    private mutating func planReshape(_ position: Int) throws {
+        let inputValue = graph.nodes[position].inputs[0].index
+        var source = try converted(inputValue, to: .plain(dimensions(of: inputValue)))
+        switch source.buffer {
+        case .arena, .scratchpad: break
+        case .input, .output, .constant:
+            // The input's memory object has one descriptor: copy it into the arena to view it differently.
+            let copy = Location(descriptor: source.descriptor, buffer: .arena(newArenaBuffer(source.descriptor.byteCount)))
+            try appendReorder(from: source, to: copy)
+            source = copy
+        }
+        locations[position] = Location(descriptor: try .plain(dimensions(of: position)), buffer: source.buffer)
+    }
+
+    /// A padded value lives in a buffer of its own whose border is filled once; every run writes the interior.
+    private mutating func planPad(_ position: Int, _ padding: Padding2D, value: Float) throws {
+        let inputValue = graph.nodes[position].inputs[0].index
+        let whole = try MemoryDescriptor.plain(dimensions(of: position))
+        let filled = AlignedBuffer(byteCount: whole.byteCount)
+        filled.pointer.initializeMemory(as: Float.self, repeating: value, count: whole.byteCount / MemoryLayout<Float>.stride)
+        let destination = constant(filled, whole)
+        let interior = try whole.window(dimensions(of: inputValue), at: [0, 0, padding.top, padding.left])
+        try appendReorder(from: location(of: inputValue), to: Location(descriptor: interior, buffer: destination.buffer))
+        locations[position] = destination
+    }
+
+    private func isConstant(_ value: Int) -> Bool {
+        if case .constant = graph.nodes[value].operation { return true }
+        return false
     }
 
     private mutating func planLinear(_ position: Int, _ linear: Linear) throws {

@@ -133,6 +133,61 @@ import Testing
         try expectAgreement(builder.build(output: flat), batchSizes: [1, 4])
     }
 
+    static let activations: [Activation] = [
+        .relu, .relu6, .clip(lower: -0.5, upper: 0.25), .clip(lower: -.infinity, upper: 0.5), .leakyRelu(slope: 0.1), .sigmoid,
+        .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish,
+    ]
+
+    /// Each activation fused into a convolution, into a binary operation, and on its own.
+    @Test(arguments: activations)
+    func activationMatchesReference(_ activation: Activation) throws {
+        var random = SplitMix64(seed: 11)
+        var builder = GraphBuilder(name: "activation \(activation)", inputShape: [16, 7, 7])
+        let fused = builder.convolution(builder.input, convolution(&random, input: 16, output: 16, kernel: Size2D(3, 3),
+                                                                   padding: Padding2D(symmetric: 1, 1), activation: activation))
+        let alone = builder.activation(builder.input, activation)
+        let sum = builder.add(fused, alone, activation: activation)
+        let scaled = builder.activation(builder.binary(.multiply, sum, builder.constant(Tensor(shape: [1, 1, 1], repeating: 4))), activation)
+        try expectAgreement(builder.build(output: scaled))
+    }
+
+    /// Squeeze-and-excitation: per-image channel weights broadcast over the map, per-channel constants, and the
+    /// four operators with a constant or a computed right side.
+    @Test func broadcastingBinariesMatchReference() throws {
+        var random = SplitMix64(seed: 12)
+        var builder = GraphBuilder(name: "broadcast", inputShape: [24, 9, 9])
+        let features = builder.convolution(builder.input, convolution(&random, input: 24, output: 24, kernel: Size2D(1, 1), activation: .relu))
+        let squeezed = builder.globalAveragePool(features)
+        let excite = builder.convolution(squeezed, convolution(&random, input: 24, output: 24, kernel: Size2D(1, 1), activation: .sigmoid))
+        var x = builder.binary(.multiply, features, excite)
+        let perChannel = Tensor(shape: [24, 1, 1], scalars: (0..<24).map { 0.5 + Float($0) / 24 })
+        for binary in BinaryOperator.allCases {
+            x = builder.binary(binary, x, builder.constant(perChannel))
+        }
+        x = builder.binary(.subtract, x, features)
+        x = builder.binary(.divide, x, builder.constant(Tensor(shape: [24, 9, 9], scalars: (0..<(24 * 81)).map { 1 + Float($0 % 7) })))
+        try expectAgreement(builder.build(output: x))
+    }
+
+    /// Flattening a [C, H, W] map for a linear layer, reshaping back, and padding with a value.
+    @Test func reshapeAndPadMatchReference() throws {
+        var random = SplitMix64(seed: 13)
+        var builder = GraphBuilder(name: "reshape and pad", inputShape: [8, 5, 6])
+        let padded = builder.pad(builder.input, Padding2D(top: 1, left: 2, bottom: 0, right: 3), value: -0.75)
+        let pooled = builder.maxPool(padded, Pooling(kernel: Size2D(2, 2), stride: Size2D(2, 2)))
+        let flat = builder.reshape(pooled, to: [builder.shape(of: pooled).reduce(1, *)])
+        let hidden = builder.linear(flat, Linear(weight: random.tensor([12, builder.shape(of: flat)[0]], scale: 0.2),
+                                                bias: random.tensor([12], scale: 0.1), activation: .hardSwish))
+        let map = builder.reshape(hidden, to: [3, 2, 2])
+        let convolved = builder.convolution(map, convolution(&random, input: 3, output: 4, kernel: Size2D(2, 2)))
+        let output = builder.softmax(builder.reshape(convolved, to: [4]))
+        try expectAgreement(builder.build(output: output))
+        // The input itself reshaped (its memory has one descriptor, so the backend copies it).
+        var direct = GraphBuilder(name: "reshape input", inputShape: [2, 3, 4])
+        let flattened = direct.reshape(direct.input, to: [24])
+        try expectAgreement(direct.build(output: flattened))
+    }
+
     @Test func concurrentCallersGetTheirOwnResults() async throws {
         var random = SplitMix64(seed: 9)
         var builder = GraphBuilder(name: "concurrent", inputShape: [4, 8, 8])
