@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "Engine"),
         .target(name: "EngineDNNL", dependencies: ["Engine", "CDNNL"]),
         .target(name: "Weights", dependencies: ["Engine"]),
+        .target(name: "Onnx", dependencies: ["Engine"]),
         .target(name: "Imaging", dependencies: ["Engine", "VipsShim"]),
         .target(name: "Transforms", dependencies: ["Engine", "Imaging", "VipsShim"]),
         .target(name: "Models", dependencies: ["Engine", "Weights", "Imaging"], resources: [.copy("Resources/imagenet-classes.tsv")]),
@@ -70,7 +71,7 @@ let package = Package(
         .testTarget(name: "WeightsTests", dependencies: ["TestSupport", "Weights"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging", "VipsShim"], exclude: ["Fixtures"]),
         .testTarget(name: "TransformsTests", dependencies: ["TestSupport", "Transforms", "Imaging"]),
-        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging"]),
+        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging", "Onnx"]),
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights", "Catalog", "Reports"]),
         .testTarget(name: "WebAppTests", dependencies: [

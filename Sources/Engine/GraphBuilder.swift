@@ -103,6 +103,11 @@ public struct GraphBuilder {
                       [shape[0], shape[1] + padding.top + padding.bottom, shape[2] + padding.left + padding.right])
     }
 
+    /// The values `value`'s node reads.
+    public func inputs(of value: Value) -> [Value] {
+        nodes[value.index].inputs
+    }
+
     /// The operation that produces `value`.
     public func operation(of value: Value) -> Operation {
         nodes[value.index].operation
