@@ -68,6 +68,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
         .testTarget(name: "EngineDNNLTests", dependencies: ["TestSupport", "Engine", "EngineDNNL"]),
+        .testTarget(name: "OnnxTests", dependencies: ["TestSupport", "Engine", "EngineDNNL", "Onnx"]),
         .testTarget(name: "WeightsTests", dependencies: ["TestSupport", "Weights"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging", "VipsShim"], exclude: ["Fixtures"]),
         .testTarget(name: "TransformsTests", dependencies: ["TestSupport", "Transforms", "Imaging"]),

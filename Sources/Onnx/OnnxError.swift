@@ -28,7 +28,7 @@ public enum OnnxError: Error, Equatable, CustomStringConvertible {
         case .unsupportedOperators(let nodes):
             let names = Set(nodes.map(\.operation)).sorted()
             return "the model uses operators Blindspot does not support: \(names.joined(separator: ", ")); at "
-                + nodes.map { "'\($0.node)' (\($0.operation))" }.joined(separator: ", ")
+                + nodes.map { "'\($0.node)' (\($0.operation)\($0.reason.map { ", \($0)" } ?? ""))" }.joined(separator: ", ")
         case .unsupportedUse(let node):
             return "cannot run \(node)"
         case .invalid(let reason):
