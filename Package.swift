@@ -39,7 +39,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        .target(name: "Core", dependencies: ["Engine", "EngineDNNL", "Weights", "Imaging", "Models", "ModelFetch", "Catalog", "Transforms"],
+        .target(name: "Core", dependencies: ["Engine", "EngineDNNL", "Weights", "Onnx", "Imaging", "Models", "ModelFetch", "Catalog", "Transforms"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(name: "Catalog", dependencies: [
             "Imaging",
@@ -60,7 +60,7 @@ let package = Package(
         // Members of modules this target does not import (GRDB's String.joined for SQL, through Catalog) stay invisible.
         swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .executableTarget(name: "blindspot", dependencies: [
-            "Core", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Imaging", "WebApp", "Catalog", "Reports", "Transforms",
+            "Core", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Onnx", "Imaging", "WebApp", "Catalog", "Reports", "Transforms",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

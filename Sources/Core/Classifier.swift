@@ -59,11 +59,16 @@ public final class Classifier: Sendable {
     public let weightsSource: String
     private let network: any PreparedGraph
 
-    public init(model: ModelDescriptor, stateDict: StateDict, weightsSource: String, backend: any Backend, labels: ImageNetLabels) throws {
+    public convenience init(model: ModelDescriptor, stateDict: StateDict, weightsSource: String, backend: any Backend, labels: ImageNetLabels) throws {
+        try self.init(model: model, graph: model.graph(from: stateDict), weightsSource: weightsSource, backend: backend, labels: labels)
+    }
+
+    /// A classifier running `graph` (from a checkpoint or an ONNX file) with `model`'s preprocessing.
+    public init(model: ModelDescriptor, graph: Graph, weightsSource: String, backend: any Backend, labels: ImageNetLabels) throws {
         self.model = model
         self.labels = labels
         self.weightsSource = weightsSource
-        network = try backend.prepare(model.graph(from: stateDict))
+        network = try backend.prepare(graph)
     }
 
     /// Builds the execution plan for `batchSize` by running one batch of zeros, so that later timings

@@ -2,8 +2,10 @@
 // building a Classifier from the cache or from a local weights file. Downloading is ModelFetch's job.
 import Engine
 import Foundation
+import Imaging
 import ModelFetch
 import Models
+import Onnx
 import Weights
 
 public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
@@ -41,6 +43,7 @@ public struct ModelLoader: Sendable {
 
     /// The weights file of `model` in the cache, if it is there (its digest is checked by `blindspot models verify`).
     public func cachedWeights(of model: ModelDescriptor) -> URL? {
+        if let file = model.importedFile { return FileManager.default.fileExists(atPath: file.path) ? file : nil }
         guard let release = model.release else { return nil }
         let url = cache.path(for: release)
         return FileManager.default.fileExists(atPath: url.path) ? url : nil
@@ -75,14 +78,48 @@ public struct ModelLoader: Sendable {
             throw ModelLoadError.noWeights(model: model.name, expected: model.release.map { cache.path(for: $0).path } ?? "-",
                                            fetchable: model.release != nil)
         }
+        do {
+            return try Classifier(model: model, graph: graph(of: model, from: file), weightsSource: file.lastPathComponent, backend: backend, labels: labels)
+        } catch let error as WeightsError {
+            throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: error.description)
+        }
+    }
+
+    /// `model`'s network with the weights in `file`: a checkpoint (PyTorch or safetensors) for a built-in
+    /// network, or an ONNX file, whose own network must take `model`'s input and give 1000 classes.
+    public func graph(of model: ModelDescriptor, from file: URL) throws -> Graph {
+        let data: Data
+        do {
+            data = try Data(contentsOf: file, options: .alwaysMapped)
+        } catch {
+            throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: "cannot read it: \(error.localizedDescription)")
+        }
+        if model.importedFile != nil || OnnxModel.isLikely(data) && (try? WeightsFile.format(of: data)) == nil {
+            let expected = model.preprocessing.tensorShape
+            let network: ImportedNetwork
+            do {
+                network = try OnnxImporter.network(from: data, name: model.name, inputSize: Size2D(expected[1], expected[2]))
+            } catch {
+                throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: String(describing: error))
+            }
+            guard network.graph.inputShape == expected else {
+                throw ModelLoadError.badWeights(model: model.name, file: file.path,
+                                                reason: "the ONNX network takes \(network.graph.inputShape); \(model.name)'s preprocessing makes \(expected)")
+            }
+            guard network.graph.outputShape == [labels.count] else {
+                throw ModelLoadError.badWeights(model: model.name, file: file.path,
+                                                reason: "the ONNX network gives \(network.graph.outputShape) outputs; Blindspot's labels are the \(labels.count) ImageNet classes")
+            }
+            return network.graph
+        }
         let stateDict: StateDict
         do {
-            stateDict = try WeightsFile.load(contentsOf: file)
+            stateDict = try WeightsFile.load(data)
         } catch {
             throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: String(describing: error))
         }
         do {
-            return try Classifier(model: model, stateDict: stateDict, weightsSource: file.lastPathComponent, backend: backend, labels: labels)
+            return try model.graph(from: stateDict)
         } catch let error as WeightsError {
             throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: error.description)
         }

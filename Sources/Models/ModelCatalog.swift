@@ -1,6 +1,7 @@
 // The models Blindspot knows: name, input size, preprocessing, published weights and how to build the network.
 // Pure data and definitions: fetching weights is ModelFetch's job, running networks the Engine's.
 import Engine
+import Foundation
 import Imaging
 import Weights
 
@@ -14,11 +15,38 @@ public struct ModelDescriptor: Sendable {
     public let ignoredKeys: [KeyPattern]
     /// Models rank higher when several are present and none is named (bigger is better).
     public let preference: Int
-    let define: @Sendable (inout ParameterReader) -> Graph
+    /// For a model added from an ONNX file (`blindspot models add`), that file: its network and weights.
+    public let importedFile: URL?
+    let define: (@Sendable (inout ParameterReader) -> Graph)?
+
+    init(name: String, inputSize: Int, preprocessing: Preprocessing, release: WeightsRelease?, ignoredKeys: [KeyPattern], preference: Int,
+         define: @escaping @Sendable (inout ParameterReader) -> Graph) {
+        self.name = name
+        self.inputSize = inputSize
+        self.preprocessing = preprocessing
+        self.release = release
+        self.ignoredKeys = ignoredKeys
+        self.preference = preference
+        self.importedFile = nil
+        self.define = define
+    }
+
+    /// A model whose network comes from an ONNX file rather than from Blindspot's own definitions.
+    public init(importedName name: String, preprocessing: Preprocessing, file: URL) {
+        self.name = name
+        self.inputSize = preprocessing.tensorShape[1]
+        self.preprocessing = preprocessing
+        self.release = nil
+        self.ignoredKeys = []
+        self.preference = -1
+        self.importedFile = file
+        self.define = nil
+    }
 
     /// The network with weights from `stateDict`, loaded strictly: any missing, unexpected (and not ignored)
     /// or mis-shaped key throws `WeightsError.keyMismatch` naming each key and both shapes.
     public func graph(from stateDict: StateDict) throws -> Graph {
+        guard let define else { throw WeightsError.notACheckpointModel(name) }
         var reader = ParameterReader(stateDict: stateDict)
         let graph = define(&reader)
         try reader.validate(ignoring: ignoredKeys)
@@ -26,8 +54,9 @@ public struct ModelDescriptor: Sendable {
     }
 
     /// Every key this model reads, in state_dict order, with its shape (optional keys such as
-    /// `num_batches_tracked` are in `allKeys` only).
+    /// `num_batches_tracked` are in `allKeys` only); none for an imported model.
     public func parameters() -> (required: [(key: String, shape: [Int])], allKeys: [String]) {
+        guard let define else { return ([], []) }
         var reader = ParameterReader(stateDict: nil)
         _ = define(&reader)
         return (reader.requested, reader.allKeys)
@@ -49,6 +78,11 @@ public struct ModelCatalog: Sendable {
     }
 
     public var names: [String] { models.map(\.name) }
+
+    /// This catalog and `others` (imported models), which must not reuse a name.
+    public func adding(_ others: [ModelDescriptor]) -> ModelCatalog {
+        ModelCatalog(models: models + others.filter { model(named: $0.name) == nil })
+    }
 
     static let inceptionV3 = ModelDescriptor(
         name: "inception_v3", inputSize: InceptionV3.inputSize,

@@ -414,3 +414,10 @@ extension OnnxValueInfo {
         }
     }
 }
+
+extension OnnxModel {
+    /// Whether `data` starts as ONNX files do: field 1 (ir_version) as a small varint.
+    public static func isLikely(_ data: Data) -> Bool {
+        data.count > 2 && data[data.startIndex] == 0x08 && data[data.startIndex + 1] >= 1 && data[data.startIndex + 1] <= 20
+    }
+}

@@ -33,6 +33,8 @@ public enum WeightsError: Error, Equatable, Sendable {
     case malformedSafeTensors(String)
     /// Validation found missing, unexpected or mis-shaped keys; every problem is listed, sorted by key.
     case keyMismatch([KeyProblem])
+    /// The model was imported from an ONNX file, which holds its weights; it reads no checkpoint.
+    case notACheckpointModel(String)
 }
 
 extension WeightsError: CustomStringConvertible, LocalizedError {
@@ -69,6 +71,8 @@ extension WeightsError: CustomStringConvertible, LocalizedError {
         case let .keyMismatch(problems):
             "the weights do not match the model (\(problems.count) problem\(problems.count == 1 ? "" : "s")):\n"
                 + problems.map { "  - \($0)" }.joined(separator: "\n")
+        case let .notACheckpointModel(name):
+            "\(name) was imported from an ONNX file, which holds its weights; it reads no checkpoint"
         }
     }
 

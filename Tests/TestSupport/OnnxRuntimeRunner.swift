@@ -1,0 +1,64 @@
+// ONNX Runtime, the peer, run through python3 on one batch: tests compare Blindspot's numbers with it.
+// The interpreter is $BLINDSPOT_PYTHON (the Makefile points it at its virtual environment) or python3.
+import Engine
+import Foundation
+
+public enum OnnxRuntimeRunner {
+    public static var python: String {
+        ProcessInfo.processInfo.environment["BLINDSPOT_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+    }
+
+    /// Whether the interpreter imports onnxruntime (checked once); tests that need it are skipped otherwise.
+    public static let isAvailable: Bool = {
+        let available = (try? run(["-c", "import onnxruntime, numpy"])) != nil
+        if !available { print("note: \(python) cannot import onnxruntime and numpy: ONNX Runtime comparisons are skipped (make test installs them)") }
+        return available
+    }()
+
+    /// The model's first output for `input` (CPU provider, float32).
+    public static func outputs(model: URL, input: Tensor) throws -> Tensor {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ort-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let inputFile = directory.appendingPathComponent("input.f32"), outputFile = directory.appendingPathComponent("output.f32")
+        try input.scalars.withUnsafeBytes { Data($0) }.write(to: inputFile)
+        let shape = try run(["-c", script, model.path, inputFile.path, outputFile.path] + input.shape.map(String.init))
+        let dimensions = shape.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let data = try Data(contentsOf: outputFile)
+        let scalars = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        return Tensor(shape: dimensions, scalars: scalars)
+    }
+
+    static let script = """
+    import sys
+    import numpy as np, onnxruntime as ort
+    model, source, target, *shape = sys.argv[1:]
+    x = np.fromfile(source, dtype=np.float32).reshape([int(d) for d in shape])
+    options = ort.SessionOptions(); options.intra_op_num_threads = 2
+    session = ort.InferenceSession(model, options, providers=['CPUExecutionProvider'])
+    y = session.run(None, {session.get_inputs()[0].name: x})[0].astype(np.float32)
+    y.tofile(target)
+    print(' '.join(str(d) for d in y.shape))
+    """
+
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: output, as: UTF8.self)
+        guard process.terminationStatus == 0 else { throw RunnerError(output: text) }
+        return text
+    }
+
+    struct RunnerError: Error, CustomStringConvertible {
+        let output: String
+        var description: String { "ONNX Runtime failed: \(output)" }
+    }
+}
