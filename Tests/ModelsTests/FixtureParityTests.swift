@@ -61,12 +61,7 @@ struct Fixture: Decodable {
         #expect(parameters.allKeys == fixture.stateDictKeys, "Inception v3's keys differ from torchvision's state_dict")
         #expect(parameters.allKeys.count == 566)
 
-        let shapes = Dictionary(uniqueKeysWithValues: parameters.required.map { ($0.key, $0.shape) })
-        var tensors: [String: Tensor] = [:]
-        for key in parameters.allKeys {
-            tensors[key] = DeterministicWeights.tensor(key, shape: shapes[key] ?? [], isBatchNorm: key.contains(".bn."))
-        }
-        let graph = try model.graph(from: StateDict(tensors: tensors))
+        let graph = try model.deterministicGraph()
         let prepared = try DNNLBackend().prepare(graph)
         let batch = try fixture.batch("inception_v3", preprocessing: model.preprocessing)
         let logits = try prepared.run(batch)
@@ -96,5 +91,20 @@ struct Fixture: Decodable {
                 #expect(scores.indices.max { scores[$0] < scores[$1] } == testCase.top5[0])
             }
         }
+    }
+}
+
+extension ModelDescriptor {
+    /// The network under the fixtures' deterministic weights (../shared/fixtures/detweights.py); batch-norm
+    /// modules are named `….bn.…` in torchvision's Inception and `_bn…` in EfficientNet-Lite.
+    func deterministicGraph() throws -> Graph {
+        let parameters = parameters()
+        let shapes = Dictionary(uniqueKeysWithValues: parameters.required.map { ($0.key, $0.shape) })
+        var tensors: [String: Tensor] = [:]
+        for key in parameters.allKeys {
+            let isBatchNorm = key.contains(".bn.") || key.hasPrefix("_bn") || key.contains("._bn")
+            tensors[key] = DeterministicWeights.tensor(key, shape: shapes[key] ?? [], isBatchNorm: isBatchNorm)
+        }
+        return try graph(from: StateDict(tensors: tensors))
     }
 }

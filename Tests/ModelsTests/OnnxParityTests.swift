@@ -57,13 +57,7 @@ import Weights
         if name == "efficientnet_lite0", let file = CachedWeights.url(model.release!.fileName) {
             graph = try model.graph(from: WeightsFile.load(contentsOf: file))
         } else {
-            let parameters = model.parameters()
-            let shapes = Dictionary(uniqueKeysWithValues: parameters.required.map { ($0.key, $0.shape) })
-            var tensors: [String: Tensor] = [:]
-            for key in parameters.allKeys {
-                tensors[key] = DeterministicWeights.tensor(key, shape: shapes[key] ?? [], isBatchNorm: key.contains(".bn.") || key.contains("_bn"))
-            }
-            graph = try model.graph(from: StateDict(tensors: tensors))
+            graph = try model.deterministicGraph()
         }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(name)-\(UUID().uuidString).onnx")
         defer { try? FileManager.default.removeItem(at: file) }
