@@ -60,6 +60,16 @@ extension APIError {
                  message: "'\(text)' is not one of the 1000 ImageNet classes (give an index 0-999, a WordNet id or an exact class name)")
     }
 
+    static func rateLimited(retryAfter: Int, limit: RateLimit) -> APIError {
+        APIError(status: .tooManyRequests, code: "rate_limited",
+                 message: "too many requests from this address (at most \(limit.perSecond.formatted()) per second, \(Int(limit.burst)) at once); retry in \(retryAfter) s",
+                 retryAfter: retryAfter)
+    }
+
+    static func requestTimeout(seconds: Int) -> APIError {
+        APIError(status: .requestTimeout, code: "timeout", message: "the request body did not arrive within \(seconds) s")
+    }
+
     /// Turns what the libraries throw into the documented statuses; anything unexpected becomes a 500 whose
     /// message names the error.
     init(_ error: any Error) {

@@ -7,6 +7,7 @@ import Hummingbird
 import HTTPTypes
 import Imaging
 import Models
+import NIOCore
 
 /// Limits and knobs of the web app, with the defaults `blindspot serve` uses.
 public struct WebConfiguration: Sendable {
@@ -18,14 +19,24 @@ public struct WebConfiguration: Sendable {
     public var maximumFormParts: Int
     /// Limits on the images themselves (pixels are checked from the header, before decoding).
     public var decodeLimits: DecodeLimits
+    /// Requests per client address; nil for no limit.
+    public var rateLimit: RateLimit?
+    /// How long a client may take to send a request body (408 beyond it).
+    public var bodyTimeout: Duration
+    /// How long a connection may stay silent before it is closed.
+    public var idleTimeout: Duration
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = 20 * 1_048_576, maximumFormParts: Int = 16,
-                decodeLimits: DecodeLimits = DecodeLimits(maximumMegapixels: 50)) {
+                decodeLimits: DecodeLimits = DecodeLimits(maximumMegapixels: 50), rateLimit: RateLimit? = RateLimit(perSecond: 20, burst: 60),
+                bodyTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60)) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumFormParts = maximumFormParts
         self.decodeLimits = decodeLimits
+        self.rateLimit = rateLimit
+        self.bodyTimeout = bodyTimeout
+        self.idleTimeout = idleTimeout
     }
 }
 
@@ -54,12 +65,13 @@ public struct WebDependencies: Sendable {
 }
 
 /// The router with every route of the demo, the API, health and metrics.
-public func buildRouter(configuration: WebConfiguration, dependencies: WebDependencies) throws -> Router<BasicRequestContext> {
-    let router = Router()
+public func buildRouter(configuration: WebConfiguration, dependencies: WebDependencies) throws -> Router<WebRequestContext> {
+    let router = Router(context: WebRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: SameOriginMiddleware())
+    if let limit = configuration.rateLimit { router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limit: limit))) }
     let decoder = ImageDecoder(limits: configuration.decodeLimits)
     APIRoutes(configuration: configuration, dependencies: dependencies, decoder: decoder).register(on: router)
     AnalysisRoutes(configuration: configuration, dependencies: dependencies, decoder: decoder).register(on: router)
@@ -73,8 +85,10 @@ public func buildRouter(configuration: WebConfiguration, dependencies: WebDepend
 public func buildApplication(configuration: WebConfiguration, dependencies: WebDependencies,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let router = try buildRouter(configuration: configuration, dependencies: dependencies)
+    let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.seconds * 1e9))
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: idle)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Blindspot"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) })
 }

@@ -10,32 +10,57 @@ struct Upload: Sendable {
     let form: MultipartForm?
 }
 
-enum RequestBodies {
-    /// The whole body, refused with 413 when its declared or actual size is over `limit` bytes.
-    static func collect(_ request: Request, limit: Int) async throws -> Data {
+/// Reads request bodies within the configured size, part count and time.
+struct RequestBodies {
+    let limit: Int
+    let maximumParts: Int
+    /// How long a client may take to send a whole body (slow clients hold a connection and memory).
+    let timeout: Duration
+
+    init(_ configuration: WebConfiguration) {
+        limit = configuration.maximumBodyBytes
+        maximumParts = configuration.maximumFormParts
+        timeout = configuration.bodyTimeout
+    }
+
+    /// The whole body, refused with 413 when its declared or actual size is over `limit` bytes (the
+    /// configured limit unless given), and with 408 when it takes longer than `timeout` to arrive.
+    func collect(_ request: Request, limit: Int? = nil) async throws -> Data {
+        let limit = limit ?? self.limit
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw APIError.bodyTooLarge(limit: limit)
         }
+        let (body, timeout) = (request.body, self.timeout)
         do {
-            let buffer = try await request.body.collect(upTo: limit)
-            return Data(buffer.readableBytesView)
+            return try await withThrowingTaskGroup(of: Data?.self) { group in
+                group.addTask { Data(try await body.collect(upTo: limit).readableBytesView) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let data = try await group.next() ?? nil else {
+                    throw APIError.requestTimeout(seconds: Int(timeout.seconds.rounded()))
+                }
+                return data
+            }
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError.bodyTooLarge(limit: limit)
         }
     }
 
     /// The image of a request: the body itself for `image/*`, or the field `image` of a multipart form.
-    static func upload(_ request: Request, limit: Int, maximumParts: Int) async throws -> Upload {
+    func upload(_ request: Request) async throws -> Upload {
         let contentType = request.headers[.contentType]
         guard let contentType else { throw APIError.unsupportedMediaType(nil) }
         let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         if mediaType.hasPrefix("image/") {
-            return Upload(image: try await collect(request, limit: limit), form: nil)
+            return Upload(image: try await collect(request), form: nil)
         }
         guard let boundary = MultipartForm.boundary(ofContentType: contentType) else {
             throw APIError.unsupportedMediaType(contentType)
         }
-        let form = try multipartForm(try await collect(request, limit: limit), boundary: boundary, maximumParts: maximumParts)
+        let form = try Self.multipartForm(try await collect(request), boundary: boundary, maximumParts: maximumParts)
         guard let image = form["image"], !image.data.isEmpty else {
             throw APIError.badRequest("the form has no file in its 'image' field", code: "missing_image")
         }

@@ -56,11 +56,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest image in megapixels (checked from the header before decoding).")
     var maxMegapixels = 50.0
 
+    @Option(help: "Requests per second allowed from one client address, on average (0: no limit); beyond it 429 with Retry-After.")
+    var rateLimit = 20.0
+
+    @Option(help: "Requests one client address may make at once before the rate applies.")
+    var rateBurst = 60.0
+
+    @Option(help: "Seconds a client may take to send a request body (408 beyond it).")
+    var bodyTimeout = 30.0
+
+    @Option(help: "Seconds a connection may stay silent before it is closed.")
+    var idleTimeout = 60.0
+
     func validate() throws {
         if maxBatch < 1 { throw ValidationError("--max-batch must be at least 1") }
         if queue < 1 { throw ValidationError("--queue must be at least 1") }
         if batchWindowMs < 0 { throw ValidationError("--batch-window-ms cannot be negative") }
         if maxBodyMb < 1 { throw ValidationError("--max-body-mb must be at least 1") }
+        if rateLimit < 0 || rateBurst < 1 { throw ValidationError("--rate-limit cannot be negative and --rate-burst must be at least 1") }
+        if bodyTimeout <= 0 || idleTimeout <= 0 { throw ValidationError("--body-timeout and --idle-timeout must be positive") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         for pair in weights where pair.split(separator: "=", maxSplits: 1).count != 2 {
             throw ValidationError("--weights takes NAME=FILE, got '\(pair)'")
@@ -80,7 +94,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let service = try ModelService(loader: environment.loader, names: models?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                                        weights: files, backend: DNNLBackend(threads: threads), scheduling: scheduling, observer: metrics)
-        var configuration = WebConfiguration(host: host, port: port, maximumBodyBytes: maxBodyMb * 1_048_576)
+        var configuration = WebConfiguration(host: host, port: port, maximumBodyBytes: maxBodyMb * 1_048_576,
+                                             rateLimit: rateLimit > 0 ? RateLimit(perSecond: rateLimit, burst: rateBurst) : nil,
+                                             bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)))
         configuration.decodeLimits.maximumMegapixels = maxMegapixels
         let examplesDirectory = URL(fileURLWithPath: examples ?? Self.defaultExamplesDirectory(processEnvironment))
         let gallery = try ExampleGallery(directory: examplesDirectory, labels: environment.loader.labels)

@@ -11,7 +11,7 @@ struct APIRoutes: Sendable {
     let dependencies: WebDependencies
     let decoder: ImageDecoder
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<WebRequestContext>) {
         router.get("/api/v1/models") { _, _ in JSONBody(models()) }
         router.get("/api/v1/examples") { _, _ in JSONBody(ExampleSummary.all(in: dependencies.gallery)) }
         router.post("/api/v1/classify") { request, _ in JSONBody(try await classify(request)) }
@@ -61,7 +61,7 @@ struct APIRoutes: Sendable {
         let top = try Self.integer(query["top"], name: "top", default: 5, range: 1...1000)
         let expected = try query["expected"].map { try Self.classes($0, labels: dependencies.labels) } ?? []
         let scheduler = try dependencies.models.scheduler(named: query["model"])
-        let upload = try await RequestBodies.upload(request, limit: configuration.maximumBodyBytes, maximumParts: configuration.maximumFormParts)
+        let upload = try await RequestBodies(configuration).upload(request)
         let result = try await run(scheduler, on: upload.image, top: top)
         return ClassifyResponse(
             model: scheduler.classifier.model.name, predictions: result.classification.predictions,

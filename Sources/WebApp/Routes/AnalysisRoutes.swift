@@ -14,12 +14,12 @@ struct AnalysisRoutes: Sendable {
     let dependencies: WebDependencies
     let decoder: ImageDecoder
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<WebRequestContext>) {
         router.post("/api/v1/probe") { request, context in try await probe(request, context: context) }
         router.post("/api/v1/explain") { request, context in try await explain(request, context: context) }
     }
 
-    func probe(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func probe(_ request: Request, context: WebRequestContext) async throws -> Response {
         let query = URLEncodedFields.decode(request.uri.query ?? "")  // "+" is a space, as forms send it
         let classifiers = try models(query["model"])
         let labels = dependencies.labels
@@ -31,7 +31,7 @@ struct AnalysisRoutes: Sendable {
                 return seed
             } ?? 0)
         let thumbnails = try Self.flag(query["thumbnails"], name: "thumbnails", default: true)
-        let image = try await RequestBodies.upload(request, limit: configuration.maximumBodyBytes, maximumParts: configuration.maximumFormParts).image
+        let image = try await RequestBodies(configuration).upload(request).image
         let decoder = decoder
         let result = try await dependencies.analyses.run {
             let decoded = try decoder.decode(image, minimumShorterSide: classifiers.compactMap(\.model.preprocessing.sourceShorterSide).max())
@@ -43,7 +43,7 @@ struct AnalysisRoutes: Sendable {
         return try JSONBody(result).response(from: request, context: context)
     }
 
-    func explain(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func explain(_ request: Request, context: WebRequestContext) async throws -> Response {
         let query = URLEncodedFields.decode(request.uri.query ?? "")  // "+" is a space, as forms send it
         let classifiers = try models(query["model"])
         let method = query["method"] ?? "patches"
@@ -64,7 +64,7 @@ struct AnalysisRoutes: Sendable {
         guard json || classifiers.count == 1 else {
             throw APIError.badRequest("the PNG answer shows one model; ask for JSON (Accept: application/json) to explain several", code: "bad_parameter")
         }
-        let image = try await RequestBodies.upload(request, limit: configuration.maximumBodyBytes, maximumParts: configuration.maximumFormParts).image
+        let image = try await RequestBodies(configuration).upload(request).image
         let decoder = decoder
         let explanations = try await dependencies.analyses.run {
             try classifiers.map { classifier in

@@ -13,7 +13,7 @@ struct CatalogRoutes: Sendable {
     var catalog: CatalogService { dependencies.catalog }
     var admin: AdminAccess { dependencies.admin }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<WebRequestContext>) {
         router.post("/api/v1/blindspots") { request, context in try await file(request, context: context) }
         router.get("/api/v1/blindspots") { request, _ in
             let isAdmin = admin.isAdmin(request)
@@ -26,7 +26,7 @@ struct CatalogRoutes: Sendable {
         router.get("/api/v1/blindspots/:id/image") { _, context in try image(of: try await report(context)) }
         router.patch("/api/v1/blindspots/:id") { request, context in
             try admin.require(request)
-            let body = try await RequestBodies.collect(request, limit: 4096)
+            let body = try await RequestBodies(configuration).collect(request, limit: 4096)
             guard let change = try? JSONDecoder().decode(StatusChange.self, from: body), let status = ReportStatus(rawValue: change.status) else {
                 throw APIError.badRequest("send {\"status\": \"approved\"}, \"rejected\" or \"pending\"", code: "bad_status")
             }
@@ -104,8 +104,8 @@ struct CatalogRoutes: Sendable {
     }
 
     /// A report filed through the API or the demo's FLAG: 201 when new, 200 when it confirmed an existing one.
-    private func file(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let upload = try await RequestBodies.upload(request, limit: configuration.maximumBodyBytes, maximumParts: configuration.maximumFormParts)
+    private func file(_ request: Request, context: WebRequestContext) async throws -> Response {
+        let upload = try await RequestBodies(configuration).upload(request)
         guard let form = upload.form else {
             throw APIError.unsupportedMediaType(request.headers[.contentType])
         }
@@ -147,12 +147,12 @@ struct CatalogRoutes: Sendable {
                            page: try APIRoutes.integer(parameters["page"], name: "page", default: 1, range: 1...100_000))
     }
 
-    private func id(_ context: BasicRequestContext) throws -> Int64 {
+    private func id(_ context: WebRequestContext) throws -> Int64 {
         guard let id = context.parameters.get("id").flatMap(Int64.init), id > 0 else { throw APIError.notFound("there is no such report") }
         return id
     }
 
-    private func report(_ context: BasicRequestContext) async throws -> Report {
+    private func report(_ context: WebRequestContext) async throws -> Report {
         let id = try id(context)
         guard let report = try await catalog.store.report(id: id) else { throw notFound(id) }
         return report
@@ -176,7 +176,7 @@ struct CatalogRoutes: Sendable {
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    private func adminPage(_ request: Request, context: BasicRequestContext, message: String?) async throws -> Response {
+    private func adminPage(_ request: Request, context: WebRequestContext, message: String?) async throws -> Response {
         let isAdmin = admin.isAdmin(request)
         var pending: [ReportView] = []
         if isAdmin {
@@ -189,7 +189,7 @@ struct CatalogRoutes: Sendable {
     }
 
     private func urlEncodedForm(_ request: Request) async throws -> [String: String] {
-        URLEncodedFields.decode(String(decoding: try await RequestBodies.collect(request, limit: 16_384), as: UTF8.self))
+        URLEncodedFields.decode(String(decoding: try await RequestBodies(configuration).collect(request, limit: 16_384), as: UTF8.self))
     }
 
     private func notFound(_ id: Int64) -> APIError {

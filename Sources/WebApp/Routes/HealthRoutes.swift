@@ -18,7 +18,7 @@ struct HealthRoutes: Sendable {
         let models: [ModelState]
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<WebRequestContext>) {
         router.get("/healthz") { _, _ in JSONBody(["status": "alive"]) }
         router.get("/readyz") { _, _ in
             let ready = dependencies.models.isReady

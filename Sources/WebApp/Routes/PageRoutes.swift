@@ -19,7 +19,7 @@ struct PageRoutes: Sendable {
         assets = try StaticAssets.bundled()
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<WebRequestContext>) {
         router.get("/") { _, _ in HTMLBody(try await demoPage(selected: nil)) }
         router.get("/examples/:id") { _, context in HTMLBody(try await demoPage(selected: try example(context))) }
         router.get("/examples/:id/image") { _, context in try exampleImage(try example(context)) }
@@ -40,7 +40,7 @@ struct PageRoutes: Sendable {
                         labels: dependencies.labels, limits: limits, categories: try await dependencies.catalog.store.categories()).render()
     }
 
-    private func example(_ context: BasicRequestContext) throws -> Example {
+    private func example(_ context: WebRequestContext) throws -> Example {
         guard let id = context.parameters.get("id").flatMap(Int.init), let example = dependencies.gallery.example(id: id) else {
             throw APIError.notFound("there is no example \(context.parameters.get("id") ?? "") in \(dependencies.gallery.directory.path)")
         }
