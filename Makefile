@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export BLINDSPOT_SHARED ?= $(abspath ../shared)
 BLINDSPOT := .build/release/blindspot
 
-.PHONY: setup setup-test build weights run sample test test-swift test-e2e bench
+.PHONY: setup setup-test build weights run sample test test-swift test-e2e test-reliability bench
 
 setup:
 	@scripts/setup.sh
@@ -27,7 +27,7 @@ run: weights
 sample: weights
 	$(BLINDSPOT) classify --summary "$(BLINDSPOT_SHARED)/imagenet-sample"
 
-test: test-swift test-e2e
+test: test-swift test-e2e test-reliability
 
 # The PostgreSQL store's tests run against a throwaway cluster on a free local port, stopped whatever the result.
 test-swift: weights setup-test
@@ -46,6 +46,10 @@ test-e2e: weights setup-test
 	python3 Tests/EndToEnd/catalog_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 	python3 Tests/EndToEnd/report_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 	python3 Tests/EndToEnd/durability_test.py --blindspot $(BLINDSPOT) --out .build/test-output/durability
+
+# Hostile uploads against a real server: each gets its documented 4xx quickly, never a 5xx, within a memory bound.
+test-reliability: weights setup-test
+	python3 Tests/Reliability/hostile_inputs.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability
 
 bench: build
 	python3 -c "import onnxruntime" 2>/dev/null || python3 -m pip install --quiet onnxruntime numpy

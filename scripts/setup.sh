@@ -25,7 +25,7 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive "${sudo_prefix[@]}" apt-get install -y -qq "${missing[@]}"
 fi
 
-if [ "${1:-}" = test ] && ! python3 -c "import selenium, jsonschema, openapi_spec_validator" 2>/dev/null; then
-    echo "setup: installing the selenium, jsonschema and openapi-spec-validator packages"
-    python3 -m pip install --quiet selenium jsonschema openapi-spec-validator
+if [ "${1:-}" = test ] && ! python3 -c "import selenium, jsonschema, openapi_spec_validator, PIL" 2>/dev/null; then
+    echo "setup: installing the selenium, jsonschema, openapi-spec-validator and pillow packages"
+    python3 -m pip install --quiet selenium jsonschema openapi-spec-validator pillow
 fi

@@ -27,6 +27,8 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        // The body of these requests was not read to its end: the connection cannot carry another request.
+        if status == .contentTooLarge || status == .requestTimeout { headers[.connection] = "close" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(Body(error: .init(code: code, message: message)))

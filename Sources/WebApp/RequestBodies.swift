@@ -27,10 +27,13 @@ struct RequestBodies {
     /// configured limit unless given), and with 408 when it takes longer than `timeout` to arrive.
     func collect(_ request: Request, limit: Int? = nil) async throws -> Data {
         let limit = limit ?? self.limit
+        let (body, timeout) = (request.body, self.timeout)
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            // Refused without keeping anything. A client that sends its whole body before reading the answer
+            // (most libraries) only sees the 413 if the body is read: up to a bound, it is read and dropped.
+            if declared <= Self.discardLimit { await Self.discard(body, within: timeout) }
             throw APIError.bodyTooLarge(limit: limit)
         }
-        let (body, timeout) = (request.body, self.timeout)
         do {
             return try await withThrowingTaskGroup(of: Data?.self) { group in
                 group.addTask { Data(try await body.collect(upTo: limit).readableBytesView) }
@@ -46,6 +49,18 @@ struct RequestBodies {
             }
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError.bodyTooLarge(limit: limit)
+        }
+    }
+
+    /// The most bytes read and dropped to answer 413 to a client that is still sending; beyond, the connection is cut.
+    static let discardLimit = 256 * 1_048_576
+
+    static func discard(_ body: RequestBody, within timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { do { for try await _ in body {} } catch {} }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
         }
     }
 
