@@ -3,6 +3,7 @@
 // It never runs on Swift's cooperative threads or on network event loops. Not HTTP: the web app maps its errors.
 import Engine
 import Foundation
+import Synchronization
 import Models
 
 /// What the scheduler reports as it works, for metrics. Called from the scheduler's threads.
@@ -73,6 +74,8 @@ public final class BatchScheduler: @unchecked Sendable {
     private let decodeQueue: OperationQueue
     // Guarded by `condition`.
     private var admitted = 0
+    /// Admitted images being decoded: the batch window waits for these (not for bodies still arriving).
+    private var decoding = 0
     private var ready: [Pending] = []
     private var running = true
     private var millisecondsPerImage = 10.0
@@ -99,8 +102,22 @@ public final class BatchScheduler: @unchecked Sendable {
     /// Admits one image (or refuses it at once when the queue is full), prepares it with `prepare` on a decode
     /// thread, then classifies it in the next batch. Errors from `prepare` and from inference are rethrown.
     public func classify(top: Int, prepare: @escaping @Sendable () throws -> PreparedImage) async throws -> ScheduledClassification {
-        try admit()
+        try await classify(admit(), top: top, prepare: prepare)
+    }
+
+    /// Takes a place in the queue, or refuses at once when it is full: callers take it before reading a request
+    /// body, so that an overloaded server refuses without receiving megabytes first.
+    public func admit() throws -> Admission {
+        try reserve()
+        return Admission(self)
+    }
+
+    /// Classifies with a place taken by `admit()`.
+    public func classify(_ admission: Admission, top: Int, prepare: @escaping @Sendable () throws -> PreparedImage) async throws -> ScheduledClassification {
+        precondition(admission.scheduler === self, "an admission is used with the scheduler that gave it")
+        guard admission.use() else { throw BatchSchedulerError.shutDown(model: classifier.model.name) }
         let image: PreparedImage
+        changeDecoding(by: 1)
         do {
             image = try await withCheckedThrowingContinuation { continuation in
                 decodeQueue.addOperation {
@@ -108,11 +125,14 @@ public final class BatchScheduler: @unchecked Sendable {
                 }
             }
         } catch {
+            changeDecoding(by: -1)
             release(count: 1)
             throw error
         }
         return try await withCheckedThrowingContinuation { continuation in
             condition.lock()
+            // No longer decoding and now ready, in one step: the batch window sees no gap between the two.
+            decoding -= 1
             guard running else {
                 condition.unlock()
                 continuation.resume(throwing: BatchSchedulerError.shutDown(model: classifier.model.name))
@@ -124,6 +144,31 @@ public final class BatchScheduler: @unchecked Sendable {
         }
     }
 
+    /// A place in the queue that has not been classified yet; given back when dropped unused.
+    public final class Admission: Sendable {
+        let scheduler: BatchScheduler
+        private let state = Mutex(false)
+
+        init(_ scheduler: BatchScheduler) {
+            self.scheduler = scheduler
+        }
+
+        /// Marks the place as used; false when it was already.
+        func use() -> Bool {
+            state.withLock { used in
+                defer { used = true }
+                return !used
+            }
+        }
+
+        /// Gives the place back unused (a request that failed before its image was classified). Idempotent.
+        public func cancel() {
+            if use() { scheduler.release(count: 1) }
+        }
+
+        deinit { cancel() }
+    }
+
     /// Stops the inference thread after the images already admitted; later callers get `.shutDown`.
     public func shutDown() {
         condition.lock()
@@ -132,7 +177,7 @@ public final class BatchScheduler: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func admit() throws {
+    private func reserve() throws {
         condition.lock()
         defer { condition.unlock() }
         guard running else { throw BatchSchedulerError.shutDown(model: classifier.model.name) }
@@ -145,7 +190,14 @@ public final class BatchScheduler: @unchecked Sendable {
         observer?.queueDepthChanged(model: classifier.model.name, depth: admitted)
     }
 
-    private func release(count: Int) {
+    private func changeDecoding(by change: Int) {
+        condition.lock()
+        decoding += change
+        condition.signal()
+        condition.unlock()
+    }
+
+    fileprivate func release(count: Int) {
         condition.lock()
         admitted -= count
         let depth = admitted
@@ -164,7 +216,7 @@ public final class BatchScheduler: @unchecked Sendable {
         }
         // Wait only for images already being decoded: when none are, waiting would add latency to a lone request.
         let deadline = Date(timeIntervalSinceNow: configuration.batchWindow.seconds)
-        while ready.count < configuration.maximumBatchSize && admitted > ready.count && running {
+        while ready.count < configuration.maximumBatchSize && decoding > 0 && running {
             if !condition.wait(until: deadline) { break }
         }
         let batch = Array(ready.prefix(configuration.maximumBatchSize))
@@ -201,7 +253,7 @@ public final class BatchScheduler: @unchecked Sendable {
 
 extension Duration {
     /// This duration in seconds, as a Double.
-    var seconds: Double {
+    public var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

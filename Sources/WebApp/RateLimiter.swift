@@ -1,6 +1,7 @@
 // Per-client rate limiting: a token bucket for each client address, refilled at a steady rate up to a burst.
 // Requests that compute or write (every method but GET, HEAD and OPTIONS) take a token; beyond the burst they
 // get 429 with Retry-After. Pages, health probes and metrics stay reachable while a client is refused.
+import Core
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -56,13 +57,6 @@ final class RateLimiter: Sendable {
 
     private func prune(_ buckets: inout [String: Bucket], now: ContinuousClock.Instant) {
         buckets = buckets.filter { $0.value.tokens + limit.perSecond * (now - $0.value.updated).seconds < limit.burst }
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) * 1e-18
     }
 }
 

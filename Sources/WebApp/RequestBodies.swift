@@ -1,5 +1,6 @@
 // Reading request bodies within limits: refuse by Content-Length before reading, stop reading at the limit,
 // and find the image in a raw image/* body or in a multipart form. Sniffing the format is Imaging's job.
+import Core
 import Crypto
 import Foundation
 import Hummingbird

@@ -87,6 +87,30 @@ import Testing
         #expect(scheduler.depth == 0)
     }
 
+    /// A place taken before a request body arrives: it counts against the queue, and goes back when cancelled or
+    /// dropped unused, so a request that fails while uploading does not leak it.
+    @Test func admissionsHoldAPlaceUntilUsedCancelledOrDropped() async throws {
+        guard let classifier = try Self.lite0(), let photos = Self.photos(1) else { return }
+        let scheduler = BatchScheduler(classifier: classifier, configuration: .init(queueCapacity: 2))
+        defer { scheduler.shutDown() }
+        let first = try scheduler.admit()
+        do {
+            let second = try scheduler.admit()
+            #expect(scheduler.depth == 2)
+            #expect(throws: BatchSchedulerError.self) { try scheduler.admit() }
+            second.cancel()
+            second.cancel()
+            #expect(scheduler.depth == 1)
+        }
+        do { _ = try scheduler.admit() }  // dropped unused
+        #expect(scheduler.depth == 1)
+        let result = try await scheduler.classify(first, top: 1) { try classifier.prepare(photos[0], decoder: ImageDecoder()) }
+        #expect(result.classification.predictions.count == 1)
+        #expect(scheduler.depth == 0)
+        first.cancel()  // already used: gives nothing back twice
+        #expect(scheduler.depth == 0)
+    }
+
     @Test func aFailedDecodeReachesItsCallerAndFreesItsSlot() async throws {
         guard let classifier = try Self.lite0() else { return }
         let scheduler = BatchScheduler(classifier: classifier, configuration: .init(queueCapacity: 1))

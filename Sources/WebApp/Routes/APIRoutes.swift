@@ -61,8 +61,11 @@ struct APIRoutes: Sendable {
         let top = try Self.integer(query["top"], name: "top", default: 5, range: 1...1000)
         let expected = try query["expected"].map { try Self.classes($0, labels: dependencies.labels) } ?? []
         let scheduler = try dependencies.models.scheduler(named: query["model"])
+        // A place in the queue before the body is read: a full queue refuses at once, not after the upload.
+        let admission = try scheduler.admit()
         let upload = try await RequestBodies(configuration).upload(request)
-        let result = try await run(scheduler, on: upload.image, top: top)
+        let decoder = decoder
+        let result = try await scheduler.classify(admission, top: top) { try scheduler.classifier.prepare(upload.image, decoder: decoder) }
         return ClassifyResponse(
             model: scheduler.classifier.model.name, predictions: result.classification.predictions,
             timing: .init(decodeMs: result.decodeMilliseconds, queueMs: result.queueMilliseconds, inferenceMs: result.inferenceMilliseconds,
@@ -70,11 +73,6 @@ struct APIRoutes: Sendable {
             image: .init(sha256: upload.image.sha256Hex, width: result.image.originalWidth, height: result.image.originalHeight),
             batchSize: result.batchSize,
             expected: result.classification.bestRank(of: expected, labels: dependencies.labels))
-    }
-
-    private func run(_ scheduler: BatchScheduler, on image: Data, top: Int) async throws -> ScheduledClassification {
-        let decoder = decoder
-        return try await scheduler.classify(top: top) { try scheduler.classifier.prepare(image, decoder: decoder) }
     }
 
     /// "436,468" or "beach wagon" → class indices; anything that is not one of the classes is a 422.
