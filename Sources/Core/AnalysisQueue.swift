@@ -51,6 +51,7 @@ public final class AnalysisQueue: @unchecked Sendable {
         try admit()
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread { [self] in
+                WorkPriority.lowerCurrentThread()
                 slots.wait()
                 let start = ContinuousClock.now
                 let outcome = Result { try work() }

@@ -87,7 +87,10 @@ public final class BatchScheduler: @unchecked Sendable {
         decodeQueue = OperationQueue()
         decodeQueue.maxConcurrentOperationCount = configuration.decodeThreads
         decodeQueue.name = "blindspot.decode.\(classifier.model.name)"
-        let thread = Thread { [self] in inferenceLoop() }
+        let thread = Thread { [self] in
+            WorkPriority.lowerCurrentThread()
+            inferenceLoop()
+        }
         thread.name = "blindspot.inference.\(classifier.model.name)"
         thread.start()
     }
@@ -121,6 +124,7 @@ public final class BatchScheduler: @unchecked Sendable {
         do {
             image = try await withCheckedThrowingContinuation { continuation in
                 decodeQueue.addOperation {
+                    WorkPriority.lowerCurrentThread()
                     continuation.resume(with: Result { try prepare() })
                 }
             }

@@ -155,6 +155,7 @@ public final class ModelService: @unchecked Sendable {
     /// maximum batch) before it takes requests. Returns at once; `progress` hears of each model as it settles.
     public func startLoading(progress: @escaping @Sendable (String, State) -> Void = { _, _ in }) {
         let thread = Thread { [self] in
+            WorkPriority.lowerCurrentThread()
             for offer in offers {
                 let state: State
                 do {
