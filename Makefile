@@ -47,9 +47,14 @@ test-e2e: weights setup-test
 	python3 Tests/EndToEnd/report_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 	python3 Tests/EndToEnd/durability_test.py --blindspot $(BLINDSPOT) --out .build/test-output/durability
 
-# Hostile uploads against a real server: each gets its documented 4xx quickly, never a 5xx, within a memory bound.
+# Hostile uploads against a real server (each gets its documented 4xx quickly, never a 5xx, within a memory bound),
+# 64 clients overloading it for OVERLOAD_SECONDS, and every fuzz target for FUZZ_SECONDS (Tests/Fuzz/README.md).
+OVERLOAD_SECONDS ?= 60
+export FUZZ_SECONDS ?= 30
 test-reliability: weights setup-test
 	python3 Tests/Reliability/hostile_inputs.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability
+	python3 Tests/Reliability/overload.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability --seconds $(OVERLOAD_SECONDS)
+	Tests/Fuzz/fuzz.sh
 
 bench: build
 	python3 -c "import onnxruntime" 2>/dev/null || python3 -m pip install --quiet onnxruntime numpy

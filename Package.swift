@@ -59,6 +59,7 @@ let package = Package(
         ], resources: [.copy("Resources/static"), .copy("Resources/openapi.json")],
         // Members of modules this target does not import (GRDB's String.joined for SQL, through Catalog) stay invisible.
         swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
+        .executableTarget(name: "blindspot-fuzz", dependencies: ["Engine", "Imaging", "Weights", "Onnx"], path: "Tests/Fuzz/Sources"),
         .executableTarget(name: "blindspot", dependencies: [
             "Core", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Onnx", "Imaging", "WebApp", "Catalog", "Reports", "Transforms",
             .product(name: "Hummingbird", package: "hummingbird"),

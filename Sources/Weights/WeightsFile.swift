@@ -2,7 +2,7 @@
 // (zip `PK\x03\x04`, legacy torch pickle, safetensors header), never from its name.
 import Foundation
 
-public enum WeightsFormat: String, Sendable {
+public enum WeightsFormat: String, Sendable, CaseIterable {
     case pyTorchZip, pyTorchLegacy, safeTensors
 }
 
@@ -14,8 +14,13 @@ public enum WeightsFile {
 
     /// Loads weights already in memory.
     public static func load(_ data: Data) throws -> StateDict {
+        try load(data, as: format(of: data))
+    }
+
+    /// Reads `data` with the reader of `format`, whatever its first bytes say (fuzzing reaches each reader this way).
+    public static func load(_ data: Data, as format: WeightsFormat) throws -> StateDict {
         try data.withUnsafeBytes { bytes in
-            switch try format(of: bytes) {
+            switch format {
             case .pyTorchZip: try PyTorchZipCheckpoint.load(bytes)
             case .pyTorchLegacy: try PyTorchLegacyCheckpoint.load(bytes)
             case .safeTensors: try SafeTensors.read(bytes)
