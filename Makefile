@@ -47,6 +47,14 @@ test-e2e: weights setup-test
 	python3 Tests/EndToEnd/report_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 	python3 Tests/EndToEnd/durability_test.py --blindspot $(BLINDSPOT) --out .build/test-output/durability
 
-bench: build
-	python3 -c "import onnxruntime" 2>/dev/null || python3 -m pip install --quiet onnxruntime numpy
-	$(BLINDSPOT) bench
+# Every section of `blindspot bench` (a few minutes), ONNX Runtime running beside it from a local virtual environment
+# (.venv-bench, made once). BENCH_FLAGS=--json prints one JSON document instead of tables.
+BENCH_VENV := .venv-bench
+BENCH_FLAGS ?=
+$(BENCH_VENV)/installed:
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet onnxruntime numpy
+	touch $@
+
+bench: weights $(BENCH_VENV)/installed
+	$(BLINDSPOT) bench --all --python $(BENCH_VENV)/bin/python $(BENCH_FLAGS)
