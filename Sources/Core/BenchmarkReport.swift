@@ -36,7 +36,7 @@ public enum BenchmarkSection: String, Sendable, Codable, CaseIterable {
     case forward
     /// Effective GFLOP/s against oneDNN's sgemm on the same threads.
     case peak
-    /// Peak resident memory of a process that loads a model and classifies one image.
+    /// Peak resident memory of a fresh process that loads a model and classifies one image.
     case memory
     /// Process start to exit of `blindspot classify` on one image.
     case startup
@@ -87,7 +87,7 @@ public struct PeakUtilisation: Sendable, Codable, Equatable {
 public struct MemoryMeasurement: Sendable, Codable, Equatable {
     public let model: String
     public let weightsMB: Double
-    /// The largest VmHWM of `blindspot classify` processes that loaded the model and classified one image.
+    /// VmHWM of a fresh process that loaded the model and classified one image (`blindspot bench-child`).
     public let peakResidentMB: Double
     /// 1.3 × weightsMB + 100.
     public let boundMB: Double

@@ -1,5 +1,5 @@
-// Runs a program to completion and measures it from outside: wall time from spawn to exit and the peak resident
-// memory the kernel recorded for it (wait4's ru_maxrss, the child's VmHWM). For benchmarks of whole commands.
+// Runs a program to completion and times it from outside, spawn to exit, keeping what it printed. For benchmarks
+// of whole commands. Not for memory: a spawned child's ru_maxrss includes the parent's high-water mark.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +8,6 @@ import Glibc
 public struct ProcessMeasurement: Sendable {
     public let status: Int32
     public let seconds: Double
-    public let peakResidentBytes: Int
     /// Standard output and standard error together.
     public let output: String
 }
@@ -35,15 +34,13 @@ public enum MeasuredProcess {
         let spawned = posix_spawn(&processIdentifier, executable.path, &actions, nil, argv, environ)
         guard spawned == 0 else { throw Failure(description: "could not start \(executable.path): \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(processIdentifier, &status, 0, &usage) == -1 {
+        while waitpid(processIdentifier, &status, 0) == -1 {
             guard errno == EINTR else { throw Failure(description: "waiting for \(executable.path) failed: \(String(cString: strerror(errno)))") }
         }
         let seconds = (ContinuousClock.now - start).milliseconds / 1000
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         // Exit code when it exited, else 128 + the signal that ended it, as shells report it.
         let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        // Linux reports ru_maxrss in kilobytes.
-        return ProcessMeasurement(status: exitStatus, seconds: seconds, peakResidentBytes: usage.ru_maxrss * 1024, output: output)
+        return ProcessMeasurement(status: exitStatus, seconds: seconds, output: output)
     }
 }

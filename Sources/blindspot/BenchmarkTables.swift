@@ -23,7 +23,7 @@ enum BenchmarkTables {
                                          "\($0.sgemmSize)²", number($0.sgemmGflops, 1), percent($0.fractionOfPeak)] })
         }
         if let memory = document.memory {
-            lines += section("Peak memory of `classify` on one image", header: ["model", "weights MB", "peak RSS MB", "bound MB"],
+            lines += section("Peak resident memory of a fresh process: model loaded, one image classified", header: ["model", "weights MB", "peak RSS MB", "bound MB"],
                              memory.map { [$0.model, number($0.weightsMB, 1), number($0.peakResidentMB, 1), number($0.boundMB, 1)] })
         }
         if let startup = document.startup {
