@@ -90,7 +90,7 @@ public final class PerformanceBenchmark {
 
     private var backends: [Int: DNNLBackend] = [:]
     private var networks: [ForwardKey: any PreparedGraph] = [:]
-    private var forwardTimes: [ForwardKey: BenchmarkResult] = [:]
+    private var forwardTimes: [ForwardKey: (result: BenchmarkResult, runs: Int)] = [:]
     private var jpegs: [PerformanceSettings.ImageSize: Data] = [:]
     private var imagePaths: [String: [PerformanceSettings.ImageSize: ImagePathMeasurement]] = [:]
     private var weightFiles: [String: (url: URL, synthetic: Bool)] = [:]
@@ -272,7 +272,7 @@ public final class PerformanceBenchmark {
     /// The median forward time; a measurement made before with at least as many runs is reused.
     private func forward(_ model: String, batch: Int, threads: Int, runs: Int) throws -> BenchmarkResult {
         let key = ForwardKey(model: model, batch: batch, threads: threads)
-        if let known = forwardTimes[key] { return known }
+        if let known = forwardTimes[key], known.runs >= runs { return known.result }
         let network = try network(model, threads: threads)
         progress("blindspot \(model) batch \(batch), \(threads) threads")
         let input = Tensor(shape: [batch] + network.graph.inputShape, repeating: 0.5)
@@ -280,7 +280,7 @@ public final class PerformanceBenchmark {
         _ = try DNNLBackend(threads: threads)
         let milliseconds = try Benchmark.medianMilliseconds(runs: runs, warmup: settings.warmup) { _ = try network.run(input) }
         let result = BenchmarkResult(engine: "blindspot", model: model, batch: batch, threads: threads, msPerBatch: milliseconds)
-        forwardTimes[key] = result
+        forwardTimes[key] = (result, runs)
         return result
     }
 
