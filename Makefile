@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 export BLINDSPOT_SHARED ?= $(abspath ../shared)
 BLINDSPOT := .build/release/blindspot
+BENCH_VENV := .venv-bench
 
 .PHONY: setup setup-test build weights run sample test test-swift test-e2e test-reliability bench
 
@@ -30,13 +31,14 @@ sample: weights
 test: test-swift test-e2e test-reliability
 
 # The PostgreSQL store's tests run against a throwaway cluster on a free local port, stopped whatever the result.
-test-swift: weights setup-test
+test-swift: weights setup-test $(BENCH_VENV)/installed
 	@set -o pipefail; dir="$(CURDIR)/.build/test-postgres"; \
 	trap 'scripts/postgres.sh stop "$$dir" || true' EXIT; trap 'exit 130' INT TERM; \
 	port=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || exit 1; \
 	url=$$(scripts/postgres.sh start "$$dir" "$$port" | tail -n 1) || exit 1; \
 	echo "test-swift: PostgreSQL at $$url"; \
 	export BLINDSPOT_TEST_POSTGRES="$$url"; \
+	export BLINDSPOT_PYTHON="$(CURDIR)/$(BENCH_VENV)/bin/python"; \
 	swift test -c release --disable-testable-imports
 
 # Drives the real pages in headless Chromium against `blindspot serve`: the demo (with the API checked against
@@ -56,6 +58,14 @@ test-reliability: weights setup-test
 	python3 Tests/Reliability/overload.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability --seconds $(OVERLOAD_SECONDS)
 	Tests/Fuzz/fuzz.sh
 
-bench: build
-	python3 -c "import onnxruntime" 2>/dev/null || python3 -m pip install --quiet onnxruntime numpy
-	$(BLINDSPOT) bench
+# Every section of `blindspot bench` (a few minutes), ONNX Runtime running beside it from a local virtual environment
+# (.venv-bench, made once; the Swift tests compare ONNX files with ONNX Runtime through it too).
+# BENCH_FLAGS=--json prints one JSON document instead of tables.
+BENCH_FLAGS ?=
+$(BENCH_VENV)/installed:
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet onnxruntime numpy
+	touch $@
+
+bench: weights $(BENCH_VENV)/installed
+	$(BLINDSPOT) bench --all --python $(BENCH_VENV)/bin/python $(BENCH_FLAGS)

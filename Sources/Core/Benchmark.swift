@@ -1,5 +1,5 @@
 // Timing of forward passes: medians over repeated runs for Blindspot's engine, and the same measurement of
-// ONNX Runtime on the peer models (../shared/peers) through python3, so both come from one run on one machine.
+// ONNX Runtime on the peer models (../shared/peers) through Python, so both come from one run on one machine.
 import Foundation
 
 public struct BenchmarkResult: Sendable, Codable, Equatable {
@@ -41,7 +41,7 @@ public enum Benchmark {
     }
 }
 
-/// ONNX Runtime's CPU provider, run by python3 on `peers/<model>.onnx` with random input.
+/// ONNX Runtime's CPU provider, run by `python` on `peers/<model>.onnx` with random input.
 public struct OnnxRuntimePeer: Sendable {
     public let python: String
     public let peersDirectory: URL
@@ -63,7 +63,7 @@ public struct OnnxRuntimePeer: Sendable {
         self.peersDirectory = peersDirectory
     }
 
-    /// The ONNX Runtime version python3 imports, or why it cannot.
+    /// The ONNX Runtime version `python` imports, or why it cannot.
     public func version() throws -> String {
         let output = try run(["-c", "import onnxruntime; print(onnxruntime.__version__)"])
         return output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -114,7 +114,7 @@ public struct OnnxRuntimePeer: Sendable {
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0 else {
             if text.contains("No module named 'onnxruntime'") {
-                throw PeerError.unavailable("python3 cannot import onnxruntime (pip install onnxruntime)")
+                throw PeerError.unavailable("\(python) cannot import onnxruntime (pip install onnxruntime, or make bench)")
             }
             throw PeerError.failed(text)
         }

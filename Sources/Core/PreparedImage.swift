@@ -24,17 +24,21 @@ extension Preprocessing {
         case .exactSize: return nil
         }
     }
+
+    /// Decodes `bytes` (shrinking on load as far as this pipeline allows) and turns them into its input.
+    public func prepare(_ bytes: Data, decoder: ImageDecoder) throws -> PreparedImage {
+        let start = ContinuousClock.now
+        let image = try decoder.decode(bytes, minimumShorterSide: sourceShorterSide)
+        let tensor = try tensor(from: image)
+        return PreparedImage(tensor: tensor, originalWidth: image.width, originalHeight: image.height,
+                             milliseconds: (ContinuousClock.now - start).milliseconds)
+    }
 }
 
 extension Classifier {
     /// Decodes `bytes` and turns them into this model's input; `resize: false` requires the exact input size.
     public func prepare(_ bytes: Data, decoder: ImageDecoder, resize: Bool = true) throws -> PreparedImage {
-        let start = ContinuousClock.now
-        let preprocessing = resize ? model.preprocessing : model.preprocessing.withoutResizing()
-        let image = try decoder.decode(bytes, minimumShorterSide: preprocessing.sourceShorterSide)
-        let tensor = try preprocessing.tensor(from: image)
-        return PreparedImage(tensor: tensor, originalWidth: image.width, originalHeight: image.height,
-                             milliseconds: (ContinuousClock.now - start).milliseconds)
+        try (resize ? model.preprocessing : model.preprocessing.withoutResizing()).prepare(bytes, decoder: decoder)
     }
 
     /// Classifies prepared images as one batch; also returns the inference time of the batch in milliseconds.

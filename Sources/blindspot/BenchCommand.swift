@@ -1,26 +1,27 @@
-// `blindspot bench`: median forward time and images/s of each model, batch size and thread count, next to
-// ONNX Runtime on the same model in the same run when python3 can import onnxruntime.
+// `blindspot bench`: by default, median forward time and images/s of each model next to ONNX Runtime in the same
+// run; `--section`/`--all` add effective GFLOP/s, memory, start-up, the image path, the server and scaling.
+// Parses options, runs Core's PerformanceBenchmark, prints its document as tables or as one JSON document.
 import ArgumentParser
 import Core
-import Engine
-import EngineDNNL
 import Foundation
-import Models
-import Weights
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time forward passes and compare with ONNX Runtime on the peer models.",
-        discussion: "Models whose weights are absent run with synthetic weights: the timing is the same, the outputs mean nothing.")
+        abstract: "Time forward passes next to ONNX Runtime, and with --all the rest of the performance picture.",
+        discussion: """
+        Models whose weights are absent run with synthetic weights: the timing is the same, the outputs mean nothing.
+        Sections: \(BenchmarkSection.allCases.map(\.rawValue).joined(separator: ", ")). Each target of the performance goals is shown with its measured value and met or missed.
+        Example: blindspot bench --all --python .venv-bench/bin/python --json > bench.json
+        """)
 
     @Option(name: .customLong("model"), parsing: .upToNextOption, help: "Models to time.")
     var models = ["inception_v3", "efficientnet_lite0"]
 
-    @Option(name: .customLong("batch"), parsing: .upToNextOption, help: "Batch sizes.")
+    @Option(name: .customLong("batch"), parsing: .upToNextOption, help: "Batch sizes of the forward section.")
     var batches = [1, 8]
 
-    @Option(name: .customLong("threads"), parsing: .upToNextOption, help: "Thread counts.")
+    @Option(name: .customLong("threads"), parsing: .upToNextOption, help: "Thread counts of the forward section; the other sections use the first.")
     var threads = [2]
 
     @Option(name: .long, help: "Timed runs per measurement (the median is reported).")
@@ -29,82 +30,110 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Untimed runs before each measurement.")
     var warmup = 3
 
+    @Option(name: .long, help: "Comma-separated sections to run (default: forward).")
+    var section: String?
+
+    @Flag(name: .long, help: "Run every section (a few minutes).")
+    var all = false
+
     @Option(name: .long, help: "Folder of the peer ONNX models (default: $BLINDSPOT_SHARED/peers or ../shared/peers).")
     var peers: String?
+
+    @Option(name: .long, help: "The Python that runs ONNX Runtime.")
+    var python = "python3"
 
     @Flag(name: .customLong("no-peer"), help: "Do not run ONNX Runtime.")
     var noPeer = false
 
-    @Flag(name: .long, help: "Print one JSON object per measurement.")
+    @Option(name: .long, help: "Side of the square matrices of the sgemm peak.")
+    var sgemmSize = 2048
+
+    @Option(name: .long, help: "Timed `blindspot classify` processes per model (startup and memory), after one untimed.")
+    var startupRuns = 5
+
+    @Option(name: .long, help: "Seconds of load per server measurement.")
+    var serverSeconds = 10.0
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Concurrent clients of the server section.")
+    var clients = [1, 8, 32]
+
+    @Option(name: .customLong("batch-window-ms"), parsing: .upToNextOption,
+            help: "Server batch windows to try with the most clients; the first is used for every client count.")
+    var batchWindows = [5.0, 0, 20]
+
+    @Option(name: .long, help: "Timed runs of scaling measurements no other section made.")
+    var scalingRuns = 5
+
+    @Option(name: .long, help: "The photo the test JPEGs are made from (default: a 500×375 photo of $BLINDSPOT_SHARED/imagenet-sample, resized for other sizes).")
+    var photo: String?
+
+    @Flag(name: .long, help: "Print one JSON document with every section run and every target.")
     var json = false
 
     func validate() throws {
-        if runs < 1 || warmup < 0 { throw ValidationError("--runs must be at least 1 and --warmup at least 0") }
+        if runs < 1 || warmup < 0 || startupRuns < 1 || scalingRuns < 1 { throw ValidationError("--runs, --startup-runs and --scaling-runs must be at least 1, --warmup at least 0") }
         if batches.contains(where: { $0 < 1 }) || threads.contains(where: { $0 < 1 }) { throw ValidationError("batch sizes and thread counts must be positive") }
+        if clients.isEmpty || clients.contains(where: { $0 < 1 }) || batchWindows.isEmpty || batchWindows.contains(where: { $0 < 0 }) {
+            throw ValidationError("--clients must be positive and --batch-window-ms non-negative")
+        }
+        if sgemmSize < 1 || serverSeconds <= 0 { throw ValidationError("--sgemm-size and --server-seconds must be positive") }
+        _ = try sections()
     }
 
     func run() throws {
         let environment = try CommandEnvironment()
-        let peer = OnnxRuntimePeer(peersDirectory: peersDirectory())
-        var peerVersion: String?
+        let shared = ProcessInfo.processInfo.environment["BLINDSPOT_SHARED"].flatMap { $0.isEmpty ? nil : $0 } ?? "../shared"
+        var peer: OnnxRuntimePeer?
         if !noPeer {
+            let candidate = OnnxRuntimePeer(python: python, peersDirectory: URL(fileURLWithPath: peers ?? shared + "/peers", isDirectory: true))
             do {
-                peerVersion = try peer.version()
+                _ = try candidate.version()
+                peer = candidate
             } catch {
                 printError("note: \(error); timing Blindspot alone")
             }
         }
-        if !json {
-            print("oneDNN ISA \(DNNLBackend.instructionSet)\(peerVersion.map { ", ONNX Runtime \($0)" } ?? ""), \(runs) runs, median")
-            print("model               batch threads  blindspot ms   img/s" + (peerVersion == nil ? "" : "   onnxruntime ms   img/s   time ratio"))
-        }
-        for threadCount in threads {
-            let backend = try DNNLBackend(threads: threadCount)
-            for name in models {
-                let model = try environment.loader.descriptor(named: name)
-                let network = try backend.prepare(model.graph(from: weights(for: model, environment: environment)))
-                for batch in batches {
-                    let input = Tensor(shape: [batch] + model.preprocessing.tensorShape, repeating: 0.5)
-                    let milliseconds = try Benchmark.medianMilliseconds(runs: runs, warmup: warmup) { _ = try network.run(input) }
-                    let ours = BenchmarkResult(engine: "blindspot", model: name, batch: batch, threads: threadCount, msPerBatch: milliseconds)
-                    var theirs: BenchmarkResult?
-                    if peerVersion != nil {
-                        do {
-                            theirs = try peer.measure(model: name, inputSize: model.inputSize, batch: batch, threads: threadCount, runs: runs, warmup: warmup)
-                        } catch {
-                            printError("note: \(name): \(error)")
-                        }
-                    }
-                    try report(ours, theirs)
-                }
-            }
-        }
-    }
-
-    private func weights(for model: ModelDescriptor, environment: CommandEnvironment) throws -> StateDict {
-        if let file = environment.loader.cachedWeights(of: model) { return try WeightsFile.load(contentsOf: file) }
-        printError("note: \(model.name) weights absent; timing it with synthetic weights")
-        return SyntheticWeights.stateDict(for: model)
-    }
-
-    private func peersDirectory() -> URL {
-        if let peers { return URL(fileURLWithPath: peers, isDirectory: true) }
-        let shared = ProcessInfo.processInfo.environment["BLINDSPOT_SHARED"].flatMap { $0.isEmpty ? nil : $0 } ?? "../shared"
-        return URL(fileURLWithPath: shared, isDirectory: true).appendingPathComponent("peers", isDirectory: true)
-    }
-
-    private func report(_ ours: BenchmarkResult, _ theirs: BenchmarkResult?) throws {
+        var settings = PerformanceSettings(models: models, batches: batches, threads: threads, runs: runs, warmup: warmup, peer: peer,
+                                           executable: try Self.executable(), samplePhotos: try samplePhotos(shared: shared))
+        settings.sgemmSize = sgemmSize
+        settings.startupRuns = startupRuns
+        settings.serverDuration = .milliseconds(Int64(serverSeconds * 1000))
+        settings.clientCounts = clients
+        settings.batchWindowsMs = batchWindows
+        settings.scalingRuns = scalingRuns
+        let benchmark = try PerformanceBenchmark(settings: settings, loader: environment.loader) { printError("… \($0)") }
+        let document = try benchmark.run(try sections())
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            for result in [ours, theirs].compactMap({ $0 }) { print(String(decoding: try encoder.encode(result), as: UTF8.self)) }
-            return
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(document), as: UTF8.self))
+        } else {
+            print(BenchmarkTables.render(document))
         }
-        var line = "\(ours.model.padding(toLength: 18, withPad: " ", startingAt: 0))  \(String(format: "%5d %7d", ours.batch, ours.threads))  "
-            + String(format: "%12.2f %7.1f", ours.msPerBatch, ours.imagesPerSecond)
-        if let theirs {
-            line += String(format: "   %14.2f %7.1f   %10.2f×", theirs.msPerBatch, theirs.imagesPerSecond, ours.msPerBatch / theirs.msPerBatch)
-        }
-        print(line)
+    }
+
+    private func sections() throws -> Set<BenchmarkSection> {
+        if all { return Set(BenchmarkSection.allCases) }
+        guard let section else { return [.forward] }
+        return Set(try section.split(separator: ",").map { name in
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard let known = BenchmarkSection(rawValue: trimmed) else {
+                throw ValidationError("unknown section '\(trimmed)'; sections: \(BenchmarkSection.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return known
+        })
+    }
+
+    /// This executable, which the startup, memory and server sections run as child processes.
+    private static func executable() throws -> URL {
+        URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    }
+
+    private func samplePhotos(shared: String) throws -> [URL] {
+        if let photo { return [URL(fileURLWithPath: photo)] }
+        let folder = shared + "/imagenet-sample"
+        let photos = (try? ImageFiles.expand([folder])) ?? []
+        guard !photos.isEmpty else { throw ValidationError("no photo in \(folder): pass --photo FILE or set BLINDSPOT_SHARED") }
+        return photos.map { URL(fileURLWithPath: $0) }
     }
 }

@@ -11,5 +11,5 @@ struct Blindspot: AsyncParsableCommand {
         abstract: "Find, show and document where image classifiers fail.",
         version: version,
         subcommands: [ClassifyCommand.self, ProbeCommand.self, ExplainCommand.self, EvalCommand.self, ReportCommand.self, ServeCommand.self, CatalogCommand.self,
-                      ModelsCommand.self, BenchCommand.self])
+                      ModelsCommand.self, BenchCommand.self, BenchChildCommand.self])
 }

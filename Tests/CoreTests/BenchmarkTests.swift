@@ -1,0 +1,50 @@
+// The arithmetic and bookkeeping behind `blindspot bench`: FLOP counts of the networks, the sgemm yardstick,
+// percentiles and targets. No timing is asserted: speeds belong to benchmarks, not to tests.
+import Core
+import Engine
+import EngineDNNL
+import Models
+import Testing
+
+@Suite struct BenchmarkTests {
+    @Test func inceptionV3CostsAbout11Point4GigaFLOPPerImage() throws {
+        let model = try #require(ModelCatalog.standard.model(named: "inception_v3"))
+        let graph = try model.graph(from: SyntheticWeights.stateDict(for: model))
+        let gigaFLOP = Double(graph.floatingPointOperations) / 1e9
+        #expect(abs(gigaFLOP - 11.4) <= 0.2, "inception_v3 at 299²: \(gigaFLOP) GFLOP")
+        #expect(graph.floatingPointOperations == 2 * graph.multiplyAccumulates)
+    }
+
+    @Test func countsConvolutionsByGroupAndLinearLayersByWeight() {
+        var builder = GraphBuilder(name: "tiny", inputShape: [4, 8, 8])
+        // 3×3, stride 1, padding 1, 4 → 6 channels in 2 groups: 6·8·8 outputs × (4/2)·3·3 = 6912 MACs.
+        let convolution = builder.convolution(builder.input, Convolution(weight: Tensor(shape: [6, 2, 3, 3], repeating: 0), bias: nil,
+                                                                         padding: Padding2D(symmetric: 1, 1), groups: 2))
+        let pooled = builder.globalAveragePool(convolution)
+        // 6 → 10 features: 60 MACs.
+        let output = builder.linear(pooled, Linear(weight: Tensor(shape: [10, 6], repeating: 0), bias: nil))
+        #expect(builder.build(output: output).multiplyAccumulates == 6912 + 60)
+    }
+
+    @Test func sgemmPeakIsMeasurable() throws {
+        let product = SquareMatrixMultiply(size: 128, threads: 1)
+        let milliseconds = try Benchmark.medianMilliseconds(runs: 3, warmup: 1) { try product.multiply() }
+        #expect(product.floatingPointOperations == 2 * 128 * 128 * 128)
+        #expect(milliseconds > 0 && Double(product.floatingPointOperations) / milliseconds / 1e6 > 0)
+    }
+
+    @Test func percentilesAreNearestRank() {
+        let values = (1...100).map(Double.init)
+        #expect(ServerLoad.percentile(values, 0.5) == 50)
+        #expect(ServerLoad.percentile(values, 0.99) == 99)
+        #expect(ServerLoad.percentile([7], 0.99) == 7)
+        #expect(ServerLoad.percentile([], 0.5) == 0)
+    }
+
+    @Test func targetsSayWhetherTheyAreMet() {
+        #expect(BenchmarkTarget(section: .forward, name: "ratio", measured: 0.9, .atMost, 0.9, unit: "×").met)
+        #expect(!BenchmarkTarget(section: .forward, name: "ratio", measured: 0.91, .atMost, 0.9, unit: "×").met)
+        #expect(BenchmarkTarget(section: .server, name: "fraction", measured: 0.85, .atLeast, 0.85, unit: "×").met)
+        #expect(!BenchmarkTarget(section: .server, name: "fraction", measured: 0.8, .atLeast, 0.85, unit: "×").met)
+    }
+}
