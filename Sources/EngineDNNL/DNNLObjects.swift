@@ -133,6 +133,13 @@ final class Primitive {
         MemoryDescriptor(dnnl_primitive_desc_query_md(descriptor, query, 0).pointee)
     }
 
+    /// oneDNN's name for the kind of operation, e.g. "convolution", "concat" or "reorder".
+    var kind: String {
+        var kind = dnnl_undefined_primitive
+        guard dnnl_primitive_desc_query(descriptor, dnnl_query_primitive_kind, 0, &kind) == dnnl_success else { return "?" }
+        return String(cString: dnnl_prim_kind2str(kind))
+    }
+
     /// oneDNN's name for the implementation it picked, e.g. "brg:avx512_core" or "ref:any".
     var implementation: String {
         var name: UnsafePointer<CChar>?
