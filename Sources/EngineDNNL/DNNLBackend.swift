@@ -71,4 +71,10 @@ extension DNNLBackend {
         guard let graph = prepared as? DNNLGraph else { return [] }
         return try graph.plan(for: batchSize).implementations
     }
+
+    /// The kind of oneDNN operation of each step of `prepared`'s plan at `batchSize`, e.g. "convolution" (diagnostics).
+    public static func operationKinds(of prepared: any PreparedGraph, batchSize: Int) throws -> [String] {
+        guard let graph = prepared as? DNNLGraph else { return [] }
+        return try graph.plan(for: batchSize).kinds
+    }
 }

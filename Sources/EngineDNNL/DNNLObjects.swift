@@ -77,6 +77,18 @@ struct MemoryDescriptor: Equatable {
         return MemoryDescriptor(sub)
     }
 
+    /// Channels [offset, offset + channels) of this 4-D descriptor as a dense descriptor of the same layout and the byte
+    /// offset where they start, when those channels are contiguous: one image, in a layout whose channel blocks come
+    /// before height and width (nchw, nChw8c, nChw16c), on block boundaries. Else nil.
+    func contiguousChannels(_ channels: Int, at offset: Int) throws -> (descriptor: MemoryDescriptor, byteOffset: Int)? {
+        let dimensions = self.dimensions
+        guard dimensions.count == 4, dimensions[0] == 1 else { return nil }
+        let layouts: [(dnnl_format_tag_t, Int)] = [(dnnl_abcd, 1), (dnnl_aBcd8b, 8), (dnnl_aBcd16b, 16)]
+        guard let (tag, block) = layouts.first(where: { hasTag($0.0) }), offset % block == 0, channels % block == 0 else { return nil }
+        let window = try MemoryDescriptor(dimensions: [1, channels, dimensions[2], dimensions[3]], tag: tag)
+        return (window, offset * dimensions[2] * dimensions[3] * MemoryLayout<Float>.size)
+    }
+
     var dimensions: [Int] {
         withUnsafeBytes(of: raw.dims) { bytes in
             Array(bytes.bindMemory(to: Int64.self).prefix(Int(raw.ndims))).map(Int.init)
@@ -124,6 +136,13 @@ final class Primitive {
 
     func memoryDescriptor(_ query: dnnl_query_t) -> MemoryDescriptor {
         MemoryDescriptor(dnnl_primitive_desc_query_md(descriptor, query, 0).pointee)
+    }
+
+    /// oneDNN's name for the kind of operation, e.g. "convolution", "concat" or "reorder".
+    var kind: String {
+        var kind = dnnl_undefined_primitive
+        guard dnnl_primitive_desc_query(descriptor, dnnl_query_primitive_kind, 0, &kind) == dnnl_success else { return "?" }
+        return String(cString: dnnl_prim_kind2str(kind))
     }
 
     /// oneDNN's name for the implementation it picked, e.g. "brg:avx512_core" or "ref:any".

@@ -55,4 +55,7 @@ final class DNNLPlan: @unchecked Sendable {
 
     /// The implementation oneDNN chose for each step, in order (for benchmarks and diagnostics).
     var implementations: [String] { steps.map(\.primitive.implementation) }
+
+    /// The kind of operation of each step, in order (diagnostics).
+    var kinds: [String] { steps.map(\.primitive.kind) }
 }

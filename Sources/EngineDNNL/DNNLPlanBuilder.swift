@@ -53,6 +53,8 @@ struct PlanBuilder {
     struct Location {
         let descriptor: MemoryDescriptor
         let buffer: Buffer
+        /// Where the value starts inside an arena buffer (a channel window of an in-place concat); zero elsewhere.
+        var byteOffset = 0
     }
 
     struct PendingArgument {
@@ -283,7 +285,7 @@ struct PlanBuilder {
             let whole = try concatLocation(position)
             var offset = 0
             for value in inputs {
-                let slot = Location(descriptor: try whole.descriptor.channels(graph.nodes[value].shape[0], at: offset), buffer: whole.buffer)
+                let slot = try window(of: whole, channels: graph.nodes[value].shape[0], at: offset)
                 if concatSlots[value] == nil { try appendReorder(from: location(of: value), to: slot) }
                 offset += graph.nodes[value].shape[0]
             }
@@ -492,10 +494,20 @@ struct PlanBuilder {
     private mutating func slotLocation(_ value: Int) throws -> Location {
         let slot = concatSlots[value]!
         let whole = try concatLocation(slot.concat)
-        guard let window = try? whole.descriptor.channels(graph.nodes[value].shape[0], at: slot.offset) else {
+        guard let location = try? window(of: whole, channels: graph.nodes[value].shape[0], at: slot.offset) else {
             throw InPlaceConcatRefused(concat: slot.concat)
         }
-        return Location(descriptor: window, buffer: whole.buffer)
+        return location
+    }
+
+    /// Channels [offset, offset + channels) of `whole`. Where they are contiguous (one image, channel blocks outermost)
+    /// the window is a dense tensor at a byte offset, which oneDNN's jit convolutions accept; else a strided sub-memory,
+    /// which they refuse (so the concat ends up copying).
+    private func window(of whole: Location, channels: Int, at offset: Int) throws -> Location {
+        if let (descriptor, byteOffset) = try whole.descriptor.contiguousChannels(channels, at: offset) {
+            return Location(descriptor: descriptor, buffer: whole.buffer, byteOffset: whole.byteOffset + byteOffset)
+        }
+        return Location(descriptor: try whole.descriptor.channels(channels, at: offset), buffer: whole.buffer, byteOffset: whole.byteOffset)
     }
 
     /// The location of an in-place concat's output, reserving it (in the first input's layout) if nothing has yet.
@@ -620,7 +632,8 @@ struct PlanBuilder {
                 case .output:
                     memory = outputMemory
                 case .arena(let index):
-                    memory = try Memory(argument.location.descriptor, engine: engine, pointer: arena.pointer + offsets[index])
+                    memory = try Memory(argument.location.descriptor, engine: engine,
+                                        pointer: arena.pointer + offsets[index] + argument.location.byteOffset)
                 case .constant(let key):
                     memory = try Memory(argument.location.descriptor, engine: engine, pointer: constants[key]!.pointer)
                 case .scratchpad:

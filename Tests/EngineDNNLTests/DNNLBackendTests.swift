@@ -118,6 +118,31 @@ import Testing
         #expect(implementations.filter { $0.hasPrefix("ref") } == [], "slow reference kernels in the plan: \(implementations)")
     }
 
+    /// With one image a concat's channel windows are dense, so its branches (convolutions and a pool) write into it and no
+    /// concat primitive runs; with several images the windows are strided and the concat copies. 12 channels put the
+    /// later windows off the 8-channel block, so that concat is built some other way, but must still agree.
+    @Test func oneImageConcatIsWrittenInPlace() throws {
+        for branchChannels in [16, 12] {
+            var random = SplitMix64(seed: 13)
+            var builder = GraphBuilder(name: "concat of \(branchChannels)", inputShape: [8, 11, 9])
+            let left = builder.convolution(builder.input, convolution(&random, input: 8, output: branchChannels, kernel: Size2D(1, 1), activation: .relu))
+            let right = builder.convolution(builder.input, convolution(&random, input: 8, output: 24, kernel: Size2D(3, 3),
+                                                                       padding: Padding2D(symmetric: 1, 1), activation: .relu))
+            let pooled = builder.maxPool(builder.input, Pooling(kernel: Size2D(3, 3), stride: Size2D(1, 1), padding: Padding2D(symmetric: 1, 1)))
+            let joined = builder.concat([left, right, pooled])
+            let output = builder.convolution(joined, convolution(&random, input: branchChannels + 32, output: 8, kernel: Size2D(1, 1)))
+            let graph = builder.build(output: output)
+            try expectAgreement(graph, batchSizes: [1, 2])
+            let prepared = try DNNLBackend().prepare(graph)
+            let single = try DNNLBackend.operationKinds(of: prepared, batchSize: 1)
+            let several = try DNNLBackend.operationKinds(of: prepared, batchSize: 2)
+            if branchChannels == 16 {
+                #expect(!single.contains("concat"), "one image: \(single)")
+                #expect(several.contains("concat"), "two images: \(several)")
+            }
+        }
+    }
+
     /// A MobileNet-like residual block: expand, depthwise with TensorFlow SAME padding, project, add.
     @Test func residualBlockMatchesReference() throws {
         var random = SplitMix64(seed: 5)
