@@ -15,9 +15,10 @@ enum BlindspotBinary {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("blindspot")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    /// Runs the binary (or `executable`, another one built beside it) with `arguments`.
+    static func run(_ arguments: [String], environment: [String: String] = [:], executable: URL? = nil) throws -> CommandResult {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = executable ?? url
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
