@@ -225,6 +225,13 @@ struct Importer {
         symbols[output] = .value(value)
     }
 
+    /// `alias` names the value `original` names: a fusion into it must count the readers of both names.
+    mutating func share(_ original: String, _ alias: String) {
+        let total = readers[original, default: 0] - 1 + readers[alias, default: 0]
+        readers[original] = total
+        readers[alias] = total
+    }
+
     mutating func alias(_ node: OnnxNode, _ symbol: Symbol) throws {
         guard let output = node.outputs.first else { throw OnnxError.invalid("the node has no output") }
         symbols[output] = symbol
@@ -250,8 +257,10 @@ struct Importer {
         case "Identity", "Dropout":
             if node.outputs.count > 1, readers[node.outputs[1], default: 0] > 0 { throw Refusal(reason: "its mask output is used") }
             try alias(node, symbols[first]!)
+            share(first, node.outputs[0])
         case "Shape":
-            let shape = [Folded.batch] + builder.shape(of: try value(first)).map(Int64.init)
+            let dimensions = try folded(first).map { $0.shape } ?? builder.shape(of: value(first))
+            let shape = (folded(first) == nil ? [Folded.batch] : []) + dimensions.map(Int64.init)
             let start = Int(try int(node, "start", 0)), end = Int(try int(node, "end", Int64(shape.count)))
             let (from, to) = (min(max(start < 0 ? start + shape.count : start, 0), shape.count), min(max(end < 0 ? end + shape.count : end, 0), shape.count))
             let slice = Array(shape[from..<max(from, to)])

@@ -253,6 +253,7 @@ extension Importer {
         }
         guard try normalized(int(node, "axis", 1), rank: 4) == 1 else { throw Refusal(reason: "only channels are joined (axis 1)") }
         try produce(node, values.count == 1 ? values[0] : builder.concat(values))
+        if values.count == 1 { share(names[0], node.outputs[0]) }
     }
 
     /// A linear layer on [N, K]: `weight` is [M, K].
@@ -326,7 +327,10 @@ extension Importer {
             target = try reshapeTarget(node, shape: shape)
         }
         if target.count == 3 || target.count == 1, target.reduce(1, *) == count {
-            if target == shape { return try produce(node, x) }
+            if target == shape {
+                try produce(node, x)
+                return share(name, node.outputs[0])
+            }
             return try produce(node, builder.reshape(x, to: target))
         }
         throw Refusal(reason: "values are [N, C] or [N, C, H, W]; this makes [N] + \(target)")

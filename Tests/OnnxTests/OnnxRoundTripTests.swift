@@ -151,6 +151,33 @@ import Testing
         #expect(throws: OnnxError.self) { try OnnxImporter.network(from: huge.serialized(), name: "huge") }
     }
 
+    /// y = relu(c) + c where the ReLU reads c through an Identity: the ReLU must not be fused into the convolution,
+    /// whose plain output the addition still reads.
+    @Test func anAliasedValueIsNotChangedByAFusion() throws {
+        let weights = (0..<54).map { Float($0 % 5) / 5 - 0.4 }
+        let model = OnnxModel(irVersion: 8, opsets: ["": 17], producerName: "hand", producerVersion: "", graph: OnnxGraph(
+            name: "alias", nodes: [
+                OnnxNode(name: "conv", operation: "Conv", inputs: ["x", "w"], outputs: ["c"], attributes: ["kernel_shape": .ints([3, 3])]),
+                OnnxNode(name: "same", operation: "Identity", inputs: ["c"], outputs: ["d"]),
+                OnnxNode(name: "relu", operation: "Relu", inputs: ["d"], outputs: ["r"]),
+                OnnxNode(name: "sum", operation: "Add", inputs: ["r", "c"], outputs: ["s"]),
+                OnnxNode(name: "pool", operation: "GlobalAveragePool", inputs: ["s"], outputs: ["y"]),
+            ],
+            initializers: [OnnxTensor(name: "w", shape: [2, 3, 3, 3], floats: weights)],
+            inputs: [OnnxValueInfo(name: "x", elementType: 1, dimensions: [.value(1), .value(3), .value(6), .value(6)])],
+            outputs: [OnnxValueInfo(name: "y", elementType: 1, dimensions: nil)]))
+        let imported = try OnnxImporter.network(from: model.serialized(), name: "alias")
+        var builder = GraphBuilder(name: "expected", inputShape: [3, 6, 6])
+        let c = builder.convolution(builder.input, Convolution(weight: Tensor(shape: [2, 3, 3, 3], scalars: weights), bias: nil))
+        let sum = builder.add(builder.activation(c, .relu), c)
+        let flat = builder.reshape(builder.globalAveragePool(sum), to: [2])
+        let expected = builder.build(output: flat)
+        var random = SplitMix64(seed: 5)
+        let input = random.tensor([2, 3, 6, 6])
+        let difference = try ReferenceBackend().prepare(imported.graph).run(input).maxAbsoluteDifference(ReferenceBackend().prepare(expected).run(input))
+        #expect(difference < 1e-5, "max difference \(difference)")
+    }
+
     @Test func anOpenImageSizeNeedsToBeGiven() throws {
         let model = Self.model([OnnxNode(name: "gap", operation: "GlobalAveragePool", inputs: ["x"], outputs: ["y"])],
                                input: [.parameter("N"), .value(3), .parameter("H"), .parameter("W")])
