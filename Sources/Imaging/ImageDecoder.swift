@@ -11,7 +11,7 @@ public struct DecodeLimits: Sendable, Equatable {
     public var maximumMegapixels: Double
 
     public init(maximumBytes: Int = 50 * 1_048_576, maximumWidth: Int = 20_000, maximumHeight: Int = 20_000,
-                maximumMegapixels: Double = 40) {
+                maximumMegapixels: Double = 50) {
         self.maximumBytes = maximumBytes
         self.maximumWidth = maximumWidth
         self.maximumHeight = maximumHeight

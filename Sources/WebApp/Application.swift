@@ -27,7 +27,7 @@ public struct WebConfiguration: Sendable {
     public var idleTimeout: Duration
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = 20 * 1_048_576, maximumFormParts: Int = 16,
-                decodeLimits: DecodeLimits = DecodeLimits(maximumMegapixels: 50), rateLimit: RateLimit? = RateLimit(perSecond: 20, burst: 60),
+                decodeLimits: DecodeLimits = DecodeLimits(), rateLimit: RateLimit? = RateLimit(perSecond: 20, burst: 60),
                 bodyTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60)) {
         self.host = host
         self.port = port

@@ -165,7 +165,7 @@ struct DemoPage {
         """
     }
 
-    /// "PNG, JPEG, WebP or GIF · up to 20 MB · up to 40 megapixels".
+    /// "PNG, JPEG, WebP or GIF · up to 20 MB · up to 50 megapixels".
     private var limitsText: String {
         "PNG, JPEG, WebP or GIF · up to \(Self.formatBytes(limits.maximumBodyBytes)) · "
             + "up to \(Self.formatNumber(limits.maximumMegapixels)) megapixels"
