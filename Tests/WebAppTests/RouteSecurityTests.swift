@@ -19,7 +19,7 @@ import WebApp
             .map { (method: $0.method, path: $0.path.description) }
         #expect(routes.count >= 25, "the router lists its routes: \(routes.count)")
         let adminRoutes = routes.filter { Self.needsAdmin($0.method, $0.path) }.map { "\($0.method) \($0.path)" }
-        #expect(Set(adminRoutes) == ["PATCH /api/v1/blindspots/:id", "DELETE /api/v1/blindspots/:id", "POST /admin/blindspots/:id"],
+        #expect(Set(adminRoutes) == ["PATCH /api/v1/blindspots/{id}", "DELETE /api/v1/blindspots/{id}", "POST /admin/blindspots/{id}"],
                 "the moderation routes are the ones reviewed: \(adminRoutes)")
         try await server.test { client in
             for route in routes {
