@@ -48,27 +48,34 @@ import WebApp
         }
     }
 
-    @Test func aSlowBodyGets408AndASilentConnectionIsClosed() async throws {
+    // Bounds are loose: other suites run in parallel and keep the cooperative threads busy, which delays the
+    // server's timers; what matters is that the answer comes while the client still withholds its body.
+    @Test func aSlowBodyGets408() async throws {
         var configuration = WebConfiguration(port: 0)
         configuration.bodyTimeout = .milliseconds(500)
-        configuration.idleTimeout = .seconds(2)  // longer than the body timeout, so that the 408 comes first
+        configuration.idleTimeout = .seconds(60)
         guard let server = try await TestServer.make(configuration: configuration) else { return }
         try await server.test(.live) { client in
-            let port = try #require(client.port)
             // Headers announce 100 kB; 10 bytes come, then nothing.
-            let slow = try RawConnection(port: port)
+            let slow = try RawConnection(port: try #require(client.port))
             try slow.send("POST /api/v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n0123456789")
             let start = ContinuousClock.now
-            let answer = try slow.receive(timeout: 5)
-            let elapsed = ContinuousClock.now - start
+            let answer = try slow.receive(timeout: 30)
             #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer.prefix(200))")
             #expect(answer.contains("\"timeout\""))
-            #expect(elapsed < .seconds(3), "refused after \(elapsed)")
-            // A connection that says nothing is closed after the idle timeout.
-            let silent = try RawConnection(port: port)
-            let closed = ContinuousClock.now
-            #expect(try silent.receive(timeout: 8).isEmpty)
-            #expect(ContinuousClock.now - closed < .seconds(6))
+            #expect(ContinuousClock.now - start < .seconds(25))
+        }
+    }
+
+    @Test func aSilentConnectionIsClosed() async throws {
+        var configuration = WebConfiguration(port: 0)
+        configuration.idleTimeout = .milliseconds(500)
+        guard let server = try await TestServer.make(configuration: configuration) else { return }
+        try await server.test(.live) { client in
+            let silent = try RawConnection(port: try #require(client.port))
+            let start = ContinuousClock.now
+            #expect(try silent.receive(timeout: 30).isEmpty)
+            #expect(ContinuousClock.now - start < .seconds(25), "closed after \(ContinuousClock.now - start)")
         }
     }
 }
