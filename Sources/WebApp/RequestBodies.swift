@@ -36,18 +36,10 @@ struct RequestBodies {
             throw APIError.bodyTooLarge(limit: limit)
         }
         do {
-            return try await withThrowingTaskGroup(of: Data?.self) { group in
-                group.addTask { Data(try await body.collect(upTo: limit).readableBytesView) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let data = try await group.next() ?? nil else {
-                    throw APIError.requestTimeout(seconds: Int(timeout.seconds.rounded()))
-                }
-                return data
+            guard let data = try await Self.within(timeout, { Data(try await body.collect(upTo: limit).readableBytesView) }) else {
+                throw APIError.requestTimeout(seconds: Int(timeout.seconds.rounded()))
             }
+            return data
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError.bodyTooLarge(limit: limit)
         }
@@ -57,11 +49,19 @@ struct RequestBodies {
     static let discardLimit = 256 * 1_048_576
 
     static func discard(_ body: RequestBody, within timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { do { for try await _ in body {} } catch {} }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
+        _ = try? await within(timeout) { for try await _ in body {} }
+    }
+
+    /// What `work` gives, or nil when `timeout` passes first (the work is then cancelled).
+    static func within<T: Sendable>(_ timeout: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T? {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
         }
     }
 

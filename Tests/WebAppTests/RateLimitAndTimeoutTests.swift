@@ -60,7 +60,7 @@ import WebApp
             let slow = try RawConnection(port: try #require(client.port))
             try slow.send("POST /api/v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n0123456789")
             let start = ContinuousClock.now
-            let answer = try slow.receive(timeout: 30)
+            let answer = await slow.receive(timeout: 30)
             #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer.prefix(200))")
             #expect(answer.contains("\"timeout\""))
             #expect(ContinuousClock.now - start < .seconds(25))
@@ -74,14 +74,14 @@ import WebApp
         try await server.test(.live) { client in
             let silent = try RawConnection(port: try #require(client.port))
             let start = ContinuousClock.now
-            #expect(try silent.receive(timeout: 30).isEmpty)
+            #expect(await silent.receive(timeout: 30).isEmpty)
             #expect(ContinuousClock.now - start < .seconds(25), "closed after \(ContinuousClock.now - start)")
         }
     }
 }
 
 /// A plain TCP connection to 127.0.0.1, for clients no HTTP library would imitate.
-final class RawConnection {
+final class RawConnection: Sendable {
     let descriptor: Int32
 
     init(port: Int) throws {
@@ -103,8 +103,15 @@ final class RawConnection {
         guard Glibc.send(descriptor, bytes, bytes.count, 0) == bytes.count else { throw POSIXError(.EIO) }
     }
 
-    /// Everything the server sends until it closes the connection or `timeout` seconds pass.
-    func receive(timeout: Int) throws -> String {
+    /// Everything the server sends until it closes the connection or `timeout` seconds pass. The blocking reads
+    /// run on a thread of their own: blocking one of the two cooperative threads starved the server under test.
+    func receive(timeout: Int) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.blockingReceive(timeout: timeout)) }.start()
+        }
+    }
+
+    private func blockingReceive(timeout: Int) -> String {
         var limit = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         var received: [UInt8] = []
