@@ -13,19 +13,19 @@ import Testing
         let first = root.appendingPathComponent("first").path, second = root.appendingPathComponent("second").path
         let archive = root.appendingPathComponent("catalog.zip").path
 
-        let imported = try BlindspotBinary.run(["catalog", "import-examples", SharedData.url("seed-examples").path, "--data", first])
+        let imported = try await BlindspotBinary.run(["catalog", "import-examples", SharedData.url("seed-examples").path, "--data", first])
         #expect(imported.status == 0, "\(imported.errors)")
         #expect(imported.output.contains("16 of 16 examples added as approved reports (8 categories)"), "\(imported.output)")
-        let again = try BlindspotBinary.run(["catalog", "import-examples", SharedData.url("seed-examples").path, "--data", first])
+        let again = try await BlindspotBinary.run(["catalog", "import-examples", SharedData.url("seed-examples").path, "--data", first])
         #expect(again.output.contains("0 of 16 examples added"), "importing twice merges: \(again.output)")
 
-        let recheck = try BlindspotBinary.run(["catalog", "recheck", "--model", "efficientnet_lite0", "--data", first])
+        let recheck = try await BlindspotBinary.run(["catalog", "recheck", "--model", "efficientnet_lite0", "--data", first])
         #expect(recheck.status == 0, "\(recheck.errors)")
         #expect(recheck.output.contains("16 approved reports re-checked on efficientnet_lite0"), "\(recheck.output)")
 
-        let exported = try BlindspotBinary.run(["catalog", "export", archive, "--data", first])
+        let exported = try await BlindspotBinary.run(["catalog", "export", archive, "--data", first])
         #expect(exported.status == 0 && exported.output.contains("16 reports, 8 categories, 16 images"), "\(exported.output) \(exported.errors)")
-        let restored = try BlindspotBinary.run(["catalog", "import", archive, "--data", second])
+        let restored = try await BlindspotBinary.run(["catalog", "import", archive, "--data", second])
         #expect(restored.status == 0, "\(restored.errors)")
 
         let original = try SQLiteCatalogStore(path: first + "/catalog.sqlite")
@@ -41,17 +41,17 @@ import Testing
 
         let bogus = root.appendingPathComponent("bogus.zip")
         try Data("not a zip".utf8).write(to: bogus)
-        let refused = try BlindspotBinary.run(["catalog", "import", bogus.path, "--data", second])
+        let refused = try await BlindspotBinary.run(["catalog", "import", bogus.path, "--data", second])
         #expect(refused.status != 0 && refused.errors.contains("is not a zip archive"), "\(refused.errors)")
     }
 }
 
 @Suite struct ExplainCommandTests {
     @Test(.enabled(if: SharedData.has("imagenet-sample/n01440764_tench.JPEG") && CachedWeights.url("efficientnet-lite0-57934424.pth") != nil))
-    func writesAHeatmapAndItsNumbers() throws {
+    func writesAHeatmapAndItsNumbers() async throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("heat-\(UUID().uuidString).png")
         defer { try? FileManager.default.removeItem(at: out) }
-        let result = try BlindspotBinary.run(["explain", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path, "--model", "efficientnet_lite0",
+        let result = try await BlindspotBinary.run(["explain", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path, "--model", "efficientnet_lite0",
                                               "--class", "tench", "--patch", "56", "--stride", "56", "--out", out.path, "--json"])
         #expect(result.status == 0, "\(result.errors)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
@@ -59,17 +59,17 @@ import Testing
         #expect(object["columns"] as? Int == 4 && object["rows"] as? Int == 4 && (object["drops"] as? [Double])?.count == 16)
         #expect((object["class"] as? [String: Any])?["label"] as? String == "tench")
         #expect(try Data(contentsOf: out).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
-        let unknown = try BlindspotBinary.run(["explain", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path, "--class", "flying car", "--out", out.path])
+        let unknown = try await BlindspotBinary.run(["explain", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path, "--class", "flying car", "--out", out.path])
         #expect(unknown.status != 0 && unknown.errors.contains("is not one of the 1000 ImageNet classes"))
     }
 
     @Test(.enabled(if: SharedData.has("imagenet-sample/n01440764_tench.JPEG") && CachedWeights.url("efficientnet-lite0-57934424.pth") != nil))
-    func superpixelsGiveOneDropPerSegment() throws {
+    func superpixelsGiveOneDropPerSegment() async throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("heat-\(UUID().uuidString).png")
         defer { try? FileManager.default.removeItem(at: out) }
         let arguments = ["explain", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path, "--model", "efficientnet_lite0",
                          "--method", "superpixels", "--segments", "30", "--out", out.path]
-        let result = try BlindspotBinary.run(arguments + ["--json"])
+        let result = try await BlindspotBinary.run(arguments + ["--json"])
         #expect(result.status == 0, "\(result.errors)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(object["method"] as? String == "superpixels")
@@ -79,14 +79,14 @@ import Testing
         #expect((object["class"] as? [String: Any])?["label"] as? String == "tench")
         #expect(try Data(contentsOf: out).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
 
-        let summary = try BlindspotBinary.run(arguments)
+        let summary = try await BlindspotBinary.run(arguments)
         #expect(summary.status == 0, "\(summary.errors)")
         #expect(summary.output.contains("\(segments) superpixels on the 224×224 input"), "\(summary.output)")
         let hidings = summary.output.split(separator: "\n").filter { $0.contains("hiding segment") && $0.contains(" px, drops it by") }
         #expect(hidings.count == 3, "\(summary.output)")
     }
 
-    @Test func methodOptionsAreChecked() throws {
+    @Test func methodOptionsAreChecked() async throws {
         let image = "any.png"
         for (arguments, message) in [
             (["--segments", "30"], "--segments needs --method superpixels"),
@@ -96,7 +96,7 @@ import Testing
             (["--method", "superpixels", "--segments", "0"], "--segments must be at least 1"),
             (["--method", "blobs"], "blobs"),
         ] {
-            let result = try BlindspotBinary.run(["explain", image, "--out", "heat.png"] + arguments)
+            let result = try await BlindspotBinary.run(["explain", image, "--out", "heat.png"] + arguments)
             #expect(result.status != 0 && result.errors.contains(message), "\(arguments): \(result.errors)")
         }
     }

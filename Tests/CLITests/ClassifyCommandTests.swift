@@ -4,7 +4,7 @@ import Foundation
 import TestSupport
 import Testing
 
-struct CommandResult {
+struct CommandResult: Sendable {
     let status: Int32
     let output: String
     let errors: String
@@ -16,21 +16,25 @@ enum BlindspotBinary {
     }
 
     /// Runs the binary (or `executable`, another one built beside it) with `arguments`.
-    static func run(_ arguments: [String], environment: [String: String] = [:], executable: URL? = nil) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = executable ?? url
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
-                             errors: String(decoding: errorData, as: UTF8.self))
+    static func run(_ arguments: [String], environment: [String: String] = [:], executable: URL? = nil) async throws -> CommandResult {
+        let executable = executable ?? url
+        return try await OffThePool.run {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let output = Pipe()
+            let errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            // Both pipes are drained at once: a child filling its error pipe while we read its output would block.
+            let errorData = ReadInBackground(errors.fileHandleForReading)
+            let outputData = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return CommandResult(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+                                 errors: String(decoding: errorData.wait(), as: UTF8.self))
+        }
     }
 }
 
@@ -38,13 +42,13 @@ enum BlindspotBinary {
     static let lite0 = "efficientnet-lite0-57934424.pth"
 
     @Test(.enabled(if: SharedData.has("imagenet-sample/n01440764_tench.JPEG") && CachedWeights.url(lite0) != nil))
-    func jsonLinesFollowTheDocumentedContract() throws {
+    func jsonLinesFollowTheDocumentedContract() async throws {
         let tench = SharedData.url("imagenet-sample/n01440764_tench.JPEG").path
         let junk = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-not-an-image-\(UUID().uuidString).jpg")
         try Data("<svg xmlns='http://www.w3.org/2000/svg'/>".utf8).write(to: junk)
         defer { try? FileManager.default.removeItem(at: junk) }
 
-        let result = try BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--json", "--logits", "--top", "3", junk.path, tench])
+        let result = try await BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--json", "--logits", "--top", "3", junk.path, tench])
         #expect(result.status == 1, "a bad file makes the exit status 1")
         #expect(result.errors.contains("error: \(junk.path):"))
         let lines = result.output.split(separator: "\n")
@@ -65,18 +69,18 @@ enum BlindspotBinary {
     }
 
     @Test(.enabled(if: SharedData.has("imagenet-sample/n01440764_tench.JPEG") && CachedWeights.url(lite0) != nil))
-    func noResizeRefusesAnImageOfAnotherSize() throws {
-        let result = try BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--no-resize", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path])
+    func noResizeRefusesAnImageOfAnotherSize() async throws {
+        let result = try await BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--no-resize", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path])
         #expect(result.status == 1)
         #expect(result.errors.contains("224"))
         #expect(result.output.isEmpty)
     }
 
-    @Test func modelsPathFollowsBlindspotHome() throws {
-        let result = try BlindspotBinary.run(["models", "path", "efficientnet_lite1"], environment: ["BLINDSPOT_HOME": "/tmp/blindspot-home-test"])
+    @Test func modelsPathFollowsBlindspotHome() async throws {
+        let result = try await BlindspotBinary.run(["models", "path", "efficientnet_lite1"], environment: ["BLINDSPOT_HOME": "/tmp/blindspot-home-test"])
         #expect(result.status == 0)
         #expect(result.output == "/tmp/blindspot-home-test/efficientnet-lite1-77cc7160.pth\n")
-        let unknown = try BlindspotBinary.run(["classify", "--model", "resnet50", "x.jpg"], environment: ["BLINDSPOT_HOME": "/tmp/blindspot-home-test"])
+        let unknown = try await BlindspotBinary.run(["classify", "--model", "resnet50", "x.jpg"], environment: ["BLINDSPOT_HOME": "/tmp/blindspot-home-test"])
         #expect(unknown.status != 0)
         #expect(unknown.errors.contains("unknown model 'resnet50'"))
     }

@@ -21,17 +21,17 @@ import Testing
         try #require((results["models"] as? [[String: Any]])?.first)
     }
 
-    @Test(.enabled(if: ready)) func accuracyEqualsTheOneComputedFromClassifyAnswers() throws {
+    @Test(.enabled(if: ready)) func accuracyEqualsTheOneComputedFromClassifyAnswers() async throws {
         let out = Self.temporary("whole.json")
         defer { try? FileManager.default.removeItem(at: out) }
-        let run = try BlindspotBinary.run(["eval", Self.sample, "--model", "efficientnet_lite0", "--out", out.path])
+        let run = try await BlindspotBinary.run(["eval", Self.sample, "--model", "efficientnet_lite0", "--out", out.path])
         #expect(run.status == 0, "\(run.errors)")
         #expect(run.output.contains("efficientnet_lite0  top-1 "), "\(run.output)")
         let results = try Self.results(out)
         #expect(results["images"] as? Int == 100)
         let model = try Self.model(results)
 
-        let classify = try BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--json", Self.sample])
+        let classify = try await BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--json", Self.sample])
         #expect(classify.status == 0, "\(classify.errors)")
         let labels = try String(contentsOf: SharedData.url("imagenet-classes.tsv"), encoding: .utf8)
         var index: [String: Int] = [:]
@@ -61,11 +61,11 @@ import Testing
         #expect(confusions.count == 20 ? confused <= 100 - top1 : confused == 100 - top1, "every wrong answer is one confusion")
     }
 
-    @Test(.enabled(if: ready)) func aKilledRunResumedEqualsAnUninterruptedOne() throws {
+    @Test(.enabled(if: ready)) func aKilledRunResumedEqualsAnUninterruptedOne() async throws {
         let whole = Self.temporary("whole.json"), resumed = Self.temporary("resumed.json")
         defer { for url in [whole, resumed] { try? FileManager.default.removeItem(at: url) } }
         let arguments = ["eval", Self.sample, "--model", "efficientnet_lite0", "--transform", "blur:mid", "--transform", "rotate:90", "--limit", "48"]
-        let alone = try BlindspotBinary.run(arguments + ["--out", whole.path])
+        let alone = try await BlindspotBinary.run(arguments + ["--out", whole.path])
         #expect(alone.status == 0, "\(alone.errors)")
 
         let process = Process()
@@ -78,16 +78,16 @@ import Testing
         let deadline = Date().addingTimeInterval(120)
         // Kill once at least two chunks (2 × 8 images × 3 records) are on disk.
         while Date() < deadline, ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 48 {
-            Thread.sleep(forTimeInterval: 0.02)
+            try await Task.sleep(for: .milliseconds(20))
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal, "killed before it finished")
         #expect(!FileManager.default.fileExists(atPath: resumed.path))
 
-        let again = try BlindspotBinary.run(arguments + ["--out", resumed.path])
+        let again = try await BlindspotBinary.run(arguments + ["--out", resumed.path])
         #expect(again.status != 0 && again.errors.contains("--resume"), "a leftover progress file is not silently overwritten")
-        let finished = try BlindspotBinary.run(arguments + ["--out", resumed.path, "--resume"])
+        let finished = try await BlindspotBinary.run(arguments + ["--out", resumed.path, "--resume"])
         #expect(finished.status == 0, "\(finished.errors)")
         #expect(!FileManager.default.fileExists(atPath: log), "the progress file goes once the results are written")
         let (first, second) = (try Self.results(whole), try Self.results(resumed))
@@ -96,18 +96,18 @@ import Testing
         #expect(((first["records"] as? [Any])?.count ?? 0) == 144)
     }
 
-    @Test(.enabled(if: ready)) func threeShardsMergedEqualTheWholeRun() throws {
+    @Test(.enabled(if: ready)) func threeShardsMergedEqualTheWholeRun() async throws {
         let whole = Self.temporary("whole.json"), merged = Self.temporary("merged.json")
         let shards = (0..<3).map { Self.temporary("shard\($0).json") }
         defer { for url in [whole, merged] + shards { try? FileManager.default.removeItem(at: url) } }
         let arguments = ["eval", Self.sample, "--model", "efficientnet_lite0", "--transform", "flip:vertical", "--limit", "60"]
-        #expect(try BlindspotBinary.run(arguments + ["--out", whole.path]).status == 0)
+        #expect(try await BlindspotBinary.run(arguments + ["--out", whole.path]).status == 0)
         for (index, shard) in shards.enumerated() {
-            let run = try BlindspotBinary.run(arguments + ["--shard", "\(index)/3", "--out", shard.path])
+            let run = try await BlindspotBinary.run(arguments + ["--shard", "\(index)/3", "--out", shard.path])
             #expect(run.status == 0, "\(run.errors)")
             #expect(try Self.results(shard)["images"] as? Int == 20)
         }
-        let merge = try BlindspotBinary.run(["eval", "merge"] + shards.map(\.path) + ["--out", merged.path])
+        let merge = try await BlindspotBinary.run(["eval", "merge"] + shards.map(\.path) + ["--out", merged.path])
         #expect(merge.status == 0, "\(merge.errors)")
         let (one, joined) = (try Self.results(whole), try Self.results(merged))
         #expect(joined["images"] as? Int == 60)
@@ -119,7 +119,7 @@ import Testing
         #expect(tops(one) == tops(joined), "every image's answer, in the same order")
     }
 
-    @Test(.enabled(if: ready)) func unlabelledFilesAreListedNotGuessed() throws {
+    @Test(.enabled(if: ready)) func unlabelledFilesAreListedNotGuessed() async throws {
         let folder = Self.temporary("folder")
         defer { try? FileManager.default.removeItem(at: folder) }
         let manager = FileManager.default
@@ -132,7 +132,7 @@ import Testing
         try manager.copyItem(at: tench, to: folder.appendingPathComponent("holidays/c.jpg"))
         try Data("not an image".utf8).write(to: folder.appendingPathComponent("n01440764/broken.jpg"))
         let out = folder.appendingPathComponent("results.json")
-        let run = try BlindspotBinary.run(["eval", folder.path, "--model", "efficientnet_lite0", "--out", out.path])
+        let run = try await BlindspotBinary.run(["eval", folder.path, "--model", "efficientnet_lite0", "--out", out.path])
         #expect(run.status == 0, "\(run.errors)")
         #expect(run.errors.contains("skipped holidays/c.jpg: folder 'holidays' is neither a WordNet id nor a class name"), "\(run.errors)")
         let results = try Self.results(out)
@@ -143,14 +143,14 @@ import Testing
         #expect(model["top1"] as? Double == 0.5, "the tench is right in its own folder and wrong in goldfish/")
     }
 
-    @Test func badOptionsAreRefused() throws {
-        let resume = try BlindspotBinary.run(["eval", "x", "--resume"])
+    @Test func badOptionsAreRefused() async throws {
+        let resume = try await BlindspotBinary.run(["eval", "x", "--resume"])
         #expect(resume.status != 0 && resume.errors.contains("--resume needs --out"), "\(resume.errors)")
-        let transform = try BlindspotBinary.run(["eval", "x", "--transform", "blur:7"])
+        let transform = try await BlindspotBinary.run(["eval", "x", "--transform", "blur:7"])
         #expect(transform.status != 0 && transform.errors.contains("blur's levels are"), "\(transform.errors)")
-        let shard = try BlindspotBinary.run(["eval", "x", "--shard", "3/3"])
+        let shard = try await BlindspotBinary.run(["eval", "x", "--shard", "3/3"])
         #expect(shard.status != 0 && shard.errors.contains("--shard is K/N"), "\(shard.errors)")
-        let format = try BlindspotBinary.run(["eval", "x", "--out", "results.txt"])
+        let format = try await BlindspotBinary.run(["eval", "x", "--out", "results.txt"])
         #expect(format.status != 0 && format.errors.contains(".json, .html, .md or .csv"), "\(format.errors)")
     }
 }

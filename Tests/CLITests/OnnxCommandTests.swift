@@ -12,18 +12,18 @@ import Testing
     }
 
     @Test(.enabled(if: SharedData.has("imagenet-sample/n01440764_tench.JPEG") && CachedWeights.url(ClassifyCommandTests.lite0) != nil))
-    func exportAddClassifyAndRemove() throws {
+    func exportAddClassifyAndRemove() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-onnx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let exported = directory.appendingPathComponent("lite0.onnx").path
         let tench = SharedData.url("imagenet-sample/n01440764_tench.JPEG").path
 
-        let export = try BlindspotBinary.run(["models", "export", "efficientnet_lite0", "--onnx", exported])
+        let export = try await BlindspotBinary.run(["models", "export", "efficientnet_lite0", "--onnx", exported])
         #expect(export.status == 0, "\(export.errors)")
         // The exported file run through --weights gives the checkpoint's answer.
-        let native = try Self.predictions(BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--json", "--top", "5", tench]).output)
-        let viaOnnx = try BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--weights", exported, "--json", "--top", "5", tench])
+        let native = try await Self.predictions(BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--json", "--top", "5", tench]).output)
+        let viaOnnx = try await BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--weights", exported, "--json", "--top", "5", tench])
         #expect(viaOnnx.status == 0, "\(viaOnnx.errors)")
         let onnxPredictions = try Self.predictions(viaOnnx.output)
         #expect(onnxPredictions.map(\.index) == native.map(\.index))
@@ -31,21 +31,21 @@ import Testing
 
         // Added under a name in an empty cache, it is listed, classifies, and goes away.
         let home = ["BLINDSPOT_HOME": directory.appendingPathComponent("home").path]
-        let add = try BlindspotBinary.run(["models", "add", "my-lite", exported, "--normalize", "lite"], environment: home)
+        let add = try await BlindspotBinary.run(["models", "add", "my-lite", exported, "--normalize", "lite"], environment: home)
         #expect(add.status == 0, "\(add.errors)")
         #expect(add.output.contains("input [3, 224, 224]"))
-        let list = try BlindspotBinary.run(["models", "list"], environment: home)
+        let list = try await BlindspotBinary.run(["models", "list"], environment: home)
         #expect(list.output.contains("my-lite") && list.output.contains("imported ONNX"))
-        let classified = try BlindspotBinary.run(["classify", "--model", "my-lite", "--json", "--top", "1", tench], environment: home)
+        let classified = try await BlindspotBinary.run(["classify", "--model", "my-lite", "--json", "--top", "1", tench], environment: home)
         #expect(classified.status == 0, "\(classified.errors)")
         #expect(try Self.predictions(classified.output).first?.index == 0, "tench")
-        let again = try BlindspotBinary.run(["models", "add", "my-lite", exported], environment: home)
+        let again = try await BlindspotBinary.run(["models", "add", "my-lite", exported], environment: home)
         #expect(again.status != 0 && again.errors.contains("already a model name"))
-        #expect(try BlindspotBinary.run(["models", "remove", "my-lite"], environment: home).status == 0)
-        #expect(!(try BlindspotBinary.run(["models", "list"], environment: home).output.contains("my-lite")))
+        #expect(try await BlindspotBinary.run(["models", "remove", "my-lite"], environment: home).status == 0)
+        #expect(!(try await BlindspotBinary.run(["models", "list"], environment: home).output.contains("my-lite")))
     }
 
-    @Test func unsupportedOperatorsAreRefusedByName() throws {
+    @Test func unsupportedOperatorsAreRefusedByName() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-onnx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -60,9 +60,9 @@ import Testing
         let file = directory.appendingPathComponent("topk.onnx")
         try Data(model).write(to: file)
         let home = ["BLINDSPOT_HOME": directory.appendingPathComponent("home").path]
-        let add = try BlindspotBinary.run(["models", "add", "topk", file.path, "--input-size", "16"], environment: home)
+        let add = try await BlindspotBinary.run(["models", "add", "topk", file.path, "--input-size", "16"], environment: home)
         #expect(add.status != 0)
         #expect(add.errors.contains("TopK") && add.errors.contains("'pick'"), "\(add.errors)")
-        #expect(!(try BlindspotBinary.run(["models", "list"], environment: home).output.contains("topk")))
+        #expect(!(try await BlindspotBinary.run(["models", "list"], environment: home).output.contains("topk")))
     }
 }

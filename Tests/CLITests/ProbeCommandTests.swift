@@ -8,11 +8,11 @@ import Testing
     static var tench: String { SharedData.url("imagenet-sample/n01440764_tench.JPEG").path }
 
     @Test(.enabled(if: SharedData.has("imagenet-sample/n01440764_tench.JPEG") && CachedWeights.url("efficientnet-lite0-57934424.pth") != nil))
-    func printsJSONASummaryAndWritesAPage() throws {
+    func printsJSONASummaryAndWritesAPage() async throws {
         let page = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID().uuidString).html")
         defer { try? FileManager.default.removeItem(at: page) }
         let arguments = ["probe", Self.tench, "--model", "efficientnet_lite0", "--expected", "tench", "--families", "rotate,blur,background"]
-        let json = try BlindspotBinary.run(arguments + ["--json"])
+        let json = try await BlindspotBinary.run(arguments + ["--json"])
         #expect(json.status == 0, "\(json.errors)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
         let families = try #require(object["families"] as? [[String: Any]])
@@ -26,7 +26,7 @@ import Testing
         #expect(model["model"] as? String == "efficientnet_lite0")
         #expect(((model["outcomes"] as? [[String: Any]])?.first?["top"] as? [[String: Any]])?.first?["label"] as? String == "tench")
 
-        let summary = try BlindspotBinary.run(arguments + ["--html", page.path])
+        let summary = try await BlindspotBinary.run(arguments + ["--html", page.path])
         #expect(summary.status == 0, "\(summary.errors)")
         #expect(summary.output.contains("efficientnet_lite0: original → tench"), "\(summary.output)")
         #expect(summary.output.contains("/23 ") && summary.output.contains("/5 "), "one line per family with its flipped count: \(summary.output)")
@@ -37,10 +37,10 @@ import Testing
         #expect(html.components(separatedBy: "<img src=\"data:image/jpeg;base64,").count - 1 >= pictures)
     }
 
-    @Test func optionsAreChecked() throws {
-        let unknown = try BlindspotBinary.run(["probe", "x.jpg", "--families", "rotate,sideways"])
+    @Test func optionsAreChecked() async throws {
+        let unknown = try await BlindspotBinary.run(["probe", "x.jpg", "--families", "rotate,sideways"])
         #expect(unknown.status != 0 && unknown.errors.contains("unknown family 'sideways'"), "\(unknown.errors)")
-        let both = try BlindspotBinary.run(["probe", "x.jpg", "--compare", "--model", "efficientnet_lite0"])
+        let both = try await BlindspotBinary.run(["probe", "x.jpg", "--compare", "--model", "efficientnet_lite0"])
         #expect(both.status != 0 && both.errors.contains("--compare uses every present model"), "\(both.errors)")
     }
 }

@@ -12,15 +12,15 @@ import Testing
     static var lite0Present: Bool { CachedWeights.url("efficientnet-lite0-57934424.pth") != nil }
 
     @Test(.enabled(if: SharedData.has("seed-examples/examples.json") && lite0Present))
-    func documentsTheExamplesCatalog() throws {
+    func documentsTheExamplesCatalog() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-report-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let data = root.appendingPathComponent("data").path, out = root.appendingPathComponent("report")
-        let imported = try BlindspotBinary.run(["catalog", "import-examples", SharedData.url("seed-examples").path, "--data", data])
+        let imported = try await BlindspotBinary.run(["catalog", "import-examples", SharedData.url("seed-examples").path, "--data", data])
         #expect(imported.status == 0, "\(imported.errors)")
 
         let start = ContinuousClock.now
-        let made = try BlindspotBinary.run(["report", "--catalog", "--out", out.path, "--data", data,
+        let made = try await BlindspotBinary.run(["report", "--catalog", "--out", out.path, "--data", data,
                                             "--model", "efficientnet_lite0", "--probe-families", "rotate,flip"])
         print("blindspot report --catalog on the 16 examples (efficientnet_lite0, rotate and flip): \(ContinuousClock.now - start)")
         #expect(made.status == 0, "\(made.errors)")
@@ -42,7 +42,7 @@ import Testing
         #expect(html.components(separatedBy: "<table class=\"probe-summary\">").count - 1 == 16, "one probe summary per report")
         #expect(html.contains(">Rotation</th>") && html.contains(">Mirror and upside down</th>") && !html.contains(">Defocus blur</th>"))
         #expect(html.range(of: "<td class=\"digest\">[0-9a-f]{64}</td>", options: .regularExpression) != nil, "the weights' SHA-256")
-        let version = try BlindspotBinary.run(["--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let version = try await BlindspotBinary.run(["--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!version.isEmpty && html.contains("Blindspot \(version)"))
 
         let pictures = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("images").path)
@@ -50,14 +50,14 @@ import Testing
         for picture in pictures { #expect(markdown.contains("(images/\(picture))"), "report.md shows \(picture)") }
     }
 
-    @Test func evaluationResultsAloneNeedNoModel() throws {
+    @Test func evaluationResultsAloneNeedNoModel() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-report-eval-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let results = root.appendingPathComponent("results.json")
         try JSONEncoder().encode(try EvaluationReportTests.sample()).write(to: results)
         let out = root.appendingPathComponent("report")
-        let made = try BlindspotBinary.run(["report", "--eval", results.path, "--out", out.path], environment: ["BLINDSPOT_HOME": root.path])
+        let made = try await BlindspotBinary.run(["report", "--eval", results.path, "--out", out.path], environment: ["BLINDSPOT_HOME": root.path])
         #expect(made.status == 0, "\(made.errors)")
         let html = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
         #expect(html.contains("Evaluation of sample &lt;i&gt;set&lt;/i&gt;") && html.contains("From results.json."))
@@ -66,15 +66,15 @@ import Testing
         #expect(try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8).contains("## Evaluation of sample &lt;i&gt;set&lt;/i&gt;"))
     }
 
-    @Test func optionsAreChecked() throws {
-        let unknown = try BlindspotBinary.run(["report", "--out", "r", "--probe-families", "rotate,sideways"])
+    @Test func optionsAreChecked() async throws {
+        let unknown = try await BlindspotBinary.run(["report", "--out", "r", "--probe-families", "rotate,sideways"])
         #expect(unknown.status != 0 && unknown.errors.contains("unknown family 'sideways'"), "\(unknown.errors)")
-        let modelWithoutCatalog = try BlindspotBinary.run(["report", "--eval", "r.json", "--out", "r", "--model", "efficientnet_lite0"])
+        let modelWithoutCatalog = try await BlindspotBinary.run(["report", "--eval", "r.json", "--out", "r", "--model", "efficientnet_lite0"])
         #expect(modelWithoutCatalog.status != 0 && modelWithoutCatalog.errors.contains("add --catalog"), "\(modelWithoutCatalog.errors)")
         let notResults = FileManager.default.temporaryDirectory.appendingPathComponent("not-results-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: notResults) }
         try Data("{\"dataset\": 1}".utf8).write(to: notResults)
-        let refused = try BlindspotBinary.run(["report", "--eval", notResults.path, "--out", "r"])
+        let refused = try await BlindspotBinary.run(["report", "--eval", notResults.path, "--out", "r"])
         #expect(refused.status != 0 && refused.errors.contains("is not the JSON of `blindspot eval`"), "\(refused.errors)")
     }
 }

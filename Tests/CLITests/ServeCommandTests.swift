@@ -59,13 +59,13 @@ import Testing
         #expect(server.process.terminationReason == .exit && server.process.terminationStatus == 0, "SIGTERM stops the server cleanly")
     }
 
-    @Test func synthesizedWeightsHaveEveryKeyTheModelReads() throws {
+    @Test func synthesizedWeightsHaveEveryKeyTheModelReads() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("lite0-synthetic-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: file) }
-        let written = try BlindspotBinary.run(["models", "synthesize", "efficientnet_lite0", "--out", file.path])
+        let written = try await BlindspotBinary.run(["models", "synthesize", "efficientnet_lite0", "--out", file.path])
         #expect(written.status == 0 && written.output.contains("predictions mean nothing"))
         guard SharedData.has("imagenet-sample/n01440764_tench.JPEG") else { return }
-        let classified = try BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--weights", file.path, "--json",
+        let classified = try await BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--weights", file.path, "--json",
                                                   SharedData.url("imagenet-sample/n01440764_tench.JPEG").path])
         #expect(classified.status == 0, "\(classified.errors)")
         #expect(classified.output.contains("\"predictions\""))

@@ -8,27 +8,27 @@ import Weights
 
 @Suite struct WeightsAndBenchCommandTests {
     @Test(.enabled(if: SharedData.has("imagenet-sample/n01440764_tench.JPEG")))
-    func localSafeTensorsCheckpointRunsAModelWithoutPublishedWeights() throws {
+    func localSafeTensorsCheckpointRunsAModelWithoutPublishedWeights() async throws {
         let model = try #require(ModelCatalog.standard.model(named: "efficientnet_lite3"))
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-lite3-\(UUID().uuidString).safetensors")
         try SafeTensors.write(SyntheticWeights.stateDict(for: model), to: file)
         defer { try? FileManager.default.removeItem(at: file) }
 
-        let result = try BlindspotBinary.run(["classify", "--model", "efficientnet_lite3", "--weights", file.path, "--json", "--top", "1",
+        let result = try await BlindspotBinary.run(["classify", "--model", "efficientnet_lite3", "--weights", file.path, "--json", "--top", "1",
                                               SharedData.url("imagenet-sample/n01440764_tench.JPEG").path])
         #expect(result.status == 0, "\(result.errors)")
         let object = try #require(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(object["model"] as? String == "efficientnet_lite3")
         #expect((object["predictions"] as? [[String: Any]])?.count == 1)
 
-        let wrong = try BlindspotBinary.run(["classify", "--model", "efficientnet_lite4", "--weights", file.path,
+        let wrong = try await BlindspotBinary.run(["classify", "--model", "efficientnet_lite4", "--weights", file.path,
                                              SharedData.url("imagenet-sample/n01440764_tench.JPEG").path])
         #expect(wrong.status != 0)
         #expect(wrong.errors.contains("wrong shape for"), "a Lite3 checkpoint does not fit Lite4: \(wrong.errors)")
     }
 
-    @Test func benchPrintsOneJSONDocumentWithTheForwardSectionByDefault() throws {
-        let result = try BlindspotBinary.run(["bench", "--model", "efficientnet_lite0", "--batch", "1", "2", "--threads", "1",
+    @Test func benchPrintsOneJSONDocumentWithTheForwardSectionByDefault() async throws {
+        let result = try await BlindspotBinary.run(["bench", "--model", "efficientnet_lite0", "--batch", "1", "2", "--threads", "1",
                                               "--runs", "2", "--warmup", "0", "--no-peer", "--json"])
         #expect(result.status == 0, "\(result.errors)")
         let document = try JSONDecoder().decode(BenchmarkDocument.self, from: Data(result.output.utf8))
@@ -46,8 +46,8 @@ import Weights
 
     /// Every section, each cut to its smallest: what is checked is the document, not the speeds.
     @Test(.enabled(if: SharedData.has("imagenet-sample/n01440764_tench.JPEG")))
-    func benchAllFillsEverySectionAndItsTargets() throws {
-        let result = try BlindspotBinary.run(["bench", "--all", "--model", "efficientnet_lite0", "--threads", "1", "--runs", "1", "--warmup", "0",
+    func benchAllFillsEverySectionAndItsTargets() async throws {
+        let result = try await BlindspotBinary.run(["bench", "--all", "--model", "efficientnet_lite0", "--threads", "1", "--runs", "1", "--warmup", "0",
                                               "--no-peer", "--sgemm-size", "128", "--startup-runs", "1", "--server-seconds", "0.5",
                                               "--clients", "1", "2", "--batch-window-ms", "5", "0", "--scaling-runs", "1",
                                               "--photo", SharedData.url("imagenet-sample/n01440764_tench.JPEG").path, "--json"])

@@ -35,12 +35,12 @@ import Weights
     /// Blindspot and ONNX Runtime on the same file and random inputs.
     @Test(.enabled(if: SharedData.has("peers/inception_v3.onnx") && OnnxRuntimeRunner.isAvailable),
           arguments: ["inception_v3", "efficientnet_lite0"])
-    func peerMatchesOnnxRuntime(_ name: String) throws {
+    func peerMatchesOnnxRuntime(_ name: String) async throws {
         let imported = try importPeer(name)
         var random = SplitMix64(seed: 17)
         let input = random.tensor([2] + imported.graph.inputShape, scale: 2)
         let ours = try DNNLBackend().prepare(imported.graph).run(input)
-        let theirs = try OnnxRuntimeRunner.outputs(model: SharedData.url("peers/\(name).onnx"), input: input)
+        let theirs = try await OnnxRuntimeRunner.outputs(model: SharedData.url("peers/\(name).onnx"), input: input)
         #expect(theirs.shape == ours.shape)
         let difference = ours.maxAbsoluteDifference(theirs)
         print("\(name).onnx: max |Blindspot - ONNX Runtime| = \(difference) on random inputs")
@@ -50,7 +50,7 @@ import Weights
     /// A built-in network exported by Blindspot and run by ONNX Runtime gives Blindspot's numbers.
     @Test(.enabled(if: SharedData.has("fixtures/efficientnet_lite0/reference.json") && OnnxRuntimeRunner.isAvailable),
           arguments: ["inception_v3", "efficientnet_lite0"])
-    func exportRunsTheSameInOnnxRuntime(_ name: String) throws {
+    func exportRunsTheSameInOnnxRuntime(_ name: String) async throws {
         let model = try #require(ModelCatalog.standard.model(named: name))
         // The real lite0 weights when cached, else the fixtures' deterministic weights: the export is the same code.
         let graph: Graph
@@ -65,7 +65,7 @@ import Weights
         let fixture = try Fixture.load(name)
         let input = try fixture.batch(name, preprocessing: model.preprocessing)
         let ours = try DNNLBackend().prepare(graph).run(input)
-        let theirs = try OnnxRuntimeRunner.outputs(model: file, input: input)
+        let theirs = try await OnnxRuntimeRunner.outputs(model: file, input: input)
         let difference = ours.maxAbsoluteDifference(theirs)
         print("\(name) exported: max |Blindspot - ONNX Runtime| = \(difference) over \(fixture.cases.count) fixture images")
         #expect(difference <= Float(Self.tolerance))

@@ -10,19 +10,19 @@ public enum OnnxRuntimeRunner {
 
     /// Whether the interpreter imports onnxruntime (checked once); tests that need it are skipped otherwise.
     public static let isAvailable: Bool = {
-        let available = (try? run(["-c", "import onnxruntime, numpy"])) != nil
+        let available = (try? blockingRun(["-c", "import onnxruntime, numpy"])) != nil
         if !available { print("note: \(python) cannot import onnxruntime and numpy: ONNX Runtime comparisons are skipped (make test installs them)") }
         return available
     }()
 
     /// The model's first output for `input` (CPU provider, float32).
-    public static func outputs(model: URL, input: Tensor) throws -> Tensor {
+    public static func outputs(model: URL, input: Tensor) async throws -> Tensor {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ort-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let inputFile = directory.appendingPathComponent("input.f32"), outputFile = directory.appendingPathComponent("output.f32")
         try input.scalars.withUnsafeBytes { Data($0) }.write(to: inputFile)
-        let shape = try run(["-c", script, model.path, inputFile.path, outputFile.path] + input.shape.map(String.init))
+        let shape = try await run(["-c", script, model.path, inputFile.path, outputFile.path] + input.shape.map(String.init))
         let dimensions = shape.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         let data = try Data(contentsOf: outputFile)
         let scalars = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
@@ -41,8 +41,11 @@ public enum OnnxRuntimeRunner {
     print(' '.join(str(d) for d in y.shape))
     """
 
-    @discardableResult
-    static func run(_ arguments: [String]) throws -> String {
+    static func run(_ arguments: [String]) async throws -> String {
+        try await OffThePool.run { try blockingRun(arguments) }
+    }
+
+    private static func blockingRun(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [python] + arguments
