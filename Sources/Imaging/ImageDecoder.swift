@@ -3,19 +3,23 @@
 import Foundation
 import VipsShim
 
-/// Bounds checked before any pixel is decoded: the byte count first, then the header's width and height.
+/// Bounds checked before any pixel is decoded (the byte count first, then the header's width and height), and
+/// the time decoding may take (a hostile image within those bounds can still be slow to decode).
 public struct DecodeLimits: Sendable, Equatable {
     public var maximumBytes: Int
     public var maximumWidth: Int
     public var maximumHeight: Int
     public var maximumMegapixels: Double
+    /// Wall-clock seconds for decoding the pixels; a 50-megapixel photo takes well under one on this machine.
+    public var maximumDecodeSeconds: Double
 
     public init(maximumBytes: Int = 50 * 1_048_576, maximumWidth: Int = 20_000, maximumHeight: Int = 20_000,
-                maximumMegapixels: Double = 50) {
+                maximumMegapixels: Double = 50, maximumDecodeSeconds: Double = 10) {
         self.maximumBytes = maximumBytes
         self.maximumWidth = maximumWidth
         self.maximumHeight = maximumHeight
         self.maximumMegapixels = maximumMegapixels
+        self.maximumDecodeSeconds = maximumDecodeSeconds
     }
 
     func check(width: Int, height: Int) throws(ImageError) {
@@ -82,7 +86,7 @@ public struct ImageDecoder: Sendable {
         guard image.bands == 3 else {
             throw .undecodable(format: format, reason: "\(image.bands) bands after conversion to sRGB, expected 3")
         }
-        return try image.rgbImage(decoding: format)
+        return try image.rgbImage(decoding: format, within: limits.maximumDecodeSeconds)
     }
 
     /// The loader's lazily read header with EXIF orientation applied; no pixel is decoded yet.

@@ -11,6 +11,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible, Loc
     case tooManyPixels(width: Int, height: Int, maximumMegapixels: Double)
     /// libvips refused the data (corrupt, truncated) or could not convert it; `reason` is libvips' message.
     case undecodable(format: ImageFormat, reason: String)
+    /// Decoding was stopped after `limitSeconds` (DecodeLimits.maximumDecodeSeconds).
+    case decodeTooSlow(format: ImageFormat, limitSeconds: Double)
     case libraryUnavailable(reason: String)
     /// Resizing is off and the image is not already the network's input size.
     case sizeMismatch(width: Int, height: Int, expectedWidth: Int, expectedHeight: Int)
@@ -33,6 +35,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible, Loc
             return "image is \(width)×\(height) pixels (\(megapixels) megapixels); the limit is \(maximumMegapixels.formatted()) megapixels"
         case let .undecodable(format, reason):
             return "the \(format.rawValue) data could not be decoded: \(reason)"
+        case let .decodeTooSlow(format, limitSeconds):
+            return "decoding the \(format.rawValue) took longer than the limit of \(limitSeconds.formatted()) s and was stopped"
         case let .libraryUnavailable(reason):
             return "the image library (libvips) could not start: \(reason)"
         case let .sizeMismatch(width, height, expectedWidth, expectedHeight):

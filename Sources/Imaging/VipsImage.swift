@@ -81,29 +81,38 @@ package final class VipsImage {
     package var hasAlpha: Bool { vs_has_alpha(pointer) != 0 }
 
     /// Computes every pixel of a uchar image: `width × height × bands` values, interleaved, row-major.
-    package func pixels<Failure: Error>(failing failure: (String) -> Failure) throws(Failure) -> [UInt8] {
+    /// With `limit`, the work stops once it has taken longer than `limit.seconds` and `limit.failure` is thrown.
+    package func pixels<Failure: Error>(
+        failing failure: (String) -> Failure, within limit: (seconds: Double, failure: Failure)? = nil
+    ) throws(Failure) -> [UInt8] {
         var status: Int32 = 0
+        var timedOut: Int32 = 0
         let pixels = [UInt8](unsafeUninitializedCapacity: width * height * bands) { buffer, count in
-            status = vs_write_pixels(pointer, buffer.baseAddress, buffer.count)
+            status = vs_write_pixels(pointer, buffer.baseAddress, buffer.count, limit?.seconds ?? 0, &timedOut)
             count = status == 0 ? buffer.count : 0
         }
         guard status == 0 else {
-            throw failure(VipsLibrary.takeError())
+            let reason = VipsLibrary.takeError()
+            if timedOut != 0, let limit { throw limit.failure }
+            throw failure(reason)
         }
         return pixels
     }
 
     /// Computes every pixel of a 3-band uchar image into an RGBImage.
-    package func rgbImage<Failure: Error>(failing failure: (String) -> Failure) throws(Failure) -> RGBImage {
+    package func rgbImage<Failure: Error>(
+        failing failure: (String) -> Failure, within limit: (seconds: Double, failure: Failure)? = nil
+    ) throws(Failure) -> RGBImage {
         guard bands == 3 else {
             throw failure("\(bands) bands where RGB needs 3")
         }
-        return RGBImage(width: width, height: height, pixels: try pixels(failing: failure))
+        return RGBImage(width: width, height: height, pixels: try pixels(failing: failure, within: limit))
     }
 
-    /// Decodes every pixel of a 3-band uchar image into an RGBImage.
-    func rgbImage(decoding format: ImageFormat) throws(ImageError) -> RGBImage {
-        try rgbImage(failing: { ImageError.undecodable(format: format, reason: $0) })
+    /// Decodes every pixel of a 3-band uchar image into an RGBImage, within `seconds`.
+    func rgbImage(decoding format: ImageFormat, within seconds: Double) throws(ImageError) -> RGBImage {
+        try rgbImage(failing: { ImageError.undecodable(format: format, reason: $0) },
+                     within: (seconds, ImageError.decodeTooSlow(format: format, limitSeconds: seconds)))
     }
 
     /// This image encoded by `save` (a shim saver given the image, a buffer slot and a length slot).

@@ -80,8 +80,24 @@ int vs_flatten(vs_image *in, double background, vs_image **out) {
     return result;
 }
 
-int vs_write_pixels(vs_image *image, void *destination, size_t capacity) {
+typedef struct {
+    gint64 deadline; /* monotonic microseconds */
+    VipsImage *source;
+} vs_deadline;
+
+/* Called as tiles are computed; once the deadline has passed, kills the evaluation (the sink and its source both,
+   so the loader stops at its next tile whichever image libvips checks). */
+static void kill_after_deadline(VipsImage *image, VipsProgress *progress, vs_deadline *deadline) {
+    (void) progress;
+    if (g_get_monotonic_time() > deadline->deadline) {
+        vips_image_set_kill(image, TRUE);
+        vips_image_set_kill(deadline->source, TRUE);
+    }
+}
+
+int vs_write_pixels(vs_image *image, void *destination, size_t capacity, double seconds, int *timed_out) {
     VipsImage *in = IMAGE(image);
+    *timed_out = 0;
     if (VIPS_IMAGE_SIZEOF_IMAGE(in) != capacity) {
         vips_error("vs_write_pixels", "image has %zu bytes, destination holds %zu",
                    (size_t) VIPS_IMAGE_SIZEOF_IMAGE(in), capacity);
@@ -92,7 +108,18 @@ int vs_write_pixels(vs_image *image, void *destination, size_t capacity) {
     if (target == NULL) {
         return -1;
     }
+    vs_deadline deadline = { g_get_monotonic_time() + (gint64) (seconds * 1e6), in };
+    gulong handler = 0;
+    if (seconds > 0) {
+        vips_image_set_progress(target, TRUE);
+        handler = g_signal_connect(target, "eval", G_CALLBACK(kill_after_deadline), &deadline);
+    }
     int result = vips_image_write(in, target);
+    if (handler != 0) {
+        g_signal_handler_disconnect(target, handler);
+        *timed_out = result != 0 && g_get_monotonic_time() > deadline.deadline;
+        vips_image_set_kill(in, FALSE);
+    }
     g_object_unref(target);
     return result;
 }

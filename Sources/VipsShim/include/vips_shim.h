@@ -34,8 +34,9 @@ int vs_cast_to_uchar(vs_image *in, vs_image **out);
 int vs_flatten(vs_image *in, double background, vs_image **out);
 
 /// Decodes every pixel (interleaved bands, row-major) straight into destination, which must hold exactly
-/// width × height × bands bytes of a uchar image.
-int vs_write_pixels(vs_image *image, void *destination, size_t capacity);
+/// width × height × bands bytes of a uchar image. With `seconds` > 0 the work is stopped once it has taken
+/// longer, and `timed_out` is set to 1.
+int vs_write_pixels(vs_image *image, void *destination, size_t capacity, double seconds, int *timed_out);
 
 void vs_release(vs_image *image);
 
