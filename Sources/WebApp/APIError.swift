@@ -47,7 +47,7 @@ extension APIError {
 
     static func bodyTooLarge(limit: Int) -> APIError {
         APIError(status: .contentTooLarge, code: "too_large",
-                 message: "the request body is larger than the limit of \(limit / 1_048_576) MB")
+                 message: "the request body is larger than the limit of " + (limit >= 1_048_576 ? "\(limit / 1_048_576) MB" : "\(limit / 1024) KB"))
     }
 
     static func unsupportedMediaType(_ contentType: String?) -> APIError {
@@ -82,6 +82,8 @@ extension APIError {
             switch error {
             case .tooManyPixels, .dimensionsOverLimit:
                 self.init(status: .unprocessableContent, code: "too_many_pixels", message: error.description)
+            case .decodeTooSlow:
+                self.init(status: .unprocessableContent, code: "decode_too_slow", message: error.description)
             case .tooManyBytes:
                 self.init(status: .contentTooLarge, code: "too_large", message: error.description)
             case .unsupportedFormat:

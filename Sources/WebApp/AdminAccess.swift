@@ -1,6 +1,7 @@
 // Who may moderate: whoever presents the admin token (from BLINDSPOT_ADMIN_TOKEN or a file), as a Bearer header
-// on the API or, on the pages, through a session cookie derived from it. Comparisons take constant time; forms
-// carry a CSRF token bound to the session.
+// on the API or, on the pages, through a session cookie derived from it. Comparisons take constant time. Forms carry
+// a CSRF token bound to the session; the login form, before there is a session, a random one it also sets as a
+// cookie (double submit); API changes authenticated by the cookie alone need the session's token in X-CSRF-Token.
 import Crypto
 import Foundation
 import HTTPTypes
@@ -11,6 +12,8 @@ public struct AdminAccess: Sendable {
     private let keyBytes: Data?
     private let expectedToken: Data?
     static let cookieName = "blindspot_admin"
+    static let loginCookieName = "blindspot_login"
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
     /// `token` nil or empty: no one is admin (moderation is off and says how to turn it on).
     public init(token: String?) {
@@ -40,10 +43,27 @@ public struct AdminAccess: Sendable {
         return Self.constantTimeEqual(Data(candidate.utf8), Data(csrfToken.utf8))
     }
 
+    /// A fresh login-form token: 32 random bytes in hex, sent both as the login cookie and in the form.
+    static func newLoginToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return hex(Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }))
+    }
+
+    /// Whether a login form's token is the one its page set as a cookie (a page of another site cannot read it).
+    static func validLoginToken(_ request: Request, formToken: String?) -> Bool {
+        guard let formToken, formToken.utf8.count == 64, let cookie = request.cookies[loginCookieName]?.value else { return false }
+        return constantTimeEqual(Data(formToken.utf8), Data(cookie.utf8))
+    }
+
+    private static func bearerToken(_ request: Request) -> String? {
+        guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else { return nil }
+        return String(authorization.dropFirst("bearer ".count))
+    }
+
     /// Bearer token or session cookie.
     func isAdmin(_ request: Request) -> Bool {
-        if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
-            return accepts(token: String(authorization.dropFirst("bearer ".count)))
+        if let token = Self.bearerToken(request) {
+            return accepts(token: token)
         }
         guard let session = sessionValue, let cookie = request.cookies[Self.cookieName]?.value else { return false }
         return Self.constantTimeEqual(Data(cookie.utf8), Data(session.utf8))
@@ -60,6 +80,17 @@ public struct AdminAccess: Sendable {
             throw APIError(status: presented ? .forbidden : .unauthorized, code: presented ? "forbidden" : "unauthorized",
                            message: presented ? "that admin token is not valid" : "this needs the admin token (Authorization: Bearer TOKEN)")
         }
+    }
+
+    /// `require`, and for a change authenticated by the session cookie alone (a browser's), the session's CSRF token
+    /// in X-CSRF-Token: a cookie is sent whoever made the request, a header only by this site's own pages.
+    func requireToChange(_ request: Request) throws {
+        try require(request)
+        guard Self.bearerToken(request) != nil || validCSRF(request.headers[Self.csrfHeader]) else { throw Self.badCSRF }
+    }
+
+    static var badCSRF: APIError {
+        APIError(status: .forbidden, code: "bad_csrf_token", message: "this form has expired or did not come from this site; reload the page and try again")
     }
 
     private static func mac(_ data: Data, key: SymmetricKey) -> Data {

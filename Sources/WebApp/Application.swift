@@ -17,6 +17,11 @@ public struct WebConfiguration: Sendable {
     public var maximumBodyBytes: Int
     /// Most fields a multipart form may have.
     public var maximumFormParts: Int
+    /// Largest multipart field other than the image, in bytes (notes and names are far smaller still).
+    public var maximumFieldBytes = 64 * 1024
+    /// Largest JSON request body, in bytes, and its deepest nesting of arrays and objects.
+    public var maximumJSONBytes = 16 * 1024
+    public var maximumJSONDepth = 16
     /// Limits on the images themselves (pixels are checked from the header, before decoding).
     public var decodeLimits: DecodeLimits
     /// Requests per client address; nil for no limit.

@@ -15,12 +15,15 @@ enum MultipartError: Error, Equatable, CustomStringConvertible {
     case missingBoundary
     case malformed(String)
     case tooManyParts(limit: Int)
+    case fieldTooLarge(name: String, byteCount: Int, limit: Int)
 
     var description: String {
         switch self {
         case .missingBoundary: return "multipart/form-data without a boundary parameter"
         case .malformed(let reason): return "malformed multipart body: \(reason)"
         case .tooManyParts(let limit): return "the form has more than \(limit) fields"
+        case let .fieldTooLarge(name, byteCount, limit):
+            return "the form field '\(name)' holds \(byteCount) bytes; fields other than the image may hold \(limit)"
         }
     }
 }
@@ -44,7 +47,10 @@ struct MultipartForm: Sendable {
         return ""
     }
 
-    init(body: Data, boundary: String, maximumParts: Int = 16) throws(MultipartError) {
+    /// Parts beyond `maximumParts`, or holding more than `maximumFieldBytes` (except those named in `unbounded`,
+    /// which only the body's own limit bounds), make the form malformed.
+    init(body: Data, boundary: String, maximumParts: Int = 16, maximumFieldBytes: Int = .max,
+         unbounded: Set<String> = []) throws(MultipartError) {
         guard !boundary.isEmpty, boundary.utf8.count <= 70 else { throw .missingBoundary }
         let delimiter = Data("--\(boundary)".utf8)
         let crlf = Data("\r\n".utf8)
@@ -66,6 +72,10 @@ struct MultipartForm: Sendable {
                 throw .malformed("part '\(headers.name)' has no closing boundary")
             }
             guard parts.count < maximumParts else { throw .tooManyParts(limit: maximumParts) }
+            let byteCount = next.lowerBound - contentStart
+            guard byteCount <= maximumFieldBytes || unbounded.contains(headers.name) else {
+                throw .fieldTooLarge(name: String(headers.name.prefix(64)), byteCount: byteCount, limit: maximumFieldBytes)
+            }
             parts.append(MultipartPart(name: headers.name, filename: headers.filename, contentType: headers.contentType,
                                        data: Data(body[contentStart..<next.lowerBound])))
             cursor = next.upperBound

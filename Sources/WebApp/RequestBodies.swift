@@ -15,12 +15,18 @@ struct Upload: Sendable {
 struct RequestBodies {
     let limit: Int
     let maximumParts: Int
+    let maximumFieldBytes: Int
+    let maximumJSONBytes: Int
+    let maximumJSONDepth: Int
     /// How long a client may take to send a whole body (slow clients hold a connection and memory).
     let timeout: Duration
 
     init(_ configuration: WebConfiguration) {
         limit = configuration.maximumBodyBytes
         maximumParts = configuration.maximumFormParts
+        maximumFieldBytes = configuration.maximumFieldBytes
+        maximumJSONBytes = configuration.maximumJSONBytes
+        maximumJSONDepth = configuration.maximumJSONDepth
         timeout = configuration.bodyTimeout
     }
 
@@ -76,20 +82,58 @@ struct RequestBodies {
         guard let boundary = MultipartForm.boundary(ofContentType: contentType) else {
             throw APIError.unsupportedMediaType(contentType)
         }
-        let form = try Self.multipartForm(try await collect(request), boundary: boundary, maximumParts: maximumParts)
+        let form = try multipartForm(try await collect(request), boundary: boundary)
         guard let image = form["image"], !image.data.isEmpty else {
             throw APIError.badRequest("the form has no file in its 'image' field", code: "missing_image")
         }
         return Upload(image: image.data, form: form)
     }
 
-    /// A multipart form from a collected body; malformed forms are 400s.
-    static func multipartForm(_ body: Data, boundary: String, maximumParts: Int) throws -> MultipartForm {
+    /// A multipart form from a collected body; malformed forms are 400s. Only the image field may be large.
+    func multipartForm(_ body: Data, boundary: String) throws -> MultipartForm {
         do {
-            return try MultipartForm(body: body, boundary: boundary, maximumParts: maximumParts)
+            return try MultipartForm(body: body, boundary: boundary, maximumParts: maximumParts, maximumFieldBytes: maximumFieldBytes,
+                                     unbounded: ["image"])
         } catch {
             throw APIError.badRequest(error.description, code: "invalid_form")
         }
+    }
+
+    /// A JSON body decoded as `type`, refused before decoding when it is over the JSON size or nesting limit;
+    /// `expected` tells a client whose JSON does not fit what to send.
+    func json<T: Decodable>(_ type: T.Type, from request: Request, expected: String) async throws -> T {
+        let body = try await collect(request, limit: maximumJSONBytes)
+        guard JSONNesting.depth(of: body) <= maximumJSONDepth else {
+            throw APIError.badRequest("the JSON nests arrays and objects more than \(maximumJSONDepth) deep", code: "json_too_deep")
+        }
+        do {
+            return try JSONDecoder().decode(type, from: body)
+        } catch {
+            throw APIError.badRequest("send \(expected)", code: "invalid_json")
+        }
+    }
+}
+
+/// How deeply a JSON text nests arrays and objects, counted on the bytes without parsing (brackets inside strings
+/// do not count), so a hostile body is refused before a parser recurses into it.
+enum JSONNesting {
+    static func depth(of json: Data) -> Int {
+        var (depth, deepest, inString, escaped) = (0, 0, false, false)
+        for byte in json {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
     }
 }
 

@@ -56,6 +56,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest image in megapixels (checked from the header before decoding).")
     var maxMegapixels = 50.0
 
+    @Option(help: "Seconds decoding one image may take before it is stopped (422 decode_too_slow).")
+    var decodeTimeout = 10.0
+
+    @Option(help: "Most fields a multipart form may have.")
+    var maxFormFields = 16
+
+    @Option(help: "Largest form field other than the image, in KB.")
+    var maxFieldKb = 64
+
+    @Option(help: "Deepest nesting of arrays and objects a JSON body may have.")
+    var maxJsonDepth = 16
+
     @Option(help: "Requests per second allowed from one client address, on average (0: no limit); beyond it 429 with Retry-After.")
     var rateLimit = 20.0
 
@@ -75,6 +87,10 @@ struct ServeCommand: AsyncParsableCommand {
         if maxBodyMb < 1 { throw ValidationError("--max-body-mb must be at least 1") }
         if rateLimit < 0 || rateBurst < 1 { throw ValidationError("--rate-limit cannot be negative and --rate-burst must be at least 1") }
         if bodyTimeout <= 0 || idleTimeout <= 0 { throw ValidationError("--body-timeout and --idle-timeout must be positive") }
+        if decodeTimeout <= 0 { throw ValidationError("--decode-timeout must be positive") }
+        if maxFormFields < 1 || maxFieldKb < 1 || maxJsonDepth < 1 {
+            throw ValidationError("--max-form-fields, --max-field-kb and --max-json-depth must be at least 1")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         for pair in weights where pair.split(separator: "=", maxSplits: 1).count != 2 {
             throw ValidationError("--weights takes NAME=FILE, got '\(pair)'")
@@ -98,6 +114,10 @@ struct ServeCommand: AsyncParsableCommand {
                                              rateLimit: rateLimit > 0 ? RateLimit(perSecond: rateLimit, burst: rateBurst) : nil,
                                              bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)))
         configuration.decodeLimits.maximumMegapixels = maxMegapixels
+        configuration.decodeLimits.maximumDecodeSeconds = decodeTimeout
+        configuration.maximumFormParts = maxFormFields
+        configuration.maximumFieldBytes = maxFieldKb * 1024
+        configuration.maximumJSONDepth = maxJsonDepth
         let examplesDirectory = URL(fileURLWithPath: examples ?? Self.defaultExamplesDirectory(processEnvironment))
         let gallery = try ExampleGallery(directory: examplesDirectory, labels: environment.loader.labels)
         let (store, vault, storeDescription) = try await catalog.open()

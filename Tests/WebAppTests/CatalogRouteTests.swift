@@ -92,6 +92,8 @@ import WebApp
                 (Self.reportForm(photo, expected: "1", note: String(repeating: "x", count: 2001)), .badRequest, "note_too_long"),
                 (Self.reportForm(photo, expected: "1", category: "!!!"), .unprocessableContent, "invalid_report"),
                 (Self.reportForm(photo, expected: "1", reporter: String(repeating: "y", count: 101)), .unprocessableContent, "invalid_report"),
+                // Any field but the image is refused past 64 KB while parsing, before its text is looked at.
+                (Self.reportForm(photo, expected: "1", note: String(repeating: "z", count: 65 * 1024)), .badRequest, "invalid_form"),
             ]
             for (form, status, code) in cases {
                 let response = try await Self.file(client, form)
@@ -100,6 +102,31 @@ import WebApp
             }
             let all = try #require(try await client.execute(uri: "/api/v1/blindspots?status=pending", method: .get, headers: Self.bearer).body.json() as? [String: Any])
             #expect(all["total"] as? Int == 0, "nothing half-filed")
+        }
+    }
+
+    @Test func statusChangesTakeSmallShallowJSON() async throws {
+        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        try await server.test { client in
+            let created = try await Self.file(client, Self.reportForm(photo, expected: "1"))
+            let id = try #require((try created.body.json() as? [String: Any])?["id"] as? Int)
+            var headers = Self.bearer
+            headers[.contentType] = "application/json"
+            let nested = String(repeating: "[", count: 17) + String(repeating: "]", count: 17)
+            let cases: [(String, HTTPResponse.Status, String)] = [
+                (#"{"status": "approved", "x": \#(nested)}"#, .badRequest, "json_too_deep"),
+                (#"{"status": "[[[[[[[[[[[[[[[[[[[[", "x": [[[]]]}"#, .badRequest, "bad_status"),  // brackets in strings do not nest
+                (#"{"status": "approved""#, .badRequest, "invalid_json"),
+                (#"{"status": "approved", "pad": "\#(String(repeating: "p", count: 17_000))"}"#, .contentTooLarge, "too_large"),
+            ]
+            for (body, status, code) in cases {
+                let response = try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .patch, headers: headers, body: ByteBuffer(string: body))
+                #expect(response.status == status, "\(code)")
+                #expect(try APITests.error(response).code == code)
+            }
+            let shallow = try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .patch, headers: headers,
+                                                   body: ByteBuffer(string: #"{"status": "approved", "x": [[[{"y": [1]}]]]}"#))
+            #expect(shallow.status == .ok)
         }
     }
 
@@ -124,10 +151,26 @@ import WebApp
             let created = try await Self.file(client, Self.reportForm(photo, expected: "1"))
             let id = try #require((try created.body.json() as? [String: Any])?["id"] as? Int)
             let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-            let wrong = try await client.execute(uri: "/admin/login", method: .post, headers: form, body: ByteBuffer(string: "token=guess"))
-            #expect(wrong.status == .unauthorized && wrong.headers[.setCookie] == nil)
-            let login = try await client.execute(uri: "/admin/login", method: .post, headers: form,
-                                                 body: ByteBuffer(string: "token=\(TestServer.adminToken)"))
+            // The login page sets a random token both as a cookie and in its form; a login needs both (double submit).
+            let loginPage = try await client.execute(uri: "/admin", method: .get)
+            let loginCookie = try #require(loginPage.headers[.setCookie])
+            #expect(loginCookie.hasPrefix("blindspot_login=") && loginCookie.contains("HttpOnly") && loginCookie.contains("SameSite=Strict"))
+            let loginToken = try #require(String(buffer: loginPage.body).firstMatch(of: /name="csrf" value="([0-9a-f]{64})"/)?.1)
+            #expect(loginCookie.hasPrefix("blindspot_login=\(loginToken)"))
+            var loginHeaders = form
+            loginHeaders[.cookie] = String(loginCookie.split(separator: ";")[0])
+            let forged = try await client.execute(uri: "/admin/login", method: .post, headers: form,
+                                                  body: ByteBuffer(string: "token=\(TestServer.adminToken)&csrf=\(loginToken)"))
+            #expect(forged.status == .forbidden && forged.headers[.setCookie] == nil, "a login without the page's cookie is refused")
+            #expect(try APITests.error(forged).code == "bad_csrf_token")
+            let noFormToken = try await client.execute(uri: "/admin/login", method: .post, headers: loginHeaders,
+                                                       body: ByteBuffer(string: "token=\(TestServer.adminToken)"))
+            #expect(noFormToken.status == .forbidden)
+            let wrong = try await client.execute(uri: "/admin/login", method: .post, headers: loginHeaders,
+                                                 body: ByteBuffer(string: "token=guess&csrf=\(loginToken)"))
+            #expect(wrong.status == .unauthorized && wrong.headers[.setCookie]?.hasPrefix("blindspot_admin") != true)
+            let login = try await client.execute(uri: "/admin/login", method: .post, headers: loginHeaders,
+                                                 body: ByteBuffer(string: "token=\(TestServer.adminToken)&csrf=\(loginToken)"))
             #expect(login.status == .seeOther)
             let cookie = try #require(login.headers[.setCookie])
             #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
@@ -149,6 +192,17 @@ import WebApp
             #expect(approved.status == .seeOther && approved.headers[.location]?.hasPrefix("/blindspots/\(id)?done=") == true)
             let report = try #require(try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .get).body.json() as? [String: Any])
             #expect(report["status"] as? String == "approved")
+            // The API's changes with the session cookie alone (what a browser sends for any site) need the CSRF header.
+            var json = session
+            json[.contentType] = "application/json"
+            let cookieOnly = try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .patch, headers: json,
+                                                      body: ByteBuffer(string: #"{"status": "rejected"}"#))
+            #expect(cookieOnly.status == .forbidden)
+            #expect(try APITests.error(cookieOnly).code == "bad_csrf_token")
+            json[HTTPField.Name("X-CSRF-Token")!] = String(csrf)
+            let withHeader = try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .patch, headers: json,
+                                                      body: ByteBuffer(string: #"{"status": "rejected"}"#))
+            #expect(withHeader.status == .ok)
             let offsite = try await client.execute(uri: "/admin/blindspots/\(id)", method: .post, headers: headers,
                                                    body: ByteBuffer(string: "action=delete&csrf=\(csrf)&return=https%3A%2F%2Fevil.example"))
             #expect(offsite.headers[.location]?.hasPrefix("/admin?done=") == true, "redirects stay on this site")

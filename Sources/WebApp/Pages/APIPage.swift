@@ -51,14 +51,17 @@ struct APIPage {
     }
 
     private static let errors: [(status: Int, code: String, meaning: String)] = [
-        (400, "invalid_image, invalid_form, missing_image, missing_expected, bad_parameter, note_too_long", "the image cannot be decoded, or the request is malformed"),
+        (400, "invalid_image, invalid_form, missing_image, missing_expected, bad_parameter, note_too_long, invalid_json, json_too_deep, bad_status",
+         "the image cannot be decoded, or the request is malformed (a form field other than the image over 64 KB, JSON nested over 16 deep)"),
         (401, "unauthorized", "moderation without the admin token"),
-        (403, "forbidden, admin_only, admin_disabled, cross_site_request, bad_csrf_token", "a wrong admin token, a status only admins list, or a state-changing request sent from another site"),
+        (403, "forbidden, admin_only, admin_disabled, cross_site_request, bad_csrf_token",
+         "a wrong admin token, a status only admins list, a state-changing request sent from another site, or a form or cookie-authenticated change without its CSRF token"),
         (404, "unknown_model, not_found", "no such model, report or page"),
         (409, "model_not_present", "a known model whose weights this server does not have (fetch them with blindspot models fetch NAME)"),
         (413, "too_large", "the body is over the server's limit"),
         (415, "unsupported_type", "not a JPEG, PNG, WebP or GIF (judged from the bytes), or no image Content-Type"),
-        (422, "too_many_pixels, unknown_label, invalid_report", "the image is over the pixel limit (checked before decoding), a class is not one of the 1000, or a report breaks a rule (category name, name length)"),
+        (422, "too_many_pixels, decode_too_slow, unknown_label, invalid_report",
+         "the image is over the pixel limit (checked before decoding) or took over the decode time limit, a class is not one of the 1000, or a report breaks a rule (category name, name length)"),
         (503, "overloaded, model_loading", "the model's queue is full or it is still loading; the Retry-After header says when to try again"),
         (507, "storage_failed", "a report could not be written to disk"),
     ]

@@ -9,6 +9,7 @@ struct AdminPage {
     let isAdmin: Bool
     /// The review queue, oldest first.
     let pending: [ReportView]
+    /// The token the page's forms carry: the session's once logged in, else the login form's own.
     let csrfToken: String?
     let message: String?
 
@@ -19,7 +20,7 @@ struct AdminPage {
         } else if isAdmin, let csrfToken {
             content = queue(csrfToken: csrfToken)
         } else {
-            content = loginForm
+            content = loginForm(csrfToken: csrfToken ?? "")
         }
         let body = [
             "<section class=\"intro\" aria-labelledby=\"page-title\">\n<h1 id=\"page-title\">Moderation</h1>\n</section>",
@@ -41,11 +42,12 @@ struct AdminPage {
         """
     }
 
-    private var loginForm: String {
+    private func loginForm(csrfToken: String) -> String {
         """
         <section class="panel admin-panel" aria-labelledby="login-title">
         <h2 id="login-title">Log in</h2>
         <form id="login-form" class="login-form" method="post" action="/admin/login">
+        <input type="hidden" name="csrf" value="\(HTML.escape(csrfToken))">
         <div class="field">
         <label for="admin-token">Admin token</label>
         <input id="admin-token" name="token" type="password" required autocomplete="current-password" spellcheck="false">

@@ -25,16 +25,15 @@ struct CatalogRoutes: Sendable {
         router.get("/api/v1/blindspots/:id") { _, context in JSONBody(try await view(try await current(try report(context)))) }
         router.get("/api/v1/blindspots/:id/image") { _, context in try image(of: try await report(context)) }
         router.patch("/api/v1/blindspots/:id") { request, context in
-            try admin.require(request)
-            let body = try await RequestBodies(configuration).collect(request, limit: 4096)
-            guard let change = try? JSONDecoder().decode(StatusChange.self, from: body), let status = ReportStatus(rawValue: change.status) else {
-                throw APIError.badRequest("send {\"status\": \"approved\"}, \"rejected\" or \"pending\"", code: "bad_status")
-            }
+            try admin.requireToChange(request)
+            let expected = "{\"status\": \"approved\"}, \"rejected\" or \"pending\""
+            let change = try await RequestBodies(configuration).json(StatusChange.self, from: request, expected: expected)
+            guard let status = ReportStatus(rawValue: change.status) else { throw APIError.badRequest("send \(expected)", code: "bad_status") }
             guard let report = try await catalog.store.setStatus(status, of: try id(context)) else { throw notFound(try id(context)) }
             return JSONBody(try await view(report))
         }
         router.delete("/api/v1/blindspots/:id") { request, context in
-            try admin.require(request)
+            try admin.requireToChange(request)
             guard try await catalog.delete(id: try id(context)) != nil else { throw notFound(try id(context)) }
             return Response(status: .noContent)
         }
@@ -58,6 +57,7 @@ struct CatalogRoutes: Sendable {
         router.get("/admin") { request, context in try await adminPage(request, context: context, message: request.uri.queryParameters.get("done")) }
         router.post("/admin/login") { request, context in
             let form = try await urlEncodedForm(request)
+            guard AdminAccess.validLoginToken(request, formToken: form["csrf"]) else { throw AdminAccess.badCSRF }
             guard admin.accepts(token: form["token"] ?? "") else {
                 var response = try await adminPage(request, context: context, message: admin.isConfigured ? "That token is not the admin token." : nil)
                 response.status = .unauthorized
@@ -70,7 +70,7 @@ struct CatalogRoutes: Sendable {
         }
         router.post("/admin/logout") { request, _ in
             let form = try await urlEncodedForm(request)
-            guard admin.validCSRF(form["csrf"]) else { throw Self.badCSRF }
+            guard admin.validCSRF(form["csrf"]) else { throw AdminAccess.badCSRF }
             var response = Response.redirect(to: "/", type: .normal)
             response.setCookie(Cookie(name: AdminAccess.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
             return response
@@ -78,7 +78,7 @@ struct CatalogRoutes: Sendable {
         router.post("/admin/blindspots/:id") { request, context in
             try admin.require(request)
             let form = try await urlEncodedForm(request)
-            guard admin.validCSRF(form["csrf"]) else { throw Self.badCSRF }
+            guard admin.validCSRF(form["csrf"]) else { throw AdminAccess.badCSRF }
             let id = try id(context)
             let done: String
             switch form["action"] {
@@ -183,9 +183,16 @@ struct CatalogRoutes: Sendable {
             let categories = try await catalog.store.categories()
             pending = try await catalog.store.list(ReportQuery(status: .pending, pageSize: 200)).reports.reversed().map { ReportView($0, categories: categories) }
         }
-        return try HTMLBody(AdminPage(adminConfigured: admin.isConfigured, isAdmin: isAdmin, pending: pending,
-                                      csrfToken: isAdmin ? admin.csrfToken : nil, message: message).render())
+        // Before logging in, the form gets a random token that is also set as a cookie only this site's pages see.
+        let loginToken = isAdmin || !admin.isConfigured ? nil : AdminAccess.newLoginToken()
+        var response = try HTMLBody(AdminPage(adminConfigured: admin.isConfigured, isAdmin: isAdmin, pending: pending,
+                                              csrfToken: isAdmin ? admin.csrfToken : loginToken, message: message).render())
             .response(from: request, context: context)
+        if let loginToken {
+            response.setCookie(Cookie(name: AdminAccess.loginCookieName, value: loginToken, path: "/admin", secure: false, httpOnly: true,
+                                      sameSite: .strict))
+        }
+        return response
     }
 
     private func urlEncodedForm(_ request: Request) async throws -> [String: String] {
@@ -194,9 +201,5 @@ struct CatalogRoutes: Sendable {
 
     private func notFound(_ id: Int64) -> APIError {
         APIError.notFound("there is no report \(id)")
-    }
-
-    static var badCSRF: APIError {
-        APIError(status: .forbidden, code: "bad_csrf_token", message: "this form has expired or did not come from this site; reload the page and try again")
     }
 }
