@@ -112,14 +112,17 @@ public struct ImportedModels: Sendable {
         (1...64).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) } && !name.hasPrefix(".")
     }
 
-    /// Checks that `source` imports and fits `preprocessing`, then stores a copy and its manifest.
-    /// `catalog` holds the names already taken.
-    public func add(name: String, source: URL, preprocessing: ImportedPreprocessing, catalog: ModelCatalog, classes: Int) throws -> (ImportedModelManifest, ImportedNetwork) {
+    /// Checks that `source` imports and fits the preprocessing that `preprocessing` makes (given the input side
+    /// the file declares, if any), then stores a copy and its manifest. `catalog` holds the names already taken.
+    public func add(name: String, source: URL, catalog: ModelCatalog, classes: Int,
+                    preprocessing makePreprocessing: (_ declaredSide: Int?) throws -> ImportedPreprocessing) throws -> (ImportedModelManifest, ImportedNetwork) {
         guard Self.validName(name) else { throw ImportedModelError.invalid("a model name is 1–64 letters, digits, '_', '-' or '.'") }
         guard catalog.model(named: name) == nil else { throw ImportedModelError.nameTaken(name) }
-        try preprocessing.validate()
         let data = try Data(contentsOf: source, options: .alwaysMapped)
-        let network = try OnnxImporter.network(from: data, name: name, inputSize: Size2D(square: preprocessing.size))
+        let model = try OnnxModel(serialized: data)
+        let preprocessing = try makePreprocessing(model.declaredInputSide)
+        try preprocessing.validate()
+        let network = try OnnxImporter.network(from: model, name: name, inputSize: Size2D(square: preprocessing.size))
         guard network.graph.inputShape == [3, preprocessing.size, preprocessing.size] else {
             throw ImportedModelError.invalid("the network takes \(network.graph.inputShape); the preprocessing makes [3, \(preprocessing.size), \(preprocessing.size)] (set --input-size)")
         }

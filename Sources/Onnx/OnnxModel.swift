@@ -21,6 +21,14 @@ public struct OnnxModel: Sendable {
 
     /// The default domain's operator-set version.
     public var opset: Int64 { opsets[""] ?? opsets["ai.onnx"] ?? 1 }
+
+    /// The image height the graph's NCHW input fixes (1…4096), nil when it leaves it open.
+    public var declaredInputSide: Int? {
+        let initializers = Set(graph.initializers.map(\.name))
+        guard let input = graph.inputs.first(where: { !initializers.contains($0.name) }), let dimensions = input.dimensions, dimensions.count == 4,
+              case .value(let side) = dimensions[2], side > 0, side <= 4096 else { return nil }
+        return Int(side)
+    }
 }
 
 public struct OnnxGraph: Sendable {

@@ -159,35 +159,27 @@ struct ModelsCommand: AsyncParsableCommand {
         func run() throws {
             let environment = try CommandEnvironment()
             let source = URL(fileURLWithPath: file)
-            let size = try inputSize ?? declaredInputSide(source)
-            var preprocessing: ImportedPreprocessing
-            if let mean {
-                guard let std else { throw ValidationError("--mean needs --std") }
-                preprocessing = ImportedPreprocessing(size: size, cropFraction: cropFraction, mean: try Self.triple(mean, "--mean"),
-                                                      standardDeviation: try Self.triple(std, "--std"), pixelScale: false)
-            } else {
-                guard let preset = ImportedPreprocessing.presets[normalize] else {
-                    throw ValidationError("--normalize is one of \(ImportedPreprocessing.presets.keys.sorted().joined(separator: ", "))")
-                }
-                preprocessing = ImportedPreprocessing(size: size, cropFraction: cropFraction, mean: preset.mean, standardDeviation: preset.deviation,
-                                                      pixelScale: preset.pixelScale)
+            let (manifest, network) = try environment.imported.add(name: name, source: source, catalog: environment.loader.catalog,
+                                                                   classes: environment.loader.labels.count) { declaredSide in
+                guard let size = inputSize ?? declaredSide else { throw ValidationError("the file does not fix its input size; pass --input-size") }
+                return try preprocessing(size: size)
             }
-            let (manifest, network) = try environment.imported.add(name: name, source: source, preprocessing: preprocessing,
-                                                                   catalog: environment.loader.catalog, classes: environment.loader.labels.count)
             print("\(name): \(network.graph.nodes.count) nodes, input \(network.graph.inputShape), SHA-256 \(manifest.sha256.prefix(16))…"
                   + (network.droppedSoftmax ? " (its final softmax is applied by Blindspot instead)" : ""))
             print("use it with --model \(name)")
         }
 
-        /// The input height the file declares, for a default --input-size.
-        private func declaredInputSide(_ source: URL) throws -> Int {
-            let model = try OnnxModel(serialized: Data(contentsOf: source, options: .alwaysMapped))
-            let initializers = Set(model.graph.initializers.map(\.name))
-            guard let input = model.graph.inputs.first(where: { !initializers.contains($0.name) }), let dimensions = input.dimensions, dimensions.count == 4,
-                  case .value(let side) = dimensions[2], side > 0, side <= 4096 else {
-                throw ValidationError("the file does not fix its input size; pass --input-size")
+        private func preprocessing(size: Int) throws -> ImportedPreprocessing {
+            if let mean {
+                guard let std else { throw ValidationError("--mean needs --std") }
+                return ImportedPreprocessing(size: size, cropFraction: cropFraction, mean: try Self.triple(mean, "--mean"),
+                                             standardDeviation: try Self.triple(std, "--std"), pixelScale: false)
             }
-            return Int(side)
+            guard let preset = ImportedPreprocessing.presets[normalize] else {
+                throw ValidationError("--normalize is one of \(ImportedPreprocessing.presets.keys.sorted().joined(separator: ", "))")
+            }
+            return ImportedPreprocessing(size: size, cropFraction: cropFraction, mean: preset.mean, standardDeviation: preset.deviation,
+                                         pixelScale: preset.pixelScale)
         }
 
         static func triple(_ text: String, _ option: String) throws -> [Float] {
