@@ -45,12 +45,16 @@ public struct ImageVault: Sendable {
     }
 
     /// Decodes `bytes` (which also checks them against the decoder's limits), then keeps the original and the
-    /// display copy. Storing the same bytes again rewrites nothing.
+    /// display copy. Storing the same bytes again rewrites nothing. A large JPEG is decoded at 1/2, 1/4 or 1/8
+    /// scale when that still leaves twice the display copy's pixels, so a report costs far less memory than a
+    /// full-size decode of a 50-megapixel photo.
     public func store(_ bytes: Data, decoder: ImageDecoder) throws -> StoredImage {
         let sha256 = Self.sha256(of: bytes)
-        let image = try decoder.decode(bytes)
-        let stored = StoredImage(sha256: sha256, width: image.width, height: image.height)
+        let size = try decoder.uprightSize(bytes)
+        let stored = StoredImage(sha256: sha256, width: size.width, height: size.height)
         if contains(sha256: sha256) { return stored }
+        let displayShorterSide = Int((Double(Self.displaySide) * Double(min(size.width, size.height)) / Double(max(size.width, size.height))).rounded(.up))
+        let image = try decoder.decode(bytes, minimumShorterSide: max(1, displayShorterSide))
         let format = try ImageFormat(sniffing: bytes)
         let folder = folder(of: sha256)
         try Self.createFolder(folder)

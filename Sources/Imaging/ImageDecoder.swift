@@ -59,6 +59,21 @@ public struct ImageDecoder: Sendable {
         }.get()
     }
 
+    /// The upright width and height from the header alone (no pixel is decoded), checked against the limits.
+    public func uprightSize(_ bytes: Data) throws(ImageError) -> (width: Int, height: Int) {
+        guard bytes.count <= limits.maximumBytes else {
+            throw .tooManyBytes(byteCount: bytes.count, limit: limits.maximumBytes)
+        }
+        let format = try ImageFormat(sniffing: bytes)
+        return try bytes.withUnsafeBytes { buffer in
+            Result { () throws(ImageError) in
+                let header = try uprightHeader(buffer, format: format, shrink: 1)
+                try limits.check(width: header.width, height: header.height)
+                return (header.width, header.height)
+            }
+        }.get()
+    }
+
     /// The JPEG decode-time scale divisor: the largest of 8, 4 and 2 that keeps the shorter side at least
     /// twice `minimumShorterSide`, else 1. Twice the target keeps the later antialiased resize the one that
     /// sets the quality; the output still differs slightly from a full-size decode followed by the same resize.
