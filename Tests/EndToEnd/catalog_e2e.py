@@ -13,9 +13,7 @@ browser logged no errors besides the refused cross-site requests. Screenshots go
 
 Needs what demo_e2e.py needs (selenium, /usr/bin/chromium, /usr/bin/chromedriver) and uses its helpers.
 """
-import argparse
 import http.server
-import os
 import re
 import secrets
 import sys
@@ -27,7 +25,7 @@ from pathlib import Path
 
 from api_contract import multipart
 from demo_e2e import (RESULT_TIMEOUT_S, Browser, CheckFailed, Server, api, check, free_port, passed, run_checks,
-                       shared_folder_or_skip)
+                       script_arguments, shared_folder_or_skip)
 
 HOSTILE_NOTE = """<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>"""
 HOSTILE_CATEGORY = "<b onmouseover=alert(1)>Hostile</b> cats"
@@ -40,13 +38,7 @@ CROSS_SITE_WAIT_S = 3
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--blindspot", default=".build/release/blindspot", help="the blindspot binary to serve with")
-    parser.add_argument("--shared", default=os.environ.get("BLINDSPOT_SHARED", "../shared"),
-                        help="the shared data folder (default: $BLINDSPOT_SHARED or ../shared)")
-    parser.add_argument("--out", default=".build/test-output/catalog-e2e", help="where screenshots and the server log go")
-    parser.add_argument("--model", default="efficientnet_lite0", help="the model the server loads")
-    return parser.parse_args()
+    return script_arguments(__doc__, ".build/test-output/catalog-e2e").parse_args()
 
 
 def sample_photos(shared):

@@ -63,13 +63,19 @@ def check(condition, message):
     passed(message)
 
 
-def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--blindspot", default=".build/release/blindspot", help="the blindspot binary to serve with")
+def script_arguments(description, out, out_help="where screenshots and the server log go"):
+    """The options every test script that starts `blindspot` takes; each script adds its own and parses."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--blindspot", default=".build/release/blindspot", help="the blindspot binary to run")
     parser.add_argument("--shared", default=os.environ.get("BLINDSPOT_SHARED", "../shared"),
                         help="the shared data folder (default: $BLINDSPOT_SHARED or ../shared)")
-    parser.add_argument("--out", default=".build/test-output/e2e", help="where screenshots and the server log go")
+    parser.add_argument("--out", default=out, help=out_help)
     parser.add_argument("--model", default="efficientnet_lite0", help="the model the server loads")
+    return parser
+
+
+def parse_arguments():
+    parser = script_arguments(__doc__, ".build/test-output/e2e")
     parser.add_argument("--base-url", help="test this running server instead of starting one")
     return parser.parse_args()
 

@@ -11,10 +11,8 @@ A screenshot and the PDF go to --out.
 
 Needs what demo_e2e.py needs (selenium, /usr/bin/chromium, /usr/bin/chromedriver) and uses its helpers.
 """
-import argparse
 import base64
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -22,20 +20,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from demo_e2e import Browser, CheckFailed, check, passed, run_checks
+from demo_e2e import Browser, CheckFailed, check, passed, run_checks, script_arguments
 
 PROBE_FAMILIES = "rotate,flip"
 COMMAND_TIMEOUT_S = 900
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--blindspot", default=".build/release/blindspot", help="the blindspot binary to run")
-    parser.add_argument("--shared", default=os.environ.get("BLINDSPOT_SHARED", "../shared"),
-                        help="the shared data folder (default: $BLINDSPOT_SHARED or ../shared)")
-    parser.add_argument("--out", default=".build/test-output/e2e", help="where the screenshot and the PDF go")
-    parser.add_argument("--model", default="efficientnet_lite0", help="the model that examines the catalog")
-    return parser.parse_args()
+    return script_arguments(__doc__, ".build/test-output/e2e", "where the screenshot and the PDF go").parse_args()
 
 
 def blindspot(binary, arguments, what):

@@ -7,7 +7,6 @@ with the server alive and its peak memory under a bound at the end.
 
 Prints a table (input, size, status, code, milliseconds) and writes it to OUT/hostile_inputs.json.
 """
-import argparse
 import io
 import json
 import random
@@ -21,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "EndToEnd"))
-from demo_e2e import CheckFailed, Server, check, first_photo, passed, run_checks, shared_folder_or_skip  # noqa: E402
+from demo_e2e import Server, check, first_photo, passed, run_checks, script_arguments, shared_folder_or_skip  # noqa: E402
 
 from PIL import Image  # noqa: E402
 
@@ -32,11 +31,7 @@ PEAK_RSS_BOUND_MB = 1024
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--blindspot", default=".build/release/blindspot")
-    parser.add_argument("--shared", default="../shared")
-    parser.add_argument("--model", default="efficientnet_lite0")
-    parser.add_argument("--out", default=".build/test-output/reliability")
+    parser = script_arguments(__doc__, ".build/test-output/reliability", "where the results and the server log go")
     parser.add_argument("--base-url", help="check a server that is already running (no memory check)")
     return parser.parse_args()
 

@@ -8,7 +8,6 @@ throughout, and after the load stops a lone request must be back to its normal l
 
 Prints counts by status, latency percentiles per status, /healthz latency, the recovery time; writes OUT/overload.json.
 """
-import argparse
 import collections
 import http.client
 import json
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "EndToEnd"))
-from demo_e2e import Server, check, first_photo, passed, run_checks, shared_folder_or_skip  # noqa: E402
+from demo_e2e import Server, check, first_photo, passed, run_checks, script_arguments, shared_folder_or_skip  # noqa: E402
 
 CLIENTS = 64
 QUEUE = 16
@@ -32,11 +31,7 @@ RECOVERY_S = 10
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--blindspot", default=".build/release/blindspot")
-    parser.add_argument("--shared", default="../shared")
-    parser.add_argument("--model", default="efficientnet_lite0")
-    parser.add_argument("--out", default=".build/test-output/reliability")
+    parser = script_arguments(__doc__, ".build/test-output/reliability", "where the results and the server log go")
     parser.add_argument("--seconds", type=float, default=60)
     return parser.parse_args()
 
