@@ -85,8 +85,9 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Imaging"]),
+        .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Imaging", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core", "EngineDNNL", "Imaging", "ModelFetch", "Models", "Transforms"]),
     ],
     swiftLanguageModes: [.v6]
