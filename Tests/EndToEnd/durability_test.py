@@ -113,8 +113,9 @@ class RestartableServer:
     """`blindspot serve` that is killed and started again on the same port and --data folder (demo_e2e.py's Server
     is one process on a fresh port and folder that it deletes). Every start's output is appended to one log."""
 
-    def __init__(self, binary, model, out, data, database_url=None):
+    def __init__(self, binary, model, out, data, database_url=None, extra_arguments=()):
         self.binary, self.model, self.data, self.database_url = binary, model, data, database_url
+        self.extra_arguments = list(extra_arguments)
         self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
         self.log_path = out / "server.log"
@@ -126,7 +127,7 @@ class RestartableServer:
     def command(self):
         return [self.binary, "serve", "--host", HOST, "--port", str(self.port), "--data", str(self.data),
                 "--models", self.model, "--examples", "/nonexistent", "--rate-limit", "0"  # 16 clients share one address
-                ] + (["--database", self.database_url] if self.database_url else [])
+                ] + (["--database", self.database_url] if self.database_url else []) + self.extra_arguments
 
     def start(self):
         self.starts += 1

@@ -9,9 +9,10 @@ report and classifying still answer. Then the tmpfs grows to 32 MB: the next rep
 server is stopped and started again on the same data, and every acknowledged (201) report is served whole; stopped
 again, `PRAGMA integrity_check` is ok and every row has its images (durability_test.py's checks).
 
-Read-only at start: the server starts with --data on a tmpfs mounted read-only, so the catalog cannot be opened. It
-must still serve: /readyz 200 once the model is ready, saying the catalog is unavailable and why (no path), the demo
-page and classification work, and the catalog's routes answer 503 `catalog_unavailable`; the log keeps the detail.
+Read-only at start: the server starts with --data on a tmpfs mounted read-only, so the catalog cannot be opened, and
+with a second model whose weights file is broken. It must still serve: /readyz 200 once the good model is ready,
+saying the catalog is unavailable and why (no path) and that the broken model failed and why, the demo page and
+classification work, and the catalog's routes answer 503 `catalog_unavailable`; the log keeps the detail.
 
     sudo python3 Tests/EndToEnd/storage_faults_test.py --blindspot .build/release/blindspot --out .build/test-output/storage-faults
 
@@ -46,6 +47,8 @@ GROWN_MOUNT_MB = 32
 CLIENTS = 4
 # Reports each client files after its first 507, to show the server keeps answering a full disk.
 AFTER_FULL = 10
+# A model given a file that is not a checkpoint (it has no published weights, so nothing else could load it).
+BROKEN_MODEL = "efficientnet_lite3"
 FILL_TIME_LIMIT_S = 90
 
 
@@ -231,11 +234,24 @@ def check_read_only_at_start(arguments, out, results, summary):
     mount_point = out / "read-only-mount"
     with Tmpfs(mount_point, FULL_MOUNT_MB, read_only=True) as mount:
         data = mount.directory / "data"
-        server = RestartableServer(arguments.blindspot, arguments.model, out / "read-only", data)
+        broken = out / "read-only" / "broken-weights.pth"
+        broken.write_bytes(b"not a checkpoint")
+        server = RestartableServer(arguments.blindspot, f"{arguments.model},{BROKEN_MODEL}", out / "read-only", data,
+                                   extra_arguments=["--weights", f"{BROKEN_MODEL}={broken}"])
         try:
             server.start()
             server.wait_until_ready(time.monotonic() + durability_test.READY_TIMEOUT_S)
             status, ready = readiness(server.port)
+            models = {model["name"]: model for model in ready.get("models", [])}
+            deadline = time.monotonic() + durability_test.READY_TIMEOUT_S
+            while models.get(BROKEN_MODEL, {}).get("state") == "loading" and time.monotonic() < deadline:
+                time.sleep(0.1)
+                status, ready = readiness(server.port)
+                models = {model["name"]: model for model in ready.get("models", [])}
+            summary["broken_model_readiness"] = models.get(BROKEN_MODEL)
+            results.check(models.get(arguments.model, {}).get("state") == "ready" and models.get(BROKEN_MODEL, {}).get("state") == "failed"
+                          and models[BROKEN_MODEL].get("reason"),
+                          f"a model whose weights are broken fails alone, and /readyz says why ({models.get(BROKEN_MODEL)})")
             catalog = ready.get("catalog", {})
             summary["read_only_readiness"] = catalog
             results.check(status == 200 and catalog.get("state") == "unavailable" and "read-only" in (catalog.get("reason") or ""),
@@ -252,8 +268,9 @@ def check_read_only_at_start(arguments, out, results, summary):
             status, _ = get(server.port, "/")
             results.check(status == 200, f"the demo page answers {status}")
             image = noise_png(random.Random(f"{arguments.seed}:classify"))
-            status, _, _, _ = post(server.port, "/api/v1/classify", image, "image/png")
-            results.check(status == 200, f"classification answers {status}")
+            # Named: the default is the best model offered, here the broken one, which answers 503 model_unavailable.
+            status, _, _, _ = post(server.port, f"/api/v1/classify?model={arguments.model}", image, "image/png")
+            results.check(status == 200, f"classification with {arguments.model} answers {status}")
             results.check(str(mount.directory) in server.output(), "the server's log names the data directory that failed")
         finally:
             server.terminate()
