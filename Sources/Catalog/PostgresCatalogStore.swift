@@ -389,10 +389,10 @@ public final class PostgresCatalogStore: CatalogStore {
 
     /// `body` on one pooled connection, outside any transaction (single statements), run again when it failed as busy
     /// (a serialization failure or deadlock, after which PostgreSQL has undone everything it did).
-    private func run<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    private func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await retry.run({
             do {
-                return try await client.withConnection { connection in try await body(connection) }
+                return try await leased(body)
             } catch {
                 throw Self.translate(error)
             }
@@ -401,8 +401,41 @@ public final class PostgresCatalogStore: CatalogStore {
         })
     }
 
+    /// How long an operation waits for a pooled connection before it fails as unavailable. The pool itself keeps a
+    /// request waiting while it retries a database that is down, about a minute (measured with the cluster stopped).
+    static let leaseTimeout: Duration = .seconds(10)
+
+    /// `body` on a pooled connection, or CatalogError.storage(.unavailable) when none is leased within `leaseTimeout`.
+    /// Only the wait for the lease is bounded: once `body` runs, it is never cut short.
+    private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let started = LeaseFlag()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await self.client.withConnection { connection in
+                    started.set()
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: Self.leaseTimeout)
+                guard started.isSet else {
+                    throw CatalogError.storage(.unavailable, detail: "no PostgreSQL connection within \(Self.leaseTimeout)")
+                }
+                return nil
+            }
+            while let result = try await group.next() {
+                if let value = result {
+                    group.cancelAll()
+                    return value
+                }
+            }
+            throw CatalogError.storage(.failed, detail: "a PostgreSQL operation ended without a result")
+        }
+    }
+
     /// `body` in one transaction: committed when it returns, rolled back when it throws. Reads see one snapshot.
-    private func transaction<T: Sendable>(readOnly: Bool = false, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(readOnly: Bool = false,
+                                          _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let begin: PostgresQuery = readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN"
         let logger = self.logger
         return try await run { connection in
@@ -464,6 +497,17 @@ public final class PostgresCatalogStore: CatalogStore {
         if let underlying = error.underlying { return "\(error.code): \(underlying)" }
         return "\(error.code)"
     }
+}
+
+/// Set once a connection was leased, read by the lease's timeout.
+private final class LeaseFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+
+    func set() { lock.withLock { value = true } }
 }
 
 /// Where a `postgres://` URL points, and how to reach it.
