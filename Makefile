@@ -43,12 +43,16 @@ test-swift: weights setup-test $(BENCH_VENV)/installed
 	swift test -c release --disable-testable-imports
 
 # Drives the real pages in headless Chromium against `blindspot serve`: the demo (with the API checked against
-# /openapi.json) and the catalog (XSS, moderation, CSRF); screenshots go to .build/test-output/e2e.
+# /openapi.json) and the catalog (XSS, moderation, CSRF); screenshots go to .build/test-output/e2e. Then the SIGKILL
+# durability test on SQLite and on a throwaway PostgreSQL cluster of its own, and the storage faults (a full and a
+# read-only tmpfs; root only, SKIP otherwise).
 test-e2e: weights setup-test
 	python3 Tests/EndToEnd/demo_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 	python3 Tests/EndToEnd/catalog_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 	python3 Tests/EndToEnd/report_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 	python3 Tests/EndToEnd/durability_test.py --blindspot $(BLINDSPOT) --out .build/test-output/durability
+	python3 Tests/EndToEnd/durability_test.py --database postgres --kills 10 --time-limit 120 --blindspot $(BLINDSPOT) --out .build/test-output/durability-postgres
+	python3 Tests/EndToEnd/storage_faults_test.py --blindspot $(BLINDSPOT) --out .build/test-output/storage-faults
 
 # Hostile uploads against a real server (each gets its documented 4xx quickly, never a 5xx, within a memory bound),
 # 64 clients overloading it for OVERLOAD_SECONDS, and every fuzz target for FUZZ_SECONDS (Tests/Fuzz/README.md).

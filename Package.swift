@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
         // C libraries from Debian: oneDNN (libdnnl-dev) and libvips (libvips-dev).
@@ -47,6 +48,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Reports", dependencies: ["Core", "Imaging", "Models", "Transforms"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
@@ -56,6 +58,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Resources/static"), .copy("Resources/openapi.json")],
         // Members of modules this target does not import (GRDB's String.joined for SQL, through Catalog) stay invisible.
         swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
@@ -82,8 +85,9 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Imaging"]),
+        .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Imaging", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core", "EngineDNNL", "Imaging", "ModelFetch", "Models", "Transforms"]),
     ],
     swiftLanguageModes: [.v6]

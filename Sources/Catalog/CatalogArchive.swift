@@ -29,13 +29,13 @@ public enum CatalogArchive {
             try add(try encoder.encode(contents), as: "catalog.json", to: archive)
             for sha256 in Set(contents.reports.map(\.image.sha256)).sorted() {
                 guard let original = vault.original(sha256: sha256) else {
-                    throw CatalogError.storage("the image \(sha256) is missing from \(vault.directory.path)")
+                    throw CatalogError.storage(.failed, detail: "the image \(sha256) is missing from \(vault.directory.path)")
                 }
                 try add(original, as: "images/\(sha256)", to: archive, compressed: false)
             }
         }
         guard rename(temporary.path, url.path) == 0 else {
-            throw CatalogError.storage("cannot write \(url.path): \(String(cString: strerror(errno)))")
+            throw DurableFile.failed("cannot write", url)
         }
         return contents
     }

@@ -6,11 +6,8 @@ enum DurableFile {
     static func write(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(UUID().uuidString).partial")
-        func failure(_ step: String) -> CatalogError {
-            .storage("\(step) \(url.path): \(String(cString: strerror(errno)))")
-        }
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw failure("cannot create a file beside") }
+        guard descriptor >= 0 else { throw failed("cannot create a file beside", url) }
         var renamed = false
         defer {
             if !renamed { unlink(temporary.path) }
@@ -28,12 +25,12 @@ enum DurableFile {
             return true
         }
         guard written, fsync(descriptor) == 0 else {
-            let error = failure("cannot write")
+            let error = failed("cannot write", url)
             close(descriptor)
             throw error
         }
         close(descriptor)
-        guard rename(temporary.path, url.path) == 0 else { throw failure("cannot rename into") }
+        guard rename(temporary.path, url.path) == 0 else { throw failed("cannot rename into", url) }
         renamed = true
         try syncFolder(folder)
     }
@@ -41,8 +38,14 @@ enum DurableFile {
     /// Flushes a folder's entries (new names) to disk.
     static func syncFolder(_ folder: URL) throws {
         let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw CatalogError.storage("cannot open \(folder.path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw failed("cannot open", folder) }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw CatalogError.storage("cannot flush \(folder.path): \(String(cString: strerror(errno)))") }
+        guard fsync(descriptor) == 0 else { throw failed("cannot flush", folder) }
+    }
+
+    /// The error for a file operation that just failed, classified by its errno (read before anything else runs).
+    static func failed(_ step: String, _ url: URL) -> CatalogError {
+        let code = errno
+        return .storage(StorageFault(errno: code), detail: "\(step) \(url.path): \(String(cString: strerror(code)))")
     }
 }

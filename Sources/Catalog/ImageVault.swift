@@ -25,18 +25,19 @@ public struct ImageVault: Sendable {
         }
     }
 
+    /// The vault of a catalog that could not be opened (UnavailableCatalogStore): nothing is created or removed, and no
+    /// report leads to it.
+    public init(unopenedAt directory: URL) {
+        self.directory = directory
+    }
+
     /// Creates `folder` (and missing parents) so that the new entries survive a power loss too.
     private static func createFolder(_ folder: URL) throws {
         let fileManager = FileManager.default
         guard !fileManager.fileExists(atPath: folder.path) else { return }
         try createFolder(folder.deletingLastPathComponent())
-        do {
-            try fileManager.createDirectory(at: folder, withIntermediateDirectories: false)
-        } catch where fileManager.fileExists(atPath: folder.path) {
-            // Created by a concurrent caller.
-        } catch {
-            throw CatalogError.storage("cannot create \(folder.path): \(error.localizedDescription)")
-        }
+        // EEXIST: created by a concurrent caller.
+        guard mkdir(folder.path, 0o755) == 0 || errno == EEXIST else { throw DurableFile.failed("cannot create", folder) }
         try DurableFile.syncFolder(folder.deletingLastPathComponent())
     }
 

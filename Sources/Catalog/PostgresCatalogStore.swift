@@ -1,7 +1,9 @@
 // The catalog in PostgreSQL through PostgresNIO's pooled client, for several servers sharing one catalog. The schema
 // mirrors SQLiteCatalogStore's (same tables, same limits enforced by CHECKs) so both stores behave alike; migrations
 // are frozen once shipped (add new ones, never edit). Every multi-statement operation runs in one transaction, and
-// reports racing on the same image and class merge through INSERT … ON CONFLICT instead of failing.
+// reports racing on the same image and class merge through INSERT … ON CONFLICT instead of failing. A transaction
+// that loses a serialization race or a deadlock is run again a few times; errors leave as CatalogError, storage
+// failures sorted by StorageFault from their SQLSTATE.
 import Foundation
 import PostgresNIO
 
@@ -10,6 +12,7 @@ public final class PostgresCatalogStore: CatalogStore {
     /// Runs `client.run()`, which the pool needs to lease connections; cancelled by `close()` (or when the store goes away).
     private let runTask: Task<Void, Never>
     private let logger: Logger
+    private let retry = BusyRetry()
 
     private init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -39,7 +42,8 @@ public final class PostgresCatalogStore: CatalogStore {
         do {
             connection = try await PostgresConnection.connect(configuration: try target.connectionConfiguration(startup: startup), id: 1, logger: logger)
         } catch {
-            throw CatalogError.storage("cannot connect to PostgreSQL at \(target.displayAddress): \(describe(error))")
+            throw CatalogError.storage(fault(of: error, connecting: true),
+                                       detail: "cannot connect to PostgreSQL at \(target.displayAddress): \(describe(error))")
         }
         do {
             try await migrate(connection, schema: schema, logger: logger)
@@ -130,7 +134,7 @@ public final class PostgresCatalogStore: CatalogStore {
                     try await connection.fetch("COMMIT", logger: logger)
                 } catch {
                     _ = try? await connection.fetch("ROLLBACK", logger: logger)
-                    throw CatalogError.storage("migration v\(migration.version) of the catalog failed: \(describe(error))")
+                    throw CatalogError.storage(fault(of: error), detail: "migration v\(migration.version) of the catalog failed: \(describe(error))")
                 }
             }
             _ = try? await connection.fetch("SELECT pg_advisory_unlock(hashtextextended('blindspot catalog migrations', 0))", logger: logger)
@@ -164,12 +168,12 @@ public final class PostgresCatalogStore: CatalogStore {
                     RETURNING id, (xmax = 0)
                     """, logger: self.logger).first.map { try $0.decode((Int64, Bool).self) }
             }
-            guard let (id, inserted) = found else { throw CatalogError.storage("the report was neither inserted nor merged") }
+            guard let (id, inserted) = found else { throw CatalogError.storage(.failed, detail: "the report was neither inserted nor merged") }
             if inserted {
                 for verdict in new.verdicts { try await self.insert(verdict, kind: "report", of: id, on: connection) }
             }
             guard let report = try await self.reports(on: connection, where: .id(id)).first else {
-                throw CatalogError.storage("report \(id) vanished after writing")
+                throw CatalogError.storage(.failed, detail: "report \(id) vanished after writing")
             }
             return (report, !inserted)
         }
@@ -383,17 +387,55 @@ public final class PostgresCatalogStore: CatalogStore {
 
     // MARK: - Connections and errors
 
-    /// `body` on one pooled connection, outside any transaction (single statements).
-    private func run<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withConnection { connection in try await body(connection) }
-        } catch {
-            throw Self.translate(error)
+    /// `body` on one pooled connection, outside any transaction (single statements), run again when it failed as busy
+    /// (a serialization failure or deadlock, after which PostgreSQL has undone everything it did).
+    private func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await retry.run({
+            do {
+                return try await leased(body)
+            } catch {
+                throw Self.translate(error)
+            }
+        }, onRetry: { attempt, error in
+            logger.warning("catalog transaction retried after attempt \(attempt) of \(retry.attempts): \(error)")
+        })
+    }
+
+    /// How long an operation waits for a pooled connection before it fails as unavailable. The pool itself keeps a
+    /// request waiting while it retries a database that is down, about a minute (measured with the cluster stopped).
+    static let leaseTimeout: Duration = .seconds(10)
+
+    /// `body` on a pooled connection, or CatalogError.storage(.unavailable) when none is leased within `leaseTimeout`.
+    /// Only the wait for the lease is bounded: once `body` runs, it is never cut short.
+    private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let started = LeaseFlag()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await self.client.withConnection { connection in
+                    started.set()
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: Self.leaseTimeout)
+                guard started.isSet else {
+                    throw CatalogError.storage(.unavailable, detail: "no PostgreSQL connection within \(Self.leaseTimeout)")
+                }
+                return nil
+            }
+            while let result = try await group.next() {
+                if let value = result {
+                    group.cancelAll()
+                    return value
+                }
+            }
+            throw CatalogError.storage(.failed, detail: "a PostgreSQL operation ended without a result")
         }
     }
 
     /// `body` in one transaction: committed when it returns, rolled back when it throws. Reads see one snapshot.
-    private func transaction<T: Sendable>(readOnly: Bool = false, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(readOnly: Bool = false,
+                                          _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let begin: PostgresQuery = readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN"
         let logger = self.logger
         return try await run { connection in
@@ -424,9 +466,25 @@ public final class PostgresCatalogStore: CatalogStore {
             if state.hasPrefix("23") || state.hasPrefix("22") {
                 return CatalogError.invalid("the catalog refused the report: \(message)")
             }
-            return CatalogError.storage("PostgreSQL: \(message) (SQLSTATE \(state))")
+            return CatalogError.storage(fault(of: error), detail: "PostgreSQL: \(message) (SQLSTATE \(state))")
         }
-        return CatalogError.storage(describe(error))
+        return CatalogError.storage(fault(of: error), detail: describe(error))
+    }
+
+    /// The fault an error stands for, by its SQLSTATE (https://www.postgresql.org/docs/current/errcodes-appendix.html);
+    /// an error that is not the server's is a lost or refused connection.
+    fileprivate static func fault(of error: any Error, connecting: Bool = false) -> StorageFault {
+        if let error = error as? CatalogError, case .storage(let fault, _) = error { return fault }
+        guard let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] else {
+            return .unavailable
+        }
+        switch state {
+        case "53100": return .full  // disk_full
+        case "25006": return .readOnly  // read_only_sql_transaction (a hot standby, or default_transaction_read_only)
+        case "40001", "40P01", "55P03": return .busy  // serialization_failure, deadlock_detected, lock_not_available
+        case "53300", "57P01", "57P02", "57P03": return .unavailable  // too_many_connections, shutting down, starting up
+        default: return state.hasPrefix("08") || state.hasPrefix("28") || (connecting && state.hasPrefix("3D")) ? .unavailable : .failed
+        }
     }
 
     /// A readable line for an error: PSQLError's own description hides everything on purpose.
@@ -439,6 +497,17 @@ public final class PostgresCatalogStore: CatalogStore {
         if let underlying = error.underlying { return "\(error.code): \(underlying)" }
         return "\(error.code)"
     }
+}
+
+/// Set once a connection was leased, read by the lease's timeout.
+private final class LeaseFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+
+    func set() { lock.withLock { value = true } }
 }
 
 /// Where a `postgres://` URL points, and how to reach it.

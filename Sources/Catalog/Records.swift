@@ -205,13 +205,17 @@ public enum CatalogLimits {
 public enum CatalogError: Error, Equatable, CustomStringConvertible {
     case invalid(String)
     case notFound(Int64)
-    case storage(String)
+    /// The storage failed for `fault`; `detail` (paths, database messages) is for logs and the command line only.
+    case storage(StorageFault, detail: String)
+    /// The catalog could not be opened when the server started, for `fault`; it stays unavailable until a restart.
+    case unavailable(StorageFault, detail: String)
 
     public var description: String {
         switch self {
         case .invalid(let reason): return reason
         case .notFound(let id): return "there is no report \(id)"
-        case .storage(let reason): return "the catalog could not be written: \(reason)"
+        case .storage(let fault, let detail): return "\(fault.summary): \(detail)"
+        case .unavailable(let fault, let detail): return "the catalog could not be opened (\(fault.summary)): \(detail)"
         }
     }
 }

@@ -1,16 +1,25 @@
 // The catalog in one SQLite file through GRDB: WAL, synchronous=FULL (a write that returned survives power
-// loss), busy waits instead of errors, and migrations that are frozen once shipped (add new ones, never edit).
-// The schema enforces the limits (note length, class range, status values), not only the code.
+// loss), busy waits and then retries instead of errors, and migrations that are frozen once shipped (add new ones,
+// never edit). The schema enforces the limits (note length, class range, status values), not only the code. Errors
+// leave as CatalogError, storage failures sorted by StorageFault (a full disk, a read-only directory, a lock).
 import Foundation
 import GRDB
+import Logging
 
 public final class SQLiteCatalogStore: CatalogStore {
     private let database: DatabasePool
+    private let directory: URL
+    private let retry: BusyRetry
+    private let logger = Logger(label: "blindspot.catalog.sqlite")
 
-    /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the catalog at `path` and brings its schema up to date. An operation that finds the
+    /// database locked waits up to `busyTimeout` seconds, and is tried `attempts` times in all before it fails as busy.
+    public init(path: String, busyTimeout: TimeInterval = 1, attempts: Int = 4) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        directory = folder
+        retry = BusyRetry(attempts: attempts)
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -19,7 +28,7 @@ public final class SQLiteCatalogStore: CatalogStore {
             database = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(database)
         } catch {
-            throw CatalogError.storage("cannot open the catalog database \(path): \(error)")
+            throw Self.translate(error, directory: folder, doing: "cannot open the catalog database \(path)", opening: true)
         }
     }
 
@@ -87,7 +96,7 @@ public final class SQLiteCatalogStore: CatalogStore {
             for verdict in new.verdicts { try Self.insert(verdict, kind: "report", of: id, in: db) }
             return (id, false)
         }
-        guard let report = try await report(id: id) else { throw CatalogError.storage("report \(id) vanished after writing") }
+        guard let report = try await report(id: id) else { throw CatalogError.storage(.failed, detail: "report \(id) vanished after writing") }
         return (report, merged)
     }
 
@@ -212,19 +221,43 @@ public final class SQLiteCatalogStore: CatalogStore {
     // MARK: - Rows
 
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await database.read(body) } catch { throw Self.translate(error) }
+        try await retrying("read") { try await self.database.read(body) }
     }
 
+    /// Each write is one IMMEDIATE transaction: a lock conflict shows at its start, so running it again is safe.
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await database.write(body) } catch { throw Self.translate(error) }
+        try await retrying("write") { try await self.database.write(body) }
     }
 
-    private static func translate(_ error: any Error) -> any Error {
+    private func retrying<T>(_ kind: String, _ operation: () async throws -> T) async throws -> T {
+        try await retry.run({
+            do { return try await operation() } catch { throw Self.translate(error, directory: directory, doing: "a \(kind) of the catalog failed") }
+        }, onRetry: { attempt, error in
+            logger.warning("catalog \(kind) retried after attempt \(attempt) of \(retry.attempts): \(error)")
+        })
+    }
+
+    /// A CatalogError for what GRDB threw: constraint violations are the caller's (`invalid`); the rest is a storage
+    /// fault, by SQLite's result code, and for I/O errors (which carry no errno) by what the directory's file system says.
+    private static func translate(_ error: any Error, directory: URL, doing: String, opening: Bool = false) -> any Error {
         if error is CatalogError { return error }
-        if let error = error as? DatabaseError, error.resultCode == .SQLITE_CONSTRAINT {
+        guard let error = error as? DatabaseError else { return CatalogError.storage(.failed, detail: "\(doing): \(error)") }
+        if error.resultCode == .SQLITE_CONSTRAINT {
             return CatalogError.invalid("the catalog refused the report: \(error.message ?? "a constraint failed")")
         }
-        return CatalogError.storage(String(describing: error))
+        let detail = "\(doing): \(error)"
+        switch error.resultCode {
+        case .SQLITE_FULL: return CatalogError.storage(.full, detail: detail)
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH: return CatalogError.storage(.readOnly, detail: detail)
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return CatalogError.storage(.busy, detail: detail)
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN:
+            if let diagnosis = StorageFault.diagnose(directory: directory) {
+                return CatalogError.storage(diagnosis.fault, detail: "\(detail) (\(diagnosis.detail))")
+            }
+            return CatalogError.storage(opening ? .unavailable : .failed, detail: detail)
+        default:
+            return CatalogError.storage(opening ? .unavailable : .failed, detail: detail)
+        }
     }
 
     private static func insert(_ verdict: ModelVerdict, kind: String, of id: Int64, in db: Database) throws {

@@ -27,6 +27,15 @@ public struct RecheckSummary: Sendable, Equatable {
     }
 }
 
+/// Whether the catalog can take reports now.
+public enum CatalogHealth: Sendable, Equatable {
+    case ready
+    /// Open, but its data directory takes no reports now (read-only, or nearly full); it recovers once that is fixed.
+    case degraded(StorageFault)
+    /// Could not be opened when the server started; unavailable until a restart.
+    case unavailable(StorageFault)
+}
+
 public struct CatalogService: Sendable {
     public let store: any CatalogStore
     public let vault: ImageVault
@@ -44,6 +53,14 @@ public struct CatalogService: Sendable {
         self.models = models
         self.labels = labels
         self.decoder = decoder
+    }
+
+    /// The catalog's state for readiness: the store that could not be opened, or what the data directory's file system
+    /// says now (a database elsewhere, PostgreSQL, is not asked).
+    public func health() -> CatalogHealth {
+        if let store = store as? UnavailableCatalogStore { return .unavailable(store.fault) }
+        if let diagnosis = StorageFault.diagnose(directory: vault.directory) { return .degraded(diagnosis.fault) }
+        return .ready
     }
 
     /// Files a report: checks and keeps the image, asks every ready model, and stores it as pending (or adds a
@@ -86,7 +103,7 @@ public struct CatalogService: Sendable {
         var summary = RecheckSummary()
         for (done, report) in reports.enumerated() {
             guard let bytes = vault.original(sha256: report.image.sha256) else {
-                throw CatalogError.storage("the image of report \(report.id) (\(report.image.sha256)) is missing from \(vault.directory.path)")
+                throw CatalogError.storage(.failed, detail: "the image of report \(report.id) (\(report.image.sha256)) is missing from \(vault.directory.path)")
             }
             let verdicts = try await judge(bytes, expected: report.expected.index, with: schedulers)
             try await store.recordRecheck(of: report.id, verdicts: verdicts)

@@ -5,6 +5,7 @@ import Core
 import Foundation
 import Hummingbird
 import Imaging
+import Logging
 import Transforms
 
 struct APIError: Error, HTTPResponseError, CustomStringConvertible {
@@ -56,6 +57,26 @@ extension APIError {
     }
 
     static var insufficientStorage: HTTPResponse.Status { HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage") }
+
+    /// A storage fault as clients see it: what happened and what to do, never a path (the log has those).
+    static func storage(_ fault: StorageFault) -> APIError {
+        switch fault {
+        case .full:
+            return APIError(status: insufficientStorage, code: "insufficient_storage",
+                            message: "\(fault.summary): nothing was stored; try again once space has been freed")
+        case .readOnly:
+            return APIError(status: .serviceUnavailable, code: "storage_read_only",
+                            message: "\(fault.summary) at the moment: nothing was stored; try again later", retryAfter: 30)
+        case .busy:
+            return APIError(status: .serviceUnavailable, code: "storage_busy",
+                            message: "\(fault.summary): nothing was stored; try again in a moment", retryAfter: 2)
+        case .unavailable:
+            return APIError(status: .serviceUnavailable, code: "database_unavailable",
+                            message: "\(fault.summary) at the moment; try again later", retryAfter: 10)
+        case .failed:
+            return APIError(status: .internalServerError, code: "storage_failed", message: "\(fault.summary); the server's log says why")
+        }
+    }
 
     static func unknownLabel(_ text: String) -> APIError {
         APIError(status: .unprocessableContent, code: "unknown_label",
@@ -122,7 +143,10 @@ extension APIError {
             switch error {
             case .invalid(let reason): self.init(status: .unprocessableContent, code: "invalid_report", message: reason)
             case .notFound: self.init(status: .notFound, code: "not_found", message: error.description)
-            case .storage(let reason): self.init(status: Self.insufficientStorage, code: "storage_failed", message: reason)
+            case .storage(let fault, _): self = Self.storage(fault)
+            case .unavailable(let fault, _):
+                self.init(status: .serviceUnavailable, code: "catalog_unavailable",
+                          message: "the catalog could not be opened when the server started (\(fault.summary)); classification works, and the catalog returns once the server is restarted with usable storage")
             }
         case let error as any HTTPResponseError where error.status == .contentTooLarge:
             self.init(status: .contentTooLarge, code: "too_large", message: "the request body is too large")
@@ -141,7 +165,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let status = error.status
             throw APIError(status: status, code: status == .notFound ? "not_found" : "http_\(status.code)", message: status.reasonPhrase)
         } catch {
-            throw APIError(error)
+            let answer = APIError(error)
+            // The client gets the answer's words; the log keeps what happened to the storage, paths and database messages
+            // included (other 5xx, such as overload refusals, say all there is in the answer and would flood the log).
+            if error is CatalogError && answer.status.code >= 500 {
+                context.logger.error("\(request.method) \(request.uri.path) answered \(answer.status.code) \(answer.code): \(error)")
+            }
+            throw answer
         }
     }
 }

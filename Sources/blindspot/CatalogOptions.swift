@@ -51,6 +51,19 @@ struct CatalogOptions: ParsableArguments {
         return (try SQLiteCatalogStore(path: path), vault, path)
     }
 
+    /// `open()` for a server, which keeps serving the rest when the catalog cannot be opened: then a store that
+    /// answers every call with why (UnavailableCatalogStore), and that error, for the log.
+    func openForServing() async throws -> (store: any CatalogStore, vault: ImageVault, description: String, failure: CatalogError?) {
+        do {
+            let (store, vault, description) = try await open()
+            return (store, vault, description, nil)
+        } catch let error as CatalogError {
+            guard case .storage(let fault, let detail) = error else { throw error }
+            let store = UnavailableCatalogStore(fault: fault, detail: detail)
+            return (store, ImageVault(unopenedAt: dataDirectory.appendingPathComponent("images")), "unavailable", error)
+        }
+    }
+
     /// The URL with any password replaced, for printing.
     static func withoutPassword(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.password != nil else { return url }

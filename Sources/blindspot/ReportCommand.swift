@@ -121,7 +121,7 @@ struct ReportCommand: AsyncParsableCommand {
         for (done, report) in reports.enumerated() {
             bar.update(completed: Int64(done), total: Int64(reports.count))
             guard let bytes = vault.original(sha256: report.image.sha256) else {
-                throw CatalogError.storage("the image of report \(report.id) (\(report.image.sha256)) is missing from \(vault.directory.path)")
+                throw CatalogError.storage(.failed, detail: "the image of report \(report.id) (\(report.image.sha256)) is missing from \(vault.directory.path)")
             }
             let image = try ImageDecoder().decode(bytes, minimumShorterSide: shorterSide)
             entries[report.id] = try BlindSpotReport.examine(

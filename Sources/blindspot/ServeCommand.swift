@@ -120,7 +120,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maximumJSONDepth = maxJsonDepth
         let examplesDirectory = URL(fileURLWithPath: examples ?? Self.defaultExamplesDirectory(processEnvironment))
         let gallery = try ExampleGallery(directory: examplesDirectory, labels: environment.loader.labels)
-        let (store, vault, storeDescription) = try await catalog.open()
+        let (store, vault, storeDescription, catalogFailure) = try await catalog.openForServing()
+        if let catalogFailure {
+            printError("warning: \(catalogFailure); the catalog answers 503 until the server is restarted with usable storage")
+        }
         let token = try adminTokenFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? processEnvironment["BLINDSPOT_ADMIN_TOKEN"]
         let admin = AdminAccess(token: token)
         let decoder = ImageDecoder(limits: configuration.decodeLimits)

@@ -1,28 +1,39 @@
 #!/usr/bin/env python3
 """Durability test of the catalog: nothing `blindspot serve` acknowledged is ever lost, however it dies.
 
-Starts `blindspot serve` on a free port with a fresh --data folder (SQLite catalog), and lets 16 client threads file
+Starts `blindspot serve` on a free port with a fresh --data folder (SQLite catalog, or with --database postgres a
+throwaway PostgreSQL cluster that scripts/postgres.sh starts under OUT/postgres and stops at the end), and lets 16 client threads file
 reports (POST /api/v1/blindspots, each with its own random-noise PNG made here, so every report is a new one) over
 keep-alive connections while the main thread kills the server with SIGKILL at random moments (seeded: 0.3-2.5 s after
 it became ready, and now and then while it is still loading) and restarts it on the same port and data folder. Every
 201 is an acknowledged report. After the last restart the clients stop, and the test checks that every acknowledged
 report is served by GET /api/v1/blindspots/{id} with the SHA-256 of the bytes its client sent, its class and its note
-verbatim, and its image; then it stops the server with SIGTERM and checks the files: `PRAGMA integrity_check` is "ok",
-every acknowledged report is a row as it was sent, every row has its original (whose SHA-256 is the row's
+verbatim, and its image; then it stops the server with SIGTERM and checks the files: `PRAGMA integrity_check` is "ok"
+(SQLite), every acknowledged report is a row as it was sent, every row has its original (whose SHA-256 is the row's
 imageSHA256) and its display PNG on disk, and every row that was never acknowledged belongs to a request whose answer
 was lost when the server died (those are counted as "committed but not acknowledged", which is allowed).
 
+With PostgreSQL it also makes the database read-only (default_transaction_read_only, sessions ended so the server's
+pool reconnects) while the server runs: reports must get 503 with Retry-After, never a 500, and be stored again once
+the database is writable.
+
     python3 Tests/EndToEnd/durability_test.py --blindspot .build/release/blindspot --out .build/test-output/durability
+    python3 Tests/EndToEnd/durability_test.py --database postgres --kills 10 --out .build/test-output/durability-postgres
 
 Prints a summary (also written to OUT/durability.json) and PASS/FAIL lines; exits 0 only if every check passed.
 The server's output goes to OUT/server.log; the data folder is OUT/data, kept when the test fails. Needs only the
 model's weights (`make weights`), not ../shared. --seed makes the images, classes and kill moments reproducible.
 """
 import argparse
+import csv
+import glob
 import hashlib
 import http.client
+import io
 import json
+import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -68,19 +79,21 @@ def parse_arguments():
     parser.add_argument("--seed", type=int, default=20240601, help="seed of the images, classes, notes and kill moments")
     parser.add_argument("--time-limit", type=float, default=240,
                         help="seconds the killing and restarting may take before the test fails (default: 240)")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite",
+                        help="where the catalog lives: DATA/catalog.sqlite, or a throwaway PostgreSQL cluster (default: sqlite)")
     arguments = parser.parse_args()
     if arguments.kills < 1 or arguments.clients < 1:
         parser.error("--kills and --clients must be at least 1")
     return arguments
 
 
-def noise_png(rng):
+def noise_png(rng, width=IMAGE_WIDTH, height=IMAGE_HEIGHT):
     """A valid RGB PNG of random noise from `rng`: unique for every call in practice."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    rows = b"".join(b"\x00" + rng.randbytes(IMAGE_WIDTH * 3) for _ in range(IMAGE_HEIGHT))
-    header = struct.pack(">IIBBBBB", IMAGE_WIDTH, IMAGE_HEIGHT, 8, 2, 0, 0, 0)
+    rows = b"".join(b"\x00" + rng.randbytes(width * 3) for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return PNG_SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
@@ -100,8 +113,9 @@ class RestartableServer:
     """`blindspot serve` that is killed and started again on the same port and --data folder (demo_e2e.py's Server
     is one process on a fresh port and folder that it deletes). Every start's output is appended to one log."""
 
-    def __init__(self, binary, model, out, data):
-        self.binary, self.model, self.data = binary, model, data
+    def __init__(self, binary, model, out, data, database_url=None, extra_arguments=()):
+        self.binary, self.model, self.data, self.database_url = binary, model, data, database_url
+        self.extra_arguments = list(extra_arguments)
         self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
         self.log_path = out / "server.log"
@@ -112,7 +126,8 @@ class RestartableServer:
 
     def command(self):
         return [self.binary, "serve", "--host", HOST, "--port", str(self.port), "--data", str(self.data),
-                "--models", self.model, "--examples", "/nonexistent", "--rate-limit", "0"]  # 16 clients share one address
+                "--models", self.model, "--examples", "/nonexistent", "--rate-limit", "0"  # 16 clients share one address
+                ] + (["--database", self.database_url] if self.database_url else []) + self.extra_arguments
 
     def start(self):
         self.starts += 1
@@ -179,6 +194,50 @@ class RestartableServer:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster under OUT/postgres, from scripts/postgres.sh (as `make test-swift` starts one),
+    stopped by stop() whatever happened."""
+
+    def __init__(self, out):
+        self.directory = (out / "postgres").resolve()
+        self.script = Path(__file__).resolve().parents[2] / "scripts" / "postgres.sh"
+        self.url = None
+        candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), key=lambda path: [int(part) for part in re.findall(r"\d+", path)])
+        self.psql = candidates[-1] if candidates else shutil.which("psql")
+
+    @property
+    def database(self):
+        return self.url.rsplit("/", 1)[1]
+
+    def start(self):
+        if not self.psql:
+            raise CheckFailed("no psql: install PostgreSQL (scripts/setup.sh test)")
+        result = subprocess.run([str(self.script), "start", str(self.directory), str(free_port())], capture_output=True, text=True, timeout=180)
+        if result.returncode != 0 or not result.stdout.strip():
+            raise CheckFailed(f"scripts/postgres.sh start failed (status {result.returncode}):\n{result.stderr[-3000:]}")
+        self.url = result.stdout.strip().splitlines()[-1]
+        passed(f"a throwaway PostgreSQL cluster answers at {self.url}")
+
+    def stop(self):
+        if self.url is not None:
+            subprocess.run([str(self.script), "stop", str(self.directory)], timeout=120, check=False)
+
+    def sql(self, statement, database=None):
+        """Runs `statement` (in `database`, default the test's) and returns its output."""
+        url = self.url if database is None else self.url.rsplit("/", 1)[0] + "/" + database
+        environment = dict(os.environ, PGCLIENTENCODING="UTF8")
+        result = subprocess.run([self.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", statement],
+                                capture_output=True, text=True, encoding="utf-8", timeout=60, env=environment)
+        if result.returncode != 0:
+            raise CheckFailed(f"psql failed on {statement!r}: {result.stderr.strip()}")
+        return result.stdout
+
+    def end_sessions(self):
+        """Ends every session of the test's database, so that the server's pool reconnects (and sees new settings)."""
+        self.sql(f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{self.database}' "
+                 "AND pid <> pg_backend_pid()", database="postgres")
 
 
 class Client(threading.Thread):
@@ -366,19 +425,30 @@ def verify_through_api(server, acknowledged, results):
     return found
 
 
-def verify_files(data, acknowledged, unanswered, results):
-    """Checks the stopped server's SQLite file and images; returns what it counted."""
-    counts = {}
+def sqlite_rows(data, results):
+    """The reports in the stopped server's SQLite file, id -> (SHA-256, note, class), after checking the file."""
     database = sqlite3.connect(data / "catalog.sqlite")
     try:
         integrity = [row[0] for row in database.execute("PRAGMA integrity_check")]
         results.check(integrity == ["ok"], f"PRAGMA integrity_check of catalog.sqlite is ok ({'; '.join(integrity)[:500]})")
         foreign = database.execute("PRAGMA foreign_key_check").fetchall()
         results.check(not foreign, "PRAGMA foreign_key_check finds nothing", [repr(row) for row in foreign])
-        rows = {row[0]: row[1:] for row in database.execute("SELECT id, imageSHA256, note, expectedIndex FROM report")}
+        return {row[0]: row[1:] for row in database.execute("SELECT id, imageSHA256, note, expectedIndex FROM report")}
     finally:
         database.close()
-    counts["rows"] = len(rows)
+
+
+def postgres_rows(postgres, results):
+    """The reports in the PostgreSQL catalog, id -> (SHA-256, note, class), after checking that no verdict is orphaned."""
+    orphans = postgres.sql("COPY (SELECT count(*) FROM verdict WHERE report_id NOT IN (SELECT id FROM report)) TO STDOUT").strip()
+    results.check(orphans == "0", f"no verdict points to a missing report ({orphans} do)")
+    output = postgres.sql("COPY (SELECT id, image_sha256, note, expected_index FROM report) TO STDOUT WITH (FORMAT csv)")
+    return {int(row[0]): (row[1], row[2], int(row[3])) for row in csv.reader(io.StringIO(output, newline=""))}
+
+
+def verify_files(data, rows, acknowledged, unanswered, results):
+    """Checks the stored rows against what was acknowledged, and the images on disk; returns what it counted."""
+    counts = {"rows": len(rows)}
 
     lost = [f"report {identifier}: {'no row' if identifier not in rows else f'the row holds {rows[identifier]!r}'}, "
             f"acknowledged {(digest, note, expected)!r}"
@@ -424,6 +494,60 @@ def verify_files(data, acknowledged, unanswered, results):
     return counts
 
 
+def file_one_report(port, rng, note):
+    """POSTs one new report; (status, error code or None, Retry-After, what was sent: (id or None, SHA-256, note, class))."""
+    image = noise_png(rng)
+    expected = rng.randrange(1000)
+    body, content_type = multipart([("image", "noise.png", image), ("expected", None, str(expected).encode()), ("note", None, note.encode())])
+    connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+    try:
+        connection.request("POST", "/api/v1/blindspots", body=body, headers={"Content-Type": content_type})
+        response = connection.getresponse()
+        data = response.read()
+    finally:
+        connection.close()
+    identifier = json.loads(data).get("id") if response.status == 201 else None
+    code = None if response.status in (200, 201) else error_code(data)
+    return response.status, code, response.getheader("Retry-After"), (identifier, sha256(image), note, expected)
+
+
+def check_read_only_database(server, postgres, arguments, acknowledged, results):
+    """Makes the database read-only under the running server, then writable again; returns the statuses seen. Reports
+    stored once it is writable join `acknowledged`."""
+    rng = random.Random(f"{arguments.seed}:read-only")
+    postgres.sql(f"ALTER DATABASE {postgres.database} SET default_transaction_read_only = on", database="postgres")
+    postgres.end_sessions()
+    # The first answers may come from sessions that were just ended (503 database_unavailable); the pool then reconnects.
+    answers = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and sum(code == "storage_read_only" for _, code, _, _ in answers) < 3:
+        answers.append(file_one_report(server.port, rng, f"read-only database, attempt {len(answers) + 1}"))
+        if answers[-1][0] != 503:
+            break
+        time.sleep(0.1)
+    statuses = Counter(f"{status} {code}" for status, code, _, _ in answers)
+    results.check(all(status == 503 and retry_after for status, _, retry_after, _ in answers),
+                  f"while the database is read-only every report gets 503 with Retry-After ({dict(statuses)})",
+                  [f"{status} {code} Retry-After {retry_after}" for status, code, retry_after, _ in answers])
+    results.check(any(code == "storage_read_only" for _, code, _, _ in answers), "the read-only database is named as such (storage_read_only)")
+    postgres.sql(f"ALTER DATABASE {postgres.database} RESET default_transaction_read_only", database="postgres")
+    postgres.end_sessions()
+    deadline = time.monotonic() + 15
+    stored = None
+    while stored is None and time.monotonic() < deadline:
+        status, code, _, sent = file_one_report(server.port, rng, "the database is writable again")
+        statuses[f"{status} {code}"] += 1
+        if status == 201:
+            stored = sent
+            acknowledged.append(sent)
+        elif status != 503:
+            break
+        else:
+            time.sleep(0.2)
+    results.check(stored is not None, "once the database is writable again a report is stored (201) within 15 s")
+    return dict(statuses)
+
+
 def main():
     arguments = parse_arguments()
     out = Path(arguments.out)
@@ -436,6 +560,8 @@ def main():
     stats = {"kills": 0, "kills_while_loading": 0, "restarts": 0}
     results = Results()
     server = RestartableServer(arguments.blindspot, arguments.model, out, data)
+    postgres = Postgres(out) if arguments.database == "postgres" else None
+    read_only_statuses = None
     stop = threading.Event()
     clients = [Client(number, arguments.seed, server.port, stop) for number in range(1, arguments.clients + 1)]
     counts = {}
@@ -443,6 +569,9 @@ def main():
     acknowledged = []
     try:
         try:
+            if postgres:
+                postgres.start()
+                server.database_url = postgres.url
             kill_and_restart(server, arguments, deadline, clients, stats)
             time.sleep(LAST_RUN_S)
         finally:
@@ -464,10 +593,13 @@ def main():
         results.check(not reused, "no report id was acknowledged twice (an id handed out again means a lost report)",
                       [f"id {identifier}: {[entry for entry in acknowledged if entry[0] == identifier]}" for identifier in reused])
 
+        if postgres:
+            read_only_statuses = check_read_only_database(server, postgres, arguments, acknowledged, results)
         found = verify_through_api(server, acknowledged, results)
         stopped, status = server.terminate()
         results.check(stopped, f"the server stopped on SIGTERM within {STOP_TIMEOUT_S} s (exit status {status})")
-        counts = verify_files(data, acknowledged, unanswered, results)
+        rows = postgres_rows(postgres, results) if postgres else sqlite_rows(data, results)
+        counts = verify_files(data, rows, acknowledged, unanswered, results)
     except CheckFailed as failure:
         print(f"FAIL: {failure}", file=sys.stderr, flush=True)
         results.failures.append(str(failure).split("\n", 1)[0])
@@ -476,6 +608,8 @@ def main():
         results.failures.append(f"{type(error).__name__}: {error}")
     finally:
         server.close()
+        if postgres:
+            postgres.stop()
 
     errors = {}
     for client in clients:
@@ -486,6 +620,7 @@ def main():
         for code, count in client.unavailable.items():
             unavailable[code] = unavailable.get(code, 0) + count
     summary = {
+        "database": arguments.database,
         "seed": arguments.seed,
         "clients": arguments.clients,
         "kills": stats["kills"],
@@ -503,6 +638,7 @@ def main():
         "report_rows": counts.get("rows"),
         "images_without_a_report": counts.get("images_without_a_report"),
         "partial_files_left": counts.get("partial_files_left"),
+        "read_only_database_statuses": read_only_statuses,
         "seconds": round(time.monotonic() - began, 1),
         "passed": not results.failures,
         "failures": results.failures,

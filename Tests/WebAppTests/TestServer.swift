@@ -23,10 +23,12 @@ struct TestServer {
     static let labels = try! ImageNetLabels.bundled()
     static let adminToken = "test-admin-token-\(UUID().uuidString)"
 
-    /// `load: false` leaves the model loading forever (for readiness tests).
+    /// `load: false` leaves the model loading forever (for readiness tests). `catalog` makes the store and the vault in
+    /// the test's data folder (default: SQLite and images there).
     static func make(configuration: WebConfiguration = WebConfiguration(port: 0),
                      scheduling: BatchScheduler.Configuration = .init(), load: Bool = true,
-                     analyses: AnalysisQueue = AnalysisQueue()) async throws -> TestServer? {
+                     analyses: AnalysisQueue = AnalysisQueue(),
+                     catalog makeCatalog: (URL) async throws -> (store: any CatalogStore, vault: ImageVault) = TestServer.sqliteCatalog) async throws -> TestServer? {
         guard CachedWeights.url("efficientnet-lite0-57934424.pth") != nil else { return nil }
         let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: labels)
         let metrics = ServerMetrics()
@@ -38,15 +40,18 @@ struct TestServer {
         }
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        let store = try SQLiteCatalogStore(path: data.appendingPathComponent("catalog.sqlite").path)
-        let catalog = CatalogService(store: store, vault: try ImageVault(directory: data.appendingPathComponent("images")), models: service,
-                                     labels: labels, decoder: ImageDecoder(limits: configuration.decodeLimits))
+        let (store, vault) = try await makeCatalog(data)
+        let catalog = CatalogService(store: store, vault: vault, models: service, labels: labels, decoder: ImageDecoder(limits: configuration.decodeLimits))
         let gallery = SharedData.has("seed-examples")
             ? try ExampleGallery(directory: SharedData.url("seed-examples"), labels: labels)
             : ExampleGallery(emptyAt: SharedData.url("seed-examples"))
         let dependencies = WebDependencies(models: service, catalog: catalog, admin: AdminAccess(token: adminToken), gallery: gallery,
                                            labels: labels, metrics: metrics, analyses: analyses)
         return TestServer(dependencies: dependencies, configuration: configuration, dataDirectory: data)
+    }
+
+    static func sqliteCatalog(in data: URL) async throws -> (store: any CatalogStore, vault: ImageVault) {
+        (try SQLiteCatalogStore(path: data.appendingPathComponent("catalog.sqlite").path), try ImageVault(directory: data.appendingPathComponent("images")))
     }
 
     func test<Value>(_ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {

@@ -43,8 +43,9 @@ struct APIPage {
                      answer: #"[{"id": 1, "category": "upside-down-cars", "title": "Upside down cars", "imageAvailable": true, "imageURL": "/examples/1/image", "pageURL": "/examples/1", …}]"#),
             Endpoint(method: "GET", path: "/healthz", summary: "Liveness: answers while the process serves HTTP.",
                      example: "curl \(origin)/healthz", answer: #"{"status": "alive"}"#),
-            Endpoint(method: "GET", path: "/readyz", summary: "Readiness: 200 once a model is loaded and warmed up, 503 before, with each model's state and, for a failed load, the reason.",
-                     example: "curl -i \(origin)/readyz", answer: #"{"status": "ready", "models": [{"name": "efficientnet_lite0", "state": "ready"}]}"#),
+            Endpoint(method: "GET", path: "/readyz", summary: "Readiness: 200 once a model is loaded and warmed up, 503 before, with each model's state and, for a failed load, the reason; and whether the catalog takes reports (ready, full, read_only, failing, or unavailable when it could not be opened at start), with the reason.",
+                     example: "curl -i \(origin)/readyz",
+                     answer: #"{"status": "ready", "models": [{"name": "efficientnet_lite0", "state": "ready"}], "catalog": {"state": "ready"}}"#),
             Endpoint(method: "GET", path: "/metrics", summary: "Prometheus metrics: requests by route and status, request latency, and per model the queue depth, batch sizes and inference time.",
                      example: "curl \(origin)/metrics", answer: "blindspot_batch_size_images_bucket{model=\"efficientnet_lite0\",le=\"1.0\"} 12 …"),
         ]
@@ -62,8 +63,11 @@ struct APIPage {
         (415, "unsupported_type", "not a JPEG, PNG, WebP or GIF (judged from the bytes), or no image Content-Type"),
         (422, "too_many_pixels, decode_too_slow, unknown_label, invalid_report",
          "the image is over the pixel limit (checked before decoding) or took over the decode time limit, a class is not one of the 1000, or a report breaks a rule (category name, name length)"),
+        (500, "storage_failed", "the catalog's storage failed for an unknown reason (the server's log says which)"),
         (503, "overloaded, model_loading", "the model's queue is full or it is still loading; the Retry-After header says when to try again"),
-        (507, "storage_failed", "a report could not be written to disk"),
+        (503, "storage_read_only, storage_busy, database_unavailable", "the catalog's storage is read-only, its database stayed locked through the server's retries, or cannot be reached; nothing was stored; Retry-After says when to try again"),
+        (503, "catalog_unavailable", "the catalog could not be opened when the server started; everything else works"),
+        (507, "insufficient_storage", "the catalog's disk is full; nothing was stored"),
     ]
 
     func render() -> String {

@@ -1,5 +1,7 @@
 // Liveness, readiness and metrics: /healthz answers as long as the process serves HTTP, /readyz only once a
-// model is loaded and warmed up (and says why not), /metrics in Prometheus' text format.
+// model is loaded and warmed up (and says why not, and whether the catalog takes reports), /metrics in Prometheus'
+// text format.
+import Catalog
 import Core
 import Models
 import Prometheus
@@ -14,19 +16,39 @@ struct HealthRoutes: Sendable {
             let state: String
             let reason: String?
         }
+        struct CatalogState: Encodable {
+            let state: String
+            let reason: String?
+        }
         let status: String
         let models: [ModelState]
+        let catalog: CatalogState
     }
 
     func register(on router: Router<WebRequestContext>) {
         router.get("/healthz") { _, _ in JSONBody(["status": "alive"]) }
         router.get("/readyz") { _, _ in
             let ready = dependencies.models.isReady
-            return JSONBody(Readiness(status: ready ? "ready" : "not ready", models: states()), status: ready ? .ok : .serviceUnavailable)
+            // Readiness follows the models: a server whose catalog fails still classifies, and says why the catalog does not work.
+            return JSONBody(Readiness(status: ready ? "ready" : "not ready", models: states(), catalog: catalogState()),
+                            status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: dependencies.metrics.registry.emitToBuffer())))
+        }
+    }
+
+    private func catalogState() -> Readiness.CatalogState {
+        switch dependencies.catalog.health() {
+        case .ready:
+            return .init(state: "ready", reason: nil)
+        case .degraded(let fault):
+            let answer = APIError.storage(fault)
+            return .init(state: fault == .full ? "full" : fault == .readOnly ? "read_only" : "failing",
+                         reason: "\(fault.summary): new reports get \(answer.status.code) \(answer.code) until it is fixed")
+        case .unavailable(let fault):
+            return .init(state: "unavailable", reason: APIError(CatalogError.unavailable(fault, detail: "")).message)
         }
     }
 

@@ -36,8 +36,11 @@ struct PageRoutes: Sendable {
     private func demoPage(selected: Example?) async throws -> String {
         let limits = UploadLimits(maximumBodyBytes: configuration.maximumBodyBytes,
                                   maximumMegapixels: configuration.decodeLimits.maximumMegapixels)
+        // The demo works without the catalog: when its storage fails, the report form offers no existing categories.
+        let categories: [Category]
+        do { categories = try await dependencies.catalog.store.categories() } catch is CatalogError { categories = [] }
         return DemoPage(models: APIRoutes.summaries(of: dependencies.models), gallery: dependencies.gallery, selectedExample: selected,
-                        labels: dependencies.labels, limits: limits, categories: try await dependencies.catalog.store.categories()).render()
+                        labels: dependencies.labels, limits: limits, categories: categories).render()
     }
 
     private func example(_ context: WebRequestContext) throws -> Example {

@@ -1,0 +1,83 @@
+// A small tmpfs mounted for one test, to make a disk really full or really read-only: chmod cannot do that for root,
+// who ignores permissions. Needs root; `make()` prints why and gives nil otherwise. Unmount it in a `defer`.
+import Foundation
+
+public final class ScratchMount: @unchecked Sendable {
+    public let directory: URL
+    private var mounted = true
+
+    private init(directory: URL) {
+        self.directory = directory
+    }
+
+    /// A tmpfs of `megabytes` at a new temporary folder, or nil (after printing "SKIP: …") when this process is not root
+    /// or mount fails.
+    public static func make(megabytes: Int, test: String = #function) -> ScratchMount? {
+        guard getuid() == 0 else {
+            print("SKIP: \(test) needs root to mount a tmpfs (a read-only or full disk cannot be faked with chmod)")
+            return nil
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-mount-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try run("mount", "-t", "tmpfs", "-o", "size=\(megabytes)m,mode=0755", "tmpfs", directory.path)
+        } catch {
+            print("SKIP: \(test): cannot mount a tmpfs at \(directory.path): \(error)")
+            try? FileManager.default.removeItem(at: directory)
+            return nil
+        }
+        return ScratchMount(directory: directory)
+    }
+
+    /// Makes the file system read-only or writable again (fails while a file on it is open for writing).
+    public func remount(readOnly: Bool) throws {
+        try Self.run("mount", "-o", "remount,\(readOnly ? "ro" : "rw")", directory.path)
+    }
+
+    /// Fills the file system to the last byte with one file, and returns it (delete it to free the space).
+    @discardableResult
+    public func fill() throws -> URL {
+        let filler = directory.appendingPathComponent("filler-\(UUID().uuidString)")
+        let descriptor = open(filler.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard descriptor >= 0 else { throw MountError(message: "cannot create \(filler.path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        let chunk = [UInt8](repeating: 0x5A, count: 4096)
+        while true {
+            let count = chunk.withUnsafeBytes { write(descriptor, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 && errno == ENOSPC { return filler }
+            guard count > 0 else { throw MountError(message: "writing \(filler.path) failed: \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    /// Unmounts (lazily if something still holds it) and removes the folder; safe to call more than once.
+    public func unmount() {
+        guard mounted else { return }
+        mounted = false
+        if (try? Self.run("umount", directory.path)) == nil {
+            try? Self.run("umount", "-l", directory.path)
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { unmount() }
+
+    public struct MountError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    private static func run(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw MountError(message: "\(arguments.joined(separator: " ")) failed: \(String(decoding: message, as: UTF8.self))")
+        }
+    }
+}
