@@ -54,7 +54,6 @@ public final class ModelService: @unchecked Sendable {
     private let observer: (any BatchSchedulerObserver)?
     private let offers: [Offer]
     private let absent: [String: String]
-    public let defaultModelName: String?
     private let lock = NSLock()
     // Guarded by `lock`.
     private var states: [String: State] = [:]
@@ -90,17 +89,30 @@ public final class ModelService: @unchecked Sendable {
         }
         self.offers = offers
         self.absent = absent
-        defaultModelName = offers.first?.model.name
         for offer in offers { states[offer.model.name] = .loading }
+    }
+
+    /// The model that answers requests naming none: the best offered model that is ready, else the best one still
+    /// loading (whose client hears so), else the best offered one (whose client hears why it failed). A model that
+    /// failed to load never hides one that works.
+    public var defaultModelName: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return defaultModelNameLocked()
+    }
+
+    private func defaultModelNameLocked() -> String? {
+        (offers.first { states[$0.model.name] == .ready } ?? offers.first { states[$0.model.name] == .loading } ?? offers.first)?.model.name
     }
 
     /// Every catalog model, offered ones first (best first), then the others in catalog order.
     public func statuses() -> [Status] {
         lock.lock()
         defer { lock.unlock() }
+        let defaultName = defaultModelNameLocked()
         let offered = offers.map { offer in
             Status(model: offer.model, state: states[offer.model.name] ?? .loading, weightsSource: offer.weights.lastPathComponent,
-                   isDefault: offer.model.name == defaultModelName)
+                   isDefault: offer.model.name == defaultName)
         }
         let others = catalog.models.compactMap { model in
             absent[model.name].map { Status(model: model, state: .notPresent(hint: $0), weightsSource: nil, isDefault: false) }

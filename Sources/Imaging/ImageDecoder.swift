@@ -85,14 +85,23 @@ public struct ImageDecoder: Sendable {
     private func decodePinned(
         _ buffer: UnsafeRawBufferPointer, format: ImageFormat, minimumShorterSide: Int?
     ) throws(ImageError) -> RGBImage {
-        let header = try uprightHeader(buffer, format: format, shrink: 1)
+        let stored = try load(buffer, format: format, shrink: 1, sequential: false)
+        let header = try stored.then(decoding: format) { vs_autorotate($0, $1) }
         try limits.check(width: header.width, height: header.height)
         let shrink = if format == .jpeg, let minimumShorterSide {
             Self.jpegShrinkFactor(width: header.width, height: header.height, minimumShorterSide: minimumShorterSide)
         } else {
             1
         }
-        var image = shrink == 1 ? header : try uprightHeader(buffer, format: format, shrink: shrink)
+        // An upright image is decoded top to bottom as its pixels are written out, so the time limit can stop the
+        // decoder itself; one that must be rotated needs random access, and is decoded whole before it is rotated.
+        var image = if stored.orientation <= 1 {
+            try load(buffer, format: format, shrink: shrink, sequential: true)
+        } else if shrink == 1 {
+            header
+        } else {
+            try uprightHeader(buffer, format: format, shrink: shrink)
+        }
         image = try image.then(decoding: format) { vs_to_srgb($0, $1) }
         image = try image.then(decoding: format) { vs_cast_to_uchar($0, $1) }
         if image.hasAlpha {
@@ -108,15 +117,21 @@ public struct ImageDecoder: Sendable {
     private func uprightHeader(
         _ buffer: UnsafeRawBufferPointer, format: ImageFormat, shrink: Int
     ) throws(ImageError) -> VipsImage {
-        let (bytes, length) = (buffer.baseAddress, buffer.count)
-        let loaded = try VipsImage.make(decoding: format) { output in
+        try load(buffer, format: format, shrink: shrink, sequential: false).then(decoding: format) { vs_autorotate($0, $1) }
+    }
+
+    /// The loader's lazily read header, as stored (no orientation applied); no pixel is decoded yet.
+    private func load(
+        _ buffer: UnsafeRawBufferPointer, format: ImageFormat, shrink: Int, sequential: Bool
+    ) throws(ImageError) -> VipsImage {
+        let (bytes, length, sequential) = (buffer.baseAddress, buffer.count, Int32(sequential ? 1 : 0))
+        return try VipsImage.make(decoding: format) { output in
             switch format {
-            case .jpeg: vs_load_jpeg(bytes, length, Int32(shrink), output)
-            case .png: vs_load_png(bytes, length, output)
-            case .webp: vs_load_webp(bytes, length, output)
-            case .gif: vs_load_gif(bytes, length, output)
+            case .jpeg: vs_load_jpeg(bytes, length, Int32(shrink), sequential, output)
+            case .png: vs_load_png(bytes, length, sequential, output)
+            case .webp: vs_load_webp(bytes, length, sequential, output)
+            case .gif: vs_load_gif(bytes, length, sequential, output)
             }
         }
-        return try loaded.then(decoding: format) { vs_autorotate($0, $1) }
     }
 }

@@ -79,6 +79,8 @@ package final class VipsImage {
     package var height: Int { Int(vs_height(pointer)) }
     package var bands: Int { Int(vs_bands(pointer)) }
     package var hasAlpha: Bool { vs_has_alpha(pointer) != 0 }
+    /// The EXIF orientation, 1 (upright as stored) to 8.
+    package var orientation: Int { Int(vs_orientation(pointer)) }
 
     /// Computes every pixel of a uchar image: `width × height × bands` values, interleaved, row-major.
     /// With `limit`, the work stops once it has taken longer than `limit.seconds` and `limit.failure` is thrown.

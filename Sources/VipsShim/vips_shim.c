@@ -1,5 +1,6 @@
 // The C side of vips_shim.h: each function is one libvips call with its options spelled out.
 // Not a place for decisions; Sources/Imaging decides what to call and in which order.
+#include <string.h>
 #include <vips/vips.h>
 #include "vips_shim.h"
 
@@ -35,30 +36,35 @@ int vs_start(void) {
     return state == 1 ? 0 : -1;
 }
 
-int vs_load_jpeg(const void *bytes, size_t length, int shrink, vs_image **out) {
-    return vips_jpegload_buffer((void *) bytes, length, OUT(out), "shrink", shrink,
-                                "fail_on", VIPS_FAIL_ON_ERROR, "memory", TRUE, NULL);
+/* Random access decodes the whole image at the first pixel asked for, into memory (never a temporary file);
+   sequential access decodes strip by strip as the pixels are asked for, top to bottom. */
+#define ACCESS(sequential) ((sequential) ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM)
+
+int vs_load_jpeg(const void *bytes, size_t length, int shrink, int sequential, vs_image **out) {
+    return vips_jpegload_buffer((void *) bytes, length, OUT(out), "shrink", shrink, "access", ACCESS(sequential),
+                                "fail_on", VIPS_FAIL_ON_ERROR, "memory", !(sequential), NULL);
 }
 
-int vs_load_png(const void *bytes, size_t length, vs_image **out) {
-    return vips_pngload_buffer((void *) bytes, length, OUT(out),
-                               "fail_on", VIPS_FAIL_ON_ERROR, "memory", TRUE, NULL);
+int vs_load_png(const void *bytes, size_t length, int sequential, vs_image **out) {
+    return vips_pngload_buffer((void *) bytes, length, OUT(out), "access", ACCESS(sequential),
+                               "fail_on", VIPS_FAIL_ON_ERROR, "memory", !(sequential), NULL);
 }
 
-int vs_load_webp(const void *bytes, size_t length, vs_image **out) {
-    return vips_webpload_buffer((void *) bytes, length, OUT(out),
-                                "fail_on", VIPS_FAIL_ON_ERROR, "memory", TRUE, NULL);
+int vs_load_webp(const void *bytes, size_t length, int sequential, vs_image **out) {
+    return vips_webpload_buffer((void *) bytes, length, OUT(out), "access", ACCESS(sequential),
+                                "fail_on", VIPS_FAIL_ON_ERROR, "memory", !(sequential), NULL);
 }
 
-int vs_load_gif(const void *bytes, size_t length, vs_image **out) {
-    return vips_gifload_buffer((void *) bytes, length, OUT(out), "n", 1, "page", 0,
-                               "fail_on", VIPS_FAIL_ON_ERROR, "memory", TRUE, NULL);
+int vs_load_gif(const void *bytes, size_t length, int sequential, vs_image **out) {
+    return vips_gifload_buffer((void *) bytes, length, OUT(out), "n", 1, "page", 0, "access", ACCESS(sequential),
+                               "fail_on", VIPS_FAIL_ON_ERROR, "memory", !(sequential), NULL);
 }
 
 int vs_width(vs_image *image) { return vips_image_get_width(IMAGE(image)); }
 int vs_height(vs_image *image) { return vips_image_get_height(IMAGE(image)); }
 int vs_bands(vs_image *image) { return vips_image_get_bands(IMAGE(image)); }
 int vs_has_alpha(vs_image *image) { return vips_image_hasalpha(IMAGE(image)); }
+int vs_orientation(vs_image *image) { return vips_image_get_orientation(IMAGE(image)); }
 
 int vs_autorotate(vs_image *in, vs_image **out) {
     return vips_autorot(IMAGE(in), OUT(out), NULL);
@@ -80,19 +86,36 @@ int vs_flatten(vs_image *in, double background, vs_image **out) {
     return result;
 }
 
-typedef struct {
-    gint64 deadline; /* monotonic microseconds */
-    VipsImage *source;
-} vs_deadline;
+/* Rows computed at a time when a deadline is checked between strips. */
+#define STRIP_ROWS 64
 
-/* Called as tiles are computed; once the deadline has passed, kills the evaluation (the sink and its source both,
-   so the loader stops at its next tile whichever image libvips checks). */
-static void kill_after_deadline(VipsImage *image, VipsProgress *progress, vs_deadline *deadline) {
-    (void) progress;
-    if (g_get_monotonic_time() > deadline->deadline) {
-        vips_image_set_kill(image, TRUE);
-        vips_image_set_kill(deadline->source, TRUE);
+/* Computes `in` strip by strip on this thread, copying each strip out, and stops between strips once `deadline`
+   (monotonic microseconds) has passed. With a sequentially loaded source the decoder itself stops there. */
+static int write_strips(VipsImage *in, void *destination, gint64 deadline, int *timed_out) {
+    VipsRegion *region = vips_region_new(in);
+    if (region == NULL) {
+        return -1;
     }
+    size_t line = VIPS_IMAGE_SIZEOF_LINE(in);
+    int result = 0;
+    for (int y = 0; y < in->Ysize; y += STRIP_ROWS) {
+        if (g_get_monotonic_time() > deadline) {
+            *timed_out = 1;
+            vips_error("vs_write_pixels", "stopped at row %d of %d: over the time limit", y, in->Ysize);
+            result = -1;
+            break;
+        }
+        VipsRect strip = {0, y, in->Xsize, VIPS_MIN(STRIP_ROWS, in->Ysize - y)};
+        if (vips_region_prepare(region, &strip) != 0) {
+            result = -1;
+            break;
+        }
+        for (int row = 0; row < strip.height; row++) {
+            memcpy((char *) destination + (size_t) (y + row) * line, VIPS_REGION_ADDR(region, 0, y + row), line);
+        }
+    }
+    g_object_unref(region);
+    return result;
 }
 
 int vs_write_pixels(vs_image *image, void *destination, size_t capacity, double seconds, int *timed_out) {
@@ -103,23 +126,15 @@ int vs_write_pixels(vs_image *image, void *destination, size_t capacity, double 
                    (size_t) VIPS_IMAGE_SIZEOF_IMAGE(in), capacity);
         return -1;
     }
-    /* What vips_image_write_to_memory does, into the caller's buffer instead of a new one. */
+    if (seconds > 0) {
+        return write_strips(in, destination, g_get_monotonic_time() + (gint64) (seconds * 1e6), timed_out);
+    }
+    /* What vips_image_write_to_memory does, into the caller's buffer instead of a new one: libvips' thread pool. */
     VipsImage *target = vips_image_new_from_memory(destination, capacity, in->Xsize, in->Ysize, in->Bands, in->BandFmt);
     if (target == NULL) {
         return -1;
     }
-    vs_deadline deadline = { g_get_monotonic_time() + (gint64) (seconds * 1e6), in };
-    gulong handler = 0;
-    if (seconds > 0) {
-        vips_image_set_progress(target, TRUE);
-        handler = g_signal_connect(target, "eval", G_CALLBACK(kill_after_deadline), &deadline);
-    }
     int result = vips_image_write(in, target);
-    if (handler != 0) {
-        g_signal_handler_disconnect(target, handler);
-        *timed_out = result != 0 && g_get_monotonic_time() > deadline.deadline;
-        vips_image_set_kill(in, FALSE);
-    }
     g_object_unref(target);
     return result;
 }

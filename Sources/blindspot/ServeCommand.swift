@@ -56,6 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest image in megapixels (checked from the header before decoding).")
     var maxMegapixels = 50.0
 
+    @Option(help: "Longest image side in pixels (checked from the header before decoding).")
+    var maxSide = 20_000
+
     @Option(help: "Seconds decoding one image may take before it is stopped (422 decode_too_slow).")
     var decodeTimeout = 10.0
 
@@ -87,7 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
         if maxBodyMb < 1 { throw ValidationError("--max-body-mb must be at least 1") }
         if rateLimit < 0 || rateBurst < 1 { throw ValidationError("--rate-limit cannot be negative and --rate-burst must be at least 1") }
         if bodyTimeout <= 0 || idleTimeout <= 0 { throw ValidationError("--body-timeout and --idle-timeout must be positive") }
-        if decodeTimeout <= 0 { throw ValidationError("--decode-timeout must be positive") }
+        if decodeTimeout <= 0 || maxMegapixels <= 0 || maxSide < 1 {
+            throw ValidationError("--decode-timeout, --max-megapixels and --max-side must be positive")
+        }
         if maxFormFields < 1 || maxFieldKb < 1 || maxJsonDepth < 1 {
             throw ValidationError("--max-form-fields, --max-field-kb and --max-json-depth must be at least 1")
         }
@@ -115,6 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
                                              bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)))
         configuration.decodeLimits.maximumMegapixels = maxMegapixels
         configuration.decodeLimits.maximumDecodeSeconds = decodeTimeout
+        configuration.decodeLimits.maximumWidth = maxSide
+        configuration.decodeLimits.maximumHeight = maxSide
         configuration.maximumFormParts = maxFormFields
         configuration.maximumFieldBytes = maxFieldKb * 1024
         configuration.maximumJSONDepth = maxJsonDepth

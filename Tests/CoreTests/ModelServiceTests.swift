@@ -65,4 +65,20 @@ import Testing
             #expect(name == "efficientnet_lite3" && reason.contains(broken.path))
         }
     }
+
+    @Test func aBrokenBestModelLeavesTheDefaultToOneThatWorks() async throws {
+        guard CachedWeights.url("efficientnet-lite0-57934424.pth") != nil else { return }
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).pth")
+        try Data("not a checkpoint".utf8).write(to: broken)
+        defer { try? FileManager.default.removeItem(at: broken) }
+        let service = try ModelService(loader: loader, names: ["efficientnet_lite0", "efficientnet_lite3"], weights: ["efficientnet_lite3": broken],
+                                       backend: DNNLBackend(), scheduling: .init(maximumBatchSize: 2))
+        defer { service.shutDown() }
+        #expect(service.defaultModelName == "efficientnet_lite3", "the best offered model, while both load")
+        service.startLoading()
+        await service.waitUntilSettled()
+        #expect(service.defaultModelName == "efficientnet_lite0")
+        #expect(try service.scheduler(named: nil).classifier.model.name == "efficientnet_lite0")
+        #expect(service.statuses().filter(\.isDefault).map(\.model.name) == ["efficientnet_lite0"])
+    }
 }

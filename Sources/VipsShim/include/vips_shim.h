@@ -15,15 +15,19 @@ int vs_start(void);
 /// Reads the header of an encoded image; pixels are decoded later, when first needed.
 /// The bytes are not copied: they must stay valid until every image made from the result is released.
 /// All four stop on corrupt or truncated data. `shrink` (1, 2, 4 or 8) is JPEG's decode-time downscale.
-int vs_load_jpeg(const void *bytes, size_t length, int shrink, vs_image **out);
-int vs_load_png(const void *bytes, size_t length, vs_image **out);
-int vs_load_webp(const void *bytes, size_t length, vs_image **out);
-int vs_load_gif(const void *bytes, size_t length, vs_image **out);
+/// `sequential` non-zero decodes top to bottom as pixels are asked for (so a killed evaluation stops the decoder
+/// itself); rotating such an image fails, so only images that need no rotation are loaded that way.
+int vs_load_jpeg(const void *bytes, size_t length, int shrink, int sequential, vs_image **out);
+int vs_load_png(const void *bytes, size_t length, int sequential, vs_image **out);
+int vs_load_webp(const void *bytes, size_t length, int sequential, vs_image **out);
+int vs_load_gif(const void *bytes, size_t length, int sequential, vs_image **out);
 
 int vs_width(vs_image *image);
 int vs_height(vs_image *image);
 int vs_bands(vs_image *image);
 int vs_has_alpha(vs_image *image);
+/// The EXIF orientation (1–8; 1, also when absent, means upright as stored).
+int vs_orientation(vs_image *image);
 
 /// Applies EXIF orientation (vips_autorot).
 int vs_autorotate(vs_image *in, vs_image **out);
@@ -34,8 +38,9 @@ int vs_cast_to_uchar(vs_image *in, vs_image **out);
 int vs_flatten(vs_image *in, double background, vs_image **out);
 
 /// Decodes every pixel (interleaved bands, row-major) straight into destination, which must hold exactly
-/// width × height × bands bytes of a uchar image. With `seconds` > 0 the work is stopped once it has taken
-/// longer, and `timed_out` is set to 1.
+/// width × height × bands bytes of a uchar image. With `seconds` > 0 the pixels are computed in strips on the
+/// calling thread and the work stops between strips once it has taken longer (`timed_out` is then set to 1);
+/// otherwise libvips' thread pool computes them.
 int vs_write_pixels(vs_image *image, void *destination, size_t capacity, double seconds, int *timed_out);
 
 void vs_release(vs_image *image);
