@@ -66,13 +66,18 @@ import WebApp
         }
     }
 
+    /// A server whose catalog database is in its own data folder and whose images are on `mount`.
+    static func server(keepingImagesOn mount: ScratchMount) async throws -> TestServer? {
+        try await TestServer.make(catalog: { data in
+            (try SQLiteCatalogStore(path: data.appendingPathComponent("catalog.sqlite").path),
+             try ImageVault(directory: mount.directory.appendingPathComponent("images")))
+        })
+    }
+
     @Test func aReadOnlyImageFolderAnswers503WithRetryAfterUntilItIsWritable() async throws {
         guard let mount = ScratchMount.make(megabytes: 8) else { return }
         defer { mount.unmount() }
-        guard let server = try await TestServer.make(catalog: { data in
-            (try SQLiteCatalogStore(path: data.appendingPathComponent("catalog.sqlite").path),
-             try ImageVault(directory: mount.directory.appendingPathComponent("images")))
-        }) else { return }
+        guard let server = try await Self.server(keepingImagesOn: mount) else { return }
         try await server.test { client in
             #expect(try await Self.file(client, seed: 1).status == .created)
             try mount.remount(readOnly: true)
@@ -95,10 +100,7 @@ import WebApp
     @Test func aFullImageFolderAnswers507AndRecoversWhenSpaceIsFreed() async throws {
         guard let mount = ScratchMount.make(megabytes: 4) else { return }
         defer { mount.unmount() }
-        guard let server = try await TestServer.make(catalog: { data in
-            (try SQLiteCatalogStore(path: data.appendingPathComponent("catalog.sqlite").path),
-             try ImageVault(directory: mount.directory.appendingPathComponent("images")))
-        }) else { return }
+        guard let server = try await Self.server(keepingImagesOn: mount) else { return }
         try await server.test { client in
             #expect(try await Self.file(client, seed: 1).status == .created)
             let filler = try mount.fill()
