@@ -85,22 +85,24 @@ public struct ImageDecoder: Sendable {
     private func decodePinned(
         _ buffer: UnsafeRawBufferPointer, format: ImageFormat, minimumShorterSide: Int?
     ) throws(ImageError) -> RGBImage {
-        let stored = try load(buffer, format: format, shrink: 1, sequential: false)
-        let header = try stored.then(decoding: format) { vs_autorotate($0, $1) }
+        // Loaded for sequential decoding: an upright image, the common case, then needs no second load unless a JPEG
+        // shrinks. Its pixels are decoded top to bottom as they are written out, so the time limit can stop the
+        // decoder itself; one that must be rotated needs random access and is loaded again, decoded whole, then rotated.
+        let stored = try load(buffer, format: format, shrink: 1, sequential: true)
+        let upright = stored.orientation <= 1
+        let header = upright ? stored : try stored.then(decoding: format) { vs_autorotate($0, $1) }
         try limits.check(width: header.width, height: header.height)
         let shrink = if format == .jpeg, let minimumShorterSide {
             Self.jpegShrinkFactor(width: header.width, height: header.height, minimumShorterSide: minimumShorterSide)
         } else {
             1
         }
-        // An upright image is decoded top to bottom as its pixels are written out, so the time limit can stop the
-        // decoder itself; one that must be rotated needs random access, and is decoded whole before it is rotated.
-        var image = if stored.orientation <= 1 {
-            try load(buffer, format: format, shrink: shrink, sequential: true)
-        } else if shrink == 1 {
-            header
-        } else {
+        var image = if !upright {
             try uprightHeader(buffer, format: format, shrink: shrink)
+        } else if shrink == 1 {
+            stored
+        } else {
+            try load(buffer, format: format, shrink: shrink, sequential: true)
         }
         image = try image.then(decoding: format) { vs_to_srgb($0, $1) }
         image = try image.then(decoding: format) { vs_cast_to_uchar($0, $1) }
