@@ -63,12 +63,14 @@ def check(condition, message):
     passed(message)
 
 
-def script_arguments(description, out, out_help="where screenshots and the server log go"):
-    """The options every test script that starts `blindspot` takes; each script adds its own and parses."""
+def script_arguments(description, out, out_help="where screenshots and the server log go", shared=True):
+    """The options every test script that starts `blindspot` takes (--shared only for those that read ../shared);
+    each script adds its own and parses."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--blindspot", default=".build/release/blindspot", help="the blindspot binary to run")
-    parser.add_argument("--shared", default=os.environ.get("BLINDSPOT_SHARED", "../shared"),
-                        help="the shared data folder (default: $BLINDSPOT_SHARED or ../shared)")
+    if shared:
+        parser.add_argument("--shared", default=os.environ.get("BLINDSPOT_SHARED", "../shared"),
+                            help="the shared data folder (default: $BLINDSPOT_SHARED or ../shared)")
     parser.add_argument("--out", default=out, help=out_help)
     parser.add_argument("--model", default="efficientnet_lite0", help="the model the server loads")
     return parser

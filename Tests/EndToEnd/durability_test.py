@@ -24,7 +24,6 @@ Prints a summary (also written to OUT/durability.json) and PASS/FAIL lines; exit
 The server's output goes to OUT/server.log; the data folder is OUT/data, kept when the test fails. Needs only the
 model's weights (`make weights`), not ../shared. --seed makes the images, classes and kill moments reproducible.
 """
-import argparse
 import csv
 import glob
 import hashlib
@@ -49,7 +48,7 @@ from collections import Counter
 from pathlib import Path
 
 from api_contract import multipart
-from demo_e2e import CheckFailed, free_port, passed
+from demo_e2e import CheckFailed, free_port, passed, script_arguments
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 60
@@ -70,10 +69,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--blindspot", default=".build/release/blindspot", help="the blindspot binary to serve with")
-    parser.add_argument("--out", default=".build/test-output/durability", help="where the summary, server log and data go")
-    parser.add_argument("--model", default="efficientnet_lite0", help="the model the server loads")
+    parser = script_arguments(__doc__, ".build/test-output/durability", "where the summary, server log and data go", shared=False)
     parser.add_argument("--kills", type=int, default=20, help="SIGKILLs of a ready server (default: 20; kills while loading come on top)")
     parser.add_argument("--clients", type=int, default=16, help="client threads filing reports (default: 16)")
     parser.add_argument("--seed", type=int, default=20240601, help="seed of the images, classes, notes and kill moments")

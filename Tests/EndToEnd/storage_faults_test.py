@@ -19,7 +19,6 @@ classification work, and the catalog's routes answer 503 `catalog_unavailable`; 
 Every mount is unmounted whatever happens. Prints PASS/FAIL lines and a summary (also OUT/storage_faults.json); exits 0
 only if every check passed, and prints SKIP and exits 0 when not run as root.
 """
-import argparse
 import http.client
 import json
 import os
@@ -35,7 +34,7 @@ from collections import Counter
 from pathlib import Path
 
 from api_contract import multipart
-from demo_e2e import CheckFailed, passed
+from demo_e2e import CheckFailed, passed, script_arguments
 from durability_test import (HOST, REQUEST_TIMEOUT_S, Results, RestartableServer, error_code, noise_png, sha256, sqlite_rows,
                              verify_files, verify_through_api)
 import durability_test
@@ -53,10 +52,7 @@ FILL_TIME_LIMIT_S = 90
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--blindspot", default=".build/release/blindspot", help="the blindspot binary to serve with")
-    parser.add_argument("--out", default=".build/test-output/storage-faults", help="where the summary, server logs and mounts go")
-    parser.add_argument("--model", default="efficientnet_lite0", help="the model the server loads")
+    parser = script_arguments(__doc__, ".build/test-output/storage-faults", "where the summary, server logs and mounts go", shared=False)
     parser.add_argument("--seed", type=int, default=20240602, help="seed of the images and classes")
     return parser.parse_args()
 
