@@ -100,8 +100,11 @@ public struct Padding2D: Sendable, Equatable, Hashable {
 
 /// A 2-D convolution with its (already folded) weights, as PyTorch's `F.conv2d` followed by an activation.
 public struct Convolution: Sendable {
-    /// [outputChannels, inputChannels / groups, kernelHeight, kernelWidth]
-    public let weight: Tensor
+    /// [outputChannels, inputChannels / groups, kernelHeight, kernelWidth]; empty in a graph whose weights a
+    /// backend has taken (`Graph.separatingWeights()`).
+    public internal(set) var weight: Tensor
+    /// The weight's shape, kept when the weight itself has been taken.
+    public let weightShape: [Int]
     /// [outputChannels], or nil for no bias.
     public let bias: Tensor?
     public let stride: Size2D
@@ -116,6 +119,7 @@ public struct Convolution: Sendable {
         precondition(groups >= 1 && weight.shape[0] % groups == 0, "output channels \(weight.shape[0]) not divisible by groups \(groups)")
         if let bias { precondition(bias.shape == [weight.shape[0]], "bias \(bias.shape) does not match \(weight.shape[0]) outputs") }
         self.weight = weight
+        self.weightShape = weight.shape
         self.bias = bias
         self.stride = stride
         self.padding = padding
@@ -124,9 +128,9 @@ public struct Convolution: Sendable {
         self.activation = activation
     }
 
-    public var outputChannels: Int { weight.shape[0] }
-    public var inputChannels: Int { weight.shape[1] * groups }
-    public var kernel: Size2D { Size2D(weight.shape[2], weight.shape[3]) }
+    public var outputChannels: Int { weightShape[0] }
+    public var inputChannels: Int { weightShape[1] * groups }
+    public var kernel: Size2D { Size2D(weightShape[2], weightShape[3]) }
 
     public func outputSize(input: Size2D) -> Size2D {
         func axis(_ input: Int, _ before: Int, _ after: Int, _ kernel: Int, _ stride: Int, _ dilation: Int) -> Int {
@@ -171,8 +175,10 @@ public struct Pooling: Sendable, Equatable {
 
 /// A fully connected layer: y = x Wᵀ + b, then an activation.
 public struct Linear: Sendable {
-    /// [outputFeatures, inputFeatures]
-    public let weight: Tensor
+    /// [outputFeatures, inputFeatures]; empty in a graph whose weights a backend has taken.
+    public internal(set) var weight: Tensor
+    /// The weight's shape, kept when the weight itself has been taken.
+    public let weightShape: [Int]
     /// [outputFeatures], or nil.
     public let bias: Tensor?
     public let activation: Activation
@@ -181,9 +187,13 @@ public struct Linear: Sendable {
         precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
         if let bias { precondition(bias.shape == [weight.shape[0]], "bias \(bias.shape) does not match \(weight.shape[0]) outputs") }
         self.weight = weight
+        self.weightShape = weight.shape
         self.bias = bias
         self.activation = activation
     }
+
+    public var outputFeatures: Int { weightShape[0] }
+    public var inputFeatures: Int { weightShape[1] }
 }
 
 /// The primitives. Each consumes the node's inputs in order.
@@ -244,5 +254,31 @@ public struct Graph: Sendable {
         }
         last[output.index] = nodes.count
         return last
+    }
+}
+
+extension Graph {
+    /// This graph without the weights of its convolutions and linear layers (their `weightShape` kept, their `weight`
+    /// empty), and those weights by node. For a backend that converts weights into layouts of its own: holding the
+    /// plain copies apart lets it free each one once converted, instead of keeping the whole network twice. Only
+    /// such a backend can run the weightless graph.
+    public func separatingWeights() -> (weightless: Graph, weights: [Int: [Float]]) {
+        var weights: [Int: [Float]] = [:]
+        let empty = Tensor(shape: [0], scalars: [])
+        let weightless = nodes.enumerated().map { position, node -> Node in
+            switch node.operation {
+            case .convolution(var convolution):
+                weights[position] = convolution.weight.scalars
+                convolution.weight = empty
+                return Node(operation: .convolution(convolution), inputs: node.inputs, shape: node.shape)
+            case .linear(var linear):
+                weights[position] = linear.weight.scalars
+                linear.weight = empty
+                return Node(operation: .linear(linear), inputs: node.inputs, shape: node.shape)
+            default:
+                return node
+            }
+        }
+        return (Graph(name: name, nodes: weightless, output: output), weights)
     }
 }

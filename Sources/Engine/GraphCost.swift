@@ -12,7 +12,7 @@ extension Graph {
                 let perOutput = convolution.inputChannels / convolution.groups * convolution.kernel.height * convolution.kernel.width
                 return total + outputValues * perOutput
             case .linear(let linear):
-                return total + linear.weight.shape[0] * linear.weight.shape[1]
+                return total + linear.outputFeatures * linear.inputFeatures
             case .input, .maxPool, .averagePool, .globalAveragePool, .concat, .binary, .constant, .activation, .reshape, .pad, .softmax:
                 return total
             }

@@ -31,14 +31,17 @@ public struct DNNLBackend: Backend {
 
 /// A graph with its oneDNN plans, made on first use for each batch size and kept.
 final class DNNLGraph: PreparedGraph, @unchecked Sendable {
+    /// The network without its weights, which `weights` holds: plain until first planned, then in oneDNN's layouts.
     let graph: Graph
     private let engine: DNNLEngine
-    private let weights = WeightCache()
+    private let weights: WeightCache
     private var plans: [Int: DNNLPlan] = [:]
     private let plansLock = NSLock()
 
     init(graph: Graph, engine: DNNLEngine) {
-        self.graph = graph
+        let (weightless, weights) = graph.separatingWeights()
+        self.graph = weightless
+        self.weights = WeightCache(plain: weights)
         self.engine = engine
     }
 

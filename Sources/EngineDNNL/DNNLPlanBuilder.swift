@@ -3,19 +3,35 @@
 import CDNNL
 import Engine
 
-/// Weights reordered into the layouts primitives asked for, shared by every plan of one prepared graph.
+/// Weights in the layouts primitives asked for, shared by every plan of one prepared graph. Each node's plain weights
+/// are kept only until the first plan has reordered them; later layouts are reordered from that first copy, so the
+/// network's weights are held once, not twice.
 final class WeightCache {
+    /// Each node's weights in the graph's plain layout, until a plan first asks for them.
+    private var plain: [Int: [Float]]
     private var entries: [Int: [(MemoryDescriptor, AlignedBuffer)]] = [:]
 
-    /// The buffer holding `source` (plain layout `sourceDescriptor`) in layout `descriptor`, made once.
-    func buffer(node: Int, source: [Float], sourceDescriptor: MemoryDescriptor, descriptor: MemoryDescriptor,
-                engine: DNNLEngine) throws -> AlignedBuffer {
+    init(plain: [Int: [Float]]) {
+        self.plain = plain
+    }
+
+    /// The buffer holding node `node`'s weights in layout `descriptor`, made once. `plainDescriptor` describes the
+    /// plain weights; a node whose plain weights are gone is reordered from a layout made earlier.
+    func buffer(node: Int, plainDescriptor: MemoryDescriptor, descriptor: MemoryDescriptor, engine: DNNLEngine) throws -> AlignedBuffer {
         if let found = entries[node]?.first(where: { $0.0 == descriptor }) { return found.1 }
         let buffer = AlignedBuffer(byteCount: descriptor.byteCount)
-        try source.withUnsafeBufferPointer { scalars in
-            let from = try Memory(sourceDescriptor, engine: engine, pointer: UnsafeMutableRawPointer(mutating: scalars.baseAddress!))
-            let to = try Memory(descriptor, engine: engine, pointer: buffer.pointer)
+        let to = try Memory(descriptor, engine: engine, pointer: buffer.pointer)
+        if let scalars = plain[node] {
+            try scalars.withUnsafeBufferPointer { scalars in
+                let from = try Memory(plainDescriptor, engine: engine, pointer: UnsafeMutableRawPointer(mutating: scalars.baseAddress!))
+                try reorderOnce(from: from, to: to, engine: engine)
+            }
+            plain[node] = nil
+        } else if let (earlierDescriptor, earlier) = entries[node]?.first(where: { $0.0.dimensions == descriptor.dimensions }) {
+            let from = try Memory(earlierDescriptor, engine: engine, pointer: earlier.pointer)
             try reorderOnce(from: from, to: to, engine: engine)
+        } else {
+            throw EngineError.backend("the weights of node \(node) are neither plain nor in a layout of \(descriptor.dimensions)")
         }
         entries[node, default: []].append((descriptor, buffer))
         return buffer
@@ -181,7 +197,7 @@ struct PlanBuilder {
         let inputValue = graph.nodes[position].inputs[0].index
         let source = try location(of: inputValue)
         let groups = convolution.groups
-        let weightShape = convolution.weight.shape
+        let weightShape = convolution.weightShape
         let weightDimensions = groups == 1 ? weightShape : [groups, weightShape[0] / groups] + Array(weightShape.dropFirst())
         let biasDescriptor = try convolution.bias.map { _ in try MemoryDescriptor.plain([convolution.outputChannels]) }
         let attributes = try Attributes(activation: convolution.activation)
@@ -219,8 +235,8 @@ struct PlanBuilder {
         })
         let input = try converted(inputValue, to: primitive.memoryDescriptor(dnnl_query_src_md))
         let weightsDescriptor = primitive.memoryDescriptor(dnnl_query_weights_md)
-        let weightBuffer = try weights.buffer(node: position, source: convolution.weight.scalars,
-                                              sourceDescriptor: .plain(weightDimensions), descriptor: weightsDescriptor, engine: engine)
+        let weightBuffer = try weights.buffer(node: position, plainDescriptor: .plain(weightDimensions),
+                                              descriptor: weightsDescriptor, engine: engine)
         var arguments = [
             PendingArgument(argument: DNNL_ARG_SRC, location: input),
             PendingArgument(argument: DNNL_ARG_WEIGHTS, location: constant(weightBuffer, weightsDescriptor)),
@@ -406,7 +422,7 @@ struct PlanBuilder {
     private mutating func planLinear(_ position: Int, _ linear: Linear) throws {
         let inputValue = graph.nodes[position].inputs[0].index
         let source = try location(of: inputValue)
-        let (outputs, features) = (linear.weight.shape[0], linear.weight.shape[1])
+        let (outputs, features) = (linear.outputFeatures, linear.inputFeatures)
         let weightDimensions = source.descriptor.dimensions.count == 4 ? [outputs, features, 1, 1] : [outputs, features]
         var operation = dnnl_inner_product_desc_t()
         var sourceRaw = source.descriptor.raw
@@ -423,8 +439,8 @@ struct PlanBuilder {
             throw EngineError.backend("oneDNN has no implementation for linear node \(position)")
         }
         let weightsDescriptor = primitive.memoryDescriptor(dnnl_query_weights_md)
-        let weightBuffer = try weights.buffer(node: position, source: linear.weight.scalars,
-                                              sourceDescriptor: .plain(weightDimensions), descriptor: weightsDescriptor, engine: engine)
+        let weightBuffer = try weights.buffer(node: position, plainDescriptor: .plain(weightDimensions),
+                                              descriptor: weightsDescriptor, engine: engine)
         let destination = try placeOutput(of: position, primitive.memoryDescriptor(dnnl_query_dst_md))
         var arguments = [
             PendingArgument(argument: DNNL_ARG_SRC, location: source),

@@ -91,4 +91,25 @@ import Testing
             try prepared.run(Tensor(zeros: [1, 1, 3, 3]))
         }
     }
+
+    @Test func separatingWeightsKeepsShapesAndHandsOverEveryWeight() {
+        var builder = GraphBuilder(name: "tiny", inputShape: [2, 3, 3])
+        let weight = Tensor(shape: [4, 1, 2, 2], scalars: (0..<16).map(Float.init))
+        let convolved = builder.convolution(builder.input, Convolution(weight: weight, bias: Tensor(shape: [4], repeating: 1), groups: 2))
+        let logits = builder.linear(builder.globalAveragePool(convolved), Linear(weight: Tensor(shape: [3, 4], repeating: 0.5), bias: nil))
+        let graph = builder.build(output: logits)
+
+        let (weightless, weights) = graph.separatingWeights()
+        #expect(weights == [convolved.index: weight.scalars, logits.index: [Float](repeating: 0.5, count: 12)])
+        #expect(weightless.multiplyAccumulates == graph.multiplyAccumulates)
+        #expect(weightless.nodes.map(\.shape) == graph.nodes.map(\.shape))
+        guard case .convolution(let convolution) = weightless.nodes[convolved.index].operation,
+              case .linear(let linear) = weightless.nodes[logits.index].operation else {
+            Issue.record("the weightless graph changed its operations")
+            return
+        }
+        #expect(convolution.weight.count == 0 && convolution.weightShape == [4, 1, 2, 2])
+        #expect(convolution.bias?.scalars == [1, 1, 1, 1] && convolution.groups == 2)
+        #expect(linear.weight.count == 0 && linear.outputFeatures == 3 && linear.inputFeatures == 4)
+    }
 }
