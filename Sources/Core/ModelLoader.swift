@@ -88,17 +88,19 @@ public struct ModelLoader: Sendable {
     /// `model`'s network with the weights in `file`: a checkpoint (PyTorch or safetensors) for a built-in
     /// network, or an ONNX file, whose own network must take `model`'s input and give 1000 classes.
     public func graph(of model: ModelDescriptor, from file: URL) throws -> Graph {
-        let data: Data
+        let mapped: MappedFile
         do {
-            data = try Data(contentsOf: file, options: .alwaysMapped)
-        } catch {
-            throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: "cannot read it: \(error.localizedDescription)")
+            mapped = try MappedFile(file)
+        } catch let WeightsError.unreadableFile(_, reason) {
+            throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: "cannot read it: \(reason)")
         }
+        let data = mapped.data
         if model.importedFile != nil || OnnxModel.isLikely(data) && (try? WeightsFile.format(of: data)) == nil {
             let expected = model.preprocessing.tensorShape
             let network: ImportedNetwork
             do {
-                network = try OnnxImporter.network(from: data, name: model.name, inputSize: Size2D(expected[1], expected[2]))
+                network = try OnnxImporter.network(from: data, name: model.name, inputSize: Size2D(expected[1], expected[2]),
+                                                   copied: mapped.release)
             } catch {
                 throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: String(describing: error))
             }
@@ -114,7 +116,7 @@ public struct ModelLoader: Sendable {
         }
         let stateDict: StateDict
         do {
-            stateDict = try WeightsFile.load(data)
+            stateDict = try WeightsFile.load(mapped)
         } catch {
             throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: String(describing: error))
         }

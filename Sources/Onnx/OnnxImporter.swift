@@ -26,12 +26,15 @@ public enum OnnxImporter {
     static let maximumSide = 8192
     static let maximumValueCount = 1 << 27
 
-    /// Imports a serialized model. `inputSize` fixes a height and width the file leaves open.
-    public static func network(from data: Data, name: String, inputSize: Size2D? = nil) throws -> ImportedNetwork {
-        try network(from: OnnxModel(serialized: data), name: name, inputSize: inputSize)
+    /// Imports a serialized model. `inputSize` fixes a height and width the file leaves open. `copied` is told of
+    /// each initializer's bytes in `data` once they have been read into a tensor (see `MappedFile.release`).
+    public static func network(from data: Data, name: String, inputSize: Size2D? = nil,
+                               copied: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> ImportedNetwork {
+        try network(from: OnnxModel(serialized: data), name: name, inputSize: inputSize, copied: copied)
     }
 
-    public static func network(from model: OnnxModel, name: String, inputSize: Size2D? = nil) throws -> ImportedNetwork {
+    public static func network(from model: OnnxModel, name: String, inputSize: Size2D? = nil,
+                               copied: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> ImportedNetwork {
         let unsupported = model.graph.nodes.enumerated().compactMap { index, node -> UnsupportedNode? in
             let label = node.name.isEmpty ? "#\(index)" : node.name
             if !(node.domain.isEmpty || node.domain == "ai.onnx") {
@@ -40,7 +43,7 @@ public enum OnnxImporter {
             return supportedOperators.contains(node.operation) ? nil : UnsupportedNode(node: label, operation: node.operation, reason: nil)
         }
         guard unsupported.isEmpty else { throw OnnxError.unsupportedOperators(unsupported) }
-        var importer = try Importer(model: model, name: name, inputSize: inputSize)
+        var importer = try Importer(model: model, name: name, inputSize: inputSize, copied: copied)
         for (index, node) in model.graph.nodes.enumerated() {
             do {
                 try importer.handle(node)
@@ -79,11 +82,14 @@ struct Importer {
     /// The input's batch dimension when the file fixes it (exporters often write 1).
     let declaredBatch: Int64?
 
-    init(model: OnnxModel, name: String, inputSize: Size2D?) throws {
+    init(model: OnnxModel, name: String, inputSize: Size2D?, copied: (UnsafeRawBufferPointer) -> Void) throws {
         graph = model.graph
         opset = model.opset
         var known: [String: Symbol] = [:]
-        for tensor in graph.initializers { known[tensor.name] = .folded(try Folded(tensor)) }
+        for tensor in graph.initializers {
+            known[tensor.name] = .folded(try Folded(tensor))
+            tensor.raw?.withUnsafeBytes(copied)
+        }
         let inputs = graph.inputs.filter { known[$0.name] == nil }
         guard inputs.count == 1, let input = inputs.first else {
             throw OnnxError.invalid("an image classifier has one input; this graph has \(inputs.count): \(inputs.map(\.name).joined(separator: ", "))")

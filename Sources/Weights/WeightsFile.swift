@@ -9,7 +9,13 @@ public enum WeightsFormat: String, Sendable, CaseIterable {
 public enum WeightsFile {
     /// Loads every tensor of a PyTorch (zip or legacy) or safetensors file, converted to Float32.
     public static func load(contentsOf url: URL) throws -> StateDict {
-        try load(map(url))
+        try load(MappedFile(url))
+    }
+
+    /// Loads every tensor of a mapped file, giving each stretch of the file back to the system once it has been
+    /// copied into its tensor, so that the file and its tensors are never resident together.
+    public static func load(_ file: MappedFile) throws -> StateDict {
+        try load(file.data, as: format(of: file.data), copied: file.release)
     }
 
     /// Loads weights already in memory.
@@ -18,12 +24,14 @@ public enum WeightsFile {
     }
 
     /// Reads `data` with the reader of `format`, whatever its first bytes say (fuzzing reaches each reader this way).
-    public static func load(_ data: Data, as format: WeightsFormat) throws -> StateDict {
+    /// `copied` is told of each stretch of `data` once its bytes are in a tensor.
+    public static func load(_ data: Data, as format: WeightsFormat,
+                            copied: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> StateDict {
         try data.withUnsafeBytes { bytes in
             switch format {
-            case .pyTorchZip: try PyTorchZipCheckpoint.load(bytes)
-            case .pyTorchLegacy: try PyTorchLegacyCheckpoint.load(bytes)
-            case .safeTensors: try SafeTensors.read(bytes)
+            case .pyTorchZip: try PyTorchZipCheckpoint.load(bytes, copied: copied)
+            case .pyTorchLegacy: try PyTorchLegacyCheckpoint.load(bytes, copied: copied)
+            case .safeTensors: try SafeTensors.read(bytes, copied: copied)
             }
         }
     }
@@ -45,12 +53,4 @@ public enum WeightsFile {
         throw WeightsError.unrecognizedFormat(leadingBytes: Array(bytes.prefix(16)))
     }
 
-    /// The file's bytes, memory-mapped so that each weight is copied only once, into its tensor.
-    static func map(_ url: URL) throws -> Data {
-        do {
-            return try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw WeightsError.unreadableFile(path: url.path, reason: error.localizedDescription)
-        }
-    }
 }

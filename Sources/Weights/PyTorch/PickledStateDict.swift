@@ -36,7 +36,9 @@ struct PickledStateDict {
     }
 
     /// Copies every tensor out of its storage's bytes; `storageBytes` holds each storage named in `storages`.
-    func materialize(storageBytes: [String: UnsafeRawBufferPointer]) throws -> StateDict {
+    /// `copied` is told of a storage's bytes after each tensor read from it (several may share one).
+    func materialize(storageBytes: [String: UnsafeRawBufferPointer],
+                     copied: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> StateDict {
         var tensors: [String: Tensor] = [:]
         var sourceTypes: [String: ScalarType] = [:]
         for (key, tensor) in entries {
@@ -45,6 +47,7 @@ struct PickledStateDict {
             }
             tensors[key] = try tensor.view.materialize(from: bytes, storageCount: tensor.storage.elementCount,
                                                        type: tensor.storage.type, name: key)
+            copied(bytes)
             sourceTypes[key] = tensor.storage.type
         }
         return StateDict(tensors: tensors, sourceTypes: sourceTypes)

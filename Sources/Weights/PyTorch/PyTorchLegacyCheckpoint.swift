@@ -7,7 +7,7 @@ enum PyTorchLegacyCheckpoint {
     static let header: [UInt8] = [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E]
     private static let protocolVersion = 1001
 
-    static func load(_ bytes: UnsafeRawBufferPointer) throws -> StateDict {
+    static func load(_ bytes: UnsafeRawBufferPointer, copied: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> StateDict {
         var reader = ByteReader(bytes)
         let leading = try reader.read(header.count, "the legacy checkpoint's magic number")
         guard leading.elementsEqual(header) else {
@@ -36,7 +36,7 @@ enum PyTorchLegacyCheckpoint {
             }
             storageBytes[key] = try reader.read(storage.byteCount(), "the \(count) elements of storage \(key)")
         }
-        return try stateDict.materialize(storageBytes: storageBytes)
+        return try stateDict.materialize(storageBytes: storageBytes, copied: copied)
     }
 
     /// sys_info is `{'protocol_version': 1001, 'little_endian': bool, 'type_sizes': {…}}`.

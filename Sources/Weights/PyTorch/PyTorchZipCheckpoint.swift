@@ -2,7 +2,7 @@
 // state_dict and `<archive>/data/<key>` holds each storage's raw little-endian bytes. It trusts no name or size.
 
 enum PyTorchZipCheckpoint {
-    static func load(_ bytes: UnsafeRawBufferPointer) throws -> StateDict {
+    static func load(_ bytes: UnsafeRawBufferPointer, copied: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> StateDict {
         let archive = try ZipArchive(bytes)
         let (prefix, pickleEntry) = try findPickle(in: archive)
         let stateDict = try PickledStateDict(Unpickler.unpickle(archive.contents(of: pickleEntry)))
@@ -27,7 +27,7 @@ enum PyTorchZipCheckpoint {
             }
             storageBytes[key] = contents
         }
-        return try stateDict.materialize(storageBytes: storageBytes)
+        return try stateDict.materialize(storageBytes: storageBytes, copied: copied)
     }
 
     /// The `<archive>/data.pkl` entry and its top folder, whose name varies (`archive`, or the saved file's name).

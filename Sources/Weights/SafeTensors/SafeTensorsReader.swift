@@ -8,11 +8,12 @@ public enum SafeTensors {
     static let maximumHeaderLength = 100_000_000
 
     public static func read(contentsOf url: URL) throws -> StateDict {
-        let data = try WeightsFile.map(url)
-        return try data.withUnsafeBytes { try read($0) }
+        let file = try MappedFile(url)
+        return try file.data.withUnsafeBytes { try read($0, copied: file.release) }
     }
 
-    static func read(_ bytes: UnsafeRawBufferPointer) throws -> StateDict {
+    /// `copied` is told of each tensor's bytes once they are in its tensor.
+    static func read(_ bytes: UnsafeRawBufferPointer, copied: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> StateDict {
         var reader = ByteReader(bytes)
         let headerLength = try reader.readInteger(as: UInt64.self, "the safetensors header length")
         guard headerLength <= maximumHeaderLength else {
@@ -29,6 +30,7 @@ public enum SafeTensors {
             let bytes = UnsafeRawBufferPointer(rebasing: data[entry.begin..<entry.end])
             tensors[entry.name] = try StridedView(contiguous: entry.shape).materialize(
                 from: bytes, storageCount: bytes.count / entry.type.byteCount, type: entry.type, name: entry.name)
+            copied(bytes)
             sourceTypes[entry.name] = entry.type
         }
         return StateDict(tensors: tensors, sourceTypes: sourceTypes)
