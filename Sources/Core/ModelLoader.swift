@@ -121,7 +121,9 @@ public struct ModelLoader: Sendable {
             throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: String(describing: error))
         }
         do {
-            return try model.graph(from: stateDict)
+            // Consumed: the definition takes each tensor out of the state dict as it builds, so that tensors whose
+            // batch norm it folds do not stay alive beside their folded copies.
+            return try model.graph(from: consume stateDict)
         } catch let error as WeightsError {
             throw ModelLoadError.badWeights(model: model.name, file: file.path, reason: error.description)
         }

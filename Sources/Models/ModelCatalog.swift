@@ -45,9 +45,11 @@ public struct ModelDescriptor: Sendable {
 
     /// The network with weights from `stateDict`, loaded strictly: any missing, unexpected (and not ignored)
     /// or mis-shaped key throws `WeightsError.keyMismatch` naming each key and both shapes.
-    public func graph(from stateDict: StateDict) throws -> Graph {
+    /// Each tensor leaves `stateDict` as the definition takes it: pass the last copy (`consume`) to free tensors that
+    /// the definition replaces, such as convolutions folded with their batch norm, as it goes.
+    public func graph(from stateDict: consuming StateDict) throws -> Graph {
         guard let define else { throw WeightsError.notACheckpointModel(name) }
-        var reader = ParameterReader(stateDict: stateDict)
+        var reader = ParameterReader(stateDict: consume stateDict)
         let graph = define(&reader)
         try reader.validate(ignoring: ignoredKeys)
         return graph

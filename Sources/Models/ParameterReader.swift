@@ -8,18 +8,23 @@ public struct ParameterReader {
     public private(set) var requested: [(key: String, shape: [Int])] = []
     /// Every key the definition named, required or optional, in the order a PyTorch state_dict lists them.
     public private(set) var allKeys: [String] = []
-    private let stateDict: StateDict?
+    /// The tensors not yet handed out.
+    private var stateDict: StateDict?
+    /// The shape of every tensor the state dict had, for `validate`.
+    private let shapes: [String: [Int]]?
 
-    /// A reader that hands out `stateDict`'s tensors (zeros where a key is missing or mis-shaped;
-    /// `validate` then reports those).
-    init(stateDict: StateDict?) {
+    /// A reader that hands out `stateDict`'s tensors, each taken out of it as it goes (zeros where a key is missing
+    /// or mis-shaped; `validate` then reports those).
+    init(stateDict: consuming StateDict?) {
+        shapes = stateDict?.tensors.mapValues(\.shape)
         self.stateDict = stateDict
     }
 
     public mutating func tensor(_ key: String, shape: [Int]) -> Tensor {
+        precondition(!requested.contains { $0.key == key }, "the model definition asks for \(key) twice")
         requested.append((key, shape))
         allKeys.append(key)
-        if let found = stateDict?[key], found.shape == shape { return found }
+        if stateDict?[key]?.shape == shape, let found = stateDict?.tensors.removeValue(forKey: key) { return found }
         return Tensor(zeros: shape)
     }
 
@@ -31,8 +36,8 @@ public struct ParameterReader {
     /// Throws `WeightsError.keyMismatch` unless the state dict has exactly the requested keys and shapes,
     /// apart from the keys matching `ignored`.
     func validate(ignoring ignored: [KeyPattern]) throws {
-        guard let stateDict else { return }
-        try stateDict.validate(against: Dictionary(requested.map { ($0.key, $0.shape) }, uniquingKeysWith: { first, _ in first }),
+        guard let shapes else { return }
+        try StateDict.validate(shapes: shapes, against: Dictionary(requested.map { ($0.key, $0.shape) }, uniquingKeysWith: { first, _ in first }),
                                ignoring: ignored)
     }
 }

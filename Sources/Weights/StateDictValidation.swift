@@ -34,13 +34,19 @@ extension StateDict {
     ///     `KeyPattern.numBatchesTracked` are always optional.
     public func validate(against expected: [String: [Int]], ignoring ignored: [KeyPattern] = [],
                          optional: [KeyPattern] = []) throws {
+        try Self.validate(shapes: tensors.mapValues(\.shape), against: expected, ignoring: ignored, optional: optional)
+    }
+
+    /// The same check on the shapes a state dict had, keyed by name (for a reader that has handed its tensors out).
+    public static func validate(shapes: [String: [Int]], against expected: [String: [Int]], ignoring ignored: [KeyPattern] = [],
+                                optional: [KeyPattern] = []) throws {
         let optional = optional + [.numBatchesTracked]
         func isIgnored(_ key: String) -> Bool { ignored.contains { $0.matches(key) } }
         func isOptional(_ key: String) -> Bool { optional.contains { $0.matches(key) } }
 
         var problems: [KeyProblem] = []
         for (key, expectedShape) in expected where !isIgnored(key) && !isOptional(key) {
-            if let found = tensors[key]?.shape {
+            if let found = shapes[key] {
                 if found != expectedShape {
                     problems.append(.shapeMismatch(key: key, expected: expectedShape, found: found))
                 }
@@ -48,8 +54,8 @@ extension StateDict {
                 problems.append(.missing(key: key, expected: expectedShape))
             }
         }
-        for (key, tensor) in tensors where expected[key] == nil && !isIgnored(key) && !isOptional(key) {
-            problems.append(.unexpected(key: key, found: tensor.shape))
+        for (key, shape) in shapes where expected[key] == nil && !isIgnored(key) && !isOptional(key) {
+            problems.append(.unexpected(key: key, found: shape))
         }
         guard problems.isEmpty else {
             throw WeightsError.keyMismatch(problems.sorted { $0.key < $1.key })
