@@ -199,15 +199,22 @@ extension RGBImage {
                         // Row by row rather than pixel by pixel, so the inner loop runs over contiguous bytes.
                         sums.update(repeating: ResamplingAxis.rounding)
                         let taps = weights + outputRow * axis.stride
+                        // Pointers and wrapping arithmetic only, so that the compiler vectorises both loops.
+                        let total = sums.baseAddress!
                         for tap in 0 ..< count[outputRow] {
                             let weight = taps[tap]
-                            let start = (rowOffset + first[outputRow] + tap) * inputRowLength + columns.lowerBound * 3
-                            for byte in 0 ..< rowLength {
-                                sums[byte] &+= Int32(input[start + byte]) &* weight
+                            let source = input.baseAddress! + (rowOffset + first[outputRow] + tap) * inputRowLength + columns.lowerBound * 3
+                            var byte = 0
+                            while byte < rowLength {
+                                total[byte] &+= Int32(source[byte]) &* weight
+                                byte &+= 1
                             }
                         }
-                        for byte in 0 ..< rowLength {
-                            output[outputRow * rowLength + byte] = ResamplingAxis.clip(sums[byte])
+                        let destination = output.baseAddress! + outputRow * rowLength
+                        var byte = 0
+                        while byte < rowLength {
+                            destination[byte] = ResamplingAxis.clip(total[byte])
+                            byte &+= 1
                         }
                     }
                 }
