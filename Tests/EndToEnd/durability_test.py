@@ -344,8 +344,12 @@ class Results:
             details = list(details)
             shown = "".join(f"\n    {line}" for line in details[:10])
             more = f"\n    … and {len(details) - 10} more" if len(details) > 10 else ""
-            print(f"FAIL: {message}{shown}{more}", file=sys.stderr, flush=True)
-            self.failures.append(message)
+            self.fail(message, f"{message}{shown}{more}")
+
+    def fail(self, message, shown=None):
+        """Records a failure as `message`, printing `shown` (which may say more) in its place."""
+        print(f"FAIL: {shown or message}", file=sys.stderr, flush=True)
+        self.failures.append(message)
 
 
 def kill_and_restart(server, arguments, deadline, clients, stats):
@@ -597,11 +601,10 @@ def main():
         rows = postgres_rows(postgres, results) if postgres else sqlite_rows(data, results)
         counts = verify_files(data, rows, acknowledged, unanswered, results)
     except CheckFailed as failure:
-        print(f"FAIL: {failure}", file=sys.stderr, flush=True)
-        results.failures.append(str(failure).split("\n", 1)[0])
+        results.fail(str(failure).split("\n", 1)[0], str(failure))
     except Exception as error:  # A broken server or test is a failure too, with its reason.
-        print(f"FAIL: {type(error).__name__}: {error}\nserver output ({server.log_path}):\n{server.output()[-4000:]}", file=sys.stderr, flush=True)
-        results.failures.append(f"{type(error).__name__}: {error}")
+        reason = f"{type(error).__name__}: {error}"
+        results.fail(reason, f"{reason}\nserver output ({server.log_path}):\n{server.output()[-4000:]}")
     finally:
         server.close()
         if postgres:

@@ -291,11 +291,9 @@ def main():
         try:
             check(arguments, out, results, summary)
         except CheckFailed as failure:
-            print(f"FAIL: {failure}", file=sys.stderr, flush=True)
-            results.failures.append(str(failure).split("\n", 1)[0])
+            results.fail(str(failure).split("\n", 1)[0], str(failure))
         except Exception as error:  # A broken server or test is a failure too, with its reason.
-            print(f"FAIL: {check.__name__}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
-            results.failures.append(f"{check.__name__}: {type(error).__name__}: {error}")
+            results.fail(f"{check.__name__}: {type(error).__name__}: {error}")
     summary["seconds"] = round(time.monotonic() - began, 1)
     summary["passed"] = not results.failures
     summary["failures"] = results.failures
