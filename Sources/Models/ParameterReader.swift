@@ -37,7 +37,7 @@ public struct ParameterReader {
     /// apart from the keys matching `ignored`.
     func validate(ignoring ignored: [KeyPattern]) throws {
         guard let shapes else { return }
-        try StateDict.validate(shapes: shapes, against: Dictionary(requested.map { ($0.key, $0.shape) }, uniquingKeysWith: { first, _ in first }),
+        try StateDict.validate(shapes: shapes, against: Dictionary(uniqueKeysWithValues: requested.map { ($0.key, $0.shape) }),
                                ignoring: ignored)
     }
 }
