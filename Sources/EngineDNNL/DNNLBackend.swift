@@ -24,6 +24,15 @@ public struct DNNLBackend: Backend {
         String(cString: dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()))
     }
 
+    /// The channel block of the activation layouts oneDNN's convolutions choose on this CPU: 16 where it dispatches to
+    /// AVX-512 kernels (nChw16c), 8 on AVX2 and below (nChw8c). Honours `ONEDNN_MAX_CPU_ISA`.
+    public static var channelBlock: Int {
+        let isa = dnnl_get_effective_cpu_isa().rawValue
+        // oneDNN's ISA values are bit sets: these are the bits an AVX-512 ISA (core or Xeon Phi) adds to AVX2's.
+        let avx512Bits = (dnnl_cpu_isa_avx512_core.rawValue | dnnl_cpu_isa_avx512_mic.rawValue) & ~dnnl_cpu_isa_avx2.rawValue
+        return isa & avx512Bits != 0 ? 16 : 8
+    }
+
     public func prepare(_ graph: Graph) throws -> any PreparedGraph {
         DNNLGraph(graph: graph, engine: engine)
     }
@@ -79,5 +88,11 @@ extension DNNLBackend {
     public static func operationKinds(of prepared: any PreparedGraph, batchSize: Int) throws -> [String] {
         guard let graph = prepared as? DNNLGraph else { return [] }
         return try graph.plan(for: batchSize).kinds
+    }
+
+    /// The format tag of each step's output in `prepared`'s plan at `batchSize`, e.g. "aBcd8b" (diagnostics).
+    public static func destinationLayouts(of prepared: any PreparedGraph, batchSize: Int) throws -> [String?] {
+        guard let graph = prepared as? DNNLGraph else { return [] }
+        return try graph.plan(for: batchSize).destinationLayouts
     }
 }

@@ -145,6 +145,15 @@ final class Primitive {
         return String(cString: dnnl_prim_kind2str(kind))
     }
 
+    /// The format tag oneDNN chose for the primitive's output, e.g. "acdb" (NHWC), "aBcd8b" (nChw8c) or "aBcd16b"
+    /// (nChw16c); nil when it is none of the plain or channel-blocked activation layouts (diagnostics).
+    var destinationLayout: String? {
+        guard let queried = dnnl_primitive_desc_query_md(descriptor, dnnl_query_dst_md, 0) else { return nil }
+        let destination = MemoryDescriptor(queried.pointee)
+        let tags = [dnnl_a, dnnl_ab, dnnl_abcd, dnnl_acdb, dnnl_aBcd8b, dnnl_aBcd16b]
+        return tags.first { destination.hasTag($0) }.map { String(cString: dnnl_fmt_tag2str($0)) }
+    }
+
     /// oneDNN's name for the implementation it picked, e.g. "brg:avx512_core" or "ref:any".
     var implementation: String {
         var name: UnsafePointer<CChar>?

@@ -58,4 +58,5 @@ final class DNNLPlan: @unchecked Sendable {
 
     /// The kind of operation of each step, in order (diagnostics).
     var kinds: [String] { steps.map(\.primitive.kind) }
+    var destinationLayouts: [String?] { steps.map(\.primitive.destinationLayout) }
 }

@@ -118,29 +118,47 @@ import Testing
         #expect(implementations.filter { $0.hasPrefix("ref") } == [], "slow reference kernels in the plan: \(implementations)")
     }
 
-    /// With one image a concat's channel windows are dense, so its branches (convolutions and a pool) write into it and no
-    /// concat primitive runs; with several images the windows are strided and the concat copies. 12 channels put the
-    /// later windows off the 8-channel block, so that concat is built some other way, but must still agree.
-    @Test func oneImageConcatIsWrittenInPlace() throws {
-        for branchChannels in [16, 12] {
-            var random = SplitMix64(seed: 13)
-            var builder = GraphBuilder(name: "concat of \(branchChannels)", inputShape: [8, 11, 9])
-            let left = builder.convolution(builder.input, convolution(&random, input: 8, output: branchChannels, kernel: Size2D(1, 1), activation: .relu))
-            let right = builder.convolution(builder.input, convolution(&random, input: 8, output: 24, kernel: Size2D(3, 3),
-                                                                       padding: Padding2D(symmetric: 1, 1), activation: .relu))
-            let pooled = builder.maxPool(builder.input, Pooling(kernel: Size2D(3, 3), stride: Size2D(1, 1), padding: Padding2D(symmetric: 1, 1)))
-            let joined = builder.concat([left, right, pooled])
-            let output = builder.convolution(joined, convolution(&random, input: branchChannels + 32, output: 8, kernel: Size2D(1, 1)))
-            let graph = builder.build(output: output)
-            try expectAgreement(graph, batchSizes: [1, 2])
-            let prepared = try DNNLBackend().prepare(graph)
-            let single = try DNNLBackend.operationKinds(of: prepared, batchSize: 1)
-            let several = try DNNLBackend.operationKinds(of: prepared, batchSize: 2)
-            if branchChannels == 16 {
-                #expect(!single.contains("concat"), "one image: \(single)")
-                #expect(several.contains("concat"), "two images: \(several)")
-            }
+    /// With one image, in a layout whose channel blocks come before height and width (nchw, nChw8c, nChw16c), a concat's
+    /// channel windows are dense, so its branches (convolutions and a pool) write into it and no concat primitive runs; with
+    /// several images the windows are strided and the concat copies. The windows must fall on the layout's channel block:
+    /// with every branch a multiple of the running ISA's block (8 on AVX2, 16 on AVX-512) the concat is written in place;
+    /// with one branch of 1.5 blocks the later windows are off the block, so that concat copies, but must still agree.
+    /// Where the convolutions choose NHWC (oneDNN 2.6's AVX-512 brgconv kernels do), one image's channels are not
+    /// contiguous either, so every concat copies.
+    @Test(arguments: [true, false])
+    func oneImageConcatIsWrittenInPlace(onBlock: Bool) throws {
+        let block = DNNLBackend.channelBlock
+        print("oneDNN dispatches to \(DNNLBackend.instructionSet): channel block \(block)")
+        // The ISA's name, e.g. "cpu_isa_avx512_core_bf16" or "cpu_isa_avx2", says the same as its bits.
+        #expect(block == (DNNLBackend.instructionSet.contains("avx512") ? 16 : 8), "block \(block) on \(DNNLBackend.instructionSet)")
+        let branchChannels = onBlock ? block : block * 3 / 2
+        var random = SplitMix64(seed: 13)
+        var builder = GraphBuilder(name: "concat of \(branchChannels) on \(DNNLBackend.instructionSet)", inputShape: [block, 11, 9])
+        let left = builder.convolution(builder.input, convolution(&random, input: block, output: branchChannels, kernel: Size2D(1, 1), activation: .relu))
+        let right = builder.convolution(builder.input, convolution(&random, input: block, output: 3 * block, kernel: Size2D(3, 3),
+                                                                   padding: Padding2D(symmetric: 1, 1), activation: .relu))
+        let pooled = builder.maxPool(builder.input, Pooling(kernel: Size2D(3, 3), stride: Size2D(1, 1), padding: Padding2D(symmetric: 1, 1)))
+        let joined = builder.concat([left, right, pooled])
+        let output = builder.convolution(joined, convolution(&random, input: branchChannels + 4 * block, output: 8, kernel: Size2D(1, 1)))
+        let graph = builder.build(output: output)
+        try expectAgreement(graph, batchSizes: [1, 2])
+        let prepared = try DNNLBackend().prepare(graph)
+        let single = try DNNLBackend.operationKinds(of: prepared, batchSize: 1)
+        let several = try DNNLBackend.operationKinds(of: prepared, batchSize: 2)
+        #expect(several.contains("concat"), "two images: \(several)")
+        let layouts = try DNNLBackend.destinationLayouts(of: prepared, batchSize: 2)
+        let convolutionLayout = try #require(zip(several, layouts).first { $0.0 == "convolution" }?.1, "layouts \(layouts)")
+        print("convolutions write \(convolutionLayout) on \(DNNLBackend.instructionSet)")
+        let blockOfLayout = ["abcd": 1, "aBcd8b": 8, "aBcd16b": 16, "acdb": nil][convolutionLayout]
+        let inPlace: Bool
+        switch try #require(blockOfLayout, "an activation layout the test knows: \(convolutionLayout)") {
+        case nil:
+            inPlace = false
+        case let layoutBlock?:
+            #expect(layoutBlock == block, "\(convolutionLayout) on \(DNNLBackend.instructionSet), whose block is \(block)")
+            inPlace = onBlock
         }
+        #expect(single.contains("concat") == !inPlace, "one image, \(branchChannels) + \(3 * block) + \(block) channels in \(convolutionLayout): \(single)")
     }
 
     /// A MobileNet-like residual block: expand, depthwise with TensorFlow SAME padding, project, add.
