@@ -16,7 +16,6 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible, Loc
     case libraryUnavailable(reason: String)
     /// Resizing is off and the image is not already the network's input size.
     case sizeMismatch(width: Int, height: Int, expectedWidth: Int, expectedHeight: Int)
-    case tooSmall(width: Int, height: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -41,8 +40,6 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible, Loc
             return "the image library (libvips) could not start: \(reason)"
         case let .sizeMismatch(width, height, expectedWidth, expectedHeight):
             return "image is \(width)×\(height) pixels but must be exactly \(expectedWidth)×\(expectedHeight) when resizing is off"
-        case let .tooSmall(width, height, reason):
-            return "image is \(width)×\(height) pixels, too small: \(reason)"
         }
     }
 

@@ -4,12 +4,14 @@ import Engine
 
 public struct Preprocessing: Sendable, Equatable {
     public enum Geometry: Sendable, Equatable {
-        /// Resize the whole image so its shorter side is `resize` (the other side `round(side × scale)`, with
-        /// Python's round half to even), then take the centred `crop × crop` at `((w - crop) // 2, (h - crop) // 2)`.
+        /// torchvision's `Resize(resize)` then `CenterCrop(crop)` on a PIL image: the shorter side becomes `resize`
+        /// and the other `int(resize × long / short)` (truncated), then the centred `crop × crop` is taken at
+        /// `(round((w - crop) / 2), round((h - crop) / 2))`, rounding half to even as Python does.
         case resizeShorterSideThenCenterCrop(resize: Int, crop: Int, filter: ResamplingFilter)
         /// Take the centred square of side `c = int(numerator / denominator × min(w, h))` at
         /// `((w - c + 1) // 2, (h - c + 1) // 2)`, then resize it to `size × size` (EfficientNet-Lite's eval crop,
-        /// numerator / denominator = size / (size + 32)).
+        /// numerator / denominator = size / (size + 32)). Below 2 pixels on the shorter side the reference's crop is
+        /// empty and it fails; here `c` is then 1, so a 1×1 image is one pixel enlarged.
         case centerCropFractionThenResize(numerator: Int, denominator: Int, size: Int, filter: ResamplingFilter)
         /// No resampling: the image must already be `width × height`.
         case exactSize(width: Int, height: Int)
@@ -52,17 +54,14 @@ public struct Preprocessing: Sendable, Equatable {
         switch geometry {
         case let .resizeShorterSideThenCenterCrop(resize, crop, filter):
             precondition(crop <= resize, "crop \(crop) is larger than the resized shorter side \(resize)")
-            let scale = Double(resize) / Double(min(image.width, image.height))
-            let width = Int((Double(image.width) * scale).rounded(.toNearestOrEven))
-            let height = Int((Double(image.height) * scale).rounded(.toNearestOrEven))
-            let window = PixelRectangle(x: (width - crop) / 2, y: (height - crop) / 2, width: crop, height: crop)
+            let (short, long) = (min(image.width, image.height), max(image.width, image.height))
+            let resizedLong = Int(Double(resize * long) / Double(short))
+            let (width, height) = image.width <= image.height ? (resize, resizedLong) : (resizedLong, resize)
+            func offset(_ side: Int) -> Int { Int((Double(side - crop) / 2).rounded(.toNearestOrEven)) }
+            let window = PixelRectangle(x: offset(width), y: offset(height), width: crop, height: crop)
             return image.resampled(from: image.bounds, width: width, height: height, filter: filter, keeping: window)
         case let .centerCropFractionThenResize(numerator, denominator, size, filter):
-            let side = Int(Double(numerator) / Double(denominator) * Double(min(image.width, image.height)))
-            guard side > 0 else {
-                throw .tooSmall(width: image.width, height: image.height,
-                                reason: "its centre crop of \(numerator)/\(denominator) of the shorter side is empty")
-            }
+            let side = max(1, Int(Double(numerator) / Double(denominator) * Double(min(image.width, image.height))))
             let source = PixelRectangle(x: (image.width - side + 1) / 2, y: (image.height - side + 1) / 2,
                                         width: side, height: side)
             return image.resampled(from: source, width: size, height: size, filter: filter,

@@ -109,7 +109,7 @@ extension APIError {
                 self.init(status: .contentTooLarge, code: "too_large", message: error.description)
             case .unsupportedFormat:
                 self.init(status: .unsupportedMediaType, code: "unsupported_type", message: error.description)
-            case .empty, .undecodable, .sizeMismatch, .tooSmall:
+            case .empty, .undecodable, .sizeMismatch:
                 self.init(status: .badRequest, code: "invalid_image", message: error.description)
             case .libraryUnavailable:
                 self.init(status: .serviceUnavailable, code: "unavailable", message: error.description)

@@ -26,18 +26,10 @@ struct PipelineParityTests {
         geometry: .centerCropFractionThenResize(numerator: 224, denominator: 224 + 32, size: 224, filter: .bicubic),
         normalization: .standardize(mean: [127, 127, 127], standardDeviation: [128, 128, 128]))
 
-    private static func digest(_ image: RGBImage) -> [Int] {
-        var sums = [0, 0, 0]
-        for (index, value) in image.pixels.enumerated() {
-            sums[index % 3] += Int(value)
-        }
-        return [image.width, image.height, Int(TestImages.crc32(image.pixels))] + sums
-    }
-
     /// Our digests of one photo: decoded, Inception v3 input, EfficientNet-Lite0 input.
     private static func digests(of file: String) throws -> [[Int]] {
         let image = try ImageDecoder().decode(Data(contentsOf: SharedData.url("imagenet-sample/\(file)")))
-        return [digest(image), digest(try inception.inputImage(from: image)), digest(try lite0.inputImage(from: image))]
+        return [TestImages.digest(image), TestImages.digest(try inception.inputImage(from: image)), TestImages.digest(try lite0.inputImage(from: image))]
     }
 
     /// Mean absolute difference per value implied by two digests' channel sums (a lower bound when they differ).

@@ -1,6 +1,7 @@
 // Preprocessing specs: PIL's crop and rounding rules, the exact Float normalisation, tensor layout, batch slots
 // and the exact-size mode. Parity of the resize itself is in ResamplingParityTests.swift.
 import Engine
+import Foundation
 import Imaging
 import Testing
 
@@ -62,12 +63,22 @@ struct PreprocessingTests {
                 == "image is 300×200 pixels but must be exactly 299×299 when resizing is off")
     }
 
-    @Test func inceptionRoundsHalfToEvenLikePython() throws {
-        // 342 / 684 = 0.5 exactly, so the width 685 scales to 342.5: Python's round gives 342, not 343,
-        // and the crop starts at (342 - 299) // 2 = 21.
-        let image = TestImages.noise(width: 685, height: 684, seed: 11)
-        let expected = image.resized(width: 342, height: 342, filter: .bilinear)
-            .cropped(to: PixelRectangle(x: 21, y: 21, width: 299, height: 299))
+    /// torchvision's arithmetic: the long side `int(342 × long / short)`, the crop at `round((side - 299) / 2)` with
+    /// Python's round half to even.
+    @Test(arguments: [
+        // 342 × 685 / 684 = 342.5 truncates to 342; the crop starts at round(21.5) = 22 on both axes.
+        (685, 684, 342, 342, 22, 22),
+        // 342 × 500 / 333 = 513.5…, truncated to 513 (rounding would give 514); round(107.0) = 107, round(21.5) = 22.
+        (500, 333, 513, 342, 107, 22),
+        // 342 × 501 / 300 = 571.14 → 571; round(136.0) = 136. 342 × 300 / 299 = 343.1 → 343; round(22.0) = 22.
+        (300, 501, 342, 571, 22, 136),
+        (299, 300, 342, 343, 22, 22),
+    ])
+    func inceptionFollowsTorchvision(_ size: (Int, Int, Int, Int, Int, Int)) throws {
+        let (width, height, resizedWidth, resizedHeight, left, top) = size
+        let image = TestImages.noise(width: width, height: height, seed: 11)
+        let expected = image.resized(width: resizedWidth, height: resizedHeight, filter: .bilinear)
+            .cropped(to: PixelRectangle(x: left, y: top, width: 299, height: 299))
         #expect(try Self.inception.inputImage(from: image) == expected)
     }
 
@@ -77,11 +88,11 @@ struct PreprocessingTests {
         let spec = Preprocessing(geometry: .resizeShorterSideThenCenterCrop(resize: 50, crop: 40, filter: .bicubic),
                                  normalization: Self.inception.normalization)
         let image = TestImages.noise(width: width, height: height, seed: width)
-        let scale = 50 / Double(min(width, height))
-        let resizedWidth = Int((Double(width) * scale).rounded(.toNearestOrEven))
-        let resizedHeight = Int((Double(height) * scale).rounded(.toNearestOrEven))
+        let resizedLong = 50 * max(width, height) / min(width, height)
+        let (resizedWidth, resizedHeight) = width <= height ? (50, resizedLong) : (resizedLong, 50)
+        func offset(_ side: Int) -> Int { Int((Double(side - 40) / 2).rounded(.toNearestOrEven)) }
         let expected = image.resized(width: resizedWidth, height: resizedHeight, filter: .bicubic).cropped(
-            to: PixelRectangle(x: (resizedWidth - 40) / 2, y: (resizedHeight - 40) / 2, width: 40, height: 40))
+            to: PixelRectangle(x: offset(resizedWidth), y: offset(resizedHeight), width: 40, height: 40))
         #expect(try spec.inputImage(from: image) == expected)
     }
 
@@ -96,9 +107,23 @@ struct PreprocessingTests {
         #expect(lite2.tensorShape == [3, 260, 260])
     }
 
-    @Test func aOnePixelImageIsTooSmallForTheLiteCrop() {
-        #expect(throws: ImageError.tooSmall(width: 1, height: 1, reason: "its centre crop of 224/256 of the shorter side is empty")) {
-            try Self.lite0.tensor(from: RGBImage(width: 1, height: 1, pixels: [1, 2, 3]))
+    /// Images of 1×1, 2×3 and 3×2 pixels through both recipes, against Pillow's digests in Fixtures/tiny-pipelines.json
+    /// (torchvision's arithmetic for Inception v3; for EfficientNet-Lite a crop of at least one pixel, where the
+    /// reference's would be empty).
+    @Test func tinyImagesGoThroughBothRecipesAsPillowDoes() throws {
+        struct Entry: Decodable {
+            let source: String
+            let inceptionV3: [Int]
+            let efficientNetLite0: [Int]
+        }
+        struct Fixture: Decodable { let images: [Entry] }
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/tiny-pipelines.json")
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        #expect(fixture.images.map(\.source) == ["noise-1x1", "noise-2x3", "noise-3x2"])
+        for entry in fixture.images {
+            let image = try #require(TestImages.source(named: entry.source))
+            #expect(TestImages.digest(try Self.inception.inputImage(from: image)) == entry.inceptionV3, "\(entry.source), Inception v3")
+            #expect(TestImages.digest(try Self.lite0.inputImage(from: image)) == entry.efficientNetLite0, "\(entry.source), EfficientNet-Lite0")
         }
     }
 

@@ -36,6 +36,9 @@ enum TestImages {
         case "noise-101x77": noise(width: 101, height: 77, seed: 5)
         case "gradient-48x36": gradient(width: 48, height: 36)
         case "gradient-24x30": gradient(width: 24, height: 30)
+        case "noise-1x1": noise(width: 1, height: 1, seed: 6)
+        case "noise-2x3": noise(width: 2, height: 3, seed: 7)
+        case "noise-3x2": noise(width: 3, height: 2, seed: 8)
         default: nil
         }
     }
@@ -73,6 +76,15 @@ enum TestImages {
 
     private static func bigEndian(_ value: UInt32) -> Data {
         withUnsafeBytes(of: value.bigEndian) { Data($0) }
+    }
+
+    /// [width, height, CRC-32 of the pixels, red sum, green sum, blue sum]: how the Pillow fixtures describe an image.
+    static func digest(_ image: RGBImage) -> [Int] {
+        var sums = [0, 0, 0]
+        for (index, value) in image.pixels.enumerated() {
+            sums[index % 3] += Int(value)
+        }
+        return [image.width, image.height, Int(crc32(image.pixels))] + sums
     }
 
     /// CRC-32 as zlib and PNG compute it (reflected polynomial 0xEDB88320), one table lookup per byte.

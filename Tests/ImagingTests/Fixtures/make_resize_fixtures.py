@@ -7,9 +7,10 @@ reference pipelines on ../shared/imagenet-sample. Pillow is needed only here, ne
 Writes resize-cases.json: synthetic images (the same formulas as SyntheticImages.swift) resized with BILINEAR and
 BICUBIC, down by non-integer factors, up, to the same size, and with the height shrinking more than twice as
 much as the width (Pillow then runs the vertical pass first); each expected uint8 output in base64.
+Writes tiny-pipelines.json: digests of 1×1, 2×3 and 3×2 images through the two pipelines.
 With a sample folder, also writes pipeline-digests.json: for each JPEG, the CRC-32 (zlib) and the per-channel
-sums of the uint8 RGB arrays from Pillow's decode, the Inception v3 pipeline (as make_inception_v3_fixture.py)
-and the EfficientNet-Lite0 pipeline (as make_efficientnet_lite0_fixture.py), each as
+sums of the uint8 RGB arrays from Pillow's decode, the Inception v3 pipeline (torchvision's Resize(342) and
+CenterCrop(299) on PIL images: the long side truncated, the crop offsets rounded half to even) and the EfficientNet-Lite0 pipeline (as make_efficientnet_lite0_fixture.py), each as
 [width, height, crc32, red sum, green sum, blue sum]. No image data is stored.
 """
 import base64, glob, json, os, sys, zlib
@@ -64,17 +65,19 @@ def resize_cases():
 
 
 def inception(img):
+    """torchvision.transforms Resize(342) then CenterCrop(299) on a PIL image, as torchvision computes them."""
     w, h = img.size
-    s = 342 / min(w, h)
-    img = img.resize((round(w * s), round(h * s)), Image.BILINEAR)
+    size = (342, int(342 * h / w)) if w <= h else (int(342 * w / h), 342)
+    img = img.resize(size, Image.BILINEAR)
     w, h = img.size
-    l, t = (w - 299) // 2, (h - 299) // 2
+    l, t = int(round((w - 299) / 2.0)), int(round((h - 299) / 2.0))
     return img.crop((l, t, l + 299, t + 299))
 
 
 def lite0(img):
+    """The reference's crop is empty below 2 pixels on the shorter side; Blindspot crops at least one pixel."""
     w, h = img.size
-    c = int(224 / (224 + 32) * min(w, h))
+    c = max(1, int(224 / (224 + 32) * min(w, h)))
     l, t = (w - c + 1) // 2, (h - c + 1) // 2
     return img.crop((l, t, l + c, t + c)).resize((224, 224), Image.BICUBIC)
 
@@ -83,6 +86,17 @@ def digest(img):
     array = np.asarray(img, dtype=np.uint8)
     sums = array.reshape(-1, 3).sum(axis=0, dtype=np.int64)
     return [img.size[0], img.size[1], zlib.crc32(array.tobytes())] + [int(v) for v in sums]
+
+
+TINY = {'noise-1x1': (1, 1, 6), 'noise-2x3': (2, 3, 7), 'noise-3x2': (3, 2, 8)}
+
+
+def tiny_pipelines():
+    rows = []
+    for name, (width, height, seed) in TINY.items():
+        img = noise(width, height, seed)
+        rows.append({'source': name, 'inceptionV3': digest(inception(img)), 'efficientNetLite0': digest(lite0(img))})
+    return rows
 
 
 def pipeline_digests(sample_dir):
@@ -105,9 +119,10 @@ def write_json(name, header, rows_key, rows):
 
 
 write_json('resize-cases.json', {'pillow': PIL.__version__}, 'cases', resize_cases())
+write_json('tiny-pipelines.json', {'pillow': PIL.__version__}, 'images', tiny_pipelines())
 if len(sys.argv) > 1:
     write_json('pipeline-digests.json', {
         'pillow': PIL.__version__,
-        'inceptionV3': 'resize shorter side to 342 (BILINEAR, round half even), centre crop 299',
+        'inceptionV3': 'torchvision: shorter side to 342 (BILINEAR, long side truncated), centre crop 299 (offsets rounded half even)',
         'efficientNetLite0': 'centre crop int(224/256 * shorter side), BICUBIC resize to 224',
     }, 'images', pipeline_digests(sys.argv[1]))
