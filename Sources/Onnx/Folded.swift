@@ -23,7 +23,31 @@ struct Folded {
     init(shape: [Int], floats: [Float]) { self.init(shape: shape, scalars: .floats(floats)) }
     init(shape: [Int], integers: [Int64]) { self.init(shape: shape, scalars: .integers(integers)) }
 
+    /// Every shape a Folded gets passes `checkedShape`, so this product and every stride fit in an Int.
     var count: Int { shape.reduce(1, *) }
+
+    /// The most values a tensor computed at load time may have (a file's own tensors are bounded by its size).
+    static let maximumComputedCount = 1 << 24
+
+    /// `shape` when no product of its dimensions can overflow: none negative, and the non-zero ones multiplying to at
+    /// most 2³⁴ (a zero dimension empties a tensor but not its strides); else `invalid`, naming `what`.
+    static func checkedShape(_ shape: [Int], _ what: @autoclosure () -> String) throws(OnnxError) -> [Int] {
+        guard shape.allSatisfy({ $0 >= 0 }), let product = checkedProduct(shape.map { max($0, 1) }), product <= 1 << 34 else {
+            throw OnnxError.invalid("\(what()) has the shape \(shape), which is too large")
+        }
+        return shape
+    }
+
+    /// The product of `values`, nil when it overflows.
+    static func checkedProduct<Integer: FixedWidthInteger>(_ values: some Sequence<Integer>) -> Integer? {
+        var product: Integer = 1
+        for value in values {
+            let (next, overflow) = product.multipliedReportingOverflow(by: value)
+            if overflow { return nil }
+            product = next
+        }
+        return product
+    }
 
     /// The scalars as floats (integers converted).
     var floats: [Float] {
@@ -136,6 +160,8 @@ extension Folded {
         let outer = first.shape[..<axis].reduce(1, *)
         var shape = first.shape
         shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+        _ = try checkedShape(shape, "a Concat")
+        guard checkedProduct(shape) ?? .max <= maximumComputedCount else { throw OnnxError.invalid("a Concat to \(shape) is too large") }
         let isFloat = parts.contains { if case .floats = $0.scalars { true } else { false } }
         if isFloat {
             var values: [Float] = []
@@ -167,6 +193,9 @@ extension Folded {
             guard a == b || a == 1 || b == 1 else { throw OnnxError.invalid("\(operation) of shapes \(left.shape) and \(right.shape)") }
             shape.append(max(a, b))
         }
+        guard checkedProduct(try checkedShape(shape, operation)) ?? .max <= maximumComputedCount else {
+            throw OnnxError.invalid("\(operation) of shapes \(left.shape) and \(right.shape) is too large")
+        }
         func offsets(_ own: [Int]) -> [Int] {
             let strides = Self.strides(own)
             var offsets = [0]
@@ -187,8 +216,9 @@ extension Folded {
                 case "Sub": values.append(a[i] &- b[j])
                 case "Mul": values.append(a[i] &* b[j])
                 default:
-                    guard b[j] != 0 else { throw OnnxError.invalid("integer division by zero in a shape computation") }
-                    values.append(a[i] / b[j])
+                    let (quotient, overflow) = a[i].dividedReportingOverflow(by: b[j])
+                    guard b[j] != 0, !overflow else { throw OnnxError.invalid("integer division by zero or overflow in a shape computation") }
+                    values.append(quotient)
                 }
             }
             return Folded(shape: shape, integers: values)

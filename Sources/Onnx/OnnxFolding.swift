@@ -28,8 +28,9 @@ extension Importer {
             var fill = Folded(shape: [1], floats: [0])
             if case .tensor(let tensor)? = node.attributes["value"] { fill = try Folded(tensor) }
             guard fill.count == 1 else { throw OnnxError.invalid("ConstantOfShape's value must have one element") }
-            let count = dimensions.reduce(1, *)
-            guard count <= 1 << 24 else { throw OnnxError.invalid("ConstantOfShape of \(shape) is too large") }
+            guard let count = Folded.checkedProduct(dimensions), count <= Folded.maximumComputedCount else {
+                throw OnnxError.invalid("ConstantOfShape of \(shape) is too large")
+            }
             if let values = fill.integers { return Folded(shape: dimensions, integers: Array(repeating: values[0], count: count)) }
             return Folded(shape: dimensions, floats: Array(repeating: fill.floats[0], count: count))
         case "Cast":
@@ -148,14 +149,18 @@ extension Importer {
     /// `data` under `target`, where one -1 is inferred.
     func reshaped(_ data: Folded, to target: [Int]) throws -> Folded {
         var shape = target
-        let known = target.filter { $0 != -1 }.reduce(1, *)
+        guard target.allSatisfy({ $0 >= -1 }), let known = Folded.checkedProduct(target.filter { $0 != -1 }) else {
+            throw OnnxError.invalid("cannot reshape \(data.shape) to \(target)")
+        }
         if let unknown = target.firstIndex(of: -1) {
             guard known > 0, data.count % known == 0, target.filter({ $0 == -1 }).count == 1 else {
                 throw OnnxError.invalid("cannot reshape \(data.shape) to \(target)")
             }
             shape[unknown] = data.count / known
         }
-        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == data.count else { throw OnnxError.invalid("cannot reshape \(data.shape) to \(target)") }
+        guard Folded.checkedProduct(try Folded.checkedShape(shape, "a Reshape")) == data.count else {
+            throw OnnxError.invalid("cannot reshape \(data.shape) to \(target)")
+        }
         return Folded(shape: shape, scalars: data.scalars)
     }
 }

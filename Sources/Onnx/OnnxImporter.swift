@@ -225,8 +225,10 @@ struct Importer {
     }
 
     mutating func produce(_ node: OnnxNode, _ value: Value) throws {
-        let count = builder.shape(of: value).reduce(1, *)
-        guard count <= OnnxImporter.maximumValueCount else { throw OnnxError.invalid("the output \(builder.shape(of: value)) is too large") }
+        let shape = builder.shape(of: value)
+        // An empty value would reach kernels with zero-sized windows (a pooling of a 0×0 map) when the graph runs.
+        guard !shape.contains(0) else { throw OnnxError.invalid("the output \(shape) is empty") }
+        guard shape.reduce(1, *) <= OnnxImporter.maximumValueCount else { throw OnnxError.invalid("the output \(shape) is too large") }
         guard let output = node.outputs.first, !output.isEmpty else { throw OnnxError.invalid("the node has no output") }
         symbols[output] = .value(value)
     }

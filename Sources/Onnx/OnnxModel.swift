@@ -276,11 +276,9 @@ extension OnnxTensor {
             }
         }
         guard dimensions.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else { throw reader.malformed("tensor '\(name)' has dimensions \(dimensions)") }
-        var total: Int64 = 1
-        for dimension in dimensions {
-            let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
-            guard !overflow, product <= 1 << 34 else { throw reader.malformed("tensor '\(name)' is too large: \(dimensions)") }
-            total = product
+        // Zero dimensions count as one here: an empty tensor's strides must fit too (see Folded.checkedShape).
+        guard let total = Folded.checkedProduct(dimensions.map { max($0, 1) }), total <= 1 << 34 else {
+            throw reader.malformed("tensor '\(name)' is too large: \(dimensions)")
         }
     }
 }

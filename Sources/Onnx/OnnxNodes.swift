@@ -352,7 +352,7 @@ extension Importer {
         guard !target.contains(Folded.batch), target.allSatisfy({ $0 >= -1 && $0 <= count }), target.filter({ $0 == -1 }).count <= 1 else {
             throw Refusal(reason: "it moves the batch dimension")
         }
-        let known = target.filter { $0 != -1 }.reduce(1, *)
+        guard let known = Folded.checkedProduct(target.filter { $0 != -1 }) else { throw OnnxError.invalid("cannot reshape [N] + \(shape) to \(target)") }
         let isBatch = first == Folded.batch || (first == 0 && !allowZero) || first == declaredBatch
             || (first == -1 && !target.contains(-1) && known == count)
         guard isBatch else { throw Refusal(reason: "its first dimension \(first) is not the batch") }

@@ -104,6 +104,33 @@ import Testing
                                    outputs: [OnnxValueInfo(name: output, elementType: 1, dimensions: nil)]))
     }
 
+    /// Shapes whose products overflow an Int (found by reading the importer, issue 15) are refused with an error where
+    /// they trapped: a Reshape to five huge dimensions, a ConstantOfShape of 2⁸⁰ values, an empty initializer whose
+    /// strides overflow, and the one integer division that overflows.
+    @Test(arguments: 0 ..< 4)
+    func shapesThatOverflowAreRefused(_ index: Int) throws {
+        let huge: Int64 = 150_528
+        let cases: [(nodes: [OnnxNode], initializers: [OnnxTensor])] = [
+            ([OnnxNode(name: "reshape", operation: "Reshape", inputs: ["x", "target"], outputs: ["y"])],
+             [OnnxTensor(name: "target", shape: [5], int64s: [1, huge, huge, huge, huge])]),
+            ([OnnxNode(name: "shape", operation: "Constant", inputs: [], outputs: ["s"], attributes: ["value_ints": .ints([1 << 20, 1 << 20, 1 << 20, 1 << 20])]),
+              OnnxNode(name: "fill", operation: "ConstantOfShape", inputs: ["s"], outputs: ["c"]),
+              OnnxNode(name: "add", operation: "Add", inputs: ["x", "c"], outputs: ["y"])], []),
+            ([OnnxNode(name: "transpose", operation: "Transpose", inputs: ["empty"], outputs: ["t"], attributes: ["perm": .ints([3, 2, 1, 0])]),
+              OnnxNode(name: "add", operation: "Add", inputs: ["x", "t"], outputs: ["y"])],
+             [OnnxTensor(name: "empty", shape: [0, Int(Int32.max), Int(Int32.max), Int(Int32.max)], int64s: [])]),
+            ([OnnxNode(name: "divide", operation: "Div", inputs: ["lowest", "minus_one"], outputs: ["q"]),
+              OnnxNode(name: "reshape", operation: "Reshape", inputs: ["x", "q"], outputs: ["y"])],
+             [OnnxTensor(name: "lowest", shape: [1], int64s: [.min]), OnnxTensor(name: "minus_one", shape: [1], int64s: [-1])]),
+        ]
+        let (nodes, initializers) = cases[index]
+        let graph = OnnxGraph(name: "hostile", nodes: nodes, initializers: initializers,
+                              inputs: [OnnxValueInfo(name: "x", elementType: 1, dimensions: [.value(1), .value(3), .value(8), .value(8)])],
+                              outputs: [OnnxValueInfo(name: "y", elementType: 1, dimensions: nil)])
+        let model = OnnxModel(irVersion: 8, opsets: ["": 17], producerName: "hand", producerVersion: "", graph: graph)
+        #expect(throws: OnnxError.self) { try OnnxImporter.network(from: model.serialized(), name: "hostile") }
+    }
+
     @Test func unsupportedOperatorsAreNamedTogetherBeforeAnythingRuns() throws {
         let model = Self.model([
             OnnxNode(name: "first", operation: "Relu", inputs: ["x"], outputs: ["a"]),
