@@ -29,6 +29,26 @@ public struct EvaluationRecord: Sendable, Equatable, Codable {
 
     public var isTop1: Bool { top5.first == truth }
     public var isTop5: Bool { top5.contains(truth) }
+
+    private enum CodingKeys: String, CodingKey {
+        case file, truth, model, transform, top5, probabilities
+    }
+
+    /// Records come back from results and progress files, which anyone can edit: classes must be ImageNet classes and
+    /// every record must name at least one answer with its probability.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let classes = 0 ..< ImageNetLabels.classCount
+        let truth = try container.decode(Int.self, forKey: .truth)
+        let top5 = try container.decode([Int].self, forKey: .top5)
+        let probabilities = try container.decode([Double].self, forKey: .probabilities)
+        guard classes.contains(truth), !top5.isEmpty, top5.allSatisfy(classes.contains), probabilities.count == top5.count else {
+            throw DecodingError.dataCorruptedError(forKey: .top5, in: container,
+                                                   debugDescription: "a record needs ImageNet classes (0-999) and one probability per answer")
+        }
+        self.init(file: try container.decode(String.self, forKey: .file), truth: truth, model: try container.decode(String.self, forKey: .model),
+                  transform: try container.decodeIfPresent(String.self, forKey: .transform), top5: top5, probabilities: probabilities)
+    }
 }
 
 /// A transformation applied to every image of an evaluation: one family at one level.
@@ -39,6 +59,22 @@ public struct EvaluationTransform: Sendable, Equatable, Hashable, Codable, Custo
     public init(family: TransformFamily, level: TransformLevel) {
         self.family = family
         self.level = level
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case family, level
+    }
+
+    /// Only the family's own levels: a results file could name any number, which no transformation has.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let family = try container.decode(TransformFamily.self, forKey: .family)
+        let level = try container.decode(TransformLevel.self, forKey: .level)
+        guard family.levels.contains(level) else {
+            throw DecodingError.dataCorruptedError(forKey: .level, in: container,
+                                                   debugDescription: "\(level.value) (\(level.label)) is not a level of \(family.rawValue)")
+        }
+        self.init(family: family, level: level)
     }
 
     /// "blur:2": how records name it.

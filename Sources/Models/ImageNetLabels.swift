@@ -48,6 +48,9 @@ public struct ImageNetLabels: Sendable {
 
     public var count: Int { entries.count }
 
+    /// How many classes ImageNet-1k has: the outputs of every model Blindspot runs.
+    public static let classCount = 1000
+
     public subscript(index: Int) -> Entry { entries[index] }
 
     public func index(ofWordNetID wordNetID: String) -> Int? { byWordNetID[wordNetID] }
@@ -57,7 +60,8 @@ public struct ImageNetLabels: Sendable {
 
     /// A class given as an index ("409"), a WordNet id ("n02708093") or an exact name ("analog clock").
     public func resolve(_ text: String) -> Int? {
-        if let index = Int(text), entries.indices.contains(index) { return index }
+        // Only the canonical spelling of an index ("7", not "007" or "+7"), as the API document's pattern says.
+        if let index = Int(text), String(index) == text, entries.indices.contains(index) { return index }
         return index(ofWordNetID: text) ?? index(ofName: text)
     }
 }
