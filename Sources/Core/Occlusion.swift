@@ -148,15 +148,17 @@ extension Classifier {
     }
 
     /// Slides a mid-grey patch over the image this model sees and measures the drop of `classIndex`'s probability
-    /// (default: the model's first choice). `progress` hears (positions done, positions) after each batch.
-    public func occlusion(of image: RGBImage, classIndex: Int? = nil, patch: Int? = nil, stride: Int? = nil, batchSize: Int = 8,
-                          progress: (Int, Int) -> Void = { _, _ in }) throws -> (map: OcclusionMap, input: RGBImage) {
+    /// (default: the model's first choice). With `maximumPositions`, the stride is raised as far as needed to try at most
+    /// that many positions (the map says which stride ran). `progress` hears (positions done, positions) after each batch.
+    public func occlusion(of image: RGBImage, classIndex: Int? = nil, patch: Int? = nil, stride: Int? = nil, maximumPositions: Int? = nil,
+                          batchSize: Int = 8, progress: (Int, Int) -> Void = { _, _ in }) throws -> (map: OcclusionMap, input: RGBImage) {
         let input = try model.preprocessing.inputImage(from: image)
         let (defaultPatch, defaultStride) = Self.defaultOcclusion(side: min(input.width, input.height))
         let patch = min(patch ?? defaultPatch, input.width, input.height)
-        let stride = max(stride ?? defaultStride, 1)
-        let regions = OcclusionMap.Regions.patches(patch: patch, stride: stride, columns: (input.width - patch) / stride + 1,
-                                                   rows: (input.height - patch) / stride + 1)
+        func positions(_ stride: Int) -> (columns: Int, rows: Int) { ((input.width - patch) / stride + 1, (input.height - patch) / stride + 1) }
+        var stride = max(stride ?? defaultStride, 1)
+        while let maximumPositions, positions(stride).columns * positions(stride).rows > max(maximumPositions, 1) { stride += 1 }
+        let regions = OcclusionMap.Regions.patches(patch: patch, stride: stride, columns: positions(stride).columns, rows: positions(stride).rows)
         return (try occlusionMap(of: input, regions: regions, classIndex: classIndex, batchSize: batchSize, progress: progress), input)
     }
 

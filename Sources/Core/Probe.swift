@@ -94,6 +94,7 @@ public enum Probe {
     /// planned) after each batch.
     public static func run(_ image: RGBImage, plan: ProbePlan, classifiers: [Classifier], batchSize: Int = 8, thumbnailSide: Int? = nil,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> ProbeResult {
+        // A programmer's error, not an input's: the probe route and command always pass at least one model.
         precondition(!classifiers.isEmpty, "a probe needs a model")
         let working = image.shrunk(toShorterSide: plan.workingShorterSide)
         let planned = plan.families.flatMap { family in family.levels.map { (family, $0) } }
