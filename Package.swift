@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights", "Catalog", "Reports"]),
         .testTarget(name: "WebAppTests", dependencies: [
-            "TestSupport", "WebApp", "Core", "EngineDNNL", "Models", "Imaging", "ModelFetch", "Catalog",
+            "TestSupport", "WebApp", "Core", "EngineDNNL", "Models", "Imaging", "ModelFetch", "Catalog", "Transforms",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -14,6 +14,8 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     let message: String
     /// Seconds, for 429 and 503.
     var retryAfter: Int? = nil
+    /// Further headers the status calls for: `Allow` with 405, `WWW-Authenticate` with 401.
+    var headers: HTTPFields = [:]
 
     var description: String { "\(status.code) \(code): \(message)" }
 
@@ -26,7 +28,8 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        var headers = self.headers
+        headers[.contentType] = "application/json; charset=utf-8"
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         // The body of these requests was not read to its end: the connection cannot carry another request.
         if status == .contentTooLarge || status == .requestTimeout { headers[.connection] = "close" }
@@ -44,6 +47,14 @@ extension APIError {
 
     static func notFound(_ message: String) -> APIError {
         APIError(status: .notFound, code: "not_found", message: message)
+    }
+
+    /// 405 for a method `path` does not have, with the methods it has in `Allow` (RFC 9110, 15.5.6).
+    static func methodNotAllowed(_ method: HTTPRequest.Method, allowed: [HTTPRequest.Method]) -> APIError {
+        let names = allowed.map(\.rawValue)
+        return APIError(status: .methodNotAllowed, code: "method_not_allowed",
+                        message: "this path does not answer \(method.rawValue); it answers " + names.joined(separator: ", "),
+                        headers: [.allow: names.joined(separator: ", ")])
     }
 
     static func bodyTooLarge(limit: Int) -> APIError {

@@ -69,7 +69,9 @@ public struct AdminAccess: Sendable {
         return Self.constantTimeEqual(Data(cookie.utf8), Data(session.utf8))
     }
 
-    /// Refuses non-admins: 401 without credentials, 403 with wrong ones or when moderation is off.
+    /// Refuses non-admins as RFC 9110 and RFC 6750 say: 401 with a `WWW-Authenticate: Bearer` challenge when the
+    /// request has no valid credentials (none, or a wrong token or session), 403 when moderation is off, since no
+    /// credentials could help then.
     func require(_ request: Request) throws {
         guard isConfigured else {
             throw APIError(status: .forbidden, code: "admin_disabled",
@@ -77,8 +79,10 @@ public struct AdminAccess: Sendable {
         }
         guard isAdmin(request) else {
             let presented = request.headers[.authorization] != nil || request.cookies[Self.cookieName] != nil
-            throw APIError(status: presented ? .forbidden : .unauthorized, code: presented ? "forbidden" : "unauthorized",
-                           message: presented ? "that admin token is not valid" : "this needs the admin token (Authorization: Bearer TOKEN)")
+            let challenge = presented ? #"Bearer realm="blindspot", error="invalid_token""# : #"Bearer realm="blindspot""#
+            throw APIError(status: .unauthorized, code: presented ? "invalid_token" : "unauthorized",
+                           message: presented ? "that admin token is not valid" : "this needs the admin token (Authorization: Bearer TOKEN)",
+                           headers: [.wwwAuthenticate: challenge])
         }
     }
 

@@ -71,7 +71,8 @@ public struct WebDependencies: Sendable {
 
 /// The router with every route of the demo, the API, health and metrics.
 public func buildRouter(configuration: WebConfiguration, dependencies: WebDependencies) throws -> Router<WebRequestContext> {
-    let router = Router(context: WebRequestContext.self)
+    // HEAD answers wherever GET does, as RFC 9110 asks of every general-purpose server.
+    let router = Router(context: WebRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
@@ -83,6 +84,8 @@ public func buildRouter(configuration: WebConfiguration, dependencies: WebDepend
     CatalogRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
     try PageRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
     HealthRoutes(dependencies: dependencies).register(on: router)
+    // Added last, so it runs only where no route matched (the router's 404 is built with every middleware).
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
 }
 

@@ -104,7 +104,7 @@ struct MultipartForm: Sendable {
                 continue
             }
         }
-        guard let name, !name.isEmpty else { throw .malformed("a part has no name") }
+        guard let name else { throw .malformed("a part has no name") }
         return (name, filename, contentType)
     }
 

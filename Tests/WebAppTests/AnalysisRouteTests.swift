@@ -106,7 +106,8 @@ import WebApp
                 ("/api/v1/probe?model=resnet50", .notFound, "unknown_model"),
                 ("/api/v1/explain?method=gradients", .badRequest, "bad_parameter"),
                 ("/api/v1/explain?class=unicorn", .unprocessableContent, "unknown_label"),
-                ("/api/v1/explain?method=superpixels&patch=20", .badRequest, "bad_parameter"),
+                ("/api/v1/explain?method=superpixels&segments=3", .badRequest, "bad_parameter"),
+                ("/api/v1/explain?method=superpixels&patch=2", .badRequest, "bad_parameter"),
                 ("/api/v1/explain?patch=2", .badRequest, "bad_parameter"),
             ]
             for (uri, status, code) in cases {

@@ -57,11 +57,15 @@ import WebApp
             let adminList = try await client.execute(uri: "/api/v1/blindspots?status=pending", method: .get, headers: Self.bearer)
             #expect((try adminList.body.json() as? [String: Any])?["total"] as? Int == 1)
 
-            // Moderation needs the token: 401 without, 403 with a wrong one.
+            // Moderation needs the token: 401 with a Bearer challenge without it or with a wrong one (RFC 9110, RFC 6750).
             let approve = ByteBuffer(string: #"{"status": "approved"}"#)
-            #expect(try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .patch, body: approve).status == .unauthorized)
-            #expect(try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .patch, headers: [.authorization: "Bearer nope"], body: approve).status == .forbidden)
-            #expect(try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .delete).status == .unauthorized)
+            let missing = try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .patch, body: approve)
+            #expect(missing.status == .unauthorized && missing.headers[.wwwAuthenticate] == #"Bearer realm="blindspot""#)
+            let wrong = try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .patch, headers: [.authorization: "Bearer nope"], body: approve)
+            #expect(wrong.status == .unauthorized && wrong.headers[.wwwAuthenticate] == #"Bearer realm="blindspot", error="invalid_token""#)
+            #expect(try APITests.error(wrong).code == "invalid_token")
+            let deleteWithout = try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .delete)
+            #expect(deleteWithout.status == .unauthorized && deleteWithout.headers[.wwwAuthenticate] == #"Bearer realm="blindspot""#)
             let approved = try await client.execute(uri: "/api/v1/blindspots/\(id)", method: .patch, headers: Self.bearer, body: approve)
             #expect(approved.status == .ok)
             #expect((try approved.body.json() as? [String: Any])?["status"] as? String == "approved")

@@ -57,9 +57,9 @@ struct APIRoutes: Sendable {
 
     func classify(_ request: Request) async throws -> ClassifyResponse {
         let start = ContinuousClock.now
-        let query = URLEncodedFields.decode(request.uri.query ?? "")  // "+" is a space, as forms send it
-        let top = try Self.integer(query["top"], name: "top", default: 5, range: 1...1000)
-        let expected = try query["expected"].map { try Self.classes($0, labels: dependencies.labels) } ?? []
+        let query = QueryParameters(request)
+        let top = try query.integer("top", default: 5, range: 1...1000)
+        let expected = try query.list("expected").map { try Self.classes($0, labels: dependencies.labels) } ?? []
         let scheduler = try dependencies.models.scheduler(named: query["model"])
         // A place in the queue before the body is read: a full queue refuses at once, not after the upload.
         let admission = try scheduler.admit()
@@ -75,23 +75,12 @@ struct APIRoutes: Sendable {
             expected: result.classification.bestRank(of: expected, labels: dependencies.labels))
     }
 
-    /// "436,468" or "beach wagon" → class indices; anything that is not one of the classes is a 422.
-    static func classes(_ text: String, labels: ImageNetLabels) throws -> [Int] {
-        let whole = text.trimmingCharacters(in: .whitespaces)
-        if let index = labels.resolve(whole) { return [index] }
-        return try whole.split(separator: ",").map { piece in
-            let name = piece.trimmingCharacters(in: .whitespaces)
+    /// ["436", "beach wagon"] → class indices; anything that is not one of the classes is a 422.
+    static func classes(_ names: [String], labels: ImageNetLabels) throws -> [Int] {
+        try names.map { name in
             guard let index = labels.resolve(name) else { throw APIError.unknownLabel(name) }
             return index
         }
-    }
-
-    static func integer(_ text: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw APIError.badRequest("'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)", code: "bad_parameter")
-        }
-        return number
     }
 }
 

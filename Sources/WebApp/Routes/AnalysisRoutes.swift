@@ -20,17 +20,17 @@ struct AnalysisRoutes: Sendable {
     }
 
     func probe(_ request: Request, context: WebRequestContext) async throws -> Response {
-        let query = URLEncodedFields.decode(request.uri.query ?? "")  // "+" is a space, as forms send it
-        let classifiers = try models(query["model"])
+        let query = QueryParameters(request)
+        let classifiers = try models(query.list("model"))
         let labels = dependencies.labels
         let plan = ProbePlan(
-            families: try query["families"].map(Self.families) ?? TransformFamily.allCases,
-            expected: try query["expected"].map { try APIRoutes.classes($0, labels: labels) } ?? [],
+            families: try query.list("families").map(Self.families) ?? TransformFamily.allCases,
+            expected: try query.list("expected").map { try APIRoutes.classes($0, labels: labels) } ?? [],
             seed: try query["seed"].map { text in
-                guard let seed = UInt64(text) else { throw APIError.badRequest("'seed' must be a whole number from 0", code: "bad_parameter") }
+                guard let seed = UInt64(text) else { throw QueryParameters.bad("seed", "must be a whole number from 0 to \(UInt64.max)") }
                 return seed
             } ?? 0)
-        let thumbnails = try Self.flag(query["thumbnails"], name: "thumbnails", default: true)
+        let thumbnails = try query.flag("thumbnails", default: true)
         let image = try await RequestBodies(configuration).upload(request).image
         let decoder = decoder
         let result = try await dependencies.analyses.run {
@@ -44,22 +44,17 @@ struct AnalysisRoutes: Sendable {
     }
 
     func explain(_ request: Request, context: WebRequestContext) async throws -> Response {
-        let query = URLEncodedFields.decode(request.uri.query ?? "")  // "+" is a space, as forms send it
-        let classifiers = try models(query["model"])
-        let method = query["method"] ?? "patches"
-        guard ["patches", "superpixels"].contains(method) else {
-            throw APIError.badRequest("'method' must be patches or superpixels", code: "bad_parameter")
-        }
+        let query = QueryParameters(request)
+        let classifiers = try models(query.list("model"))
+        let method = try query.choice("method", of: ["patches", "superpixels"], default: "patches")
         let classIndex = try query["class"].map { text in
-            guard let index = dependencies.labels.resolve(text.trimmingCharacters(in: .whitespaces)) else { throw APIError.unknownLabel(text) }
+            guard let index = dependencies.labels.resolve(text) else { throw APIError.unknownLabel(text) }
             return index
         }
-        let patch = try query["patch"].map { try APIRoutes.integer($0, name: "patch", default: 0, range: 4...1024) }
-        let stride = try query["stride"].map { try APIRoutes.integer($0, name: "stride", default: 0, range: 2...1024) }
-        let segments = try APIRoutes.integer(query["segments"], name: "segments", default: 50, range: 4...400)
-        if method == "superpixels" && (patch != nil || stride != nil) {
-            throw APIError.badRequest("'patch' and 'stride' apply to method=patches", code: "bad_parameter")
-        }
+        // Each method reads its own parameters and leaves the other's aside (still checked).
+        let patch = try query.integer("patch", range: 4...1024)
+        let stride = try query.integer("stride", range: 2...1024)
+        let segments = try query.integer("segments", default: 50, range: 4...400)
         let json = request.headers[.accept]?.contains("application/json") == true
         guard json || classifiers.count == 1 else {
             throw APIError.badRequest("the PNG answer shows one model; ask for JSON (Accept: application/json) to explain several", code: "bad_parameter")
@@ -72,7 +67,8 @@ struct AnalysisRoutes: Sendable {
                 let start = ContinuousClock.now
                 let (map, input) = method == "superpixels"
                     ? try classifier.superpixelOcclusion(of: decoded, classIndex: classIndex, segments: segments)
-                    : try classifier.occlusion(of: decoded, classIndex: classIndex, patch: patch, stride: stride)
+                    : try classifier.occlusion(of: decoded, classIndex: classIndex, patch: patch, stride: stride,
+                                               maximumPositions: Self.maximumPatchPositions)
                 return Explanation(model: classifier.model.name, map: map, overlay: try map.overlay(on: input).pngData(),
                                    milliseconds: (ContinuousClock.now - start).milliseconds)
             }
@@ -84,34 +80,27 @@ struct AnalysisRoutes: Sendable {
         return try JSONBody(explanations.map(ExplanationBody.init)).response(from: request, context: context)
     }
 
-    /// "efficientnet_lite0", "a,b" or "all" (every ready model); nil: the default model.
-    private func models(_ text: String?) throws -> [Classifier] {
+    /// The most patch positions one explanation tries, as many as the most superpixels: a smaller stride is raised to fit.
+    static let maximumPatchPositions = 400
+
+    /// ["efficientnet_lite0"], ["a", "b"] or ["all"] (every ready model); nil (absent, or nothing but commas and blanks):
+    /// the default model. Never empty.
+    private func models(_ names: [String]?) throws -> [Classifier] {
         let service = dependencies.models
-        guard let text, text != "all" else {
-            if text == "all" {
-                let ready = service.readySchedulers().map(\.classifier)
-                guard !ready.isEmpty else { throw ModelServiceError.noModel }
-                return ready
-            }
-            return [try service.scheduler(named: nil).classifier]
+        guard let names else { return [try service.scheduler(named: nil).classifier] }
+        if names == ["all"] {
+            let ready = service.readySchedulers().map(\.classifier)
+            guard !ready.isEmpty else { throw ModelServiceError.noModel }
+            return ready
         }
-        return try text.split(separator: ",").map { try service.scheduler(named: $0.trimmingCharacters(in: .whitespaces)).classifier }
+        return try names.map { try service.scheduler(named: $0).classifier }
     }
 
-    static func families(_ text: String) throws -> [TransformFamily] {
+    static func families(_ names: [String]) throws -> [TransformFamily] {
         do {
-            return try TransformFamily.list(text)
+            return try TransformFamily.list(names.joined(separator: ","))
         } catch {
             throw APIError.badRequest(error.description, code: "bad_parameter")
-        }
-    }
-
-    static func flag(_ text: String?, name: String, default value: Bool) throws -> Bool {
-        switch text {
-        case nil: value
-        case "true", "1": true
-        case "false", "0": false
-        default: throw APIError.badRequest("'\(name)' must be true or false", code: "bad_parameter")
         }
     }
 

@@ -117,7 +117,12 @@ struct CatalogRoutes: Sendable {
         guard note.unicodeScalars.count <= CatalogLimits.noteLength else {
             throw APIError.badRequest("the note is \(note.unicodeScalars.count) characters; the limit is \(CatalogLimits.noteLength)", code: "note_too_long")
         }
-        let categoryText = form["category"]?.text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let rawCategory = form["category"]?.text ?? ""
+        guard rawCategory.unicodeScalars.count <= CatalogLimits.categoryTitleLength else {
+            throw APIError.badRequest("the category is \(rawCategory.unicodeScalars.count) characters; the limit is \(CatalogLimits.categoryTitleLength)",
+                                      code: "bad_parameter")
+        }
+        let categoryText = rawCategory.trimmingCharacters(in: .whitespacesAndNewlines)
         let known = try await catalog.store.categories()
         let category: CategoryChoice? = categoryText.isEmpty ? nil
             : known.contains { $0.slug == categoryText } ? .existing(slug: categoryText) : .new(title: categoryText)
@@ -129,22 +134,21 @@ struct CatalogRoutes: Sendable {
     }
 
     private func query(_ request: Request, isAdmin: Bool) throws -> ReportQuery {
-        let parameters = URLEncodedFields.decode(request.uri.query ?? "")
-        func text(_ name: String) -> String? { parameters[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let parameters = QueryParameters(request)
         var status: ReportStatus = .approved
-        if let wanted = text("status") {
+        if let wanted = parameters["status"] {
             guard let parsed = ReportStatus(rawValue: wanted) else { throw APIError.badRequest("status is pending, approved or rejected", code: "bad_parameter") }
             guard isAdmin || parsed == .approved else {
                 throw APIError(status: .forbidden, code: "admin_only", message: "only admins list \(wanted) reports")
             }
             status = parsed
         }
-        let expected = try text("expected").map { value in
+        let expected = try parameters["expected"].map { value in
             guard let index = dependencies.labels.resolve(value) else { throw APIError.unknownLabel(value) }
             return index
         }
-        return ReportQuery(category: text("category"), expected: expected, model: text("model"), status: status, text: text("q"),
-                           page: try APIRoutes.integer(parameters["page"], name: "page", default: 1, range: 1...100_000))
+        return ReportQuery(category: parameters["category"], expected: expected, model: parameters["model"], status: status, text: parameters["q"],
+                           page: try parameters.integer("page", default: 1, range: 1...100_000))
     }
 
     private func id(_ context: WebRequestContext) throws -> Int64 {

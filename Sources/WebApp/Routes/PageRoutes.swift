@@ -16,7 +16,7 @@ struct PageRoutes: Sendable {
     init(configuration: WebConfiguration, dependencies: WebDependencies) throws {
         self.configuration = configuration
         self.dependencies = dependencies
-        assets = try StaticAssets.bundled()
+        assets = try StaticAssets.bundled(labels: dependencies.labels)
     }
 
     func register(on router: Router<WebRequestContext>) {
@@ -60,12 +60,13 @@ struct PageRoutes: Sendable {
     }
 }
 
-/// The files under Resources/static, the reports' stylesheet and the OpenAPI description, read once at start-up and
-/// served by their path ("static/app.js", "static/report.css", "openapi.json"); no other file is ever served.
+/// The files under Resources/static, the reports' stylesheet and the OpenAPI description (with the server's class list),
+/// read once at start-up and served by their path ("static/app.js", "static/report.css", "openapi.json"); no other file is
+/// ever served.
 struct StaticAssets: Sendable {
     private let files: [String: (type: String, bytes: Data)]
 
-    static func bundled() throws -> StaticAssets {
+    static func bundled(labels: ImageNetLabels) throws -> StaticAssets {
         var files: [String: (String, Data)] = [:]
         let wanted: [(path: String, type: String)] = [
             ("static/app.js", "text/javascript; charset=utf-8"),
@@ -80,6 +81,9 @@ struct StaticAssets: Sendable {
             files[asset.path] = (asset.type, data)
         }
         files["static/report.css"] = ("text/css; charset=utf-8", Data(ReportStyle.css.utf8))
+        if let document = files["openapi.json"] {
+            files["openapi.json"] = (document.0, try OpenAPIDocument.filled(document.1, labels: labels))
+        }
         return StaticAssets(files: files)
     }
 
