@@ -18,11 +18,12 @@ struct BenchChildCommand: ParsableCommand {
     var image: String
 
     func run() throws {
+        try FileCheck.readable(image, expected: "an image file")
         let environment = try CommandEnvironment()
         let classifier = try modelOptions.loadClassifier(environment)
         let prepared = try classifier.prepare(ImageFiles.read(image), decoder: ImageDecoder())
         _ = try classifier.classify([prepared], top: 5)
-        guard let bytes = ResidentMemory.peakBytes() else { throw ValidationError("VmHWM is not in /proc/self/status on this system") }
+        guard let bytes = ResidentMemory.peakBytes() else { throw CommandFailure(description: "VmHWM is not in /proc/self/status on this system") }
         print(bytes)
     }
 }

@@ -71,16 +71,23 @@ struct BenchCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if runs < 1 || warmup < 0 || startupRuns < 1 || scalingRuns < 1 { throw ValidationError("--runs, --startup-runs and --scaling-runs must be at least 1, --warmup at least 0") }
-        if batches.contains(where: { $0 < 1 }) || threads.contains(where: { $0 < 1 }) { throw ValidationError("batch sizes and thread counts must be positive") }
-        if clients.isEmpty || clients.contains(where: { $0 < 1 }) || batchWindows.isEmpty || batchWindows.contains(where: { $0 < 0 }) {
-            throw ValidationError("--clients must be positive and --batch-window-ms non-negative")
-        }
-        if sgemmSize < 1 || serverSeconds <= 0 { throw ValidationError("--sgemm-size and --server-seconds must be positive") }
+        try OptionCheck.requireModels(models, "--model")
+        try OptionCheck.require(batches, within: OptionCheck.batchSizes, "--batch")
+        try OptionCheck.require(threads, within: ThreadOptions.counts, "--threads")
+        try OptionCheck.require(runs, within: 1...10_000, "--runs")
+        try OptionCheck.require(warmup, within: 0...10_000, "--warmup")
+        try OptionCheck.require(startupRuns, within: 1...1000, "--startup-runs")
+        try OptionCheck.require(scalingRuns, within: 1...1000, "--scaling-runs")
+        // Three square float matrices of 8192² take 768 MB.
+        try OptionCheck.require(sgemmSize, within: 1...8192, "--sgemm-size")
+        try OptionCheck.require(serverSeconds, within: 0.1...3600, "--server-seconds")
+        try OptionCheck.require(clients, within: 1...1024, "--clients")
+        try OptionCheck.require(batchWindows, within: 0...10_000, "--batch-window-ms")
         _ = try sections()
     }
 
     func run() throws {
+        if let photo { try FileCheck.readable(photo, expected: "an image file") }
         let environment = try CommandEnvironment()
         let shared = ProcessInfo.processInfo.environment["BLINDSPOT_SHARED"].flatMap { $0.isEmpty ? nil : $0 } ?? "../shared"
         var peer: OnnxRuntimePeer?
@@ -90,7 +97,7 @@ struct BenchCommand: ParsableCommand {
                 _ = try candidate.version()
                 peer = candidate
             } catch {
-                printError("note: \(error); timing Blindspot alone")
+                printError("note: \(UserErrors.message(for: error)); timing Blindspot alone")
             }
         }
         var settings = PerformanceSettings(models: models, batches: batches, threads: threads, runs: runs, warmup: warmup, peer: peer,
@@ -115,6 +122,7 @@ struct BenchCommand: ParsableCommand {
     private func sections() throws -> Set<BenchmarkSection> {
         if all { return Set(BenchmarkSection.allCases) }
         guard let section else { return [.forward] }
+        guard section.contains(where: { $0 != "," && !$0.isWhitespace }) else { throw ValidationError("--section names no section") }
         return Set(try section.split(separator: ",").map { name in
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             guard let known = BenchmarkSection(rawValue: trimmed) else {
@@ -133,7 +141,7 @@ struct BenchCommand: ParsableCommand {
         if let photo { return [URL(fileURLWithPath: photo)] }
         let folder = shared + "/imagenet-sample"
         let photos = (try? ImageFiles.expand([folder])) ?? []
-        guard !photos.isEmpty else { throw ValidationError("no photo in \(folder): pass --photo FILE or set BLINDSPOT_SHARED") }
+        guard !photos.isEmpty else { throw CommandFailure(description: "no photo in \(folder): pass --photo FILE or set BLINDSPOT_SHARED") }
         return photos.map { URL(fileURLWithPath: $0) }
     }
 }

@@ -3,7 +3,6 @@
 import ArgumentParser
 import Catalog
 import Core
-import EngineDNNL
 import Foundation
 import Imaging
 
@@ -14,8 +13,8 @@ struct CatalogCommand: AsyncParsableCommand {
         subcommands: [Recheck.self, Export.self, Import.self, ImportExamples.self])
 
     /// The models present (or `names`), loaded and warmed up, for commands that classify.
-    static func loadModels(_ names: [String]?, threads: Int?, environment: CommandEnvironment) async throws -> ModelService {
-        let service = try ModelService(loader: environment.loader, names: names, backend: DNNLBackend(threads: threads))
+    static func loadModels(_ names: [String]?, threading: ThreadOptions, environment: CommandEnvironment) async throws -> ModelService {
+        let service = try ModelService(loader: environment.loader, names: names, backend: threading.backend())
         service.startLoading { name, state in
             if case .failed(let reason) = state { printError("model \(name) failed to load: \(reason)") }
         }
@@ -33,12 +32,15 @@ struct CatalogCommand: AsyncParsableCommand {
         @Option(name: .customLong("model"), help: "Only this model (repeatable; default: every model whose weights are present).")
         var models: [String] = []
 
-        @Option(help: "CPU threads for inference (default: all cores).")
-        var threads: Int?
+        @OptionGroup var threading: ThreadOptions
+
+        func validate() throws {
+            try OptionCheck.requireModels(models, "--model")
+        }
 
         func run() async throws {
             let environment = try CommandEnvironment()
-            let service = try await CatalogCommand.loadModels(models.isEmpty ? nil : models, threads: threads, environment: environment)
+            let service = try await CatalogCommand.loadModels(models.isEmpty ? nil : models, threading: threading, environment: environment)
             defer { service.shutDown() }
             let bar = ProgressBar(label: "recheck", format: .items("reports"))
             let (summary, description) = try await catalog.withCatalog { store, vault, description in
@@ -65,6 +67,7 @@ struct CatalogCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
+            try FileCheck.writable(file)
             let contents = try await catalog.withCatalog { store, vault, _ in
                 try await CatalogArchive.export(store: store, vault: vault, to: URL(fileURLWithPath: file))
             }
@@ -82,6 +85,7 @@ struct CatalogCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
+            try FileCheck.readable(file, expected: "a zip file")
             let (contents, description) = try await catalog.withCatalog { store, vault, description in
                 (try await CatalogArchive.importArchive(from: URL(fileURLWithPath: file), into: store, vault: vault, decoder: ImageDecoder()), description)
             }
@@ -99,15 +103,15 @@ struct CatalogCommand: AsyncParsableCommand {
         @Argument(help: "The examples folder (default: $BLINDSPOT_SHARED/seed-examples, else ../shared/seed-examples).")
         var directory: String?
 
-        @Option(help: "CPU threads for inference (default: all cores).")
-        var threads: Int?
+        @OptionGroup var threading: ThreadOptions
 
         func run() async throws {
             let environment = try CommandEnvironment()
-            let folder = URL(fileURLWithPath: directory ?? ServeCommand.defaultExamplesDirectory(ProcessInfo.processInfo.environment))
-            let gallery = try ExampleGallery(directory: folder, labels: environment.loader.labels)
-            guard !gallery.examples.isEmpty else { throw ValidationError("\(folder.path) has no \(ExampleGallery.descriptionFile)") }
-            let service = try await CatalogCommand.loadModels(nil, threads: threads, environment: environment)
+            let path = directory ?? ServeCommand.defaultExamplesDirectory(ProcessInfo.processInfo.environment)
+            try FileCheck.listableDirectory(path)
+            let gallery = try ServeCommand.gallery(at: path, labels: environment.loader.labels)
+            guard !gallery.examples.isEmpty else { throw FileProblem(path: path, problem: "has no \(ExampleGallery.descriptionFile)") }
+            let service = try await CatalogCommand.loadModels(nil, threading: threading, environment: environment)
             defer { service.shutDown() }
             let (added, description) = try await catalog.withCatalog { store, vault, description in
                 (try await CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: ImageDecoder())

@@ -22,6 +22,7 @@ struct CatalogOptions: ParsableArguments {
     }
 
     func validate() throws {
+        if data?.isEmpty == true { throw ValidationError("--data needs a directory") }
         if let database, !(database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")) {
             throw ValidationError("--database takes a postgres:// URL (the default is a SQLite file in the data directory)")
         }

@@ -35,18 +35,31 @@ struct ClassifyCommand: AsyncParsableCommand {
     var files: [String]
 
     func validate() throws {
-        if top < 1 || top > 1000 { throw ValidationError("--top must be between 1 and 1000") }
-        if batchSize < 1 { throw ValidationError("--batch must be at least 1") }
+        try OptionCheck.require(top, within: 1...1000, "--top")
+        try OptionCheck.require(batchSize, within: OptionCheck.batchSizes, "--batch")
         if logits && !json { throw ValidationError("--logits needs --json") }
     }
 
     func run() async throws {
+        var tally = Tally()
+        // Files that are missing, unreadable or not regular files (a FIFO would wait for a writer) fail up front, on
+        // their own, before the model loads.
+        let paths = try ImageFiles.expand(files).filter { path in
+            do {
+                if path != "-" { try FileCheck.readable(path, expected: "an image file") }
+                return true
+            } catch {
+                printError("error: \(UserErrors.message(for: error))")
+                tally.failed += 1
+                return false
+            }
+        }
+        if paths.isEmpty && tally.failed == 0 { throw FileProblem(path: files.joined(separator: ", "), problem: "no image files (.jpg, .jpeg, .png, .webp, .gif)") }
+        if paths.isEmpty { throw ExitCode(1) }
         let environment = try CommandEnvironment()
         let classifier = try modelOptions.loadClassifier(environment)
-        let paths = try ImageFiles.expand(files)
-        if !paths.isEmpty { try classifier.warmUp(batchSize: min(batchSize, paths.count)) }
+        try classifier.warmUp(batchSize: min(batchSize, paths.count))
         let decoder = ImageDecoder()
-        var tally = Tally()
         let start = ContinuousClock.now
         for chunk in stride(from: 0, to: paths.count, by: batchSize).map({ Array(paths[$0..<min($0 + batchSize, paths.count)]) }) {
             let prepared = prepareConcurrently(chunk, classifier: classifier, decoder: decoder)
@@ -54,7 +67,7 @@ struct ClassifyCommand: AsyncParsableCommand {
                 switch prepared[index] {
                 case .success(let image): return (chunk[index], image)
                 case .failure(let error):
-                    printError("error: \(chunk[index]): \(error)")
+                    printError("error: \(UserErrors.message(for: error, about: chunk[index]))")
                     tally.failed += 1
                     return nil
                 }

@@ -2,7 +2,6 @@
 // parsing of a list of transformation families.
 import ArgumentParser
 import Core
-import EngineDNNL
 import Foundation
 import ModelFetch
 import Models
@@ -16,16 +15,17 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "A local checkpoint (.pth or .safetensors), or an ONNX file of the same network, to use instead of the cached weights.")
     var weights: String?
 
-    @Option(name: .long, help: "CPU threads for inference (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         if weights != nil && model == nil { throw ValidationError("--weights needs --model to say which network the file holds") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let model { try OptionCheck.requireModels([model], "--model") }
     }
 
+    /// The model, loaded; a --weights file that cannot be read is refused before anything is loaded.
     func loadClassifier(_ environment: CommandEnvironment) throws -> Classifier {
-        try environment.loader.load(model, weights: weights.map { URL(fileURLWithPath: $0) }, backend: DNNLBackend(threads: threads))
+        if let weights { try FileCheck.readable(weights, expected: "a weights file") }
+        return try environment.loader.load(model, weights: weights.map { URL(fileURLWithPath: $0) }, backend: threading.backend())
     }
 }
 
@@ -49,9 +49,12 @@ func printError(_ message: String) {
 
 /// "rotate, blur,noise" → those families; an unknown name is a usage error that lists the families.
 func transformFamilies(_ text: String) throws -> [TransformFamily] {
+    let families: [TransformFamily]
     do {
-        return try TransformFamily.list(text)
+        families = try TransformFamily.list(text)
     } catch {
         throw ValidationError(error.description)
     }
+    guard !families.isEmpty else { throw ValidationError("name at least one family: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", "))") }
+    return families
 }

@@ -2,7 +2,6 @@
 // JSON, HTML, Markdown or CSV; `blindspot eval merge` joins the results of shards.
 import ArgumentParser
 import Core
-import EngineDNNL
 import Foundation
 import ModelFetch
 import Models
@@ -49,16 +48,30 @@ struct EvalRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch"), help: "Images per chunk and batch.")
     var batchSize = 8
 
-    @Option(help: "CPU threads for inference (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        if batchSize < 1 { throw ValidationError("--batch must be at least 1") }
+        try OptionCheck.require(limit, within: 1...1_000_000_000, "--limit")
+        try OptionCheck.require(batchSize, within: OptionCheck.batchSizes, "--batch")
+        try OptionCheck.requireModels(models, "--model")
         if resume && out == nil { throw ValidationError("--resume needs --out: the progress is kept beside it") }
         if let out { _ = try OutputFormat(path: out) }
         _ = try shardNumbers()
-        for text in transforms { _ = try EvaluationTransform.parse(text) }
+        _ = try evaluationTransforms()
+    }
+
+    /// Every --transform, each FAMILY:all or FAMILY:mid expanded; a transformation named twice is a usage error.
+    func evaluationTransforms() throws -> [EvaluationTransform] {
+        var chosen: [EvaluationTransform] = []
+        for text in transforms {
+            let parsed: [EvaluationTransform]
+            do { parsed = try EvaluationTransform.parse(text) } catch let error as EvaluationError { throw ValidationError(error.description) }
+            for transform in parsed {
+                if chosen.contains(transform) { throw ValidationError("--transform gives \(transform.key) twice") }
+                chosen.append(transform)
+            }
+        }
+        return chosen
     }
 
     func shardNumbers() throws -> (index: Int, count: Int)? {
@@ -71,12 +84,14 @@ struct EvalRunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try FileCheck.listableDirectory(directory)
+        if let out { try FileCheck.writable(out) }
         let environment = try CommandEnvironment()
         let labels = environment.loader.labels
         let names: [String?] = models.isEmpty ? [nil] : models
-        let classifiers = try names.map { try environment.loader.load($0, backend: DNNLBackend(threads: threads)) }
-        let evaluationTransforms = try transforms.flatMap { try EvaluationTransform.parse($0) }
-        var dataset = try LabelledDataset(scanning: URL(fileURLWithPath: directory), labels: labels)
+        let classifiers = try names.map { try environment.loader.load($0, backend: threading.backend()) }
+        let evaluationTransforms = try evaluationTransforms()
+        var dataset = Self.readableOnly(try LabelledDataset(scanning: URL(fileURLWithPath: directory), labels: labels))
         if let limit { dataset = dataset.limited(to: limit) }
         if let (index, count) = try shardNumbers() { dataset = dataset.shard(index, of: count) }
         for file in dataset.unlabelled { printError("skipped \(file.file): \(file.reason)") }
@@ -109,6 +124,22 @@ struct EvalRunCommand: AsyncParsableCommand {
         EvalSummary.print(results, imagesPerSecond: Double(dataset.images.count - alreadyDone.count) / max(seconds, 1e-9))
         if let out { print("results: \(out)") }
     }
+
+    /// `dataset` with its files that are not regular files this process may read (a FIFO would stop the run)
+    /// moved to the skipped ones, with why.
+    static func readableOnly(_ dataset: LabelledDataset) -> LabelledDataset {
+        var images: [LabelledImage] = []
+        var skipped = dataset.unlabelled
+        for image in dataset.images {
+            do {
+                try FileCheck.readable(dataset.url(of: image).path, expected: "an image file")
+                images.append(image)
+            } catch {
+                skipped.append(UnlabelledFile(file: image.file, reason: error.problem))
+            }
+        }
+        return LabelledDataset(root: dataset.root, images: images, unlabelled: skipped)
+    }
 }
 
 struct EvalMergeCommand: AsyncParsableCommand {
@@ -129,11 +160,25 @@ struct EvalMergeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let labels = try ImageNetLabels.bundled()
-        let parts = try files.map { try JSONDecoder().decode(EvaluationResults.self, from: Data(contentsOf: URL(fileURLWithPath: $0))) }
+        try FileCheck.writable(out)
+        let parts = try files.map { try EvaluationResults.read(from: $0) }
         let merged = try EvaluationResults.merged(parts, labels: labels)
         try OutputFormat(path: out).write(merged, to: URL(fileURLWithPath: out))
         EvalSummary.print(merged, imagesPerSecond: nil)
         print("results: \(out)")
+    }
+}
+
+extension EvaluationResults {
+    /// The results `blindspot eval --out FILE.json` wrote to `path`; a file that is not such JSON is named with why.
+    static func read(from path: String) throws -> EvaluationResults {
+        try FileCheck.readable(path, expected: "a results file")
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        do {
+            return try JSONDecoder().decode(EvaluationResults.self, from: data)
+        } catch {
+            throw FileProblem(path: path, problem: "is not the JSON of `blindspot eval`: \(UserErrors.message(for: error))")
+        }
     }
 }
 
@@ -181,8 +226,9 @@ final class ProgressLog {
     init(path: String, resume: Bool) throws {
         url = URL(fileURLWithPath: path)
         let manager = FileManager.default
-        if manager.fileExists(atPath: path) && !resume {
-            throw ValidationError("an interrupted run left \(path): add --resume to continue it, or delete it to start over")
+        if manager.fileExists(atPath: path) {
+            guard resume else { throw ValidationError("an interrupted run left \(path): add --resume to continue it, or delete it to start over") }
+            try FileCheck.readable(path, expected: "a progress file")
         }
         var records: [EvaluationRecord] = []
         var failures: [UnlabelledFile] = []

@@ -47,9 +47,11 @@ struct ExplainCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if let patch, patch < 1 { throw ValidationError("--patch must be at least 1") }
-        if let stride, stride < 1 { throw ValidationError("--stride must be at least 1") }
-        if let segments, segments < 1 { throw ValidationError("--segments must be at least 1") }
+        // No model's input is larger than 4096 pixels a side, and there are fewer superpixels than pixels.
+        try OptionCheck.require(patch, within: 1...4096, "--patch")
+        try OptionCheck.require(stride, within: 1...4096, "--stride")
+        try OptionCheck.require(segments, within: 1...10_000, "--segments")
+        _ = try className.map { try OptionCheck.requireClass($0, "--class") }
         switch method {
         case .patches where segments != nil:
             throw ValidationError("--segments needs --method superpixels")
@@ -61,14 +63,11 @@ struct ExplainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try FileCheck.readable(image, expected: "an image file")
+        try FileCheck.writable(out)
         let environment = try CommandEnvironment()
         let classifier = try modelOptions.loadClassifier(environment)
-        let classIndex = try className.map { name in
-            guard let index = environment.loader.labels.resolve(name) else {
-                throw ValidationError("'\(name)' is not one of the 1000 ImageNet classes (give an index, a WordNet id or an exact name)")
-            }
-            return index
-        }
+        let classIndex = try className.map { try OptionCheck.requireClass($0, "--class") }
         let decoded = try ImageDecoder().decode(try Data(contentsOf: URL(fileURLWithPath: image)))
         let bar = ProgressBar(label: "occlusion", format: .items(method == .patches ? "positions" : "segments"))
         let update = { (done: Int, total: Int) in bar.update(completed: Int64(done), total: Int64(total)) }

@@ -45,6 +45,10 @@ struct ModelsCommand: AsyncParsableCommand {
         @Argument(help: "Model names (default: every model with published weights).")
         var names: [String] = []
 
+        func validate() throws {
+            try OptionCheck.requireModels(names, "models fetch")
+        }
+
         func run() async throws {
             let environment = try CommandEnvironment()
             let models = try names.isEmpty ? environment.loader.catalog.models.filter { $0.release != nil } : names.map(environment.loader.descriptor(named:))
@@ -66,7 +70,7 @@ struct ModelsCommand: AsyncParsableCommand {
                         print("\(model.name): \(file.path)")
                     } catch {
                         bar.finish()
-                        printError("error: \(model.name): \(error)")
+                        printError("error: \(UserErrors.message(for: error, about: model.name))")
                         failed = true
                     }
                 }
@@ -101,6 +105,10 @@ struct ModelsCommand: AsyncParsableCommand {
         @Argument(help: "Model name.")
         var name: String
 
+        func validate() throws {
+            try OptionCheck.requireModels([name], "models path")
+        }
+
         func run() throws {
             let environment = try CommandEnvironment()
             let model = try environment.loader.descriptor(named: name)
@@ -122,7 +130,12 @@ struct ModelsCommand: AsyncParsableCommand {
         @Option(help: "Where to write the .safetensors file.")
         var out: String
 
+        func validate() throws {
+            try OptionCheck.requireModels([name], "models synthesize")
+        }
+
         func run() throws {
+            try FileCheck.writable(out)
             let environment = try CommandEnvironment()
             let model = try environment.loader.descriptor(named: name)
             try SafeTensors.write(SyntheticWeights.stateDict(for: model), to: URL(fileURLWithPath: out))
@@ -156,7 +169,18 @@ struct ModelsCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Resize the shorter side to size / fraction, then crop the centre.")
         var cropFraction = 0.875
 
+        func validate() throws {
+            guard ImportedModels.validName(name) else { throw ValidationError("a model name is 1–64 letters, digits, '_', '-' or '.', not '\(name)'") }
+            // The file's own input side is not known yet; the other values are checked with a common one.
+            do {
+                try preprocessing(size: inputSize ?? 224).validate()
+            } catch let error as ImportedModelError {
+                throw ValidationError(error.description)
+            }
+        }
+
         func run() throws {
+            try FileCheck.readable(file, expected: "an ONNX file")
             let environment = try CommandEnvironment()
             let source = URL(fileURLWithPath: file)
             let (manifest, network) = try environment.imported.add(name: name, source: source, catalog: environment.loader.catalog,
@@ -195,6 +219,11 @@ struct ModelsCommand: AsyncParsableCommand {
         @Argument(help: "The imported model's name.")
         var name: String
 
+        func validate() throws {
+            // A name is also a file name in the cache: "../x" must not reach it.
+            guard ImportedModels.validName(name) else { throw ValidationError("no imported model is called '\(name)'") }
+        }
+
         func run() throws {
             try CommandEnvironment().imported.remove(name)
             print("removed \(name)")
@@ -215,11 +244,17 @@ struct ModelsCommand: AsyncParsableCommand {
         @Option(name: .long, help: "A checkpoint to export instead of the cached weights.")
         var weights: String?
 
+        func validate() throws {
+            try OptionCheck.requireModels([name], "models export")
+        }
+
         func run() throws {
+            if let weights { try FileCheck.readable(weights, expected: "a weights file") }
+            try FileCheck.writable(output)
             let environment = try CommandEnvironment()
             let model = try environment.loader.descriptor(named: name)
             guard let file = weights.map({ URL(fileURLWithPath: $0) }) ?? environment.loader.cachedWeights(of: model) else {
-                throw ValidationError("\(name) has no weights here; run `blindspot models fetch \(name)` or pass --weights FILE")
+                throw CommandFailure(description: "\(name) has no weights here; run `blindspot models fetch \(name)` or pass --weights FILE")
             }
             let graph = try environment.loader.graph(of: model, from: file)
             let bytes = OnnxExporter.model(of: graph, producerVersion: Blindspot.version).serialized()

@@ -2,7 +2,6 @@
 // on the terminal, JSON, or a self-contained HTML page with thumbnails and charts.
 import ArgumentParser
 import Core
-import EngineDNNL
 import Foundation
 import Imaging
 import Reports
@@ -45,6 +44,12 @@ struct ProbeCommand: AsyncParsableCommand {
             throw ValidationError("--compare uses every present model; leave out --model and --weights")
         }
         _ = try selectedFamilies()
+        _ = try expectedClasses()
+    }
+
+    /// The classes of --expected.
+    func expectedClasses() throws -> [Int] {
+        try (expected?.split(separator: ",") ?? []).map { try OptionCheck.requireClass($0.trimmingCharacters(in: .whitespaces), "--expected") }
     }
 
     func selectedFamilies() throws -> [TransformFamily] {
@@ -52,20 +57,14 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try FileCheck.readable(image, expected: "an image file")
+        if let html { try FileCheck.writable(html) }
         let environment = try CommandEnvironment()
         let classifiers = compare
-            ? try environment.loader.presentModels().map { try environment.loader.load($0.name, backend: DNNLBackend(threads: modelOptions.threads)) }
+            ? try environment.loader.presentModels().map { try environment.loader.load($0.name, backend: modelOptions.threading.backend()) }
             : [try modelOptions.loadClassifier(environment)]
-        guard !classifiers.isEmpty else { throw ValidationError("no model is present; fetch one with `blindspot models fetch efficientnet_lite0`") }
-        let labels = environment.loader.labels
-        let expectedClasses = try (expected?.split(separator: ",") ?? []).map { piece in
-            let name = piece.trimmingCharacters(in: .whitespaces)
-            guard let index = labels.resolve(name) else {
-                throw ValidationError("'\(name)' is not one of the 1000 ImageNet classes (give an index, a WordNet id or an exact name)")
-            }
-            return index
-        }
-        let plan = ProbePlan(families: try selectedFamilies(), expected: expectedClasses, seed: seed)
+        guard !classifiers.isEmpty else { throw CommandFailure(description: "no model is present; fetch one with `blindspot models fetch efficientnet_lite0`") }
+        let plan = ProbePlan(families: try selectedFamilies(), expected: try expectedClasses(), seed: seed)
         let shorterSide = classifiers.compactMap(\.model.preprocessing.sourceShorterSide).max()
         let decoded = try ImageDecoder().decode(try Data(contentsOf: URL(fileURLWithPath: image)), minimumShorterSide: shorterSide)
         let bar = ProgressBar(label: "probe", format: .items("variants"))

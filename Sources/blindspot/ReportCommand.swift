@@ -4,7 +4,6 @@
 import ArgumentParser
 import Catalog
 import Core
-import EngineDNNL
 import Foundation
 import Imaging
 import ModelFetch
@@ -42,13 +41,12 @@ struct ReportCommand: AsyncParsableCommand {
             help: "Comma-separated families each report's image goes through (default: \(BlindSpotReport.defaultProbeFamilies.map(\.rawValue).joined(separator: ","))).")
     var probeFamilies: String?
 
-    @Option(help: "CPU threads for inference (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     var includesCatalog: Bool { catalog || evaluations.isEmpty }
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try OptionCheck.requireModels(models, "--model")
         if !includesCatalog && (!models.isEmpty || probeFamilies != nil) {
             throw ValidationError("--model and --probe-families are for the catalog's part; add --catalog")
         }
@@ -61,15 +59,10 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let date = Date()
+        try FileCheck.writable(out, directory: true)
         let environment = try CommandEnvironment()
         let evaluations = try self.evaluations.map { path in
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            do {
-                return BlindSpotReport.Evaluation(source: URL(fileURLWithPath: path).lastPathComponent,
-                                                  results: try JSONDecoder().decode(EvaluationResults.self, from: data))
-            } catch {
-                throw ValidationError("\(path) is not the JSON of `blindspot eval`: \(error)")
-            }
+            BlindSpotReport.Evaluation(source: URL(fileURLWithPath: path).lastPathComponent, results: try EvaluationResults.read(from: path))
         }
         let plan = ProbePlan(families: try families())
         var records: [BlindSpotReport.ModelRecord] = []
@@ -107,8 +100,8 @@ struct ReportCommand: AsyncParsableCommand {
         guard !reports.isEmpty else { return ([], []) }
         let loader = environment.loader
         let names = models.isEmpty ? loader.presentModels().map(\.name) : models
-        guard !names.isEmpty else { throw ValidationError("no model is present; fetch one with `blindspot models fetch efficientnet_lite0`") }
-        let classifiers = try names.map { try loader.load($0, backend: DNNLBackend(threads: threads)) }
+        guard !names.isEmpty else { throw CommandFailure(description: "no model is present; fetch one with `blindspot models fetch efficientnet_lite0`") }
+        let classifiers = try names.map { try loader.load($0, backend: threading.backend()) }
         let records = try classifiers.map { classifier in
             let file = try loader.cachedWeights(of: classifier.model).map { ($0.lastPathComponent, try ModelCache.sha256(ofFileAt: $0)) }
             return BlindSpotReport.ModelRecord(name: classifier.model.name, weightsFile: file?.0, weightsDigest: file?.1,

@@ -1,11 +1,11 @@
 // `blindspot serve`: the web demo and the JSON API. Parses options, builds the parts and hands them to WebApp.
 import ArgumentParser
 import Core
-import EngineDNNL
 import Foundation
 import Hummingbird
 import Catalog
 import Imaging
+import Models
 import WebApp
 
 struct ServeCommand: AsyncParsableCommand {
@@ -38,8 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("weights"), help: "NAME=FILE: a local checkpoint for one model (repeatable).")
     var weights: [String] = []
 
-    @Option(help: "CPU threads for inference (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     @Option(help: "Largest inference batch.")
     var maxBatch = 8
@@ -84,37 +83,54 @@ struct ServeCommand: AsyncParsableCommand {
     var idleTimeout = 60.0
 
     func validate() throws {
-        if maxBatch < 1 { throw ValidationError("--max-batch must be at least 1") }
-        if queue < 1 { throw ValidationError("--queue must be at least 1") }
-        if batchWindowMs < 0 { throw ValidationError("--batch-window-ms cannot be negative") }
-        if maxBodyMb < 1 { throw ValidationError("--max-body-mb must be at least 1") }
-        if rateLimit < 0 || rateBurst < 1 { throw ValidationError("--rate-limit cannot be negative and --rate-burst must be at least 1") }
-        if bodyTimeout <= 0 || idleTimeout <= 0 { throw ValidationError("--body-timeout and --idle-timeout must be positive") }
-        if decodeTimeout <= 0 || maxMegapixels <= 0 || maxSide < 1 {
-            throw ValidationError("--decode-timeout, --max-megapixels and --max-side must be positive")
-        }
-        if maxFormFields < 1 || maxFieldKb < 1 || maxJsonDepth < 1 {
-            throw ValidationError("--max-form-fields, --max-field-kb and --max-json-depth must be at least 1")
-        }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        for pair in weights where pair.split(separator: "=", maxSplits: 1).count != 2 {
-            throw ValidationError("--weights takes NAME=FILE, got '\(pair)'")
+        if host.isEmpty || host.contains(where: \.isWhitespace) { throw ValidationError("--host must be an address or a host name, not '\(host)'") }
+        try OptionCheck.require(port, within: 0...65535, "--port")
+        try OptionCheck.require(maxBatch, within: OptionCheck.batchSizes, "--max-batch")
+        try OptionCheck.require(batchWindowMs, within: 0...10_000, "--batch-window-ms")
+        try OptionCheck.require(queue, within: 1...100_000, "--queue")
+        try OptionCheck.require(maxBodyMb, within: 1...4096, "--max-body-mb")
+        try OptionCheck.require(maxMegapixels, within: 0.001...10_000, "--max-megapixels")
+        try OptionCheck.require(maxSide, within: 1...100_000, "--max-side")
+        try OptionCheck.require(decodeTimeout, within: 0.001...3600, "--decode-timeout")
+        try OptionCheck.require(maxFormFields, within: 1...10_000, "--max-form-fields")
+        try OptionCheck.require(maxFieldKb, within: 1...4096 * 1024, "--max-field-kb")
+        try OptionCheck.require(maxJsonDepth, within: 1...256, "--max-json-depth")
+        // Slower than one request in 1000 s would make Retry-After longer than any client waits; 0 turns limiting off.
+        if rateLimit != 0 { try OptionCheck.require(rateLimit, within: 0.001...1_000_000, "--rate-limit (0: no limit)") }
+        try OptionCheck.require(rateBurst, within: 1...1_000_000, "--rate-burst")
+        try OptionCheck.require(bodyTimeout, within: 0.001...86_400, "--body-timeout")
+        try OptionCheck.require(idleTimeout, within: 0.001...86_400, "--idle-timeout")
+        if let models { try OptionCheck.requireModels(Self.names(models), "--models") }
+        try OptionCheck.requireModels(try weightFiles().map(\.name), "--weights")
+    }
+
+    /// "a, b" → ["a", "b"].
+    static func names(_ list: String) -> [String] {
+        list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// Each --weights NAME=FILE.
+    func weightFiles() throws -> [(name: String, file: String)] {
+        try weights.map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--weights takes NAME=FILE, got '\(pair)'") }
+            return (parts[0], parts[1])
         }
     }
 
     func run() async throws {
+        let weightFiles = try weightFiles()
+        for (_, file) in weightFiles { try FileCheck.readable(file, expected: "a weights file") }
+        if let adminTokenFile { try FileCheck.readable(adminTokenFile, expected: "a token file") }
         let environment = try CommandEnvironment()
         let processEnvironment = ProcessInfo.processInfo.environment
         let metrics = ServerMetrics()
         let scheduling = BatchScheduler.Configuration(maximumBatchSize: maxBatch, batchWindow: .microseconds(Int64(batchWindowMs * 1000)),
                                                       queueCapacity: queue)
-        var files: [String: URL] = [:]
-        for pair in weights {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            files[parts[0]] = URL(fileURLWithPath: parts[1])
-        }
-        let service = try ModelService(loader: environment.loader, names: models?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                                       weights: files, backend: DNNLBackend(threads: threads), scheduling: scheduling, observer: metrics)
+        // validate() refuses a model named twice.
+        let files = Dictionary(uniqueKeysWithValues: weightFiles.map { ($0.name, URL(fileURLWithPath: $0.file)) })
+        let service = try ModelService(loader: environment.loader, names: models.map(Self.names), weights: files, backend: threading.backend(),
+                                       scheduling: scheduling, observer: metrics)
         var configuration = WebConfiguration(host: host, port: port, maximumBodyBytes: maxBodyMb * 1_048_576,
                                              rateLimit: rateLimit > 0 ? RateLimit(perSecond: rateLimit, burst: rateBurst) : nil,
                                              bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)))
@@ -126,7 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maximumFieldBytes = maxFieldKb * 1024
         configuration.maximumJSONDepth = maxJsonDepth
         let examplesDirectory = URL(fileURLWithPath: examples ?? Self.defaultExamplesDirectory(processEnvironment))
-        let gallery = try ExampleGallery(directory: examplesDirectory, labels: environment.loader.labels)
+        let gallery = try Self.gallery(at: examplesDirectory.path, labels: environment.loader.labels)
         let (store, vault, storeDescription, catalogFailure) = try await catalog.openForServing()
         if let catalogFailure {
             printError("warning: \(catalogFailure); the catalog answers 503 until the server is restarted with usable storage")
@@ -155,6 +171,14 @@ struct ServeCommand: AsyncParsableCommand {
         try await app.runService()
         service.shutDown()
         try await store.close()
+    }
+
+    /// The examples in the folder `path`; an examples.json there that is not a regular file this process may read
+    /// (a FIFO would wait for a writer) is refused before it is opened.
+    static func gallery(at path: String, labels: ImageNetLabels) throws -> ExampleGallery {
+        let description = (path as NSString).appendingPathComponent(ExampleGallery.descriptionFile)
+        if FileManager.default.fileExists(atPath: description) { try FileCheck.readable(description, expected: "a JSON file") }
+        return try ExampleGallery(directory: URL(fileURLWithPath: path), labels: labels)
     }
 
     static func defaultExamplesDirectory(_ environment: [String: String]) -> String {

@@ -93,7 +93,7 @@ import Testing
             (["--method", "patches", "--segments", "30"], "--segments needs --method superpixels"),
             (["--method", "superpixels", "--patch", "40"], "--patch and --stride are for --method patches"),
             (["--method", "superpixels", "--stride", "10"], "--patch and --stride are for --method patches"),
-            (["--method", "superpixels", "--segments", "0"], "--segments must be at least 1"),
+            (["--method", "superpixels", "--segments", "0"], "--segments must be 1…10000, not 0"),
             (["--method", "blobs"], "blobs"),
         ] {
             let result = try await BlindspotBinary.run(["explain", image, "--out", "heat.png"] + arguments)

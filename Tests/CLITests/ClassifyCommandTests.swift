@@ -1,42 +1,7 @@
 // The `blindspot` binary as a user runs it: JSON contract of classify, per-file errors and exit status, models path.
-// The binary is built with the tests and sits beside the test bundle.
 import Foundation
 import TestSupport
 import Testing
-
-struct CommandResult: Sendable {
-    let status: Int32
-    let output: String
-    let errors: String
-}
-
-enum BlindspotBinary {
-    static var url: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("blindspot")
-    }
-
-    /// Runs the binary (or `executable`, another one built beside it) with `arguments`.
-    static func run(_ arguments: [String], environment: [String: String] = [:], executable: URL? = nil) async throws -> CommandResult {
-        let executable = executable ?? url
-        return try await OffThePool.run {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            // Both pipes are drained at once: a child filling its error pipe while we read its output would block.
-            let errorData = ReadInBackground(errors.fileHandleForReading)
-            let outputData = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return CommandResult(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
-                                 errors: String(decoding: errorData.wait(), as: UTF8.self))
-        }
-    }
-}
 
 @Suite struct ClassifyCommandTests {
     static let lite0 = "efficientnet-lite0-57934424.pth"
