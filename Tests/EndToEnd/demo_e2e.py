@@ -47,6 +47,11 @@ FLAG_CATEGORY = "upside-down-cars"
 FLAG_CATEGORY_TITLE = "Upside down cars"
 # Typed as the expected class of a probe, to see the server's error on the page (and the spaces arrive as spaces).
 UNKNOWN_CLASS = "no such class"
+# What the Swift runtime, its backtracer or the kernel's default handlers print when a process traps or crashes: none
+# may appear in a server's output, whatever a request did.
+CRASH_PATTERNS = ("Fatal error:", "Precondition failed", "Assertion failed", "*** Signal", "Current stack trace:",
+                  "💣 Program crashed", "Thread 0 crashed", "Received signal", "Illegal instruction", "Segmentation fault")
+LOG_TAIL_CHARACTERS = 4000
 
 
 class CheckFailed(Exception):
@@ -61,6 +66,30 @@ def check(condition, message):
     if not condition:
         raise CheckFailed(message)
     passed(message)
+
+
+class ServerCrashed(CheckFailed):
+    """A server that exited by itself or printed a Swift runtime failure; the message ends with its output's tail."""
+
+
+def crash_report(process, output, killed=False):
+    """Why the server `process` that a test started did not survive, or None: it is no longer running (not counted
+    when the test `killed` it on purpose), or `output` holds a Swift runtime failure or a crash report."""
+    problems = []
+    if not killed and process.poll() is not None:
+        problems.append(f"exited by itself with status {process.returncode}")
+    found = [pattern for pattern in CRASH_PATTERNS if pattern in output]
+    if found:
+        problems.append("its output holds " + ", ".join(repr(pattern) for pattern in found))
+    return " and ".join(problems) or None
+
+
+def check_survived(what, process, output, killed=False):
+    """Fails, naming what crash_report found and showing the end of `output`, unless it found nothing. Server and
+    durability_test.py's RestartableServer check through this."""
+    problem = crash_report(process, output, killed)
+    if problem:
+        raise ServerCrashed(f"{what} (pid {process.pid}) {problem}; the end of its output:\n{output[-LOG_TAIL_CHARACTERS:]}")
 
 
 def script_arguments(description, out, out_help="where screenshots and the server log go", shared=True):
@@ -107,6 +136,11 @@ class Server:
     def output(self):
         self.log.flush()
         return self.log_path.read_text(errors="replace")
+
+    def check_survived(self):
+        """Fails unless the process started here is still running and its output holds no Swift runtime failure."""
+        check_survived("the server", self.process, self.output())
+        passed(f"the server (pid {self.process.pid}) is still running and its output holds no Swift runtime failure")
 
     def wait_until_ready(self):
         deadline = time.monotonic() + READY_TIMEOUT_S
@@ -432,21 +466,28 @@ def run(arguments, base_url, out):
 
 
 def failed(reason, server):
-    """Says why the test failed, with the end of the server's output when this test started the server; returns 1."""
+    """Says why the test failed, with the end of the server's output (and what it died of, if it did) when this test
+    started the server; returns 1."""
     print(f"FAIL: {reason}", file=sys.stderr, flush=True)
-    if server:
-        print(f"server output ({server.log_path}):\n{server.output()[-4000:]}", file=sys.stderr)
+    if server and not isinstance(reason, ServerCrashed):
+        crash = crash_report(server.process, server.output())
+        if crash:
+            print(f"FAIL: the server (pid {server.process.pid}) {crash}", file=sys.stderr, flush=True)
+        print(f"server output ({server.log_path}):\n{server.output()[-LOG_TAIL_CHARACTERS:]}", file=sys.stderr)
     return 1
 
 
 def run_checks(checks, server=None):
-    """Runs `checks()` against `server` (started here, None for a server already running), stops the server
-    whatever happens, and prints ALL PASSED or why it failed with the server's output; returns the exit status."""
+    """Runs `checks()` against `server` (started here, None for a server already running), checks that the server
+    survived them (Server.check_survived), stops it whatever happens, and prints ALL PASSED or why it failed with the
+    server's output; returns the exit status."""
     try:
         if server:
             server.wait_until_ready()
             passed(f"the server is ready at {server.base_url}")
         checks()
+        if server:
+            server.check_survived()
     except CheckFailed as failure:
         return failed(failure, server)
     except Exception as error:  # A broken browser or server is a failure too, with its reason.

@@ -11,7 +11,8 @@ report is served by GET /api/v1/blindspots/{id} with the SHA-256 of the bytes it
 verbatim, and its image; then it stops the server with SIGTERM and checks the files: `PRAGMA integrity_check` is "ok"
 (SQLite), every acknowledged report is a row as it was sent, every row has its original (whose SHA-256 is the row's
 imageSHA256) and its display PNG on disk, and every row that was never acknowledged belongs to a request whose answer
-was lost when the server died (those are counted as "committed but not acknowledged", which is allowed).
+was lost when the server died (those are counted as "committed but not acknowledged", which is allowed). No start of
+the server may exit by itself or print a Swift runtime failure, the killed ones included (demo_e2e.check_survived).
 
 With PostgreSQL it also makes the database read-only (default_transaction_read_only, sessions ended so the server's
 pool reconnects) while the server runs: reports must get 503 with Retry-After, never a 500, and be stored again once
@@ -48,7 +49,7 @@ from collections import Counter
 from pathlib import Path
 
 from api_contract import multipart
-from demo_e2e import CheckFailed, free_port, passed, script_arguments
+from demo_e2e import CheckFailed, check_survived, free_port, passed, script_arguments
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 60
@@ -157,33 +158,42 @@ class RestartableServer:
         limit = min(started + READY_TIMEOUT_S, deadline)
         while time.monotonic() < limit:
             if self.process.poll() is not None:
-                raise CheckFailed(f"the server (start {self.starts}) exited with status {self.process.returncode} before it was ready; "
-                                  f"its output:\n{self.current_output()[-4000:]}")
+                self.check_survived()  # fails: it exited by itself before it was ready
             if self.is_ready():
                 return
             time.sleep(0.05)
         raise CheckFailed(f"/readyz did not answer 200 within {limit - started:.0f} s of start {self.starts} "
                           f"(at most {READY_TIMEOUT_S} s, less near the test's time limit); its output:\n{self.current_output()[-4000:]}")
 
+    def check_survived(self, killed=False):
+        """Fails unless the current start of the server is still running (or was `killed` by the test) and printed no
+        Swift runtime failure (demo_e2e.check_survived)."""
+        check_survived(f"start {self.starts} of the server", self.process, self.current_output(), killed)
+
     def kill(self):
-        """SIGKILL; fails if the server had already exited by itself."""
-        if self.process.poll() is not None:
-            raise CheckFailed(f"the server (start {self.starts}) exited by itself with status {self.process.returncode}; "
-                              f"its output:\n{self.current_output()[-4000:]}")
+        """SIGKILL; fails if the server had already exited by itself, or printed a Swift runtime failure before it was
+        killed."""
+        self.check_survived()
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=STOP_TIMEOUT_S)
+        self.check_survived(killed=True)
 
     def terminate(self):
-        """SIGTERM and wait; (exited in time, exit status). Kills it if it does not stop."""
-        if self.process is None or self.process.poll() is not None:
-            return True, self.process.returncode if self.process else None
+        """SIGTERM and wait; (exited in time, exit status). Kills it if it does not stop. Fails if the server had
+        exited by itself, or printed a Swift runtime failure before or while stopping."""
+        if self.process is None:
+            return True, None
+        self.check_survived()
         self.process.terminate()
         try:
-            return True, self.process.wait(timeout=STOP_TIMEOUT_S)
+            stopped, status = True, self.process.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait()
-            return False, self.process.returncode
+            stopped, status = False, self.process.wait()
+        self.check_survived(killed=True)
+        passed(f"start {self.starts} of the server (pid {self.process.pid}) ran until it was stopped, and its output holds no "
+               "Swift runtime failure")
+        return stopped, status
 
     def close(self):
         if self.process is not None and self.process.poll() is None:

@@ -268,8 +268,9 @@ def check_read_only_at_start(arguments, out, results, summary):
             status, _, _, _ = post(server.port, f"/api/v1/classify?model={arguments.model}", image, "image/png")
             results.check(status == 200, f"classification with {arguments.model} answers {status}")
             results.check(str(mount.directory) in server.output(), "the server's log names the data directory that failed")
+            stopped, code = server.terminate()
+            results.check(stopped, f"the server stopped on SIGTERM (exit status {code})")
         finally:
-            server.terminate()
             server.close()
 
 

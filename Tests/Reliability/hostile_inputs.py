@@ -167,7 +167,7 @@ def run(base_url, photo, server, out):
         check(response.status == 200, "/healthz answers 200 after the corpus")
     summary = {"rows": results, "concurrent_statuses": {str(s): statuses.count(s) for s in set(statuses)}}
     if server:
-        check(server.process.poll() is None, "the server is still running")
+        server.check_survived()
         peak = peak_rss_mb(server.process.pid)
         summary["peak_rss_mb"] = peak
         check(peak is not None and peak < PEAK_RSS_BOUND_MB, f"the server's peak RSS is {peak:.0f} MB (< {PEAK_RSS_BOUND_MB} MB)")

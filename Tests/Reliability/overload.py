@@ -177,7 +177,7 @@ def run(server, photo_path, seconds, out):
     check(summary["healthz"]["max_ms"] < HEALTH_BOUND_MS, f"/healthz stayed under {HEALTH_BOUND_MS} ms (max {summary['healthz']['max_ms']} ms)")
     check(recovered_after is not None and recovered_after <= RECOVERY_S,
           f"a lone request is back to normal latency {recovered_after} s after the load (≤ {RECOVERY_S} s)")
-    check(server.process.poll() is None, "the server is still running")
+    server.check_survived()
     passed(f"{total} requests from {CLIENTS} clients in {elapsed:.0f} s answered 200, 429 or 503")
 
 
