@@ -3,8 +3,10 @@ SHELL := /bin/bash
 export BLINDSPOT_SHARED ?= $(abspath ../shared)
 BLINDSPOT := .build/release/blindspot
 BENCH_VENV := .venv-bench
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS := $(BENCH_VENV)/schemathesis-$(SCHEMATHESIS_VERSION)
 
-.PHONY: setup setup-test build weights run sample test test-swift test-e2e test-reliability bench
+.PHONY: setup setup-test build weights run sample test test-swift test-api test-e2e test-reliability bench
 
 setup:
 	@scripts/setup.sh
@@ -28,9 +30,11 @@ run: weights
 sample: weights
 	$(BLINDSPOT) classify --summary "$(BLINDSPOT_SHARED)/imagenet-sample"
 
-test: test-swift test-e2e test-reliability
+test: test-swift test-api test-e2e test-reliability
 
-# The PostgreSQL store's tests run against a throwaway cluster on a free local port, stopped whatever the result.
+# The PostgreSQL store's tests run against a throwaway cluster on a free local port, stopped whatever the result. Then the
+# engine, model and ONNX tests run again with oneDNN capped at AVX2 (ONEDNN_MAX_CPU_ISA), so an AVX-512 machine checks
+# both kernel paths (channel blocks of 16 and of 8); on an AVX2 machine the second pass repeats the first.
 test-swift: weights setup-test $(BENCH_VENV)/installed
 	@set -o pipefail; dir="$(CURDIR)/.build/test-postgres"; \
 	trap 'scripts/postgres.sh stop "$$dir" || true' EXIT; trap 'exit 130' INT TERM; \
@@ -40,7 +44,16 @@ test-swift: weights setup-test $(BENCH_VENV)/installed
 	export BLINDSPOT_TEST_POSTGRES="$$url"; \
 	export BLINDSPOT_PYTHON="$(CURDIR)/$(BENCH_VENV)/bin/python"; \
 	export OMP_WAIT_POLICY=passive; \
-	swift test -c release --disable-testable-imports
+	swift test -c release --disable-testable-imports && \
+	ONEDNN_MAX_CPU_ISA=AVX2 swift test -c release --disable-testable-imports --skip-build --filter 'EngineDNNLTests|ModelsTests|OnnxTests'
+
+# Schemathesis (pinned, in .venv-bench) against a fresh `blindspot serve` with an admin token: generated requests for every
+# operation of its /openapi.json, all checks and phases (the stateful one too), a fixed seed, about 3 minutes; passes only
+# with no failure, /healthz still 200 and the server neither exited nor logged a Swift runtime failure. Its JUnit report
+# goes to .build/test-output/api.
+test-api: weights $(SCHEMATHESIS)
+	python3 Tests/EndToEnd/api_fuzz.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/api \
+		--schemathesis $(BENCH_VENV)/bin/st
 
 # Drives the real pages in headless Chromium against `blindspot serve`: the demo (with the API checked against
 # /openapi.json) and the catalog (XSS, moderation, CSRF); screenshots go to .build/test-output/e2e. Then the SIGKILL
@@ -70,6 +83,12 @@ BENCH_FLAGS ?=
 $(BENCH_VENV)/installed:
 	python3 -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet onnxruntime numpy
+	touch $@
+
+# `make test-api`'s Schemathesis goes into the same environment, behind a stamp named after its version, so that an
+# environment made before (or for another version) gets it too.
+$(SCHEMATHESIS): $(BENCH_VENV)/installed
+	$(BENCH_VENV)/bin/python -m pip install --quiet schemathesis==$(SCHEMATHESIS_VERSION)
 	touch $@
 
 bench: weights $(BENCH_VENV)/installed
