@@ -64,7 +64,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: file) }
         let written = try await BlindspotBinary.run(["models", "synthesize", "efficientnet_lite0", "--out", file.path])
         #expect(written.status == 0 && written.output.contains("predictions mean nothing"))
-        guard SharedData.has("imagenet-sample/n01440764_tench.JPEG") else { return }
+        try #require(SharedData.has("imagenet-sample/n01440764_tench.JPEG"), "../shared is present (BLINDSPOT_SHARED)")
         let classified = try await BlindspotBinary.run(["classify", "--model", "efficientnet_lite0", "--weights", file.path, "--json",
                                                   SharedData.url("imagenet-sample/n01440764_tench.JPEG").path])
         #expect(classified.status == 0, "\(classified.errors)")

@@ -24,8 +24,8 @@ import Testing
         return nil
     }
 
-    @Test func aFullDiskFailsAsFullAndKeepsWhatWasStored() async throws {
-        guard let mount = ScratchMount.make(megabytes: 4) else { return }
+    @Test(.enabled(if: ScratchMount.isPossible, ScratchMount.needsRoot)) func aFullDiskFailsAsFullAndKeepsWhatWasStored() async throws {
+        let mount = try #require(ScratchMount.make(megabytes: 4), "a tmpfs can be mounted")
         defer { mount.unmount() }
         let store = try SQLiteCatalogStore(path: mount.directory.appendingPathComponent("catalog.sqlite").path)
         let vault = try ImageVault(directory: mount.directory.appendingPathComponent("images"))
@@ -58,8 +58,8 @@ import Testing
         try await store.close()
     }
 
-    @Test func aReadOnlyFileSystemFailsAsReadOnlyAndKeepsWhatWasStored() async throws {
-        guard let mount = ScratchMount.make(megabytes: 4) else { return }
+    @Test(.enabled(if: ScratchMount.isPossible, ScratchMount.needsRoot)) func aReadOnlyFileSystemFailsAsReadOnlyAndKeepsWhatWasStored() async throws {
+        let mount = try #require(ScratchMount.make(megabytes: 4), "a tmpfs can be mounted")
         defer { mount.unmount() }
         let path = mount.directory.appendingPathComponent("catalog.sqlite").path
         let images = mount.directory.appendingPathComponent("images")

@@ -27,7 +27,8 @@ import Testing
     }
 
     @Test func concurrentImagesAreBatchedAndAnsweredAsAlone() async throws {
-        guard let classifier = try Self.lite0(), let photos = Self.photos(8) else { return }
+        let classifier = try #require(try Self.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photos = try #require(Self.photos(8), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let decoder = ImageDecoder()
         let alone = try photos.map { try classifier.classify([classifier.prepare($0, decoder: decoder)], top: 5).classifications[0] }
         // A long window and a gate that releases all eight decodes together make the batch deterministic.
@@ -58,7 +59,8 @@ import Testing
     }
 
     @Test func aFullQueueRefusesAtOnceWhileAdmittedImagesComplete() async throws {
-        guard let classifier = try Self.lite0(), let photos = Self.photos(1) else { return }
+        let classifier = try #require(try Self.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photos = try #require(Self.photos(1), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let scheduler = BatchScheduler(classifier: classifier, configuration: .init(maximumBatchSize: 4, batchWindow: .zero,
                                                                                     queueCapacity: 3, decodeThreads: 3))
         defer { scheduler.shutDown() }
@@ -90,7 +92,8 @@ import Testing
     /// A place taken before a request body arrives: it counts against the queue, and goes back when cancelled or
     /// dropped unused, so a request that fails while uploading does not leak it.
     @Test func admissionsHoldAPlaceUntilUsedCancelledOrDropped() async throws {
-        guard let classifier = try Self.lite0(), let photos = Self.photos(1) else { return }
+        let classifier = try #require(try Self.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photos = try #require(Self.photos(1), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let scheduler = BatchScheduler(classifier: classifier, configuration: .init(queueCapacity: 2))
         defer { scheduler.shutDown() }
         let first = try scheduler.admit()
@@ -112,7 +115,7 @@ import Testing
     }
 
     @Test func aFailedDecodeReachesItsCallerAndFreesItsSlot() async throws {
-        guard let classifier = try Self.lite0() else { return }
+        let classifier = try #require(try Self.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
         let scheduler = BatchScheduler(classifier: classifier, configuration: .init(queueCapacity: 1))
         defer { scheduler.shutDown() }
         for _ in 0..<3 {

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func offeredModelsLoadAndOthersSayWhy() async throws {
-        guard CachedWeights.url("efficientnet-lite0-57934424.pth") != nil else { return }
+        _ = try #require(CachedWeights.url("efficientnet-lite0-57934424.pth"), "the weights are in the cache (make test fetches them)")
         let service = try ModelService(loader: loader, names: ["efficientnet_lite0", "efficientnet_lite4"], backend: DNNLBackend(),
                                        scheduling: .init(maximumBatchSize: 2))
         defer { service.shutDown() }
@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func aBrokenBestModelLeavesTheDefaultToOneThatWorks() async throws {
-        guard CachedWeights.url("efficientnet-lite0-57934424.pth") != nil else { return }
+        _ = try #require(CachedWeights.url("efficientnet-lite0-57934424.pth"), "the weights are in the cache (make test fetches them)")
         let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).pth")
         try Data("not a checkpoint".utf8).write(to: broken)
         defer { try? FileManager.default.removeItem(at: broken) }

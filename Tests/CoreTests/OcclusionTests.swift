@@ -11,7 +11,8 @@ import Testing
 
 @Suite struct OcclusionTests {
     @Test func dropsAreWhatHidingEachPatchCosts() throws {
-        guard let classifier = try BatchSchedulerTests.lite0(), let photo = BatchSchedulerTests.photos(1)?.first else { return }
+        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let image = try ImageDecoder().decode(photo)
         let (map, input) = try classifier.occlusion(of: image)
         #expect(map.label == "tench" && map.classIndex == 0)
@@ -55,7 +56,8 @@ import Testing
     /// coldest 20 %.
     @Test(arguments: Method.allCases)
     func hidingTheHottestPixelsCostsMoreThanHidingTheColdest(method: Method) throws {
-        guard let classifier = try BatchSchedulerTests.lite0(), let photos = BatchSchedulerTests.photos(10) else { return }
+        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photos = try #require(BatchSchedulerTests.photos(10), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let exact = classifier.model.preprocessing.withoutResizing()
         var agreeing = 0
         for (number, photo) in photos.enumerated() {

@@ -12,7 +12,8 @@ import Transforms
 
 @Suite struct ProbeTests {
     @Test func originalVariantIsExactlyAPlainClassification() throws {
-        guard let classifier = try BatchSchedulerTests.lite0(), let photo = BatchSchedulerTests.photos(1)?.first else { return }
+        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let decoder = ImageDecoder()
         let plain = try classifier.classify([classifier.prepare(photo, decoder: decoder)], top: 3).classifications[0]
         let image = try decoder.decode(photo, minimumShorterSide: classifier.model.preprocessing.sourceShorterSide)
@@ -25,7 +26,8 @@ import Transforms
     }
 
     @Test func firstFlipIsTheMildestLevelThatFlipsWhenEachVariantIsClassifiedAlone() throws {
-        guard let classifier = try BatchSchedulerTests.lite0(), let photos = BatchSchedulerTests.photos(3) else { return }
+        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photos = try #require(BatchSchedulerTests.photos(3), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let decoder = ImageDecoder()
         let families: [TransformFamily] = [.rotate, .blur, .noise, .crop, .zoomOut, .pixelate]
         let exact = classifier.model.preprocessing
@@ -60,7 +62,8 @@ import Transforms
     }
 
     @Test func sameSeedSameResultAndExpectedClassesJudgeFlips() throws {
-        guard let classifier = try BatchSchedulerTests.lite0(), let photo = BatchSchedulerTests.photos(1)?.first else { return }
+        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let image = try ImageDecoder().decode(photo, minimumShorterSide: classifier.model.preprocessing.sourceShorterSide)
         let plan = ProbePlan(families: [.noise, .invert], expected: [0, 1], seed: 3)  // tench or goldfish
         let first = try Probe.run(image, plan: plan, classifiers: [classifier], thumbnailSide: 64)
@@ -81,7 +84,7 @@ import Transforms
     }
 
     @Test func backgroundOnATexturedPhotoIsReportedNotApplicable() throws {
-        guard let classifier = try BatchSchedulerTests.lite0() else { return }
+        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
         // Random texture everywhere: no near-uniform border.
         var generator = SplitMix64(seed: 5)
         let pixels = (0..<(300 * 240 * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }

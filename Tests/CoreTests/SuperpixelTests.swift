@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func aPhotoGetsAboutTheSegmentsAskedForConnectedAndDeterministic() throws {
-        guard let photo = BatchSchedulerTests.photos(1)?.first else { return }
+        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let descriptor = try #require(ModelCatalog.standard.model(named: "efficientnet_lite0"))
         let input = try descriptor.preprocessing.inputImage(from: try ImageDecoder().decode(photo))
         #expect(input.width == 224 && input.height == 224)
@@ -76,7 +76,8 @@ import Testing
     }
 
     @Test func superpixelDropsAreWhatGreyingEachSegmentCosts() throws {
-        guard let classifier = try BatchSchedulerTests.lite0(), let photo = BatchSchedulerTests.photos(1)?.first else { return }
+        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let image = try ImageDecoder().decode(photo)
         let clock = ContinuousClock()
         var result: (map: OcclusionMap, input: RGBImage)?

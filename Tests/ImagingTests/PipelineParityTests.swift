@@ -39,7 +39,7 @@ struct PipelineParityTests {
     }
 
     @Test func hundredSamplePhotosMatchPillow() async throws {
-        guard SharedData.has("imagenet-sample") else { return }
+        try #require(SharedData.has("imagenet-sample"), "../shared is present (BLINDSPOT_SHARED)")
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Fixtures/pipeline-digests.json")
         let reference = try JSONDecoder().decode(Digests.self, from: Data(contentsOf: fixture))

@@ -77,7 +77,7 @@ struct Fixture: Decodable {
     func efficientNetLite0MatchesPyTorch() throws {
         let model = try #require(Self.catalog.model(named: "efficientnet_lite0"))
         let release = try #require(model.release)
-        guard let weights = CachedWeights.url(release.fileName) else { return }
+        let weights = try #require(CachedWeights.url(release.fileName), "the weights are in the cache (make test fetches them)")
         let fixture = try Fixture.load("efficientnet_lite0")
         let graph = try model.graph(from: WeightsFile.load(contentsOf: weights))
         let batch = try fixture.batch("efficientnet_lite0", preprocessing: model.preprocessing)

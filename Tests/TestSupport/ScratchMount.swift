@@ -1,6 +1,7 @@
 // A small tmpfs mounted for one test, to make a disk really full or really read-only: chmod cannot do that for root,
-// who ignores permissions. Needs root; `make()` prints why and gives nil otherwise. Unmount it in a `defer`.
+// who ignores permissions. Needs root: tests using it are enabled only `ifPossible`. Unmount it in a `defer`.
 import Foundation
+import Testing
 
 public final class ScratchMount: @unchecked Sendable {
     public let directory: URL
@@ -10,11 +11,17 @@ public final class ScratchMount: @unchecked Sendable {
         self.directory = directory
     }
 
-    /// A tmpfs of `megabytes` at a new temporary folder, or nil (after printing "SKIP: …") when this process is not root
-    /// or mount fails.
+    /// Whether this process may mount a tmpfs (it is root): tests that need one are skipped, visibly, otherwise.
+    public static var isPossible: Bool { getuid() == 0 }
+
+    /// Why a test that needs a mount is skipped where it is not possible.
+    public static let needsRoot: Comment = "needs root to mount a tmpfs (a read-only or full disk cannot be faked with chmod)"
+
+    /// A tmpfs of `megabytes` at a new temporary folder, or nil (after printing why) when this process is not root or
+    /// mount fails.
     public static func make(megabytes: Int, test: String = #function) -> ScratchMount? {
-        guard getuid() == 0 else {
-            print("SKIP: \(test) needs root to mount a tmpfs (a read-only or full disk cannot be faked with chmod)")
+        guard isPossible else {
+            print("SKIP: \(test) \(needsRoot)")
             return nil
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-mount-\(UUID().uuidString)")

@@ -27,7 +27,7 @@ import WebApp
     }
 
     @Test func modelsListsEveryCatalogModelWithItsAvailability() async throws {
-        guard let server = try await TestServer.make() else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
         try await server.test { client in
             try await client.execute(uri: "/api/v1/models", method: .get) { response in
                 #expect(response.status == .ok)
@@ -45,7 +45,8 @@ import WebApp
     }
 
     @Test func classifyAnswersWhatTheClassifierSaysWithTimingAndImageFacts() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let direct = try server.dependencies.models.scheduler(named: nil).classifier
         let expected = try direct.classify([direct.prepare(photo, decoder: ImageDecoder())], top: 3).classifications[0]
         try await server.test { client in
@@ -84,7 +85,8 @@ import WebApp
     @Test func eachErrorHasItsStatusAndAJSONBody() async throws {
         var configuration = WebConfiguration(port: 0, maximumBodyBytes: 150_000)
         configuration.decodeLimits.maximumMegapixels = 0.1
-        guard let server = try await TestServer.make(configuration: configuration), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(configuration: configuration), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let seedPNG = try Data(contentsOf: URL(fileURLWithPath: server.dependencies.gallery.directory.path + "/car2.png"))
         try await server.test { client in
             func post(_ uri: String, _ type: String?, _ body: Data) async throws -> TestResponse {
@@ -122,8 +124,9 @@ import WebApp
     }
 
     @Test func aFullQueueAnswers503WithRetryAfterAndTheRestSucceed() async throws {
-        guard let server = try await TestServer.make(scheduling: .init(maximumBatchSize: 1, batchWindow: .zero, queueCapacity: 1)),
-              let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(scheduling: .init(maximumBatchSize: 1, batchWindow: .zero, queueCapacity: 1)),
+                                  "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let statuses = try await server.test(.live) { client in
             try await ParallelClient.post(24, port: try #require(client.port), path: "/api/v1/classify", contentType: "image/jpeg", body: photo)
                 .map { ($0.status, $0.headers[.retryAfter], $0.status == .ok ? nil : try Self.error($0).code) }
@@ -136,7 +139,8 @@ import WebApp
     }
 
     @Test func aModelStillLoadingAnswers503AndReadinessSaysSo() async throws {
-        guard let server = try await TestServer.make(load: false), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(load: false), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let ready = try await client.execute(uri: "/readyz", method: .get)
             #expect(ready.status == .serviceUnavailable)

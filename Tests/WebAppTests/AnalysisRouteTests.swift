@@ -12,7 +12,8 @@ import WebApp
 
 @Suite(.serialized) struct AnalysisRouteTests {
     @Test func probeAnswersEveryVariantPerModelWithThumbnails() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let direct = try server.dependencies.models.scheduler(named: nil).classifier
         let plain = try direct.classify([direct.prepare(photo, decoder: ImageDecoder())], top: 3).classifications[0]
         try await server.test { client in
@@ -47,7 +48,8 @@ import WebApp
     }
 
     @Test func probeAsHTMLIsTheRenderedReport() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let response = try await client.execute(uri: "/api/v1/probe?families=blur,hue&model=all&expected=great+white+shark", method: .post,
                                                     headers: [.contentType: "image/jpeg", .accept: "text/html"], body: ByteBuffer(bytes: photo))
@@ -65,7 +67,8 @@ import WebApp
     }
 
     @Test func explainAnswersAPNGOrJSONForBothMethods() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let png = try await client.execute(uri: "/api/v1/explain", method: .post, headers: [.contentType: "image/jpeg"],
                                                body: ByteBuffer(bytes: photo))
@@ -96,7 +99,8 @@ import WebApp
     }
 
     @Test func badParametersAreRefusedBeforeAnyWork() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let cases: [(String, HTTPResponse.Status, String)] = [
                 ("/api/v1/probe?families=rotate,sideways", .badRequest, "bad_parameter"),
@@ -122,7 +126,8 @@ import WebApp
 
     @Test func aFullQueueOfAnalysesAnswers503WithRetryAfter() async throws {
         let analyses = AnalysisQueue(configuration: .init(concurrent: 1, waiting: 0))
-        guard let server = try await TestServer.make(analyses: analyses), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(analyses: analyses), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let gate = DispatchSemaphore(value: 0)
         let occupant = Task { try await analyses.run { gate.wait() } }
         while analyses.depth == 0 { try await Task.sleep(for: .milliseconds(5)) }

@@ -27,7 +27,8 @@ import WebApp
     static let bearer: HTTPFields = [.authorization: "Bearer \(TestServer.adminToken)"]
 
     @Test func aReportIsFiledPendingMergedOnRepeatAndModeratedByTheAdmin() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let note = "<script>alert(1)</script> not a fish?"
         try await server.test { client in
             let created = try await Self.file(client, Self.reportForm(photo, expected: "goldfish", note: note, category: "Fish that are not goldfish",
@@ -87,7 +88,8 @@ import WebApp
     }
 
     @Test func badReportsAreRefusedWithTheirReasons() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let cases: [((body: ByteBuffer, contentType: String), HTTPResponse.Status, String)] = [
                 (Self.reportForm(photo, expected: "flying car"), .unprocessableContent, "unknown_label"),
@@ -110,7 +112,8 @@ import WebApp
     }
 
     @Test func statusChangesTakeSmallShallowJSON() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let created = try await Self.file(client, Self.reportForm(photo, expected: "1"))
             let id = try #require((try created.body.json() as? [String: Any])?["id"] as? Int)
@@ -135,7 +138,8 @@ import WebApp
     }
 
     @Test func crossSiteRequestsAreRefusedAndSameSiteOnesPass() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let form = Self.reportForm(photo, expected: "1")
             for hostile: HTTPFields in [[.origin: "http://evil.example"], [.origin: "null"], [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]] {
@@ -150,7 +154,8 @@ import WebApp
     }
 
     @Test func theAdminPagesNeedTheTokenTheirCookieAndTheFormToken() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let created = try await Self.file(client, Self.reportForm(photo, expected: "1"))
             let id = try #require((try created.body.json() as? [String: Any])?["id"] as? Int)
@@ -214,7 +219,8 @@ import WebApp
     }
 
     @Test func thirtyTwoConcurrentReportsAreAllKept() async throws {
-        guard let server = try await TestServer.make(), Photos.tench != nil else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        _ = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let photos = Photos.sample(16)
         try await server.test(.live) { client in
             let port = try #require(client.port)
@@ -234,7 +240,8 @@ import WebApp
     }
 
     @Test func deletingAReportWhileItsImageIsReportedAgainKeepsTheNewReportsImage() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test(.live) { client in
             let port = try #require(client.port)
             for round in 0..<8 {

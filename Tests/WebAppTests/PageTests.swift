@@ -9,7 +9,7 @@ import WebApp
 
 @Suite(.serialized) struct PageTests {
     @Test func theDemoPageOffersTheModelsTheExamplesAndTheClassNames() async throws {
-        guard let server = try await TestServer.make() else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
         let gallery = server.dependencies.gallery
         try await server.test { client in
             let page = try await client.execute(uri: "/", method: .get)
@@ -56,7 +56,7 @@ import WebApp
     }
 
     @Test func theAPIIsDescribedForPeopleAndMachines() async throws {
-        guard let server = try await TestServer.make() else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
         try await server.test { client in
             let page = try await client.execute(uri: "/api", method: .get)
             let html = String(buffer: page.body)
@@ -76,7 +76,7 @@ import WebApp
     }
 
     @Test func staticAssetsAreServedAndNothingElseIs() async throws {
-        guard let server = try await TestServer.make() else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
         try await server.test { client in
             let script = try await client.execute(uri: "/static/app.js", method: .get)
             #expect(script.status == .ok && script.headers[.contentType] == "text/javascript; charset=utf-8")
@@ -89,7 +89,8 @@ import WebApp
     }
 
     @Test func healthAndMetrics() async throws {
-        guard let server = try await TestServer.make(), let photo = Photos.tench else { return }
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
             let ready = try await client.execute(uri: "/readyz", method: .get)
