@@ -62,12 +62,18 @@ public struct ProbeResult: Sendable, Codable {
         public let flipped: Int
         /// The mildest level that flips the prediction, if any.
         public let firstFlip: TransformLevel?
+        /// For a model that already misses the original: the mildest level whose first choice is an expected class
+        /// again, if any; nil when the original is a hit.
+        public let firstRescue: TransformLevel?
         /// The lowest probability of the expected class (see `Outcome.expected`) over the family's levels.
         public let lowestExpectedProbability: Double?
     }
 
     public struct ModelOutcome: Sendable, Codable {
         public let model: String
+        /// Whether the model's first choice on the original is an expected class (always, with none given). On a
+        /// miss every variant "flips" trivially; what tells then is which levels rescue it (`firstRescue`).
+        public let originalHit: Bool
         /// One per variant, in variant order; the first is the original.
         public let outcomes: [Outcome]
         public let families: [FamilyOutcome]
@@ -172,13 +178,56 @@ public enum Probe {
                                 expected: classification.bestRank(of: reference, labels: labels),
                                 flipped: !reference.contains(classification.predictions[0].index))
         }
+        let originalHit = !outcomes[0].flipped
         let families = plan.families.map { family in
             let mine = zip(variants, outcomes).filter { $0.0.family == family }
             return ProbeResult.FamilyOutcome(
                 family: family, variants: mine.count, flipped: mine.count { $0.1.flipped },
                 firstFlip: mine.first { $0.1.flipped }?.0.level,
+                firstRescue: originalHit ? nil : mine.first { !$0.1.flipped }?.0.level,
                 lowestExpectedProbability: mine.compactMap { $0.1.expected?.probability }.min())
         }
-        return ProbeResult.ModelOutcome(model: model, outcomes: outcomes, families: families, inferenceMilliseconds: milliseconds)
+        return ProbeResult.ModelOutcome(model: model, originalHit: originalHit, outcomes: outcomes, families: families,
+                                        inferenceMilliseconds: milliseconds)
+    }
+}
+
+// MARK: - Wording
+
+extension ProbeResult.FamilyOutcome {
+    /// Whether this family leaves the model wrong at its mildest level that matters: on a hit, some level flips it; on
+    /// a miss, no level brings the expected class back.
+    public func endsWrong(originalHit: Bool) -> Bool {
+        originalHit ? firstFlip != nil : firstRescue == nil
+    }
+
+    /// The family's verdict in the words every view uses: on a hit "flips at 15°" or "holds"; on a miss "brings it
+    /// back at 165°" or "stays wrong".
+    public func verdict(originalHit: Bool) -> String {
+        originalHit ? firstFlip.map { "flips at \($0.label)" } ?? "holds" : firstRescue.map { "brings it back at \($0.label)" } ?? "stays wrong"
+    }
+
+    /// Variants that changed what matters: flipped ones on a hit, rescuing ones on a miss.
+    public func changed(originalHit: Bool) -> Int {
+        originalHit ? flipped : variants - flipped
+    }
+}
+
+extension ProbeResult {
+    /// One model's probe in one sentence, in the words every view uses: "efficientnet_lite0: 3 of 20 transformations
+    /// flip the answer", or "efficientnet_lite0: the original is already a miss; 2 of 20 transformations bring 'sports
+    /// car' back (Rotation at 165°, Flip at vertical)". Families that do not apply to the image are not counted.
+    public func sentence(for model: ModelOutcome) -> String {
+        let applicable = families.filter { $0.notApplicable == nil }
+        let outcomes = applicable.compactMap { family in model.families.first { $0.family == family.family }.map { (family, $0) } }
+        let count = "of \(outcomes.count) transformation\(outcomes.count == 1 ? "" : "s")"
+        if model.originalHit {
+            let flipping = outcomes.count { $0.1.firstFlip != nil }
+            return "\(model.model): \(flipping) \(count) \(flipping == 1 && outcomes.count == 1 ? "flips" : "flip") the answer"
+        }
+        let names = "'" + expected.map(\.name).joined(separator: "' or '") + "'"
+        let rescues = outcomes.compactMap { family, outcome in outcome.firstRescue.map { "\(family.title) at \($0.label)" } }
+        let back = rescues.isEmpty ? "" : " (" + rescues.joined(separator: ", ") + ")"
+        return "\(model.model): the original is already a miss; \(rescues.count) \(count) bring \(names) back\(back)"
     }
 }

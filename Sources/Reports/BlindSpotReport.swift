@@ -245,33 +245,23 @@ public struct BlindSpotReport: Sendable {
     func probeTable(_ probe: ProbeResult) -> ReportTable {
         var rows = [ReportTable.Row(header: .init("Original"), cells: probe.models.map { model in
             let outcome = model.outcomes[0]
-            return .init("\(outcome.top[0].label) \(HTMLText.percent(outcome.top[0].probability))" + (outcome.flipped ? " (wrong)" : ""))
+            return .init("\(outcome.top[0].label) \(HTMLText.percent(outcome.top[0].probability))" + (outcome.flipped ? " (a miss)" : ""))
         })]
         for family in probe.families {
             rows.append(ReportTable.Row(header: .init(family.title), cells: probe.models.map { model in
                 guard family.notApplicable == nil, let summary = model.families.first(where: { $0.family == family.family }) else {
                     return .init("not applicable")
                 }
-                return .init("\(summary.firstFlip.map { "flips at \($0.label)" } ?? "holds") (\(summary.flipped)/\(summary.variants))")
+                return .init(ProbeReport.cellText(summary, originalHit: model.originalHit))
             }))
         }
-        return ReportTable(caption: "The mildest level that flips each model's answer (flipped variants / variants)",
+        return ReportTable(caption: ProbeReport.summaryCaption,
                            columns: ["Transformation"] + probe.models.map(\.model), rows: rows)
     }
 
-    /// For each model that misses the original: which transformed variants give the expected class back first.
+    /// For each model that misses the original, the probe's sentence: which transformations bring the expected class back.
     func restorations(_ probe: ProbeResult) -> [String] {
-        probe.models.compactMap { model in
-            guard model.outcomes[0].flipped else { return nil }
-            let restored = model.outcomes.dropFirst().filter { !$0.flipped }.map { outcome in
-                let variant = probe.variants[outcome.variant]
-                return [variant.family?.title, variant.level?.label].compactMap { $0 }.joined(separator: " ")
-            }
-            return restored.isEmpty
-                ? "\(model.model) misses the original, so every family flips at its mildest level; no variant gives the expected class back."
-                : "\(model.model) misses the original, so every family flips at its mildest level; the expected class comes back first under "
-                    + restored.joined(separator: ", ") + "."
-        }
+        probe.models.filter { !$0.originalHit }.map { probe.sentence(for: $0) + "." }
     }
 
     func reproducibilityBlocks() -> [ReportBlock] {

@@ -11,6 +11,7 @@ public enum ProbeReport {
     public static func fragment(_ result: ProbeResult) -> String {
         var html = "<section class=\"probe-report\">\n"
         html += "<p class=\"probe-meta\">\(HTMLText.escape(meta(result)))</p>\n"
+        html += result.models.map { "<p class=\"probe-verdict\">\(HTMLText.escape(result.sentence(for: $0))).</p>\n" }.joined()
         html += summaryTable(result)
         for family in result.families {
             html += "<section class=\"probe-family\" id=\"probe-\(family.family.rawValue)\">\n"
@@ -58,14 +59,24 @@ public enum ProbeReport {
             : "Probability of the expected class, by level."
     }
 
+    /// The summary table's caption, here and in the blind-spot report's Markdown.
+    static let summaryCaption = "Per model, the mildest level that flips a right answer, or, where the original is already a miss, "
+        + "that brings the expected class back (variants that changed it / variants)"
+
+    /// One cell of the summary table: "flips at 15° (3/5)", "holds (0/5)", "brings it back at 165° (2/23)", "stays wrong (0/2)".
+    static func cellText(_ summary: ProbeResult.FamilyOutcome, originalHit: Bool) -> String {
+        "\(summary.verdict(originalHit: originalHit)) (\(summary.changed(originalHit: originalHit))/\(summary.variants))"
+    }
+
     /// The summary table; `linkingFamilies` links each family to its section of `fragment` (off where there is none).
     static func summaryTable(_ result: ProbeResult, linkingFamilies: Bool = true) -> String {
-        var html = "<table class=\"probe-summary\">\n<caption>The mildest level that flips each model's answer (flipped variants / variants)</caption>\n"
+        var html = "<table class=\"probe-summary\">\n<caption>\(HTMLText.escape(summaryCaption))</caption>\n"
         html += "<thead><tr><th scope=\"col\">Transformation</th>"
         html += result.models.map { "<th scope=\"col\">\(HTMLText.escape($0.model))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
         html += "<tr><th scope=\"row\">Original</th>" + result.models.map { model in
             let outcome = model.outcomes[0]
-            return "<td class=\"\(outcome.flipped ? "flip" : "ok")\">\(HTMLText.escape(outcome.top[0].label)) \(HTMLText.percent(outcome.top[0].probability))</td>"
+            let miss = outcome.flipped ? " (a miss)" : ""
+            return "<td class=\"\(outcome.flipped ? "flip" : "ok")\">\(HTMLText.escape(outcome.top[0].label)) \(HTMLText.percent(outcome.top[0].probability))\(miss)</td>"
         }.joined() + "</tr>\n"
         for family in result.families {
             let title = HTMLText.escape(family.title)
@@ -75,8 +86,8 @@ public enum ProbeReport {
                     html += "<td class=\"na\">not applicable</td>"
                     continue
                 }
-                let text = summary.firstFlip.map { "flips at \($0.label)" } ?? "holds"
-                html += "<td class=\"\(summary.firstFlip == nil ? "ok" : "flip")\">\(HTMLText.escape(text)) (\(summary.flipped)/\(summary.variants))</td>"
+                let wrong = summary.endsWrong(originalHit: model.originalHit)
+                html += "<td class=\"\(wrong ? "flip" : "ok")\">\(HTMLText.escape(cellText(summary, originalHit: model.originalHit)))</td>"
             }
             html += "</tr>\n"
         }

@@ -90,20 +90,22 @@ struct ProbeCommand: AsyncParsableCommand {
         print("\(image): \(result.variants.count) variants, \(result.width)×\(result.height)")
         for model in result.models {
             let original = model.outcomes[0]
-            let verdict = original.flipped ? " (already wrong)" : ""
+            let verdict = original.flipped ? " (a miss)" : ""
             print("\n\(model.model): original → \(original.top[0].label) \(HTMLText.percent(original.top[0].probability))\(verdict)"
                 + " · \(Int(model.inferenceMilliseconds.rounded())) ms inference")
+            print(result.sentence(for: model))
             let width = result.families.map(\.title.count).max() ?? 0
-            let verdictWidth = model.families.compactMap { $0.firstFlip.map { "flips at \($0.label)".count } }.max() ?? 5
+            let verdictWidth = model.families.map { $0.verdict(originalHit: model.originalHit).count }.max() ?? 5
             for family in result.families {
                 let title = family.title.padding(toLength: width, withPad: " ", startingAt: 0)
                 guard family.notApplicable == nil, let summary = model.families.first(where: { $0.family == family.family }) else {
                     print("  \(title)  not applicable: \(family.notApplicable ?? "")")
                     continue
                 }
-                let bar = String(repeating: "█", count: summary.flipped) + String(repeating: "·", count: summary.variants - summary.flipped)
-                let verdict = summary.firstFlip.map { "flips at \($0.label)" } ?? "holds"
-                print("  \(title)  \(verdict.padding(toLength: verdictWidth, withPad: " ", startingAt: 0)) \(summary.flipped)/\(summary.variants) \(bar)")
+                let changed = summary.changed(originalHit: model.originalHit)
+                let bar = String(repeating: "█", count: changed) + String(repeating: "·", count: summary.variants - changed)
+                let verdict = summary.verdict(originalHit: model.originalHit)
+                print("  \(title)  \(verdict.padding(toLength: verdictWidth, withPad: " ", startingAt: 0)) \(changed)/\(summary.variants) \(bar)")
             }
         }
     }

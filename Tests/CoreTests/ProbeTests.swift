@@ -25,6 +25,62 @@ import Transforms
         #expect(result.variants.count == 4 && result.models[0].outcomes.count == 4)
     }
 
+    /// A sample photo the model gets right, turned upside down so that it gets it wrong: the probe says the original is a
+    /// miss, and rather than "every family flips" it names the levels that bring the true class back; turning it a
+    /// further 180° must be one of them. The sentence says so in the words every view uses.
+    @Test func aProbeOfAMissNamesWhatBringsTheExpectedClassBack() throws {
+        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let folder = SharedData.url("imagenet-sample")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        let labels = try ImageNetLabels.bundled()
+        let decoder = ImageDecoder()
+        func top1(_ image: RGBImage) throws -> Int {
+            var batch = Tensor(zeros: [1] + classifier.model.preprocessing.tensorShape)
+            try classifier.model.preprocessing.write(image, into: &batch, at: 0)
+            return try classifier.classify(batch, top: 1)[0].predictions[0].index
+        }
+        // The first photo (by name) that is right upright and wrong upside down.
+        var found: (file: String, truth: Int, upsideDown: RGBImage)?
+        for file in files where found == nil {
+            let truth = try #require(labels.index(ofWordNetID: String(file.prefix(9))), "\(file) is named after its class")
+            let image = try decoder.decode(Data(contentsOf: folder.appendingPathComponent(file)))
+            // 180°: the pixels in reverse order, each pixel's three channels kept in order.
+            let pixels = stride(from: image.pixels.count - 3, through: 0, by: -3).flatMap { image.pixels[$0 ..< $0 + 3] }
+            let upsideDown = RGBImage(width: image.width, height: image.height, pixels: pixels)
+            if try top1(image) == truth, try top1(upsideDown) != truth { found = (file, truth, upsideDown) }
+        }
+        let (file, truth, upsideDown) = try #require(found, "a sample photo efficientnet_lite0 misses upside down")
+        let result = try Probe.run(upsideDown, plan: ProbePlan(families: [.flip, .rotate], expected: [truth]), classifiers: [classifier])
+        let model = result.models[0]
+        #expect(!model.originalHit && model.outcomes[0].flipped, "\(file) upside down is a miss")
+        let rotate = try #require(model.families.first { $0.family == .rotate })
+        let turnedBack = try #require(result.variants.first { $0.family == .rotate && $0.level?.value == 180 })
+        #expect(!model.outcomes[turnedBack.id].flipped, "\(file): turned a further 180° it is \(labels[truth].name) again")
+        let rescue = try #require(rotate.firstRescue, "rotation brings \(labels[truth].name) back")
+        #expect(rescue.value <= 180)
+        #expect(rotate.verdict(originalHit: false) == "brings it back at \(rescue.label)")
+        #expect(rotate.changed(originalHit: false) == rotate.variants - rotate.flipped && rotate.changed(originalHit: false) >= 1)
+        let sentence = result.sentence(for: model)
+        #expect(sentence.hasPrefix("efficientnet_lite0: the original is already a miss; "), "\(sentence)")
+        #expect(sentence.contains("of 2 transformations bring '\(labels[truth].name)' back (") && sentence.contains("Rotation at \(rescue.label)"),
+                "\(sentence)")
+        print("\(file) upside down: \(sentence)")
+    }
+
+    @Test func aProbeOfAHitSaysWhatFlipsIt() throws {
+        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let image = try ImageDecoder().decode(photo)
+        let result = try Probe.run(image, plan: ProbePlan(families: [.flip, .invert]), classifiers: [classifier])
+        let model = result.models[0]
+        #expect(model.originalHit && model.families.allSatisfy { $0.firstRescue == nil })
+        let flipping = model.families.count { $0.firstFlip != nil }
+        #expect(result.sentence(for: model) == "efficientnet_lite0: \(flipping) of 2 transformations flip the answer")
+        for family in model.families {
+            #expect(family.verdict(originalHit: true) == (family.firstFlip.map { "flips at \($0.label)" } ?? "holds"))
+        }
+    }
+
     @Test func firstFlipIsTheMildestLevelThatFlipsWhenEachVariantIsClassifiedAlone() throws {
         let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
         let photos = try #require(BatchSchedulerTests.photos(3), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")

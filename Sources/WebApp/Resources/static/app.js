@@ -826,17 +826,15 @@
   }
 
   /**
-   * "Probed 121 variants: 4 of 20 transformations flip the answer", read from the report: its summary table's rows
-   * (after the original's) with a flipped model, and its variants (each family's grid starts with the original).
+   * "Probed 121 variants. efficientnet_lite0: 4 of 20 transformations flip the answer", or, on an image the model
+   * already gets wrong, "… the original is already a miss; 2 of 20 transformations bring 'sports car' back (…)": the
+   * report's own sentence per model, and its variants (each family's grid starts with the original).
    */
   function probeSummary(output) {
-    const rows = Array.from(output.querySelectorAll('.probe-summary tbody tr')).slice(1);
-    const flipping = rows.filter((row) => row.querySelector('td.flip')).length;
-    const whose = output.querySelectorAll('.probe-summary thead th').length > 2 ? 'at least one model’s answer' : 'the answer';
     const grids = output.querySelectorAll('.probe-grid');
     const variants = 1 + output.querySelectorAll('.probe-grid .variant').length - grids.length;
-    const transformations = rows.length === 1 ? 'transformation flips' : 'transformations flip';
-    return `Probed ${variants} variants: ${flipping} of ${rows.length} ${transformations} ${whose}`;
+    const sentences = Array.from(output.querySelectorAll('.probe-verdict'), (paragraph) => paragraph.textContent.trim());
+    return `Probed ${variants} variants. ${sentences.join(' ')}`;
   }
 
   function methodName(method) {
