@@ -321,10 +321,10 @@ def run(arguments, base_url, out):
         original = text("#probe-output .probe-summary tbody tr:first-child td")
         if original.endswith("(a miss)"):
             # The post's upside-down car: the model misses it, so the probe names what brings the class back.
-            sentence = r"the original is already a miss; \d+ of 20 transformations bring '[^']+'( or '[^']+')* back( \(.+\))?\."
+            sentence = r"the original is already a miss; \d+ of 20 transformations bring '[^']+'( or '[^']+')* back( \(.+\))?"
         else:
-            sentence = r"\d+ of 20 transformations flip the answer\."
-        check(re.fullmatch(r"Probed \d+ variants\. " + re.escape(arguments.model) + ": " + sentence, summary),
+            sentence = r"\d+ of 20 transformations flip the answer"
+        check(re.fullmatch(r"Probed \d+ variants\. " + re.escape(arguments.model) + ": " + sentence + r" \(\d+ s\)\.", summary),
               f"the status line sums the probe up in the report's words ({summary!r}; the original: {original!r})")
         check(focused_id() == "probe-title", "the focus moved to the probe's heading")
         check(find("#probe").is_enabled() and find("#explain").is_enabled(), "Probe and Explain are enabled again")

@@ -833,8 +833,8 @@
   function probeSummary(output) {
     const grids = output.querySelectorAll('.probe-grid');
     const variants = 1 + output.querySelectorAll('.probe-grid .variant').length - grids.length;
-    const sentences = Array.from(output.querySelectorAll('.probe-verdict'), (paragraph) => paragraph.textContent.trim());
-    return `Probed ${variants} variants. ${sentences.join(' ')}`;
+    const sentences = Array.from(output.querySelectorAll('.probe-verdict'), (paragraph) => paragraph.textContent.trim().replace(/\.$/, ''));
+    return `Probed ${variants} variants. ${sentences.join('; ')}`;
   }
 
   function methodName(method) {
