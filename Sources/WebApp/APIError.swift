@@ -27,12 +27,17 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         let error: Detail
     }
 
+    /// The JSON error body, or, for a browser asking for a page outside /api/, the error page with the same words.
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
-        headers[.contentType] = "application/json; charset=utf-8"
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         // The body of these requests was not read to its end: the connection cannot carry another request.
         if status == .contentTooLarge || status == .requestTimeout { headers[.connection] = "close" }
+        if request.headers[.accept]?.contains("text/html") == true && !request.uri.path.hasPrefix("/api/") {
+            headers[.contentType] = "text/html; charset=utf-8"
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ErrorPage(status: status, message: message).render())))
+        }
+        headers[.contentType] = "application/json; charset=utf-8"
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(Body(error: .init(code: code, message: message)))
@@ -162,7 +167,8 @@ extension APIError {
         case let error as any HTTPResponseError where error.status == .contentTooLarge:
             self.init(status: .contentTooLarge, code: "too_large", message: "the request body is too large")
         default:
-            self.init(status: .internalServerError, code: "internal", message: String(describing: error))
+            // Unknown errors may name files or internals: the answer says only that the log has it (ErrorMiddleware logs it).
+            self.init(status: .internalServerError, code: "internal", message: "the server failed to answer this request; its log says why")
         }
     }
 }
@@ -177,9 +183,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(status: status, code: status == .notFound ? "not_found" : "http_\(status.code)", message: status.reasonPhrase)
         } catch {
             let answer = APIError(error)
-            // The client gets the answer's words; the log keeps what happened to the storage, paths and database messages
-            // included (other 5xx, such as overload refusals, say all there is in the answer and would flood the log).
-            if error is CatalogError && answer.status.code >= 500 {
+            // The client gets the answer's words; the log keeps what happened to the storage, or an unexpected error, paths
+            // and database messages included (other 5xx, such as overload refusals, say all there is in the answer and
+            // would flood the log).
+            if (error is CatalogError && answer.status.code >= 500) || answer.code == "internal" {
                 context.logger.error("\(request.method) \(request.uri.path) answered \(answer.status.code) \(answer.code): \(error)")
             }
             throw answer

@@ -55,6 +55,34 @@ import WebApp
         }
     }
 
+    /// A browser that follows a broken link gets a page with the site's navigation and a plain message; an API client
+    /// gets the JSON error; neither names a path on the server (`/examples/99` named the examples' folder).
+    @Test func brokenLinksGetAPageForPeopleAndNoServerPath() async throws {
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let browser: HTTPFields = [.accept: "text/html,application/xhtml+xml,*/*;q=0.8"]
+        try await server.test { client in
+            for (path, message) in [("/examples/99", "There is no example 99."), ("/nope", "Not Found."), ("/blindspots/999", "There is no report 999.")] {
+                let page = try await client.execute(uri: path, method: .get, headers: browser)
+                #expect(page.status == .notFound, "\(path)")
+                #expect(page.headers[.contentType] == "text/html; charset=utf-8", "\(path)")
+                let html = String(buffer: page.body)
+                #expect(html.contains("<h1>Not found</h1>") && html.contains(message), "\(path): \(html)")
+                #expect(html.contains("<nav aria-label=\"Site\">") && html.contains("href=\"/blindspots\""), "\(path)")
+                let json = try await client.execute(uri: path, method: .get)
+                #expect(json.status == .notFound && json.headers[.contentType] == "application/json; charset=utf-8", "\(path)")
+                let error = try APITests.error(json)
+                #expect(!error.message.contains(server.dependencies.gallery.directory.path) && !error.message.contains("/shared"), "\(path): \(error.message)")
+            }
+            // Under /api/ the answer is JSON whatever the client accepts: the page's own scripts read it.
+            let api = try await client.execute(uri: "/api/v1/nothing", method: .get, headers: browser)
+            #expect(api.status == .notFound && api.headers[.contentType] == "application/json; charset=utf-8")
+            // Other errors a browser meets get the page too, with their status and headers.
+            let method = try await client.execute(uri: "/examples/1", method: .post, headers: browser)
+            #expect(method.status == .methodNotAllowed && method.headers[.allow] == "GET, HEAD")
+            #expect(String(buffer: method.body).contains("<h1>405 Method Not Allowed</h1>"))
+        }
+    }
+
     @Test func theAPIIsDescribedForPeopleAndMachines() async throws {
         let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
         try await server.test { client in

@@ -45,14 +45,15 @@ struct PageRoutes: Sendable {
 
     private func example(_ context: WebRequestContext) throws -> Example {
         guard let id = context.parameters.get("id").flatMap(Int.init), let example = dependencies.gallery.example(id: id) else {
-            throw APIError.notFound("there is no example \(context.parameters.get("id") ?? "") in \(dependencies.gallery.directory.path)")
+            // The answer never names the examples' folder: the server's paths are nobody else's business.
+            throw APIError.notFound("there is no example \(context.parameters.get("id") ?? "")")
         }
         return example
     }
 
     private func exampleImage(_ example: Example) throws -> Response {
         guard let file = dependencies.gallery.imageFile(of: example), let data = FileManager.default.contents(atPath: file.path) else {
-            throw APIError.notFound("the image of example \(example.id) (\(example.file)) is not in \(dependencies.gallery.directory.path)")
+            throw APIError.notFound("the image of example \(example.id) is missing on this server")
         }
         let format = try ImageFormat(sniffing: data)
         return Response(status: .ok, headers: [.contentType: format.mediaType, .cacheControl: "public, max-age=3600"],
