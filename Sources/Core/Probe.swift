@@ -220,14 +220,15 @@ extension ProbeResult {
     public func sentence(for model: ModelOutcome) -> String {
         let applicable = families.filter { $0.notApplicable == nil }
         let outcomes = applicable.compactMap { family in model.families.first { $0.family == family.family }.map { (family, $0) } }
-        let count = "of \(outcomes.count) transformation\(outcomes.count == 1 ? "" : "s")"
+        let single = outcomes.count == 1
+        let count = "of \(outcomes.count) transformation\(single ? "" : "s")"
         if model.originalHit {
             let flipping = outcomes.count { $0.1.firstFlip != nil }
-            return "\(model.model): \(flipping) \(count) \(flipping == 1 && outcomes.count == 1 ? "flips" : "flip") the answer"
+            return "\(model.model): \(flipping) \(count) \(single ? "flips" : "flip") the answer"
         }
         let names = "'" + expected.map(\.name).joined(separator: "' or '") + "'"
         let rescues = outcomes.compactMap { family, outcome in outcome.firstRescue.map { "\(family.title) at \($0.label)" } }
         let back = rescues.isEmpty ? "" : " (" + rescues.joined(separator: ", ") + ")"
-        return "\(model.model): the original is already a miss; \(rescues.count) \(count) bring \(names) back\(back)"
+        return "\(model.model): the original is already a miss; \(rescues.count) \(count) \(single ? "brings" : "bring") \(names) back\(back)"
     }
 }

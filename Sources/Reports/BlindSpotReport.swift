@@ -245,7 +245,7 @@ public struct BlindSpotReport: Sendable {
     func probeTable(_ probe: ProbeResult) -> ReportTable {
         var rows = [ReportTable.Row(header: .init("Original"), cells: probe.models.map { model in
             let outcome = model.outcomes[0]
-            return .init("\(outcome.top[0].label) \(HTMLText.percent(outcome.top[0].probability))" + (outcome.flipped ? " (a miss)" : ""))
+            return .init(ProbeReport.originalText(outcome))
         })]
         for family in probe.families {
             rows.append(ReportTable.Row(header: .init(family.title), cells: probe.models.map { model in

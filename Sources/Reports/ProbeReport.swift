@@ -63,6 +63,11 @@ public enum ProbeReport {
     static let summaryCaption = "Per model, the mildest level that flips a right answer, or, where the original is already a miss, "
         + "that brings the expected class back (variants that changed it / variants)"
 
+    /// The original row's cell: the first choice and its probability, "(a miss)" when it is not an expected class.
+    public static func originalText(_ outcome: ProbeResult.Outcome) -> String {
+        "\(outcome.top[0].label) \(HTMLText.percent(outcome.top[0].probability))" + (outcome.flipped ? " (a miss)" : "")
+    }
+
     /// One cell of the summary table: "flips at 15° (3/5)", "holds (0/5)", "brings it back at 165° (2/23)", "stays wrong (0/2)".
     static func cellText(_ summary: ProbeResult.FamilyOutcome, originalHit: Bool) -> String {
         "\(summary.verdict(originalHit: originalHit)) (\(summary.changed(originalHit: originalHit))/\(summary.variants))"
@@ -75,8 +80,7 @@ public enum ProbeReport {
         html += result.models.map { "<th scope=\"col\">\(HTMLText.escape($0.model))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
         html += "<tr><th scope=\"row\">Original</th>" + result.models.map { model in
             let outcome = model.outcomes[0]
-            let miss = outcome.flipped ? " (a miss)" : ""
-            return "<td class=\"\(outcome.flipped ? "flip" : "ok")\">\(HTMLText.escape(outcome.top[0].label)) \(HTMLText.percent(outcome.top[0].probability))\(miss)</td>"
+            return "<td class=\"\(outcome.flipped ? "flip" : "ok")\">\(HTMLText.escape(originalText(outcome)))</td>"
         }.joined() + "</tr>\n"
         for family in result.families {
             let title = HTMLText.escape(family.title)

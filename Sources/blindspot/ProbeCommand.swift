@@ -89,9 +89,7 @@ struct ProbeCommand: AsyncParsableCommand {
     private func printSummary(_ result: ProbeResult) {
         print("\(image): \(result.variants.count) variants, \(result.width)×\(result.height)")
         for model in result.models {
-            let original = model.outcomes[0]
-            let verdict = original.flipped ? " (a miss)" : ""
-            print("\n\(model.model): original → \(original.top[0].label) \(HTMLText.percent(original.top[0].probability))\(verdict)"
+            print("\n\(model.model): original → \(ProbeReport.originalText(model.outcomes[0]))"
                 + " · \(Int(model.inferenceMilliseconds.rounded())) ms inference")
             print(result.sentence(for: model))
             let width = result.families.map(\.title.count).max() ?? 0
