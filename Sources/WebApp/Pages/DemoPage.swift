@@ -68,6 +68,9 @@ struct DemoPage {
         let models: [Model]
         let example: SelectedExample?
         let maximumBodyBytes: Int
+        /// The server's pixel limit, and the longest side the page sends: bigger images are scaled down first.
+        let maximumMegapixels: Double
+        let maximumSide: Int
     }
 
     /// The page's data as JSON inside a non-executed script element; `<` is escaped so no text can end the element.
@@ -78,7 +81,8 @@ struct DemoPage {
                 PageData.SelectedExample(file: example.file, imagePath: Self.imagePath(of: example),
                                          imageAvailable: gallery.imageFile(of: example) != nil, expected: example.expected)
             },
-            maximumBodyBytes: limits.maximumBodyBytes)
+            maximumBodyBytes: limits.maximumBodyBytes, maximumMegapixels: limits.maximumMegapixels,
+            maximumSide: UploadLimits.sentLongestSide)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding these plain values cannot fail; an empty object keeps the page working without examples.
@@ -165,10 +169,10 @@ struct DemoPage {
         """
     }
 
-    /// "PNG, JPEG, WebP or GIF · up to 20 MB · up to 50 megapixels".
+    /// "PNG, JPEG, WebP or GIF · bigger photos are scaled down to 50 megapixels and 20 MB before sending".
     private var limitsText: String {
-        "PNG, JPEG, WebP or GIF · up to \(Self.formatBytes(limits.maximumBodyBytes)) · "
-            + "up to \(Self.formatNumber(limits.maximumMegapixels)) megapixels"
+        "PNG, JPEG, WebP or GIF · bigger photos are scaled down to \(Self.formatNumber(limits.maximumMegapixels)) megapixels "
+            + "and \(Self.formatBytes(limits.maximumBodyBytes)) before sending"
     }
 
     private var modelSelector: String {
@@ -184,7 +188,7 @@ struct DemoPage {
         }
         let unavailable = models.filter { !$0.available }
         let unavailableNote = unavailable.isEmpty ? "" : """
-            <p class="hint">Also in the catalog, not loaded here: \(unavailable.map { HTML.escape($0.name) }.joined(separator: ", ")).</p>
+            <p class="hint" id="other-models">Other models Blindspot knows, not loaded here: \(unavailable.map { HTML.escape($0.name) }.joined(separator: ", ")).</p>
             """
         let noModelNote = availableModels.isEmpty
             ? "<p class=\"notice\">No model is available on this server, so images cannot be classified yet.</p>"
@@ -195,10 +199,27 @@ struct DemoPage {
         <select id="model-select" name="model"\(availableModels.isEmpty ? " disabled" : "")>
         \(options)
         </select>
+        \(postModelNote)
         \(unavailableNote)
         \(noModelNote)
         </div>
         """
+    }
+
+    /// The model of the post, whose answers the examples show.
+    static let postModel = "inception_v3"
+
+    /// Says plainly when the post's model is known but not offered here, and how to add it.
+    private var postModelNote: String {
+        guard let post = models.first(where: { $0.name == Self.postModel }), !post.available else { return "" }
+        let why = post.source == "not present"
+            ? "its weights are not installed on this server. To add them: <code>blindspot models fetch \(Self.postModel)</code> "
+                + "(then restart the server), or start it with <code>--weights \(Self.postModel)=FILE</code>."
+            : "this server was not started with it; add it to <code>--models</code>."
+        return """
+            <p class="notice" id="post-model-note">Inception v3 (<code>\(Self.postModel)</code>), the model of the post, \
+            is not available here: \(why) The post’s answers are shown beside the examples for comparison.</p>
+            """
     }
 
     private var resultPanel: String {
@@ -206,6 +227,14 @@ struct DemoPage {
         <section class="panel result-panel" aria-labelledby="result-title">
         <h2 id="result-title"><span class="step" aria-hidden="true">2</span> Classify</h2>
         \(modelSelector)
+        <div class="field expected-field">
+        <label for="expected-class">Expected class <span class="optional">(optional)</span></label>
+        <input id="expected-class" type="text" list="imagenet-classes" autocomplete="off" spellcheck="false" \
+        aria-describedby="expected-class-hint">
+        <div id="expected-suggestions" class="suggestions" role="group" aria-label="Did you mean" hidden></div>
+        <p id="expected-class-hint" class="hint">What the image really shows (several separated by commas): Submit shows \
+        its rank, Explain and Flag can use it, and Probe counts a copy as flipped when its first choice is none of them.</p>
+        </div>
         <div class="actions">
         <button type="button" id="clear" class="button secondary">Clear</button>
         <button type="button" id="submit" class="button primary" disabled>Submit</button>
@@ -245,14 +274,14 @@ struct DemoPage {
         <p class="hint"><strong>Probe</strong> classifies \(variants) copies of the image (turned, blurred, recoloured, \
         cropped…) and shows where the answer flips. <strong>Explain</strong> greys out one part of the image at a time \
         and maps how much the answer depends on each.</p>
-        <div class="field">
-        <label for="expected-class">Expected class <span class="optional">(optional)</span></label>
-        <input id="expected-class" type="text" list="imagenet-classes" autocomplete="off" spellcheck="false" \
-        aria-describedby="expected-class-hint">
-        <p id="expected-class-hint" class="hint">What the image really shows, several separated by commas. A copy counts \
-        as flipped when the first choice is none of them (left empty: when it differs from the answer on the original).</p>
-        </div>
         <div class="analysis-options">
+        <div class="field">
+        <label for="explain-class">Explain</label>
+        <select id="explain-class">
+        <option value="answer" selected>the answer</option>
+        <option value="expected" disabled>the expected class</option>
+        </select>
+        </div>
         <div class="field">
         <label for="explain-method">Explain by greying out</label>
         <select id="explain-method">
@@ -316,8 +345,8 @@ struct DemoPage {
         """
         <section id="explain-section" class="panel analysis-section" aria-labelledby="explain-title" hidden>
         <h2 id="explain-title" tabindex="-1">Explanation</h2>
-        <p class="hint">Each part of the image, as the model sees it, was greyed out in turn. Yellow: hiding that part \
-        lowers the probability of the model’s answer most; dark blue: hiding it changes nothing.</p>
+        <p class="hint">Each part of the image, as the model sees it, was greyed out in turn; under each heatmap, what \
+        its colours mean.</p>
         <p id="explain-status" class="analysis-status" role="status"></p>
         <div id="explain-error" class="error" role="alert"></div>
         <div id="explain-output" class="analysis-output"></div>
@@ -360,6 +389,7 @@ struct DemoPage {
         <label for="flag-class">Correct class</label>
         <input id="flag-class" name="expected" type="text" list="imagenet-classes" required autocomplete="off" \
         spellcheck="false" aria-describedby="flag-class-hint">
+        <div id="flag-suggestions" class="suggestions" role="group" aria-label="Did you mean" hidden></div>
         <p id="flag-class-hint" class="hint">One of the \(labels.count) ImageNet classes; start typing for suggestions.</p>
         </div>
         <div class="field-row">

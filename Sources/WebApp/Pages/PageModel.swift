@@ -24,4 +24,8 @@ struct UploadLimits: Sendable, Equatable {
     let maximumBodyBytes: Int
     /// Largest image accepted, in megapixels.
     let maximumMegapixels: Double
+
+    /// The longest side the page sends: a bigger photo is scaled down in the browser first (the models see at most
+    /// 300 px a side, so nothing they use is lost, and the upload stays small).
+    static let sentLongestSide = 4096
 }

@@ -23,7 +23,12 @@ struct PageRoutes: Sendable {
         router.get("/") { _, _ in HTMLBody(try await demoPage(selected: nil)) }
         router.get("/examples/:id") { _, context in HTMLBody(try await demoPage(selected: try example(context))) }
         router.get("/examples/:id/image") { _, context in try exampleImage(try example(context)) }
-        router.get("/api") { request, _ in HTMLBody(APIPage(origin: "http://" + (request.head.authority ?? "127.0.0.1:\(configuration.port)")).render()) }
+        router.get("/api") { request, _ in
+            let origin = "http://" + (request.head.authority ?? "127.0.0.1:\(configuration.port)")
+            let models = APIRoutes.summaries(of: dependencies.models)
+            let defaultModel = models.first(where: \.isDefault)?.name ?? models.first?.name ?? "efficientnet_lite0"
+            return HTMLBody(APIPage(origin: origin, document: assets.apiDocument, defaultModel: defaultModel).render())
+        }
         router.get("/openapi.json") { _, _ in assets.response(for: "openapi.json") }
         router.get("/static/:file") { _, context in
             guard let response = assets.response(for: "static/" + (context.parameters.get("file") ?? "")) else {
@@ -66,6 +71,8 @@ struct PageRoutes: Sendable {
 /// ever served.
 struct StaticAssets: Sendable {
     private let files: [String: (type: String, bytes: Data)]
+    /// openapi.json as bundled, in its own order of paths (what /api describes; the served copy is re-serialized).
+    let apiDocument: Data
 
     static func bundled(labels: ImageNetLabels) throws -> StaticAssets {
         var files: [String: (String, Data)] = [:]
@@ -82,10 +89,11 @@ struct StaticAssets: Sendable {
             files[asset.path] = (asset.type, data)
         }
         files["static/report.css"] = ("text/css; charset=utf-8", Data(ReportStyle.css.utf8))
+        let source = files["openapi.json"]?.1 ?? Data()
         if let document = files["openapi.json"] {
             files["openapi.json"] = (document.0, try OpenAPIDocument.filled(document.1, labels: labels))
         }
-        return StaticAssets(files: files)
+        return StaticAssets(files: files, apiDocument: source)
     }
 
     func response(for name: String) -> Response? {

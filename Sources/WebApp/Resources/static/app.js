@@ -93,6 +93,8 @@
     flagCategory: $('flag-category'), flagNewCategory: $('flag-new-category'), flagReporter: $('flag-reporter'),
     flagError: $('flag-error'), flagSubmit: $('flag-submit'), flagCancel: $('flag-cancel'),
     probe: $('probe'), explain: $('explain'), expectedClass: $('expected-class'), explainMethod: $('explain-method'),
+    explainClass: $('explain-class'), expectedSuggestions: $('expected-suggestions'), flagSuggestions: $('flag-suggestions'),
+    classList: $('imagenet-classes'),
     allModels: $('analysis-all-models'), familiesCount: $('families-count'),
     familyChecks: Array.from(document.querySelectorAll('input[name="family"]')),
     familiesAll: $('families-all'), familiesNone: $('families-none'),
@@ -121,6 +123,12 @@
     analysing: false,
     /** Counts the images loaded, so that an analysis of an image no longer shown is dropped. */
     generation: 0,
+    /** The top class of the answer shown (for Explain's choice), or ''. */
+    answerLabel: '',
+    /** The model whose answer is shown, or ''. */
+    answeredBy: '',
+    /** A model was chosen while a classification ran: classify again when it ends. */
+    reclassify: false,
     cameraStream: null,
   };
 
@@ -134,8 +142,10 @@
     return `${(bytes / 1048576).toFixed(1)} MB`;
   }
 
+  /** Shows `message` in the page's error box and brings the box into view (on a phone it may be off screen). */
   function showError(message) {
     ui.error.textContent = message;
+    if (message) ui.error.scrollIntoView({ block: 'nearest' });
   }
 
   function clearMessages() {
@@ -162,13 +172,21 @@
       showError(`This browser cannot read ${name} as an image. Choose a PNG, JPEG, WebP or GIF file.`);
       return false;
     }
+    const fit = fittingSize(picture.width, picture.height, blob.size);
     const canvas = document.createElement('canvas');
-    canvas.width = picture.width;
-    canvas.height = picture.height;
-    canvas.getContext('2d').drawImage(picture, 0, 0);
+    canvas.width = fit.width;
+    canvas.height = fit.height;
+    const context = canvas.getContext('2d');
+    context.imageSmoothingQuality = 'high';
+    context.drawImage(picture, 0, 0, fit.width, fit.height);
     picture.close();
 
     state.original = { blob, type: blob.type || 'application/octet-stream', name };
+    // Too big to send as it is: the canvas, scaled down when the pixels are over the limits, is sent as JPEG instead.
+    if (fit.scaled || fit.tooManyBytes) {
+      state.original.scaled = fit.scaled ? { width: picture.width, height: picture.height } : null;
+      state.original.reencoded = true;
+    }
     state.history = [canvas];
     state.selection = null;
     if (!keepExample) leaveExample();
@@ -176,6 +194,24 @@
     ui.editor.hidden = false;
     draw();
     return true;
+  }
+
+  /**
+   * The size an image of `width` × `height` pixels and `bytes` bytes is sent at: within the server's megapixels and
+   * the page's longest side (scaled: true when smaller than the image), and whether its file is over the body limit.
+   */
+  function fittingSize(width, height, bytes) {
+    const maximumPixels = (page.maximumMegapixels || Infinity) * 1e6;
+    const maximumSide = page.maximumSide || Infinity;
+    const scale = Math.min(1, maximumSide / Math.max(width, height), Math.sqrt(maximumPixels / (width * height)));
+    const tooManyBytes = Boolean(page.maximumBodyBytes && bytes > page.maximumBodyBytes);
+    if (scale >= 1) return { width, height, scaled: false, tooManyBytes };
+    // Rounded, unless rounding up would end a pixel over a limit.
+    let fitted = { width: Math.round(width * scale), height: Math.round(height * scale) };
+    if (Math.max(fitted.width, fitted.height) > maximumSide || fitted.width * fitted.height > maximumPixels) {
+      fitted = { width: Math.floor(width * scale), height: Math.floor(height * scale) };
+    }
+    return { width: Math.max(1, fitted.width), height: Math.max(1, fitted.height), scaled: true, tooManyBytes };
   }
 
   /** The image is no longer the example's own: its expected classes and the post's answer no longer apply. */
@@ -306,7 +342,7 @@
       canvas.width = source.width;
       canvas.height = source.height;
       canvas.getContext('2d').drawImage(source, 0, 0);
-      const how = edited() ? 'edited, sent as PNG' : `original ${state.original.type.replace('image/', '').toUpperCase()}, sent as it is`;
+      const how = edited() ? 'edited, sent as PNG' : sentAs(state.original);
       ui.imageInfo.textContent = `${state.original.name} · ${source.width} × ${source.height} px · ${how}`;
       canvas.setAttribute('aria-label', `The image to classify, ${source.width} by ${source.height} pixels${edited() ? ', edited' : ''}`);
     }
@@ -316,6 +352,16 @@
     ui.undo.disabled = !edited();
     ui.reset.disabled = !edited();
     updateActions();
+  }
+
+  /** How an unedited image is sent: "original PNG, sent as it is", or why and how it was made smaller. */
+  function sentAs(original) {
+    const type = original.type.replace('image/', '').toUpperCase();
+    if (original.scaled) {
+      return `scaled from ${original.scaled.width}×${original.scaled.height} to ${current().width}×${current().height} to fit the server’s limits, sent as JPEG`;
+    }
+    if (original.reencoded) return `the ${type} file is over ${megabytes(page.maximumBodyBytes)}, so it is sent re-encoded as JPEG`;
+    return `original ${type}, sent as it is`;
   }
 
   function updateActions() {
@@ -508,14 +554,16 @@
   function payload() {
     const canvas = current();
     if (state.payload && state.payload.canvas === canvas) return state.payload.promise;
-    const promise = edited()
-      ? new Promise((resolve, reject) => {
-        scaledForSending(canvas).toBlob((blob) => {
-          if (blob) resolve({ blob, type: 'image/png', name: 'edited.png' });
-          else reject(new Error('The edited image could not be encoded.'));
-        }, 'image/png');
-      })
-      : Promise.resolve({ blob: state.original.blob, type: state.original.type, name: state.original.name });
+    const encoded = (source, type, name, quality) => new Promise((resolve, reject) => {
+      source.toBlob((blob) => {
+        if (blob) resolve({ blob, type, name });
+        else reject(new Error('The image could not be encoded for sending.'));
+      }, type, quality);
+    });
+    let promise;
+    if (edited()) promise = encoded(scaledForSending(canvas), 'image/png', 'edited.png');
+    else if (state.original.reencoded) promise = encoded(canvas, 'image/jpeg', 'scaled.jpg', 0.92);
+    else promise = Promise.resolve({ blob: state.original.blob, type: state.original.type, name: state.original.name });
     state.payload = { canvas, promise };
     return promise;
   }
@@ -533,15 +581,22 @@
   /** The error of a failed response: the message of its JSON error body, or its status. */
   async function responseError(response) {
     let message = `The server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`;
+    let details = {};
     try {
       const body = await response.json();
-      if (body && body.error && body.error.message) message = body.error.message;
+      if (body && body.error && body.error.message) {
+        message = body.error.message;
+        details = body.error;
+      }
     } catch {
       // Not JSON: keep the status.
     }
     const retryAfter = response.headers.get('Retry-After');
     if (response.status === 503 && retryAfter) message += ` Try again in ${retryAfter} s.`;
-    return new Error(message);
+    const error = new Error(message);
+    error.code = details.code || '';
+    error.suggestions = Array.isArray(details.suggestions) ? details.suggestions : [];
+    return error;
   }
 
   /** Resolves to a successful response; rejects with the error's message. */
@@ -579,7 +634,7 @@
 
   /** Classifies `image` with `model`; resolves to the response and the round trip the browser measured. */
   async function classify(model, image) {
-    const query = queryString({ model, top: '5', expected: state.expected.map((entry) => entry.index).join(',') });
+    const query = queryString({ model, top: '5', expected: expectedParameter() });
     const started = performance.now();
     const { body: response } = await send(`/api/v1/classify?${query}`, imageRequest(image));
     return { response, roundTripMs: performance.now() - started };
@@ -630,6 +685,9 @@
 
   function clearResults() {
     ui.result.replaceChildren(element('p', { className: 'placeholder', text: 'Press Submit to see what the model sees.' }));
+    state.answerLabel = '';
+    state.answeredBy = '';
+    updateExplainChoice();
     ui.compareGrid.replaceChildren();
     ui.compareSection.hidden = true;
     state.generation += 1;
@@ -649,17 +707,44 @@
   async function submit() {
     if (!current() || state.busy) return;
     const model = ui.modelSelect.value;
+    const generation = state.generation;
     clearMessages();
     setBusy(true);
     try {
       const outcome = await classify(model, await checkedPayload());
-      ui.result.replaceChildren(...answer(outcome, { expectedId: 'expected-rank' }));
+      if (generation === state.generation) {
+        ui.result.replaceChildren(...answer(outcome, { expectedId: 'expected-rank' }));
+        const top = (outcome.response.predictions || [])[0];
+        state.answerLabel = top ? top.label : '';
+        state.answeredBy = outcome.response.model;
+        updateExplainChoice();
+      }
     } catch (error) {
       showError(error.message);
+      offerSuggestions(error, ui.expectedClass, ui.expectedSuggestions);
     } finally {
       setBusy(false);
     }
+    if (state.reclassify) {
+      state.reclassify = false;
+      submit();
+    }
   }
+
+  // A result on screen is the answer of the model in the menu: choosing another one classifies again at once.
+  ui.modelSelect.addEventListener('change', () => {
+    if (!current()) return;
+    if (state.busy) {
+      state.reclassify = true;
+      return;
+    }
+    if (!state.answeredBy) return;
+    state.answerLabel = '';
+    updateExplainChoice();
+    ui.result.replaceChildren(element('p', { className: 'placeholder', text: `Classifying with ${ui.modelSelect.value}…` }));
+    if (state.busy) state.reclassify = true;
+    else submit();
+  });
 
   /** Classifies the shown image with every available model at once, one card per model. */
   async function compare() {
@@ -727,6 +812,89 @@
     return typed;
   }
 
+  /** The first class of the expected-class field, as the `class` of an explanation and Flag's correct class. */
+  function firstExpected() {
+    const typed = ui.expectedClass.value.trim();
+    if (state.expected.length && typed === exampleExpectedText()) return { parameter: String(state.expected[0].index), name: state.expected[0].name };
+    const first = typed.split(',')[0].trim();
+    return first ? { parameter: first, name: first } : null;
+  }
+
+  /** Explain's choice names what it would explain: "the answer (keeshond)", "the expected class (Siberian husky)". */
+  function updateExplainChoice() {
+    if (!ui.explainClass) return;
+    const [answerOption, expectedOption] = ui.explainClass.options;
+    answerOption.textContent = state.answerLabel ? `the answer (${state.answerLabel})` : 'the answer';
+    const expected = firstExpected();
+    expectedOption.textContent = expected ? `the expected class (${expected.name})` : 'the expected class (type one above)';
+    expectedOption.disabled = !expected;
+    if (!expected && ui.explainClass.value === 'expected') ui.explainClass.value = 'answer';
+  }
+
+  /**
+   * When `error` is the server's unknown_label with suggestions, offers them as buttons in `container` that put the
+   * suggested class into `field` in place of the unknown one; otherwise clears `container`.
+   */
+  function offerSuggestions(error, field, container) {
+    container.replaceChildren();
+    container.hidden = true;
+    if (!error || error.code !== 'unknown_label' || !error.suggestions.length) return;
+    const unknown = (/^'([^']*)'/.exec(error.message) || [])[1];
+    container.append(element('span', { className: 'suggestions-lead', text: 'Did you mean' }));
+    for (const suggestion of error.suggestions) {
+      const button = element('button', { type: 'button', className: 'tool suggestion', text: suggestion.label });
+      button.addEventListener('click', () => {
+        const entries = field.value.split(',').map((entry) => entry.trim()).filter(Boolean);
+        const at = unknown === undefined ? -1 : entries.findIndex((entry) => entry.toLowerCase() === unknown.trim().toLowerCase());
+        if (at >= 0 && entries.length > 1) entries[at] = suggestion.label;
+        field.value = at >= 0 && entries.length > 1 ? entries.join(', ') : suggestion.label;
+        container.replaceChildren();
+        container.hidden = true;
+        field.dispatchEvent(new Event('input'));
+        field.focus();
+      });
+      container.append(button);
+    }
+    container.hidden = false;
+  }
+
+  // While a class is typed, the list of suggestions holds the server's best matches for its last entry (names and
+  // WordNet synonyms: "husky" offers "Siberian husky" and "Eskimo dog"); empty, it holds every class again.
+  const allClassOptions = ui.classList ? Array.from(ui.classList.options, (option) => option.value) : [];
+  let classLookup = null;
+  function suggestClasses(field) {
+    clearTimeout(classLookup);
+    classLookup = setTimeout(async () => {
+      const entries = field.value.split(',');
+      const typed = entries[entries.length - 1].trim();
+      const before = entries.slice(0, -1).map((entry) => entry.trim()).filter(Boolean);
+      const withPrefix = (label) => [...before, label].join(', ');
+      if (typed.length < 2) {
+        ui.classList.replaceChildren(...allClassOptions.map((value) => element('option', { value: withPrefix(value) })));
+        return;
+      }
+      try {
+        const response = await fetch(`/api/v1/classes?${queryString({ q: typed, limit: '8' })}`);
+        if (!response.ok) return;
+        const { classes } = await response.json();
+        if (!Array.isArray(classes) || field.value.split(',').pop().trim() !== typed) return;
+        ui.classList.replaceChildren(...classes.map((entry) => element('option', {
+          value: withPrefix(entry.label),
+          label: entry.matched && entry.matched !== entry.label ? `${entry.label} (${entry.matched})` : entry.label,
+        })));
+      } catch {
+        // No suggestions while the server cannot be reached; the field still works.
+      }
+    }, 200);
+  }
+  if (ui.classList) {
+    for (const field of [ui.expectedClass, ui.flagClass]) field.addEventListener('input', () => suggestClasses(field));
+  }
+  ui.expectedClass.addEventListener('input', () => {
+    updateExplainChoice();
+    ui.expectedSuggestions.hidden = true;
+  });
+
   /** The `model` parameter of an analysis, and how the progress message names it. */
   function analysisModels() {
     if (ui.allModels && ui.allModels.checked) return { parameter: 'all', name: `${models.length} models` };
@@ -781,6 +949,7 @@
       if (finished) {
         view.status.textContent = '';
         view.error.textContent = error.message;
+        offerSuggestions(error, ui.expectedClass, ui.expectedSuggestions);
       }
     } finally {
       clearInterval(timer);
@@ -841,7 +1010,13 @@
     return method === 'superpixels' ? 'regions greyed out' : 'squares greyed out';
   }
 
-  /** One model's heatmap, with the model, the class explained, its probability, the method and the time as caption. */
+  /** What an older server's heatmaps mean, for an answer without the server's own sentence. */
+  const HEATMAP_LEGEND = 'Yellow: hiding that part lowers the probability most; dark blue: hiding it changes nothing.';
+
+  /**
+   * One model's heatmap, with the model, the class explained, its probability, the method and the time as caption,
+   * and the server's sentence of what the colours mean (largest drop in probability points).
+   */
   function heatmapFigure(explanation) {
     const label = explanation.class ? explanation.class.label : 'its first choice';
     const overlay = String(explanation.overlay || '');
@@ -855,20 +1030,24 @@
       element('figcaption', {},
         element('span', { className: 'model-name', text: explanation.model }),
         element('span', { className: 'heatmap-class', text: `‘${label}’, ${percent(explanation.baseProbability)} on the whole image` }),
-        element('span', { className: 'heatmap-meta', text: `${methodName(explanation.method)} · ${milliseconds(explanation.milliseconds)}` })));
+        element('span', { className: 'heatmap-meta', text: `${methodName(explanation.method)} · ${milliseconds(explanation.milliseconds)}` }),
+        element('span', { className: 'heatmap-legend', text: explanation.caption || HEATMAP_LEGEND })));
   }
 
   /** Explains the shown image's answer with each chosen model, side by side. */
   function explain() {
     const chosen = analysisModels();
     const method = ui.explainMethod.value;
-    const whose = chosen.parameter === 'all' ? `${chosen.name}’ answers` : `${chosen.name}’s answer`;
+    const expected = ui.explainClass && ui.explainClass.value === 'expected' ? firstExpected() : null;
+    const whose = expected ? `‘${expected.name}’ for ${chosen.name}`
+      : (chosen.parameter === 'all' ? `${chosen.name}’ answers` : `${chosen.name}’s answer`);
     analyse(sections.explain, `Explaining ${whose}, ${methodName(method)}`, async (image, stillShown) => {
-      const query = queryString({ model: chosen.parameter, method });
+      const query = queryString({ model: chosen.parameter, method, class: expected ? expected.parameter : '' });
       const { body: explanations } = await send(`/api/v1/explain?${query}`, imageRequest(image, { Accept: 'application/json' }));
       if (!stillShown()) return '';
       const list = Array.isArray(explanations) ? explanations : [];
       sections.explain.output.replaceChildren(element('div', { className: 'heatmaps' }, ...list.map(heatmapFigure)));
+      if (expected) return `Explained ‘${expected.name}’ for ${list.length === 1 ? list[0].model : `${list.length} models`}`;
       return `Explained ${list.length === 1 ? `${list[0].model}’s answer` : `${list.length} models’ answers`}`;
     });
   }
@@ -881,7 +1060,9 @@
   ui.flag.addEventListener('click', () => {
     if (!current()) return;
     ui.flagError.textContent = '';
-    if (!ui.flagClass.value && state.expected.length) ui.flagClass.value = state.expected[0].name;
+    const expected = firstExpected();
+    if (expected && !ui.flagClass.value) ui.flagClass.value = expected.name;
+    ui.flagSuggestions.hidden = true;
     ui.flagDialog.showModal();
     ui.flagClass.focus();
   });
@@ -929,6 +1110,7 @@
         : [`This blind spot was already reported; your confirmation makes ${report.confirmations}. Its link: `, link]));
     } catch (error) {
       ui.flagError.textContent = error.message;
+      offerSuggestions(error, ui.flagClass, ui.flagSuggestions);
     } finally {
       ui.flagSubmit.disabled = false;
       ui.flagSubmit.textContent = 'Submit flag';
@@ -950,6 +1132,7 @@
     }
     state.expected = example.expected || [];
     ui.expectedClass.value = exampleExpectedText();
+    updateExplainChoice();
     if (await loadImage(blob, example.file, { keepExample: true })) await submit();
   }
 
