@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Onnx", dependencies: ["Engine"]),
         .target(name: "Imaging", dependencies: ["Engine", "VipsShim"]),
         .target(name: "Transforms", dependencies: ["Engine", "Imaging", "VipsShim"]),
-        .target(name: "Models", dependencies: ["Engine", "Weights", "Imaging"], resources: [.copy("Resources/imagenet-classes.tsv")]),
+        .target(name: "Models", dependencies: ["Engine", "Weights", "Imaging"], resources: [.copy("Resources/imagenet-classes.tsv"), .copy("Resources/imagenet-wordnet.tsv")]),
         .target(name: "ModelFetch", dependencies: [
             "Models",
             .product(name: "Crypto", package: "swift-crypto"),
