@@ -6,12 +6,15 @@ import Foundation
 import Hummingbird
 import Imaging
 import Logging
+import Models
 import Transforms
 
 struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    /// For 422 unknown_label: the classes the text may have meant, best first.
+    var suggestions: [ClassMatch]? = nil
     /// Seconds, for 429 and 503.
     var retryAfter: Int? = nil
     /// Further headers the status calls for: `Allow` with 405, `WWW-Authenticate` with 401.
@@ -23,6 +26,7 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         struct Detail: Encodable {
             let code: String
             let message: String
+            let suggestions: [ClassMatch]?
         }
         let error: Detail
     }
@@ -40,7 +44,7 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         headers[.contentType] = "application/json; charset=utf-8"
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(Body(error: .init(code: code, message: message)))
+        let body = try encoder.encode(Body(error: .init(code: code, message: message, suggestions: suggestions)))
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
@@ -94,9 +98,9 @@ extension APIError {
         }
     }
 
-    static func unknownLabel(_ text: String) -> APIError {
-        APIError(status: .unprocessableContent, code: "unknown_label",
-                 message: "'\(text)' is not one of the 1000 ImageNet classes (give an index 0-999, a WordNet id or an exact class name)")
+    static func unknownLabel(_ text: String, labels: ImageNetLabels) -> APIError {
+        APIError(status: .unprocessableContent, code: "unknown_label", message: labels.unknownClassMessage(text),
+                 suggestions: labels.suggestions(for: text))
     }
 
     static func rateLimited(retryAfter: Int, limit: RateLimit) -> APIError {
@@ -191,5 +195,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             throw answer
         }
+    }
+}
+
+extension ImageNetLabels {
+    /// The class `text` names (an index, a WordNet id or an exact name), or a 422 with the near misses.
+    func require(_ text: String) throws -> Int {
+        guard let index = resolve(text) else { throw APIError.unknownLabel(text, labels: self) }
+        return index
     }
 }

@@ -40,9 +40,8 @@ enum OptionCheck {
 
     /// The class `text` names (an index, a WordNet id or an exact name), or a usage error saying how to name one.
     static func requireClass(_ text: String, _ option: String) throws -> Int {
-        guard let index = try ImageNetLabels.bundled().resolve(text) else {
-            throw ValidationError("\(option): '\(text)' is not one of the 1000 ImageNet classes (give an index, a WordNet id or an exact name)")
-        }
+        let labels = try ImageNetLabels.bundled()
+        guard let index = labels.resolve(text) else { throw ValidationError("\(option): " + labels.unknownClassMessage(text)) }
         return index
     }
 

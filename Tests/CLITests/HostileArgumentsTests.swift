@@ -179,6 +179,7 @@ struct HostileFolder {
         .usage(["probe", "x.jpg", "--expected", "nope"], "--expected: 'nope' is not one of the 1000 ImageNet classes"),
         .usage(["probe", "x.jpg", "--expected", "1000"], "--expected: '1000' is not one of the 1000 ImageNet classes"),
         .usage(["probe", "x.jpg", "--expected=-1"], "--expected: '-1' is not one of the 1000 ImageNet classes"),
+        .usage(["probe", "x.jpg", "--expected", "husky"], "Did you mean 'Eskimo dog' (also called husky) or 'Siberian husky'?"),
         .usage(["probe", "x.jpg", "--seed=-1"], "The value '-1' is invalid for '--seed <seed>'"),
         .usage(["probe", "x.jpg", "--seed", "99999999999999999999"], "The value '99999999999999999999' is invalid for '--seed <seed>'"),
         .usage(["probe", "x.jpg", "--compare", "--model", "efficientnet_lite0"], "--compare uses every present model"),

@@ -123,6 +123,34 @@ import WebApp
         }
     }
 
+    @Test func classesRankNearMissesAndAnUnknownLabelCarriesThem() async throws {
+        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        try await server.test { client in
+            func labels(_ query: String) async throws -> [String] {
+                let response = try await client.execute(uri: "/api/v1/classes?" + query, method: .get)
+                #expect(response.status == .ok)
+                let body = try #require(try response.body.json() as? [String: Any])
+                return try #require(body["classes"] as? [[String: Any]]).compactMap { $0["label"] as? String }
+            }
+            #expect(try await labels("q=husky") == ["Eskimo dog", "Siberian husky"])
+            #expect(try await labels("q=n02110185") == ["Siberian husky"])
+            #expect(try await labels("q=clock&limit=2").count == 2)
+            #expect(try await labels("q=") == [])
+            #expect(try await client.execute(uri: "/api/v1/classes?q=dog&limit=0", method: .get).status == .badRequest)
+
+            let refused = try await client.execute(uri: "/api/v1/classify?expected=husky", method: .post,
+                                                   headers: [.contentType: "image/jpeg"], body: ByteBuffer(bytes: photo))
+            #expect(refused.status == .unprocessableContent)
+            let body = try #require(try refused.body.json() as? [String: Any])
+            let error = try #require(body["error"] as? [String: Any])
+            #expect(error["code"] as? String == "unknown_label")
+            #expect((error["message"] as? String)?.contains("Did you mean 'Eskimo dog' (also called husky) or 'Siberian husky'?") == true)
+            let suggestions = try #require(error["suggestions"] as? [[String: Any]])
+            #expect(suggestions.compactMap { $0["index"] as? Int } == [248, 250])
+        }
+    }
+
     @Test func aFullQueueAnswers503WithRetryAfterAndTheRestSucceed() async throws {
         let server = try #require(try await TestServer.make(scheduling: .init(maximumBatchSize: 1, batchWindow: .zero, queueCapacity: 1)),
                                   "efficientnet_lite0's weights are in the cache (make test fetches them)")

@@ -15,6 +15,26 @@ struct APIRoutes: Sendable {
         router.get("/api/v1/models") { _, _ in JSONBody(models()) }
         router.get("/api/v1/examples") { _, _ in JSONBody(ExampleSummary.all(in: dependencies.gallery)) }
         router.post("/api/v1/classify") { request, _ in JSONBody(try await classify(request)) }
+        router.get("/api/v1/classes") { request, _ in JSONBody(try classes(request)) }
+    }
+
+    struct ClassesResponse: Encodable {
+        let query: String
+        let classes: [ClassMatch]
+    }
+
+    /// The classes a text may mean, best first: what the page offers while someone types a class.
+    func classes(_ request: Request) throws -> ClassesResponse {
+        let query = QueryParameters(request)
+        let limit = try query.integer("limit", default: 8, range: 1...50)
+        let text = query["q"] ?? ""
+        let labels = dependencies.labels
+        // An exact index, WordNet id or name is the one answer; anything else gets the ranked near misses.
+        if let index = labels.resolve(text) {
+            let entry = labels[index]
+            return ClassesResponse(query: text, classes: [ClassMatch(index: index, wordNetID: entry.wordNetID, label: entry.name, matched: text)])
+        }
+        return ClassesResponse(query: text, classes: labels.suggestions(for: text, limit: limit))
     }
 
     func models() -> [ModelSummary] {
@@ -77,10 +97,7 @@ struct APIRoutes: Sendable {
 
     /// ["436", "beach wagon"] → class indices; anything that is not one of the classes is a 422.
     static func classes(_ names: [String], labels: ImageNetLabels) throws -> [Int] {
-        try names.map { name in
-            guard let index = labels.resolve(name) else { throw APIError.unknownLabel(name) }
-            return index
-        }
+        try names.map(labels.require)
     }
 }
 

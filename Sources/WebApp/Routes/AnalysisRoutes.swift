@@ -47,10 +47,7 @@ struct AnalysisRoutes: Sendable {
         let query = QueryParameters(request)
         let classifiers = try models(query.list("model"))
         let method = try query.choice("method", of: ["patches", "superpixels"], default: "patches")
-        let classIndex = try query["class"].map { text in
-            guard let index = dependencies.labels.resolve(text) else { throw APIError.unknownLabel(text) }
-            return index
-        }
+        let classIndex = try query["class"].map(dependencies.labels.require)
         // Each method reads its own parameters and leaves the other's aside (still checked).
         let patch = try query.integer("patch", range: 4...1024)
         let stride = try query.integer("stride", range: 2...1024)

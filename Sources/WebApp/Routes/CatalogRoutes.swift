@@ -112,7 +112,7 @@ struct CatalogRoutes: Sendable {
         guard let expectedText = form["expected"]?.text?.trimmingCharacters(in: .whitespacesAndNewlines), !expectedText.isEmpty else {
             throw APIError.badRequest("say which class the image should have been given in the field 'expected'", code: "missing_expected")
         }
-        guard let expected = dependencies.labels.resolve(expectedText) else { throw APIError.unknownLabel(expectedText) }
+        let expected = try dependencies.labels.require(expectedText)
         let note = (form["note"]?.text ?? "").replacingOccurrences(of: "\r\n", with: "\n")
         guard note.unicodeScalars.count <= CatalogLimits.noteLength else {
             throw APIError.badRequest("the note is \(note.unicodeScalars.count) characters; the limit is \(CatalogLimits.noteLength)", code: "note_too_long")
@@ -143,10 +143,7 @@ struct CatalogRoutes: Sendable {
             }
             status = parsed
         }
-        let expected = try parameters["expected"].map { value in
-            guard let index = dependencies.labels.resolve(value) else { throw APIError.unknownLabel(value) }
-            return index
-        }
+        let expected = try parameters["expected"].map(dependencies.labels.require)
         return ReportQuery(category: parameters["category"], expected: expected, model: parameters["model"], status: status, text: parameters["q"],
                            page: try parameters.integer("page", default: 1, range: 1...100_000))
     }
