@@ -108,6 +108,8 @@ def script_arguments(description, out, out_help="where screenshots and the serve
 def parse_arguments():
     parser = script_arguments(__doc__, ".build/test-output/e2e")
     parser.add_argument("--base-url", help="test this running server instead of starting one")
+    parser.add_argument("--second-model", default="efficientnet_lite1",
+                        help="a second model the server loads, for switching models on the page")
     return parser.parse_args()
 
 
@@ -166,6 +168,21 @@ class Server:
                 self.process.wait()
         self.log.close()
         shutil.rmtree(self.data, ignore_errors=True)
+
+
+def wait_for_every_model(base_url):
+    """Waits until every model the server offers is ready, so that its default model (the first ready of the best)
+    no longer changes while the pages are checked."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    states = None
+    while time.monotonic() < deadline:
+        status, body = api(base_url, "/readyz")
+        states = {entry["name"]: entry["state"] for entry in (body or {}).get("models", [])}
+        if states and all(state == "ready" for state in states.values()):
+            passed(f"every model is ready ({', '.join(states)})")
+            return
+        time.sleep(0.5)
+    raise CheckFailed(f"not every model was ready within {READY_TIMEOUT_S} s ({states})")
 
 
 def first_photo(shared):
@@ -303,7 +320,7 @@ def run(arguments, base_url, out):
         started = time.monotonic()
         find("#probe").click()
         progress = text("#probe-status")
-        check(re.fullmatch(r"Probing \d+ variants with " + re.escape(arguments.model) + r"… \d+ s", progress)
+        check(re.fullmatch(r"Probing \d+ variants with " + re.escape(model) + r"… \d+ s", progress)
               and not find("#probe").is_enabled() and not find("#explain").is_enabled(),
               f"while probing, the page says so ({progress!r}) and Probe and Explain are disabled")
         wait_for_analysis("probe", "#probe-output .probe-report", "the probe")
@@ -324,7 +341,7 @@ def run(arguments, base_url, out):
             sentence = r"the original is already a miss; \d+ of 20 transformations bring '[^']+'( or '[^']+')* back( \(.+\))?"
         else:
             sentence = r"\d+ of 20 transformations flip the answer"
-        check(re.fullmatch(r"Probed \d+ variants\. " + re.escape(arguments.model) + ": " + sentence + r" \(\d+ s\)\.", summary),
+        check(re.fullmatch(r"Probed \d+ variants\. " + re.escape(model) + ": " + sentence + r" \(\d+ s\)\.", summary),
               f"the status line sums the probe up in the report's words ({summary!r}; the original: {original!r})")
         check(focused_id() == "probe-title", "the focus moved to the probe's heading")
         check(find("#probe").is_enabled() and find("#explain").is_enabled(), "Probe and Explain are enabled again")
@@ -346,7 +363,7 @@ def run(arguments, base_url, out):
             raise CheckFailed("the browser cannot show the heatmap")
         passed(f"the browser shows the heatmap ({width} px wide)")
         caption = text("#explain-output figcaption")
-        check(arguments.model in caption and "regions greyed out" in caption,
+        check(model in caption and "regions greyed out" in caption,
               f"its caption names the model and the method ({caption!r})")
         check(focused_id() == "explain-title", "the focus moved to the explanation's heading")
         driver.execute_script("document.getElementById('explain-title').scrollIntoView()")
@@ -358,7 +375,9 @@ def run(arguments, base_url, out):
         browser.open(f"{base_url}/")
         check("Blindspot" in driver.title, f"the page title names Blindspot ({driver.title!r})")
         model = find("#model-select").get_attribute("value")
-        check(model == arguments.model, f"the model selector selects {arguments.model}")
+        status, listed = api(base_url, "/api/v1/models")
+        default = next((entry["name"] for entry in listed if entry.get("default")), None)
+        check(model == default, f"the model selector selects the server's default, {default} ({model})")
         find("#file-input").send_keys(str(photo))
         wait.until(lambda _: find("#submit").is_enabled())
         passed(f"{photo.name} loaded into the editor")
@@ -455,9 +474,10 @@ def run(arguments, base_url, out):
         time.sleep(0.5)
         overflow = driver.execute_script("return document.documentElement.scrollWidth")
         check(overflow <= 390, f"at 390 px nothing overflows sideways (page width {overflow} px)")
-        columns = driver.execute_script(
-            "return getComputedStyle(document.querySelector('.workspace')).gridTemplateColumns.split(' ').length")
-        check(columns == 1, "at 390 px the image and the result are in one column")
+        order = driver.execute_script(
+            "return [document.querySelector('#canvas').getBoundingClientRect().bottom,"
+            " document.querySelector('#result').getBoundingClientRect().top]")
+        check(order[1] >= order[0], f"at 390 px the result comes after the image (image ends at {order[0]:.0f}, result starts at {order[1]:.0f})")
         browser.screenshot(out / "phone.png")
 
         # 6. No errors in the browser console.
@@ -469,6 +489,218 @@ def run(arguments, base_url, out):
               + ("" if not severe else ":\n" + "\n".join(entry["message"] for entry in severe)))
     finally:
         browser.quit()
+
+
+# ---- Issue 16: the expected class everywhere, the models here, big photos, /api, phones and fresh answers ----------
+
+PAGES = ("/", "/examples/15", "/api", "/blindspots")
+PHONE = (390, 844)
+HUSKY_PHOTO = "n02110185_Siberian_husky.JPEG"
+HUSKY = "Siberian husky"
+BIG_SIZE = (10000, 6000)
+# 10000×6000 scaled so that its longer side is the page's 4096 px (6000 × 0.4096 = 2457.6).
+BIG_SCALED = (4096, 2458)
+
+
+def big_jpeg(folder):
+    """A 10000×6000 JPEG (60 megapixels, over the server's 50), made with the vips command."""
+    path = Path(folder) / "big-10000x6000.jpg"
+    grey = Path(folder) / "grey.v"
+    subprocess.run(["vips", "black", str(grey), str(BIG_SIZE[0]), str(BIG_SIZE[1]), "--bands", "3"], check=True)
+    subprocess.run(["vips", "linear", str(grey), f"{path}[Q=80]", "1", "128"], check=True)
+    grey.unlink()
+    return path
+
+
+def run_pages(arguments, base_url, out, shared):
+    """Issue 16's page checks in Chromium at 1280 and 390 px: no sideways scrolling, a one-line header, the answer
+    right after the image, errors in view, the expected class's rank and suggestions, Explain's choice, Flag's start,
+    re-classifying on a model switch, the missing post model, big photos scaled, and /api complete."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    browser = Browser()
+    driver = browser.driver
+    wait = WebDriverWait(driver, RESULT_TIMEOUT_S)
+    scratch = Path(tempfile.mkdtemp(prefix="blindspot-e2e-pages-"))
+
+    def find(selector):
+        return driver.find_element(By.CSS_SELECTOR, selector)
+
+    def text(selector):
+        return find(selector).text.strip()
+
+    def until(condition, what):
+        try:
+            return wait.until(lambda _: condition())
+        except TimeoutException:
+            raise CheckFailed(f"{what} did not happen within {RESULT_TIMEOUT_S} s")
+
+    def result_shown(what):
+        until(lambda: driver.find_elements(By.CSS_SELECTOR, "#result .top-label") or text("#error"), f"a result for {what}")
+        check(not text("#error"), f"no error for {what} ({text('#error')!r})")
+
+    def js(script, *values):
+        return driver.execute_script(script, *values)
+
+    def no_sideways_scrolling(width):
+        for path in PAGES:
+            browser.open(f"{base_url}{path}")
+            if path.startswith("/examples/"):
+                result_shown(path)
+            scroll_width, inner = js("return [document.documentElement.scrollWidth, innerWidth]")
+            check(scroll_width <= inner, f"at {width} px {path} does not scroll sideways (page {scroll_width} px, window {inner} px)")
+
+    try:
+        status, listed = api(base_url, "/api/v1/models")
+        default_model = next((model["name"] for model in listed if model.get("default")), None)
+        check(status == 200 and default_model, f"the server names its default model ({default_model})")
+
+        # ---- 1280 px ----
+        browser.set_viewport(1280, 900)
+        no_sideways_scrolling(1280)
+
+        # /api: every operation of /openapi.json, endpoints before the errors, the real default model.
+        status, document = api(base_url, "/openapi.json")
+        operations = [f"{method.upper()} {path}" for path, item in document["paths"].items()
+                      for method in item if method in ("get", "post", "put", "patch", "delete")]
+        browser.open(f"{base_url}/api")
+        headings = [heading.text.strip() for heading in driver.find_elements(By.CSS_SELECTOR, ".endpoint h2")]
+        missing = [operation for operation in operations if operation not in headings]
+        check(not missing and len(headings) == len(operations),
+              f"/api documents each of the {len(operations)} operations of /openapi.json once (missing: {missing})")
+        check(any(h.startswith("POST /api/v1/probe") for h in headings) and any(h.startswith("POST /api/v1/explain") for h in headings),
+              "/api documents probe and explain")
+        order = js("return [document.querySelector('.endpoint').getBoundingClientRect().top,"
+                   " document.querySelector('table.errors').getBoundingClientRect().top]")
+        check(order[0] < order[1], f"/api lists the endpoints before the error table ({order[0]:.0f} < {order[1]:.0f})")
+        samples = " ".join(code.text for code in driver.find_elements(By.CSS_SELECTOR, ".endpoint pre"))
+        named = set(re.findall(r"efficientnet_lite\d|inception_v3", samples))
+        check(named == {default_model}, f"/api's examples name the server's default model and no other ({sorted(named)})")
+
+        # The models here: the post's model is missing and the page says how to add it.
+        browser.open(f"{base_url}/")
+        note = text("#post-model-note")
+        check("Inception v3" in note and "blindspot models fetch inception_v3" in note and "--weights inception_v3=FILE" in note,
+              f"the page says the post's model is not installed and how to add it ({note[:80]!r}…)")
+        others = text("#other-models")
+        check(others.startswith("Other models Blindspot knows, not loaded here:") and "Also in the catalog" not in driver.page_source,
+              f"the other models are not called a catalog ({others[:60]!r}…)")
+
+        # One expected class for the page: Submit shows its rank, Explain offers it, Flag starts with it.
+        husky = (Path(shared) / "imagenet-sample" / HUSKY_PHOTO).resolve()
+        check(husky.is_file(), f"{husky} is there")
+        find("#file-input").send_keys(str(husky))
+        until(lambda: find("#submit").is_enabled(), f"{husky.name} loaded")
+        find("#expected-class").send_keys(HUSKY)
+        find("#submit").click()
+        result_shown(husky.name)
+        rank = text("#expected-rank")
+        check(re.fullmatch(rf"Expected class ‘{HUSKY}’ is ranked #\d+ \([\d.<]+%\)", rank), f"Submit shows the expected class's rank ({rank!r})")
+        answer = text("#result .top-label")
+        choices = [option.text for option in Select(find("#explain-class")).options]
+        check(choices == [f"the answer ({answer})", f"the expected class ({HUSKY})"], f"Explain offers the answer or the expected class ({choices})")
+        Select(find("#explain-class")).select_by_value("expected")
+        find("#explain").click()
+        until(lambda: find("#explain-output").get_attribute("aria-busy") == "false", "the explanation of the expected class")
+        check(not text("#explain-error"), f"the explanation has no error ({text('#explain-error')!r})")
+        explained = text("#explain-output .heatmap-class")
+        check(explained.startswith(f"‘{HUSKY}’"), f"Explain explains the expected class ({explained!r})")
+        legend = text("#explain-output .heatmap-legend")
+        status, explanations = api(base_url, f"/api/v1/explain?{urllib.parse.urlencode({'class': HUSKY})}", "POST",
+                                   husky.read_bytes(), {"Content-Type": "image/jpeg", "Accept": "application/json"})
+        caption = explanations[0].get("caption") if status == 200 and explanations else None
+        find("#flag").click()
+        until(lambda: js("return document.getElementById('flag-dialog').open"), "the flag dialog opening")
+        flag_class = find("#flag-class").get_attribute("value")
+        check(flag_class == HUSKY, f"Flag's correct class starts with the expected class ({flag_class!r})")
+        find("#flag-cancel").click()
+
+        # A near miss: the server's suggestions as buttons that fill the field, and the list while typing.
+        field = find("#expected-class")
+        field.clear()
+        field.send_keys("husky")
+        find("#submit").click()
+        until(lambda: text("#error"), "the error for 'husky'")
+        suggestions = [button.text for button in driver.find_elements(By.CSS_SELECTOR, "#expected-suggestions button")]
+        check({HUSKY, "Eskimo dog"} <= set(suggestions), f"'husky' gets 'did you mean' buttons ({suggestions})")
+        listed_classes = lambda: [option.get_attribute("value") for option in driver.find_elements(By.CSS_SELECTOR, "#imagenet-classes option")]
+        until(lambda: 0 < len(listed_classes()) <= 8, "the class list narrowing to the server's matches")
+        listed = listed_classes()
+        check(HUSKY in listed, f"while typing, the class list holds the server's matches ({listed})")
+        next(button for button in driver.find_elements(By.CSS_SELECTOR, "#expected-suggestions button") if button.text == HUSKY).click()
+        check(field.get_attribute("value") == HUSKY, f"a suggestion fills the field ({field.get_attribute('value')!r})")
+        find("#submit").click()
+        result_shown(f"{husky.name} with the suggestion")
+        check(text("#expected-rank").startswith(f"Expected class ‘{HUSKY}’"), "the suggestion is then ranked")
+
+        # Choosing another model classifies again at once.
+        before = text("#result .answered-by")
+        other = next((option.get_attribute("value") for option in Select(find("#model-select")).options
+                      if option.get_attribute("value") != find("#model-select").get_attribute("value")), None)
+        check(other, f"the server offers a second model to switch to ({other})")
+        Select(find("#model-select")).select_by_value(other)
+        until(lambda: text("#result .answered-by") == f"{other} sees", f"the answer of {other}")
+        passed(f"switching the model re-classifies ({before!r} → {text('#result .answered-by')!r})")
+
+        # ---- 390 px ----
+        browser.set_viewport(*PHONE, mobile=True)
+        no_sideways_scrolling(PHONE[0])
+        browser.open(f"{base_url}/")
+        header = js("""const header = document.querySelector('header.site');
+            const brand = header.querySelector('.brand');
+            const tops = Array.from(header.querySelectorAll('nav a'), (link) => link.getBoundingClientRect().top);
+            return {height: header.getBoundingClientRect().height, brandLines: brand.getClientRects().length,
+                    brandHeight: brand.getBoundingClientRect().height, spread: Math.max(...tops) - Math.min(...tops),
+                    linkLines: Math.max(...Array.from(header.querySelectorAll('nav a'), (link) => link.getClientRects().length))};""")
+        check(header["height"] <= 60 and header["brandLines"] == 1 and header["brandHeight"] <= 32 and header["spread"] <= 2
+              and header["linkLines"] == 1, f"at 390 px the header is one line ({header})")
+
+        browser.open(f"{base_url}/examples/15")
+        result_shown("/examples/15 at 390 px")
+        image_bottom, answer_top, height = js("return [document.querySelector('#canvas').getBoundingClientRect().bottom + scrollY,"
+                                              " document.querySelector('#result .answered-by').getBoundingClientRect().top + scrollY, innerHeight]")
+        check(image_bottom <= answer_top <= 1.2 * height,
+              f"at 390 px /examples/15's answer comes after the image and within 1.2 screens (image ends at {image_bottom:.0f}, "
+              f"the answer starts at {answer_top:.0f}, 1.2 screens = {1.2 * height:.0f} px)")
+        browser.screenshot(out / "after-example15-390.png")
+
+        # A file that is no image: the error is on screen.
+        browser.open(f"{base_url}/")
+        broken = scratch / "broken.jpg"
+        broken.write_bytes(b"not a jpeg at all" * 100)
+        js("window.scrollTo(0, 0)")
+        find("#file-input").send_keys(str(broken))
+        until(lambda: text("#error"), "the error for a broken file")
+        time.sleep(0.6)  # scrollIntoView
+        box = js("const r = document.getElementById('error').getBoundingClientRect(); return [r.top, r.bottom, innerHeight]")
+        check(0 <= box[0] and box[1] <= box[2], f"at 390 px the error is in view after a bad file ({text('#error')!r} at {box[0]:.0f}–{box[1]:.0f} of {box[2]})")
+        browser.screenshot(out / "after-bad-file-390.png")
+
+        # A 10000×6000 photo: scaled in the browser to fit, then classified.
+        big = big_jpeg(scratch)
+        browser.open(f"{base_url}/")
+        find("#file-input").send_keys(str(big))
+        until(lambda: find("#submit").is_enabled() or text("#error"), "the big photo loading")
+        info = text("#image-info")
+        wanted = f"scaled from {BIG_SIZE[0]}×{BIG_SIZE[1]} to {BIG_SCALED[0]}×{BIG_SCALED[1]}"
+        check(wanted in info, f"the page says the big photo was scaled ({info!r})")
+        find("#submit").click()
+        result_shown("the scaled 10000×6000 photo")
+        passed(f"the scaled photo was classified ({text('#result .top-label')!r})")
+        browser.screenshot(out / "after-big-upload-390.png")
+
+        # Last, so that the checks above run while the server's caption is still to come.
+        check(caption and legend == caption, f"the heatmap's legend is the server's caption ({legend!r}; the API: {caption!r})")
+
+        browser.collect_console()
+        severe = [entry for entry in browser.console if entry.get("level") == "SEVERE" and "status of 422" not in entry["message"]]
+        check(not severe, "the browser console has no SEVERE entries but the deliberate 422s"
+              + ("" if not severe else ":\n" + "\n".join(entry["message"] for entry in severe)))
+    finally:
+        browser.quit()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def failed(reason, server):
@@ -521,12 +753,15 @@ def main():
     if shared is None:
         return 0
     out = Path(arguments.out)
-    server = None if arguments.base_url else Server(arguments.blindspot, shared, arguments.model, out)
+    models = f"{arguments.model},{arguments.second_model}"
+    server = None if arguments.base_url else Server(arguments.blindspot, shared, models, out)
     base_url = arguments.base_url.rstrip("/") if arguments.base_url else server.base_url
 
     def checks():
+        wait_for_every_model(base_url)
         check_contract(base_url, first_photo(shared), check)
         run(arguments, base_url, out)
+        run_pages(arguments, base_url, out, shared)
 
     return run_checks(checks, server)
 

@@ -179,12 +179,13 @@
     const context = canvas.getContext('2d');
     context.imageSmoothingQuality = 'high';
     context.drawImage(picture, 0, 0, fit.width, fit.height);
+    const size = { width: picture.width, height: picture.height };
     picture.close();
 
     state.original = { blob, type: blob.type || 'application/octet-stream', name };
     // Too big to send as it is: the canvas, scaled down when the pixels are over the limits, is sent as JPEG instead.
     if (fit.scaled || fit.tooManyBytes) {
-      state.original.scaled = fit.scaled ? { width: picture.width, height: picture.height } : null;
+      state.original.scaled = fit.scaled ? size : null;
       state.original.reencoded = true;
     }
     state.history = [canvas];
