@@ -51,6 +51,11 @@ public struct OcclusionMap: Sendable {
     public let width: Int
     public let height: Int
 
+    public init(classIndex: Int, label: String, baseProbability: Double, regions: Regions, drops: [Double], width: Int, height: Int) {
+        (self.classIndex, self.label, self.baseProbability, self.regions, self.drops, self.width, self.height)
+            = (classIndex, label, baseProbability, regions, drops, width, height)
+    }
+
     /// The input pixels (indices into width × height) that region `index` covers.
     public func pixels(of index: Int) -> [Int] {
         regions.pixels(of: index, width: width, height: height)
@@ -90,11 +95,39 @@ public struct OcclusionMap: Sendable {
         }
     }
 
-    /// `image` (the model's input, width × height) with the heat drawn over it, the largest drop opaque red and
-    /// no drop transparent, and a colour scale along the right edge (top: the largest drop, bottom: none).
-    /// Superpixels also get thin dark boundaries, so the regions show.
-    public func overlay(on image: RGBImage) -> RGBImage {
-        precondition(image.width == width && image.height == height, "the overlay goes on the model's input image")
+    /// The largest drop of any region, in probability (0–1); 0 when hiding any part only raises the class.
+    public var maxDrop: Double { max(0, drops.max() ?? 0) }
+
+    /// The colour scale: from no drop to `maximum` (a round number of probability points at or above the largest
+    /// drop), or muted when no region moves the probability by a noticeable amount.
+    public var scale: HeatScale { HeatScale(maxDrop: maxDrop) }
+
+    /// What the picture shows, in one sentence fit for a caption, a terminal and the JSON answer.
+    public var caption: String {
+        let scale = scale
+        let largest = HeatScale.points(maxDrop)
+        if scale.isMuted {
+            return "Hiding any single part changes '\(label)' (\(HeatScale.percent(baseProbability))) by less than "
+                + "\(HeatScale.points(HeatScale.noticeableDrop)) point: the largest drop is \(largest) points, so nothing is coloured."
+        }
+        return "Yellow: hiding that part lowers '\(label)' (\(HeatScale.percent(baseProbability))) by up to \(largest) points; "
+            + "uncoloured: hiding it changes nothing. The scale runs from 0 to \(HeatScale.points(scale.maximum)) points."
+    }
+
+    /// The longer side of the rendered overlay: at least 512 px, so a 224-pixel input is not a postage stamp.
+    public static let overlayLongerSide = 512
+
+    /// `image` (the model's input, width × height) enlarged to `overlayLongerSide`, with the heat drawn over it on the
+    /// absolute `scale` (colour and opacity grow with the drop; no drop leaves the image as it is), and on the right a
+    /// colour bar labelled in probability points from 0 to the scale's maximum. Under a muted scale the image is greyed
+    /// and nothing is coloured. Superpixels also get thin dark boundaries, so the regions show.
+    public func overlay(on image: RGBImage) throws(ImageError) -> RGBImage {
+        guard image.width == width, image.height == height else {
+            throw ImageError.sizeMismatch(width: image.width, height: image.height, expectedWidth: width, expectedHeight: height)
+        }
+        let factor = max(1, Double(Self.overlayLongerSide) / Double(max(width, height)))
+        let outWidth = Int((Double(width) * factor).rounded()), outHeight = Int((Double(height) * factor).rounded())
+        let base = factor > 1 ? image.resized(width: outWidth, height: outHeight, filter: .bilinear) : image
         let heat = heat
         var boundary = [Bool](repeating: false, count: width * height)
         if case let .superpixels(segments, _) = regions {
@@ -106,28 +139,65 @@ public struct OcclusionMap: Sendable {
                 }
             }
         }
-        let largest = max(heat.max() ?? 0, 1e-9)
-        let scaleWidth = max(6, width / 24)
-        let outputWidth = width + scaleWidth + 2
-        var pixels = [UInt8](repeating: 255, count: outputWidth * height * 3)
-        for y in 0..<height {
-            for x in 0..<width {
-                let strength = max(0, heat[y * width + x]) / largest
-                let colour = Self.colour(strength)
-                let alpha = 0.65 * strength
-                for channel in 0..<3 {
-                    let base = Double(image.pixels[(y * width + x) * 3 + channel])
-                    var value = base * (1 - alpha) + colour[channel] * alpha
-                    if boundary[y * width + x] { value *= 0.45 }
-                    pixels[(y * outputWidth + x) * 3 + channel] = UInt8(max(0, min(255, value.rounded())))
+        let scale = scale
+        var picture = [UInt8](repeating: 0, count: outWidth * outHeight * 3)
+        for y in 0..<outHeight {
+            let sourceY = min(height - 1, Int(Double(y) / factor))
+            for x in 0..<outWidth {
+                let source = sourceY * width + min(width - 1, Int(Double(x) / factor))
+                let at = (y * outWidth + x) * 3
+                let rgb = (0..<3).map { Double(base.pixels[at + $0]) }
+                var blended: [Double]
+                if scale.isMuted {
+                    let grey = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+                    blended = [Double](repeating: 128 + (grey - 128) * 0.6, count: 3)
+                } else {
+                    let strength = scale.strength(of: heat[source])
+                    blended = HeatScale.blend(rgb, strength: strength)
                 }
-            }
-            let colour = Self.colour(1 - Double(y) / Double(max(height - 1, 1)))
-            for x in (width + 2)..<outputWidth {
-                for channel in 0..<3 { pixels[(y * outputWidth + x) * 3 + channel] = UInt8(colour[channel].rounded()) }
+                if boundary[source] { blended = blended.map { $0 * 0.45 } }
+                for channel in 0..<3 { picture[at + channel] = UInt8(max(0, min(255, blended[channel].rounded()))) }
             }
         }
-        return RGBImage(width: outputWidth, height: height, pixels: pixels)
+        return try scale.legend(beside: RGBImage(width: outWidth, height: outHeight, pixels: picture))
+    }
+}
+
+/// The colour scale of a heatmap, in absolute probability points: from no drop to a round number of points, labelled.
+public struct HeatScale: Sendable, Equatable {
+    /// Drops below this (1 point) are not worth colouring: the map is drawn muted instead.
+    public static let noticeableDrop = 0.01
+    /// The top of the scale as a probability (0–1): 1, 2, 2.5 or 5 times a power of ten points, the first at or above
+    /// the largest drop; 1 point when muted.
+    public let maximum: Double
+    /// True when no region's drop reaches `noticeableDrop`.
+    public let isMuted: Bool
+
+    public init(maxDrop: Double) {
+        isMuted = !(maxDrop >= Self.noticeableDrop)
+        guard !isMuted else {
+            maximum = Self.noticeableDrop
+            return
+        }
+        let points = maxDrop * 100
+        let decade = pow(10, (log10(points)).rounded(.down))
+        let step = [1.0, 2, 2.5, 5, 10].first { $0 * decade >= points * (1 - 1e-9) } ?? 10
+        maximum = min(1, step * decade / 100)
+    }
+
+    /// The width of the legend panel right of the picture.
+    public static let panelWidth = 86
+
+    /// 0 (no drop, or a rise) to 1 (the scale's maximum) for a drop.
+    public func strength(of drop: Double) -> Double {
+        isMuted ? 0 : max(0, min(1, drop / maximum))
+    }
+
+    /// `rgb` with the scale's colour for `strength` over it: the colour's opacity grows with the strength, so
+    /// no drop leaves the picture as it is.
+    static func blend(_ rgb: [Double], strength: Double) -> [Double] {
+        let colour = Self.colour(strength), alpha = 0.75 * strength
+        return (0..<3).map { rgb[$0] * (1 - alpha) + colour[$0] * alpha }
     }
 
     /// Dark blue (0) through purple and orange to yellow (1).
@@ -137,6 +207,55 @@ public struct OcclusionMap: Sendable {
         let lower = Int(position.rounded(.down)), upper = min(lower + 1, stops.count - 1)
         let fraction = position - Double(lower)
         return (0..<3).map { stops[lower][$0] * (1 - fraction) + stops[upper][$0] * fraction }
+    }
+    /// The colour bar's labels in points and where they stand on it (0: bottom, 1: top): the maximum, half and 0, or
+    /// "< 1" in the middle of a muted bar.
+    public var labels: [(text: String, position: Double)] {
+        isMuted ? [("< 1", 0.5)] : [(Self.points(maximum), 1), (Self.points(maximum / 2), 0.5), ("0", 0)]
+    }
+
+    /// "23.4", "0.04", "100": probability points with the digits that matter.
+    public static func points(_ probability: Double) -> String {
+        let points = probability * 100
+        if points == 0 { return "0" }
+        if points >= 10 { return String(format: "%.1f", points).replacingOccurrences(of: ".0", with: "") }
+        if points >= 0.1 { return String(format: "%.2f", points).replacingOccurrences(of: #"\.?0+$"#, with: "", options: .regularExpression) }
+        return String(format: "%.1g", points)
+    }
+
+    static func percent(_ probability: Double) -> String { String(format: "%.1f%%", probability * 100) }
+
+    /// `picture` with the colour bar to its right on a white panel: drawn over mid-grey the way the heat is drawn over
+    /// the image, labelled "0" at the bottom, half and the maximum in points, and "pts drop" on top. Muted: a grey bar
+    /// labelled "under 1 point".
+    func legend(beside picture: RGBImage) throws(ImageError) -> RGBImage {
+        let barWidth = 18, margin = 10, panelWidth = Self.panelWidth
+        let width = picture.width + panelWidth, height = picture.height
+        var pixels = [UInt8](repeating: 255, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<picture.width {
+                for channel in 0..<3 { pixels[(y * width + x) * 3 + channel] = picture.pixels[(y * picture.width + x) * 3 + channel] }
+            }
+        }
+        let title = try TextMask("drop, pts", points: 9)
+        let top = margin + title.height + 4, bottom = height - margin - 8
+        let barLeft = picture.width + margin
+        for y in top...max(top, bottom) {
+            let strength = isMuted ? 0 : 1 - Double(y - top) / Double(max(1, bottom - top))
+            let colour = Self.blend([128, 128, 128], strength: strength)
+            for x in barLeft..<(barLeft + barWidth) {
+                for channel in 0..<3 { pixels[(y * width + x) * 3 + channel] = UInt8(colour[channel].rounded()) }
+            }
+        }
+        var drawn = RGBImage(width: width, height: height, pixels: pixels)
+        let ink: [UInt8] = [30, 30, 30]
+        drawn = drawn.drawing(title, x: picture.width + 4, y: margin, colour: ink)
+        for (text, position) in labels {
+            let mask = try TextMask(text, points: 9)
+            let centre = top + Int(Double(bottom - top) * (1 - position))
+            drawn = drawn.drawing(mask, x: barLeft + barWidth + 5, y: min(height - mask.height, max(0, centre - mask.height / 2)), colour: ink)
+        }
+        return drawn
     }
 }
 

@@ -23,8 +23,8 @@ public struct BlindSpotReport: Sendable {
         /// The expected class's occlusion heatmap for the first model, over that model's input.
         public let heatmap: ReportPicture
         public let heatmapModel: String
-        /// The expected class's probability on the first model's input, unoccluded.
-        public let heatmapProbability: Double
+        /// What the heatmap shows, on its absolute scale (OcclusionMap.caption).
+        public let heatmapCaption: String
     }
 
     /// A category of the catalog with its approved reports.
@@ -113,7 +113,7 @@ public struct BlindSpotReport: Sendable {
             ? image.resized(width: max(1, Int((Double(image.width) * scale).rounded())), height: max(1, Int((Double(image.height) * scale).rounded())),
                             filter: .bicubic)
             : image
-        let heatmap = map.overlay(on: input)
+        let heatmap = try map.overlay(on: input)
         return Entry(
             id: id, expected: expected, note: note, reporter: reporter,
             image: ReportPicture(fileName: "report-\(id).jpg", mediaType: "image/jpeg", data: try thumbnail.jpegData(quality: 85),
@@ -122,7 +122,7 @@ public struct BlindSpotReport: Sendable {
             heatmap: ReportPicture(fileName: "report-\(id)-heatmap.jpg", mediaType: "image/jpeg", data: try heatmap.jpegData(quality: 85),
                                    width: heatmap.width, height: heatmap.height,
                                    alt: "Occlusion heatmap of \(expected.name) for \(classifiers[0].model.name)"),
-            heatmapModel: classifiers[0].model.name, heatmapProbability: map.baseProbability)
+            heatmapModel: classifiers[0].model.name, heatmapCaption: map.caption)
     }
 
     // MARK: - Rendering
@@ -214,8 +214,8 @@ public struct BlindSpotReport: Sendable {
             .heading(level: 3, text: "Report \(entry.id): \(entry.expected.name)"),
             .figures([
                 (entry.image, "The image, expected to be a \(entry.expected.name) (class \(entry.expected.index)).", "entry-image"),
-                (entry.heatmap, "Where \(entry.heatmapModel) looks for \(entry.expected.name) (\(HTMLText.percent(entry.heatmapProbability)) on its "
-                    + "input): greying out the yellow parts costs the class the most probability.", "entry-heatmap"),
+                (entry.heatmap, "Where \(entry.heatmapModel) looks for \(entry.expected.name), greying out one patch at a time. "
+                    + entry.heatmapCaption, "entry-heatmap"),
             ]),
         ]
         if !entry.note.isEmpty { blocks.append(.paragraph(entry.note, className: "entry-note")) }

@@ -86,6 +86,10 @@ int vs_flatten(vs_image *in, double background, vs_image **out) {
     return result;
 }
 
+int vs_text(const char *text, const char *font, int dpi, vs_image **out) {
+    return vips_text(OUT(out), text, "font", font, "dpi", dpi, NULL);
+}
+
 /* Rows computed at a time when a deadline is checked between strips. */
 #define STRIP_ROWS 64
 

@@ -81,6 +81,7 @@ struct ExplainCommand: AsyncParsableCommand {
             var object: [String: Any] = [
                 "model": classifier.model.name, "class": ["index": map.classIndex, "label": map.label], "baseProbability": map.baseProbability,
                 "method": method.rawValue, "drops": map.drops, "heatmap": out,
+                "maxDrop": map.maxDrop, "scaleMaximum": map.scale.maximum, "muted": map.scale.isMuted, "caption": map.caption,
             ]
             switch map.regions {
             case let .patches(patch, stride, columns, rows):
@@ -105,8 +106,9 @@ struct ExplainCommand: AsyncParsableCommand {
             case .patches: corners
             case .superpixels: "segment \(index) in \(corners), \(map.pixels(of: index).count) px,"
             }
-            print("  hiding \(region) drops it by \(String(format: "%.1f", map.drops[index] * 100)) points")
+            print("  hiding \(region) drops it by \(HeatScale.points(map.drops[index])) points")
         }
+        print("  \(map.caption)")
         print("  heatmap: \(out)")
     }
 }

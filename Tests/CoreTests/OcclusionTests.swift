@@ -44,8 +44,8 @@ import Testing
         #expect(strongest > 0.1, "hiding part of the fish costs the class more than 10 points")
         #expect(map.drops[0] < strongest / 2, "hiding the top-left corner (background) matters less")
 
-        let overlay = map.overlay(on: input)
-        #expect(overlay.height == 224 && overlay.width > 224)
+        let overlay = try map.overlay(on: input)
+        #expect(overlay.height == OcclusionMap.overlayLongerSide && overlay.width == OcclusionMap.overlayLongerSide + HeatScale.panelWidth)
         #expect(try ImageFormat(sniffing: try overlay.pngData()) == .png)
     }
 

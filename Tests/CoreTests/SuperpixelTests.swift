@@ -108,8 +108,8 @@ import Testing
             let alone = try probability(RGBImage(width: input.width, height: input.height, pixels: pixels))
             #expect(abs(map.baseProbability - alone - map.drops[index]) < 1e-5, "segment \(index)")
         }
-        let overlay = map.overlay(on: input)
-        #expect(overlay.height == 224 && overlay.width > 224)
+        let overlay = try map.overlay(on: input)
+        #expect(overlay.height == OcclusionMap.overlayLongerSide && overlay.width == OcclusionMap.overlayLongerSide + HeatScale.panelWidth)
         #expect(try ImageFormat(sniffing: try overlay.pngData()) == .png)
     }
 }

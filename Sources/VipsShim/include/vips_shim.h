@@ -36,6 +36,9 @@ int vs_to_srgb(vs_image *in, vs_image **out);
 int vs_cast_to_uchar(vs_image *in, vs_image **out);
 /// Composites onto a uniform background of `background` in every band and drops alpha.
 int vs_flatten(vs_image *in, double background, vs_image **out);
+/// One line of text rendered with Pango (vips_text; `text` is Pango markup, so escape <, > and &): a one-band uchar
+/// image of coverage, 0 (none) to 255 (ink), as tall as `font` ("sans 10") needs at `dpi`.
+int vs_text(const char *text, const char *font, int dpi, vs_image **out);
 
 /// Decodes every pixel (interleaved bands, row-major) straight into destination, which must hold exactly
 /// width × height × bands bytes of a uchar image. With `seconds` > 0 the pixels are computed in strips on the

@@ -135,12 +135,22 @@ private struct ExplanationBody: Encodable {
     let drops: [Double]
     /// Superpixels only: the segment of every input pixel, row-major.
     let segmentMap: [Int32]?
+    /// The largest drop (0–1), the top of the colour bar (0–1, a round number of points), whether the map is muted
+    /// (no drop reaches 1 point), and the sentence that says what the picture shows.
+    let maxDrop: Double
+    let scaleMaximum: Double
+    let muted: Bool
+    let caption: String
     let overlay: String
     let milliseconds: Double
 
     init(_ explanation: Explanation) {
         let map = explanation.map
         model = explanation.model
+        maxDrop = map.maxDrop
+        scaleMaximum = map.scale.maximum
+        muted = map.scale.isMuted
+        caption = map.caption
         `class` = ClassInfo(index: map.classIndex, label: map.label)
         baseProbability = map.baseProbability
         width = map.width
