@@ -647,6 +647,13 @@ def run_pages(arguments, base_url, out, shared):
         # ---- 390 px ----
         browser.set_viewport(*PHONE, mobile=True)
         no_sideways_scrolling(PHONE[0])
+        browser.open(f"{base_url}/api")
+        broken_codes = js("return Array.from(document.querySelectorAll('table.errors code'))"
+                          ".filter((code) => code.getClientRects().length > 1"
+                          " || code.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(code).fontSize))"
+                          ".map((code) => code.textContent)")
+        codes = len(driver.find_elements(By.CSS_SELECTOR, "table.errors code"))
+        check(codes > 20 and not broken_codes, f"at 390 px none of /api's {codes} error codes breaks across lines ({broken_codes})")
         browser.open(f"{base_url}/")
         header = js("""const header = document.querySelector('header.site');
             const brand = header.querySelector('.brand');

@@ -7,7 +7,7 @@ given and checks nothing (demo_e2e.py checks). Starts `blindspot serve` with a f
 Files written to --out:
   item2-explain-1280.png         /examples/1, Explain (superpixels), the heatmap and its caption
   item6-blindspots-1280.png      /blindspots on a fresh server
-  item8-big-upload-390.png       a 10000×6000 JPEG chosen at 390 px: what the screen shows afterwards (viewport)
+  item8-big-upload-390.png       a 10000×6000 JPEG chosen and sent at 390 px: its error or the scaling message (viewport)
   item8-big-upload-390-full.png  the same, whole page (where the message is)
   item9-api-1280.png, item9-api-390.png   /api, whole page
   item10-header-390.png          / at 390 px, the top of the screen
@@ -109,6 +109,9 @@ def take(arguments):
             driver.execute_script("document.getElementById('submit').scrollIntoView({block: 'center'})")
             find("#submit").click()
             wait.until(result_or_error)
+        # The message the page gave: the server's error, or what the page did with the photo.
+        driver.execute_script("const error = document.getElementById('error');"
+                              "(error.textContent.trim() ? error : document.getElementById('image-info')).scrollIntoView({block: 'start'})")
         time.sleep(0.5)
         viewport_shot(browser, out / "item8-big-upload-390.png")
         browser.screenshot(out / "item8-big-upload-390-full.png")

@@ -120,7 +120,7 @@ struct APIPage {
     }
 
     private static let errors: [(status: Int, codes: [String], meaning: String)] = [
-        (400, ["invalid_image", "invalid_form", "missing_image", "missing_expected", "bad_parameter", "note_too_long", "invalid_json", "json_too_deep", "bad_status"],
+        (400, ["invalid_image", "invalid_form", "missing_image", "missing_expected", "bad_parameter", "note_too_long", "invalid_json", "json_too_deep", "bad_status", "bad_action"],
          "the image cannot be decoded, or the request is malformed (a form field other than the image over 64 KB, JSON nested over 16 deep)"),
         (401, ["unauthorized", "invalid_token"], "moderation without the admin token, or with a wrong one (with WWW-Authenticate: Bearer)"),
         (403, ["admin_only", "admin_disabled", "cross_site_request", "bad_csrf_token"],
@@ -128,12 +128,16 @@ struct APIPage {
         (404, ["unknown_model", "not_found"], "no such model, report or page"),
         (405, ["method_not_allowed"], "the path does not answer that method; the Allow header lists those it does"),
         (409, ["model_not_present"], "a known model whose weights this server does not have (fetch them with blindspot models fetch NAME)"),
+        (408, ["timeout"], "the request body did not arrive in time"),
         (413, ["too_large"], "the body is over the server's limit"),
         (415, ["unsupported_type"], "not a JPEG, PNG, WebP or GIF (judged from the bytes), or no image Content-Type"),
         (422, ["too_many_pixels", "decode_too_slow", "unknown_label", "invalid_report"],
          "the image is over the pixel limit or took over the decode time limit, a class is not one of the 1000 (the error's suggestions then name the nearest classes), or a report breaks a rule (category name, name length)"),
-        (500, ["storage_failed"], "the catalog's storage failed for an unknown reason (the server's log says which)"),
-        (503, ["overloaded", "model_loading", "busy"], "the model's queue or the analyses' queue is full, or the model is still loading; the Retry-After header says when to try again"),
+        (429, ["rate_limited"], "too many requests from one client; Retry-After says when to try again"),
+        (500, ["storage_failed", "internal", "transform_failed", "image_missing"],
+         "the catalog's storage failed for an unknown reason, or the server failed to answer (its log says which), or a report's image is missing from the catalog"),
+        (503, ["overloaded", "model_loading", "model_unavailable", "busy", "shutting_down", "unavailable"],
+         "the model's queue or the analyses' queue is full, the model is still loading or failed to load, the server is stopping, or the image library is unavailable; Retry-After says when to try again"),
         (503, ["storage_read_only", "storage_busy", "database_unavailable"], "the catalog's storage is read-only, its database stayed locked through the server's retries, or cannot be reached; nothing was stored; Retry-After says when to try again"),
         (503, ["catalog_unavailable"], "the catalog could not be opened when the server started; everything else works"),
         (507, ["insufficient_storage"], "the catalog's disk is full; nothing was stored"),

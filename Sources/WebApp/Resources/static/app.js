@@ -1011,9 +1011,6 @@
     return method === 'superpixels' ? 'regions greyed out' : 'squares greyed out';
   }
 
-  /** What an older server's heatmaps mean, for an answer without the server's own sentence. */
-  const HEATMAP_LEGEND = 'Yellow: hiding that part lowers the probability most; dark blue: hiding it changes nothing.';
-
   /**
    * One model's heatmap, with the model, the class explained, its probability, the method and the time as caption,
    * and the server's sentence of what the colours mean (largest drop in probability points).
@@ -1032,7 +1029,7 @@
         element('span', { className: 'model-name', text: explanation.model }),
         element('span', { className: 'heatmap-class', text: `‘${label}’, ${percent(explanation.baseProbability)} on the whole image` }),
         element('span', { className: 'heatmap-meta', text: `${methodName(explanation.method)} · ${milliseconds(explanation.milliseconds)}` }),
-        element('span', { className: 'heatmap-legend', text: explanation.caption || HEATMAP_LEGEND })));
+        explanation.caption ? element('span', { className: 'heatmap-legend', text: explanation.caption }) : null));
   }
 
   /** Explains the shown image's answer with each chosen model, side by side. */
