@@ -21,20 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from demo_e2e import RESULT_TIMEOUT_S, Browser, Server, script_arguments
-
-BIG_WIDTH, BIG_HEIGHT = 10000, 6000
-
-
-def big_jpeg(folder):
-    """A 10000×6000 JPEG (60 megapixels, a few hundred KB) made with the vips command."""
-    path = Path(folder) / "big-10000x6000.jpg"
-    grey = Path(folder) / "grey.v"
-    subprocess.run(["vips", "black", str(grey), str(BIG_WIDTH), str(BIG_HEIGHT), "--bands", "3"], check=True)
-    subprocess.run(["vips", "linear", str(grey), f"{path}[Q=80]", "1", "128"], check=True)
-    grey.unlink()
-    return path
-
+from demo_e2e import RESULT_TIMEOUT_S, Browser, Server, big_jpeg, script_arguments
 
 def viewport_shot(browser, path):
     data = browser.driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})["data"]

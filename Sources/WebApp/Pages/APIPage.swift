@@ -8,8 +8,11 @@ struct APIPage {
     let origin: String
     /// The OpenAPI document as bundled (Resources/openapi.json).
     let document: Data
-    /// The model this server answers with when none is named, as the examples name it.
-    let defaultModel: String
+    /// The model this server answers with when none is named, as the examples name it (nil: no model is available,
+    /// and the examples name the catalog's usual default).
+    let defaultModel: String?
+
+    private var exampleModel: String { defaultModel ?? "efficientnet_lite0" }
 
     /// One operation of the document.
     struct Operation {
@@ -68,7 +71,7 @@ struct APIPage {
 
     /// The examples by "METHOD /path"; every other operation gets a generated curl line.
     private var examples: [String: Example] {
-        let model = defaultModel
+        let model = exampleModel
         return [
             "GET /api/v1/models": Example(request: "curl \(origin)/api/v1/models",
                 answer: #"[{"name": "\#(model)", "inputSize": 224, "available": true, "default": true, "source": "…"}, …]"#),
@@ -169,6 +172,11 @@ struct APIPage {
         """
     }
 
+    private var defaultModelSentence: String {
+        guard let defaultModel else { return "No model is available on this server yet." }
+        return "Without <code>model</code>, this server answers with <code>\(HTML.escape(defaultModel))</code>."
+    }
+
     private static func anchor(_ operation: Operation) -> String {
         let path = operation.path.map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
         return "\(operation.method.lowercased())\(path)"
@@ -189,8 +197,8 @@ struct APIPage {
         <article class="api-doc">
         <h1>Blindspot API</h1>
         <p>JSON over HTTP. The machine-readable contract is <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1); \
-        this page shows each of its \(operations.count) operations. Without <code>model</code>, this server answers \
-        with <code>\(HTML.escape(defaultModel))</code>. Errors are listed <a href="#errors">after the endpoints</a>.</p>
+        this page shows each of its \(operations.count) operations. \(defaultModelSentence) Errors are listed \
+        <a href="#errors">after the endpoints</a>.</p>
         \(missing)
         <nav aria-label="Endpoints"><ul class="endpoint-index">
         \(contents)

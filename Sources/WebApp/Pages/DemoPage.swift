@@ -47,10 +47,8 @@ struct DemoPage {
 
     private var availableModels: [ModelSummary] { models.filter(\.available) }
 
-    /// The model selected at first: the catalog's default if it is available, otherwise the first available one.
-    private var defaultModel: ModelSummary? {
-        availableModels.first(where: \.isDefault) ?? availableModels.first
-    }
+    /// The model selected at first.
+    private var defaultModel: ModelSummary? { models.answeringByDefault }
 
     /// What app.js needs that the markup does not say: the models to compare, the selected example, the body limit.
     private struct PageData: Encodable {

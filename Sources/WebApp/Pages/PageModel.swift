@@ -18,6 +18,14 @@ struct ModelSummary: Codable, Sendable, Equatable {
     }
 }
 
+extension [ModelSummary] {
+    /// The model that answers when none is named: the server's default if it is available, otherwise the first
+    /// available one; nil when none is.
+    var answeringByDefault: ModelSummary? {
+        first { $0.isDefault && $0.available } ?? first(where: \.available)
+    }
+}
+
 /// Limits the page tells the user about before they hit them.
 struct UploadLimits: Sendable, Equatable {
     /// Largest request body accepted, in bytes.

@@ -25,9 +25,8 @@ struct PageRoutes: Sendable {
         router.get("/examples/:id/image") { _, context in try exampleImage(try example(context)) }
         router.get("/api") { request, _ in
             let origin = "http://" + (request.head.authority ?? "127.0.0.1:\(configuration.port)")
-            let models = APIRoutes.summaries(of: dependencies.models)
-            let defaultModel = models.first(where: \.isDefault)?.name ?? models.first?.name ?? "efficientnet_lite0"
-            return HTMLBody(APIPage(origin: origin, document: assets.apiDocument, defaultModel: defaultModel).render())
+            let defaultModel = APIRoutes.summaries(of: dependencies.models).answeringByDefault
+            return HTMLBody(APIPage(origin: origin, document: assets.apiDocument, defaultModel: defaultModel?.name).render())
         }
         router.get("/openapi.json") { _, _ in assets.response(for: "openapi.json") }
         router.get("/static/:file") { _, context in
