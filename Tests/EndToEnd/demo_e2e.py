@@ -5,8 +5,13 @@ First checks the API against /openapi.json (api_contract.py). Then checks that a
 post's upside-down car by itself and shows the post's answer and the expected class's rank, that flagging it files a
 pending report in the catalog with the note verbatim (and that flagging it again confirms that report), that Probe
 shows the server's report (a row per transformation, charts, thumbnails) for the example's expected classes and that
-Explain shows a heatmap per model, that the page fits a phone, and that the browser logged no errors. Screenshots go
-to --out.
+Explain shows a heatmap per model, that the page fits a phone, and that the browser logged no errors. Then, at 1280
+and 390 px (run_pages): no page scrolls sideways, the header is one line on a phone, the answer comes right after the
+image and an error is in view, the expected class is ranked on Submit, explained on request and starts Flag's class,
+"husky" gets suggestions, a model switch classifies again, the page says the post's Inception v3 is missing and how to
+add it, a 10000×6000 photo is scaled in the browser and classified, /api documents every operation of /openapi.json
+before its error table, and a heatmap's legend is the server's caption. The server loads --model and --second-model.
+Screenshots go to --out.
 
     python3 Tests/EndToEnd/demo_e2e.py --blindspot .build/release/blindspot --shared ../shared --out .build/test-output/e2e
 
