@@ -60,11 +60,7 @@ public struct ImageVault: Sendable {
         let folder = folder(of: sha256)
         try Self.createFolder(folder)
         try DurableFile.write(bytes, to: folder.appendingPathComponent("\(sha256).original.\(format.fileExtension)"))
-        let scale = Double(Self.displaySide) / Double(max(image.width, image.height))
-        let display = scale < 1
-            ? image.resized(width: max(1, Int((Double(image.width) * scale).rounded())), height: max(1, Int((Double(image.height) * scale).rounded())),
-                            filter: .bicubic)
-            : image
+        let display = image.shrunk(toLongerSide: Self.displaySide, filter: .bicubic)
         // The display copy last: its presence is what `contains` checks.
         try DurableFile.write(try display.pngData(), to: displayFile(sha256: sha256))
         return stored

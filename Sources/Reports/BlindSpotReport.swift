@@ -108,11 +108,7 @@ public struct BlindSpotReport: Sendable {
         plan.expected = [expected.index]
         let probe = try Probe.run(image, plan: plan, classifiers: classifiers)
         let (map, input) = try classifiers[0].occlusion(of: image, classIndex: expected.index)
-        let scale = min(1, Double(thumbnailSide) / Double(max(image.width, image.height)))
-        let thumbnail = scale < 1
-            ? image.resized(width: max(1, Int((Double(image.width) * scale).rounded())), height: max(1, Int((Double(image.height) * scale).rounded())),
-                            filter: .bicubic)
-            : image
+        let thumbnail = image.shrunk(toLongerSide: thumbnailSide, filter: .bicubic)
         let heatmap = try map.overlay(on: input)
         return Entry(
             id: id, expected: expected, note: note, reporter: reporter,

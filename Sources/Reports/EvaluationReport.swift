@@ -14,17 +14,18 @@ public enum EvaluationReport {
     static let listedDisagreements = 20
 
     /// The results as one `<section>`: an `<h2>` naming the dataset, then `<h3>` parts.
-    public static func fragment(_ results: EvaluationResults) -> String {
-        ReportBlock.html([.container(tag: "section", className: "eval-report", blocks: blocks(results, headingLevel: 2))])
+    /// `pictures` (thumbnails by record file, see `picturedFiles`) show the most confident mistakes and the confusions.
+    public static func fragment(_ results: EvaluationResults, pictures: [String: ReportPicture] = [:]) -> String {
+        ReportBlock.html([.container(tag: "section", className: "eval-report", blocks: blocks(results, headingLevel: 2, pictures: pictures))])
     }
 
     /// A complete page, readable offline and in print (`blindspot eval --out results.html`).
-    public static func document(_ results: EvaluationResults, date: Date = Date()) -> String {
+    public static func document(_ results: EvaluationResults, pictures: [String: ReportPicture] = [:], date: Date = Date()) -> String {
         let stamp = ISO8601DateFormatter().string(from: date)
         return HTMLText.page(title: "Evaluation of \(results.dataset)", head: "<link rel=\"icon\" href=\"data:,\">\n<style>\n\(ReportStyle.css)\n</style>", body: """
         <h1>Evaluation report</h1>
         <p class="hint">Made by Blindspot on \(HTMLText.escape(stamp)).</p>
-        \(fragment(results))
+        \(fragment(results, pictures: pictures))
         """, bodyClass: "report")
     }
 
@@ -63,7 +64,8 @@ public enum EvaluationReport {
     // MARK: - The parts
 
     /// The parts, titled by a heading of `level` (with `id` as its anchor) and subtitled one level below.
-    static func blocks(_ results: EvaluationResults, headingLevel level: Int, id: String? = nil) -> [ReportBlock] {
+    static func blocks(_ results: EvaluationResults, headingLevel level: Int, id: String? = nil,
+                       pictures: [String: ReportPicture] = [:]) -> [ReportBlock] {
         var blocks: [ReportBlock] = [.heading(level: level, text: "Evaluation of \(results.dataset)", id: id),
                                      .paragraph(overview(results), className: "eval-meta")]
         if !results.unlabelled.isEmpty {
@@ -90,6 +92,25 @@ public enum EvaluationReport {
             blocks.append(model.confusions.isEmpty
                 ? .paragraph("\(model.model) gets every clean image right: no confusions.")
                 : .table(confusionTable(model)))
+            let confused = model.confusions.prefix(listedConfusions).compactMap { confusion in
+                confusion.examples.first.flatMap { pictures[$0] }.map { picture in
+                    (picture, "\(confusion.trueLabel) → \(confusion.predictedLabel) (\(confusion.count) image\(confusion.count == 1 ? "" : "s"))",
+                     "eval-thumbnail")
+                }
+            }
+            if !confused.isEmpty { blocks.append(.figures(confused)) }
+        }
+        if !pictures.isEmpty {
+            blocks.append(.heading(level: level + 1, text: "Most confident mistakes"))
+            for model in results.models {
+                let shown = mistakes(of: model.model, in: results).compactMap { record in
+                    pictures[record.file].map { picture in
+                        (picture, "\(model.model): \(label(record.top5[0], in: results)) \(HTMLText.percent(record.probabilities[0])), "
+                            + "truly \(label(record.truth, in: results)) — \(record.file)", "eval-thumbnail")
+                    }
+                }
+                blocks.append(shown.isEmpty ? .paragraph("\(model.model) makes no mistakes on clean images.") : .figures(shown))
+            }
         }
         if results.models.count > 1 {
             blocks.append(.heading(level: level + 1, text: "Where the models disagree"))
@@ -98,6 +119,32 @@ public enum EvaluationReport {
                 : .table(disagreementTable(results)))
         }
         return blocks
+    }
+
+    /// How many of a model's most confident clean mistakes are pictured.
+    static let listedMistakes = 8
+
+    /// The clean images `model` gets wrong, the most confident wrong answer first (ties by file).
+    static func mistakes(of model: String, in results: EvaluationResults) -> [EvaluationRecord] {
+        let wrong = results.records.filter { $0.model == model && $0.transform == nil && !$0.isTop1 && !$0.probabilities.isEmpty }
+        return Array(wrong.sorted { ($0.probabilities[0], $1.file) > ($1.probabilities[0], $0.file) }.prefix(listedMistakes))
+    }
+
+    /// The files the HTML pictures when given their thumbnails: each model's most confident mistakes and the first
+    /// example of each listed confusion, each once, in order.
+    public static func picturedFiles(_ results: EvaluationResults) -> [String] {
+        var files: [String] = []
+        for model in results.models {
+            files += model.confusions.prefix(listedConfusions).compactMap(\.examples.first)
+            files += mistakes(of: model.model, in: results).map(\.file)
+        }
+        var seen = Set<String>()
+        return files.filter { seen.insert($0).inserted }
+    }
+
+    /// A class's name from the list shipped with Blindspot, or its index.
+    static func label(_ index: Int, in results: EvaluationResults) -> String {
+        bundledLabels.flatMap { (0..<$0.count).contains(index) ? $0[index].name : nil } ?? "class \(index)"
     }
 
     static func overview(_ results: EvaluationResults) -> String {

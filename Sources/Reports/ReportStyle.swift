@@ -48,6 +48,7 @@ public enum ReportStyle {
     .report-entry h3 { margin-bottom: 0.5rem; }
     .report-figures { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
     .report-figures figure { margin: 0; max-width: 20rem; }
+    .report-figures figure.eval-thumbnail { max-width: 11rem; }
     .report-figures img { display: block; max-width: 100%; height: auto; border-radius: 4px; }
     .category-finding { font-style: italic; }
     .reproducibility li { overflow-wrap: anywhere; }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Core
 import Foundation
+import Imaging
 import ModelFetch
 import Models
 import Reports
@@ -203,11 +204,30 @@ enum OutputFormat {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             data = try encoder.encode(results)
-        case .html: data = Data(EvaluationReport.document(results).utf8)
+        case .html: data = Data(EvaluationReport.document(results, pictures: Self.thumbnails(results)).utf8)
         case .markdown: data = Data(EvaluationReport.markdown(results).utf8)
         case .csv: data = Data(EvaluationReport.csv(results).utf8)
         }
         try data.write(to: url, options: .atomic)
+    }
+
+    /// The longer side of a pictured mistake, in pixels.
+    static let thumbnailSide = 160
+
+    /// Thumbnails of the images the HTML pictures, read from the dataset folder the results name; an image that can no
+    /// longer be read there (moved, or merged results from another machine) is left out of the pictures, not the report.
+    static func thumbnails(_ results: EvaluationResults) -> [String: ReportPicture] {
+        let root = URL(fileURLWithPath: results.dataset)
+        let decoder = ImageDecoder()
+        var pictures: [String: ReportPicture] = [:]
+        for (number, file) in EvaluationReport.picturedFiles(results).enumerated() {
+            guard let bytes = try? Data(contentsOf: root.appendingPathComponent(file)),
+                  let thumbnail = try? decoder.decode(bytes).shrunk(toLongerSide: thumbnailSide),
+                  let jpeg = try? thumbnail.jpegData(quality: 82) else { continue }
+            pictures[file] = ReportPicture(fileName: "mistake-\(number).jpg", mediaType: "image/jpeg", data: jpeg,
+                                           width: thumbnail.width, height: thumbnail.height, alt: file)
+        }
+        return pictures
     }
 }
 

@@ -117,6 +117,20 @@ import Testing
         }
         let tops = { (results: [String: Any]) in (results["records"] as? [[String: Any]] ?? []).map { "\($0["file"]!) \($0["transform"] ?? "-") \($0["top5"]!)" } }
         #expect(tops(one) == tops(joined), "every image's answer, in the same order")
+
+        // The merged HTML pictures each listed confusion's first example and the 8 most confident clean mistakes,
+        // read back from the dataset folder the results name.
+        let page = Self.temporary("merged.html")
+        defer { try? FileManager.default.removeItem(at: page) }
+        #expect(try await BlindspotBinary.run(["eval", "merge"] + shards.map(\.path) + ["--out", page.path]).status == 0)
+        let html = try String(contentsOf: page, encoding: .utf8)
+        let records = try #require(joined["records"] as? [[String: Any]])
+        let wrong = records.filter { $0["transform"] == nil && ($0["top5"] as? [Int])?.first != $0["truth"] as? Int }
+        let confusions = try #require(b["confusions"] as? [[String: Any]])
+        #expect(!wrong.isEmpty)
+        #expect(html.components(separatedBy: "<figure class=\"eval-thumbnail\"><img src=\"data:image/jpeg;base64,").count - 1
+            == min(10, confusions.count) + min(8, wrong.count))
+        #expect(html.contains("Most confident mistakes"))
     }
 
     @Test(.enabled(if: ready)) func unlabelledFilesAreListedNotGuessed() async throws {
