@@ -620,6 +620,12 @@ def run_pages(arguments, base_url, out, shared):
         until(lambda: js("return document.getElementById('flag-dialog').open"), "the flag dialog opening")
         flag_class = find("#flag-class").get_attribute("value")
         check(flag_class == HUSKY, f"Flag's correct class starts with the expected class ({flag_class!r})")
+        find("#flag-class").clear()
+        find("#flag-class").send_keys("husky")
+        find("#flag-submit").click()
+        until(lambda: text("#flag-error"), "the flag's error for 'husky'")
+        offered = [button.text for button in driver.find_elements(By.CSS_SELECTOR, "#flag-suggestions button")]
+        check({HUSKY, "Eskimo dog"} <= set(offered), f"Flag offers the suggestions for 'husky' too ({offered})")
         find("#flag-cancel").click()
 
         # A near miss: the server's suggestions as buttons that fill the field, and the list while typing.
@@ -630,7 +636,7 @@ def run_pages(arguments, base_url, out, shared):
         until(lambda: text("#error"), "the error for 'husky'")
         suggestions = [button.text for button in driver.find_elements(By.CSS_SELECTOR, "#expected-suggestions button")]
         check({HUSKY, "Eskimo dog"} <= set(suggestions), f"'husky' gets 'did you mean' buttons ({suggestions})")
-        listed_classes = lambda: [option.get_attribute("value") for option in driver.find_elements(By.CSS_SELECTOR, "#imagenet-classes option")]
+        listed_classes = lambda: js("return Array.from(document.querySelectorAll('#imagenet-classes option'), (option) => option.value)")
         until(lambda: 0 < len(listed_classes()) <= 8, "the class list narrowing to the server's matches")
         listed = listed_classes()
         check(HUSKY in listed, f"while typing, the class list holds the server's matches ({listed})")
