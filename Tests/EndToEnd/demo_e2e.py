@@ -517,6 +517,16 @@ def big_jpeg(folder):
     return path
 
 
+def noisy_png(folder, megabytes):
+    """A PNG of random pixels (they do not compress) a little over `megabytes` MB, within the pixel limits."""
+    from PIL import Image
+
+    side = int((megabytes * 1048576 / 3) ** 0.5) + 64
+    path = Path(folder) / f"noise-{side}x{side}.png"
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(path, compress_level=1)
+    return path
+
+
 def run_pages(arguments, base_url, out, shared):
     """Issue 16's page checks in Chromium at 1280 and 390 px: no sideways scrolling, a one-line header, the answer
     right after the image, errors in view, the expected class's rank and suggestions, Explain's choice, Flag's start,
@@ -543,7 +553,9 @@ def run_pages(arguments, base_url, out, shared):
             raise CheckFailed(f"{what} did not happen within {RESULT_TIMEOUT_S} s")
 
     def result_shown(what):
-        until(lambda: driver.find_elements(By.CSS_SELECTOR, "#result .top-label") or text("#error"), f"a result for {what}")
+        """Waits for the classification under way (#result is busy from the click on) to end in an answer or an error."""
+        until(lambda: find("#result").get_attribute("aria-busy") != "true"
+              and (driver.find_elements(By.CSS_SELECTOR, "#result .top-label") or text("#error")), f"a result for {what}")
         check(not text("#error"), f"no error for {what} ({text('#error')!r})")
 
     def js(script, *values):
@@ -708,6 +720,18 @@ def run_pages(arguments, base_url, out, shared):
         result_shown("the scaled 10000×6000 photo")
         passed(f"the scaled photo was classified ({text('#result .top-label')!r})")
         browser.screenshot(out / "after-big-upload-390.png")
+
+        # A PNG over the body limit but within the pixel limits: re-encoded as JPEG in the browser, then classified.
+        limit = int(re.search(r'"maximumBodyBytes":(\d+)', driver.page_source)[1])
+        heavy = noisy_png(scratch, limit / 1048576)
+        check(heavy.stat().st_size > limit, f"{heavy.name} ({heavy.stat().st_size} bytes) is over the {limit}-byte limit")
+        browser.open(f"{base_url}/")
+        find("#file-input").send_keys(str(heavy))
+        until(lambda: find("#submit").is_enabled() or text("#error"), "the heavy PNG loading")
+        info = text("#image-info")
+        check("so it is sent re-encoded as JPEG" in info, f"the page says the heavy PNG is re-encoded ({info!r})")
+        find("#submit").click()
+        result_shown("the re-encoded PNG")
 
         # Last, so that the checks above run while the server's caption is still to come.
         check(caption and legend == caption, f"the heatmap's legend is the server's caption ({legend!r}; the API: {caption!r})")
