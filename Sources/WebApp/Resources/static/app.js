@@ -743,8 +743,7 @@
     state.answerLabel = '';
     updateExplainChoice();
     ui.result.replaceChildren(element('p', { className: 'placeholder', text: `Classifying with ${ui.modelSelect.value}…` }));
-    if (state.busy) state.reclassify = true;
-    else submit();
+    submit();
   });
 
   /** Classifies the shown image with every available model at once, one card per model. */
