@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "TransformsTests", dependencies: ["TestSupport", "Transforms", "Imaging"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging", "Onnx"]),
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights", "Catalog", "Reports"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights", "Catalog", "Reports", "Transforms"]),
         .testTarget(name: "WebAppTests", dependencies: [
             "TestSupport", "WebApp", "Core", "EngineDNNL", "Models", "Imaging", "ModelFetch", "Catalog", "Transforms",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

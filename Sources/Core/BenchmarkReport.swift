@@ -42,6 +42,8 @@ public enum BenchmarkSection: String, Sendable, Codable, CaseIterable {
     case startup
     /// Decode, orientation and preprocessing of JPEGs of several sizes.
     case image
+    /// Every transformation family's levels applied to a sample photo, as probes and `eval --transform` apply them.
+    case transforms
     /// `blindspot serve` under concurrent clients, and its batch window.
     case server
     /// How cost grows with batch size, image size and concurrent clients.
@@ -167,6 +169,23 @@ public struct MachineDescription: Sendable, Codable, Equatable {
     public let warmup: Int
 }
 
+/// One transformation family on one photo: each level's median time, summarised.
+public struct TransformTiming: Sendable, Codable, Equatable {
+    public let family: String
+    public let width: Int
+    public let height: Int
+    public let levels: Int
+    /// The median over levels of each level's median time.
+    public let medianMs: Double
+    public let slowestMs: Double
+    public let slowestLevel: String
+
+    public init(family: String, width: Int, height: Int, levels: Int, medianMs: Double, slowestMs: Double, slowestLevel: String) {
+        (self.family, self.width, self.height, self.levels, self.medianMs, self.slowestMs, self.slowestLevel)
+            = (family, width, height, levels, medianMs, slowestMs, slowestLevel)
+    }
+}
+
 public struct BenchmarkDocument: Sendable, Codable, Equatable {
     public var machine: MachineDescription
     public var forward: [ForwardComparison]?
@@ -174,6 +193,7 @@ public struct BenchmarkDocument: Sendable, Codable, Equatable {
     public var memory: [MemoryMeasurement]?
     public var startup: [StartupMeasurement]?
     public var image: [ImagePathMeasurement]?
+    public var transforms: [TransformTiming]?
     public var server: [ServerMeasurement]?
     public var scaling: ScalingTables?
     public var targets: [BenchmarkTarget] = []

@@ -6,6 +6,7 @@ import EngineDNNL
 import Foundation
 import Imaging
 import Models
+import Transforms
 import Weights
 
 public struct PerformanceSettings: Sendable {
@@ -119,6 +120,7 @@ public final class PerformanceBenchmark {
             case .memory: document.memory = try memorySection(into: &document.targets)
             case .startup: document.startup = try startupSection(into: &document.targets)
             case .image: document.image = try imageSection(into: &document.targets)
+            case .transforms: document.transforms = try transformsSection()
             case .server: document.server = try serverSection(into: &document.targets)
             case .scaling: document.scaling = try scalingSection()
             }
@@ -219,6 +221,25 @@ public final class PerformanceBenchmark {
             }
         }
         return measurements
+    }
+
+    /// Each family's levels on the first sample photo, each level timed as the other sections time (median of the runs,
+    /// at most 5: some families take tens of milliseconds per level). A level a picture does not suit counts as done.
+    private func transformsSection() throws -> [TransformTiming] {
+        let picture = try decoder.decode(try Data(contentsOf: settings.samplePhotos[0]))
+        return try TransformFamily.allCases.map { family in
+            progress("transforms: \(family.rawValue) on \(picture.width)×\(picture.height)")
+            let timed = try family.levels.map { level in
+                (level, try Benchmark.medianMilliseconds(runs: min(settings.runs, 5), warmup: min(settings.warmup, 1)) {
+                    _ = try? family.apply(to: picture, level: level)
+                })
+            }
+            let sorted = timed.map(\.1).sorted()
+            let slowest = timed.max { $0.1 < $1.1 }
+            return TransformTiming(family: family.rawValue, width: picture.width, height: picture.height, levels: timed.count,
+                                   medianMs: sorted.isEmpty ? 0 : sorted[sorted.count / 2], slowestMs: slowest?.1 ?? 0,
+                                   slowestLevel: slowest?.0.label ?? "–")
+        }
     }
 
     private func serverSection(into targets: inout [BenchmarkTarget]) throws -> [ServerMeasurement] {

@@ -23,6 +23,12 @@ public final class SquareMatrixMultiply {
     /// Floating-point operations of one product: a multiply and an add for each of size³ terms.
     public var floatingPointOperations: Int { 2 * size * size * size }
 
+    /// C[row, column] after the last `multiply()`.
+    public func value(row: Int, column: Int) -> Float { product[row * size + column] }
+
+    /// A[row, k] and B[k, column] as `init` fills them, for checking a product.
+    public func operands(row: Int, column: Int, k: Int) -> (Float, Float) { (left[row * size + k], right[k * size + column]) }
+
     private static let noTranspose = CChar(bitPattern: UInt8(ascii: "N"))
 
     public func multiply() throws {

@@ -36,6 +36,10 @@ enum BenchmarkTables {
                              image.map { ["\($0.model)", "\($0.width)×\($0.height)", "1/\($0.shrinkOnLoad)", number($0.totalMs), number($0.decodeMs),
                                           number($0.decodeFullSizeMs), number($0.resizeMs), number($0.normaliseMs)] })
         }
+        if let transforms = document.transforms, let first = transforms.first {
+            lines += section("Transformations on a \(first.width)×\(first.height) photo (ms per level, medians of at most 5 runs)", header: ["family", "levels", "median", "slowest", "slowest level"],
+                             transforms.map { [$0.family, "\($0.levels)", number($0.medianMs), number($0.slowestMs), $0.slowestLevel] })
+        }
         if let servers = document.server {
             for server in servers {
                 lines += section("`serve` \(server.model)\(server.syntheticWeights ? " (synthetic weights)" : ""), \(server.imageWidth)×\(server.imageHeight) JPEGs, "

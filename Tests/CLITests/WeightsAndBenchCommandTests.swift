@@ -4,6 +4,7 @@ import Foundation
 import Models
 import TestSupport
 import Testing
+import Transforms
 import Weights
 
 @Suite struct WeightsAndBenchCommandTests {
@@ -60,6 +61,8 @@ import Weights
         #expect(memory.peakResidentMB > memory.weightsMB && memory.boundMB == 1.3 * memory.weightsMB + 100)
         #expect(document.startup?.first?.seconds.count == 1)
         #expect(document.image?.map { "\($0.width)×\($0.height)" } == ["500×375", "1600×1200", "4000×3000"])
+        #expect(document.transforms?.map(\.family) == TransformFamily.allCases.map(\.rawValue))
+        #expect(document.transforms?.allSatisfy { $0.width == 500 && $0.levels >= 1 && $0.slowestMs >= $0.medianMs } == true)
         let server = try #require(document.server?.first)
         #expect(server.runs.map { [$0.batchWindowMs, Double($0.load.clients)] } == [[5, 1], [5, 2], [0, 2]])
         #expect(server.runs.allSatisfy { $0.load.requests > 0 && $0.load.failures == 0 }, "\(server.runs)")
