@@ -167,10 +167,10 @@ struct DemoPage {
         """
     }
 
-    /// "PNG, JPEG, WebP or GIF · bigger photos are scaled down to 50 megapixels and 20 MB before sending".
+    /// "PNG, JPEG, WebP or GIF · the server takes up to 20 MB and 50 megapixels; bigger photos are made smaller here first".
     private var limitsText: String {
-        "PNG, JPEG, WebP or GIF · bigger photos are scaled down to \(Self.formatNumber(limits.maximumMegapixels)) megapixels "
-            + "and \(Self.formatBytes(limits.maximumBodyBytes)) before sending"
+        "PNG, JPEG, WebP or GIF · the server takes up to \(Self.formatBytes(limits.maximumBodyBytes)) and "
+            + "\(Self.formatNumber(limits.maximumMegapixels)) megapixels; bigger photos are made smaller here first"
     }
 
     private var modelSelector: String {
