@@ -226,7 +226,10 @@ extension ProbeResult {
             let flipping = outcomes.count { $0.1.firstFlip != nil }
             return "\(model.model): \(flipping) \(count) \(single ? "flips" : "flip") the answer"
         }
-        let names = "'" + expected.map(\.name).joined(separator: "' or '") + "'"
+        // One or two classes by name; more (the post's cars accept ten) as "one of the 10 expected classes ('a', 'b', …)".
+        let quoted = expected.map { "'\($0.name)'" }
+        let names = quoted.count <= 2 ? quoted.joined(separator: " or ")
+            : "one of the \(quoted.count) expected classes (\(quoted.prefix(2).joined(separator: ", ")), …)"
         let rescues = outcomes.compactMap { family, outcome in outcome.firstRescue.map { "\(family.title) at \($0.label)" } }
         let back = rescues.isEmpty ? "" : " (" + rescues.joined(separator: ", ") + ")"
         return "\(model.model): the original is already a miss; \(rescues.count) \(count) \(single ? "brings" : "bring") \(names) back\(back)"
