@@ -167,8 +167,8 @@ public struct OcclusionMap: Sendable {
 public struct HeatScale: Sendable, Equatable {
     /// Drops below this (1 point) are not worth colouring: the map is drawn muted instead.
     public static let noticeableDrop = 0.01
-    /// The top of the scale as a probability (0–1): 1, 2, 2.5 or 5 times a power of ten points, the first at or above
-    /// the largest drop; 1 point when muted.
+    /// The top of the scale as a probability (0–1): 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten points, the
+    /// first at or above the largest drop; 1 point when muted.
     public let maximum: Double
     /// True when no region's drop reaches `noticeableDrop`.
     public let isMuted: Bool
@@ -181,12 +181,12 @@ public struct HeatScale: Sendable, Equatable {
         }
         let points = maxDrop * 100
         let decade = pow(10, (log10(points)).rounded(.down))
-        let step = [1.0, 2, 2.5, 5, 10].first { $0 * decade >= points * (1 - 1e-9) } ?? 10
+        let step = [1.0, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].first { $0 * decade >= points * (1 - 1e-9) } ?? 10
         maximum = min(1, step * decade / 100)
     }
 
     /// The width of the legend panel right of the picture.
-    public static let panelWidth = 86
+    public static let panelWidth = 100
 
     /// 0 (no drop, or a rise) to 1 (the scale's maximum) for a drop.
     public func strength(of drop: Double) -> Double {
@@ -237,8 +237,8 @@ public struct HeatScale: Sendable, Equatable {
                 for channel in 0..<3 { pixels[(y * width + x) * 3 + channel] = picture.pixels[(y * picture.width + x) * 3 + channel] }
             }
         }
-        let title = try TextMask("drop, pts", points: 9)
-        let top = margin + title.height + 4, bottom = height - margin - 8
+        let title = try TextMask("drop, pts", points: 12)
+        let top = margin + title.height + 14, bottom = height - margin - 8
         let barLeft = picture.width + margin
         for y in top...max(top, bottom) {
             let strength = isMuted ? 0 : 1 - Double(y - top) / Double(max(1, bottom - top))
@@ -251,7 +251,7 @@ public struct HeatScale: Sendable, Equatable {
         let ink: [UInt8] = [30, 30, 30]
         drawn = drawn.drawing(title, x: picture.width + 4, y: margin, colour: ink)
         for (text, position) in labels {
-            let mask = try TextMask(text, points: 9)
+            let mask = try TextMask(text, points: 12)
             let centre = top + Int(Double(bottom - top) * (1 - position))
             drawn = drawn.drawing(mask, x: barLeft + barWidth + 5, y: min(height - mask.height, max(0, centre - mask.height / 2)), colour: ink)
         }

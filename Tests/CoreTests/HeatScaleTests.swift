@@ -7,7 +7,7 @@ import Testing
 @Suite struct HeatScaleTests {
     @Test(arguments: [
         (0.238, 0.25, false), (0.5, 0.5, false), (0.9, 1.0, false), (1.0, 1.0, false), (0.01, 0.01, false),
-        (0.011, 0.02, false), (0.07, 0.1, false), (0.0004, 0.01, true), (0.0, 0.01, true), (0.00999, 0.01, true),
+        (0.011, 0.015, false), (0.07, 0.08, false), (0.312, 0.4, false), (0.0004, 0.01, true), (0.0, 0.01, true), (0.00999, 0.01, true),
     ])
     func theScaleTopsAtARoundNumberOfPointsAtOrAboveTheLargestDrop(maxDrop: Double, maximum: Double, muted: Bool) {
         let scale = HeatScale(maxDrop: maxDrop)
@@ -18,7 +18,7 @@ import Testing
     @Test func theLabelsSayPoints() {
         #expect(HeatScale(maxDrop: 0.238).labels.map(\.text) == ["25", "12.5", "0"])
         #expect(HeatScale(maxDrop: 0.9).labels.map(\.text) == ["100", "50", "0"])
-        #expect(HeatScale(maxDrop: 0.011).labels.map(\.text) == ["2", "1", "0"])
+        #expect(HeatScale(maxDrop: 0.011).labels.map(\.text) == ["1.5", "0.75", "0"])
         #expect(HeatScale(maxDrop: 0.0004).labels.map(\.text) == ["< 1"])
         #expect(HeatScale.points(0.0004) == "0.04")
         #expect(HeatScale.points(0.2384) == "23.8")
