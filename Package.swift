@@ -1,6 +1,8 @@
 // swift-tools-version:6.0
 // Blindspot: find, show and document where image classifiers fail.
-// Targets follow the one-way picture of ../shared/design/GUIDE.md: Engine ← EngineDNNL, Weights, Imaging ← Models ← Core ← WebApp ← blindspot; Imaging ← Catalog (the store) ← WebApp.
+// Targets depend one way (README.md's "How it is built" draws the same graph; a test compares the two):
+// Engine ← EngineDNNL, Weights, Onnx, Imaging ← Transforms, Models ← ModelFetch ← Inference ← ModelRegistry ← Analysis,
+// Bench, Curation (with Catalog, the store) ← Reports ← WebApp ← blindspot.
 import PackageDescription
 
 let package = Package(
@@ -40,7 +42,20 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        .target(name: "Core", dependencies: ["Engine", "EngineDNNL", "Weights", "Onnx", "Imaging", "Models", "ModelFetch", "Catalog", "Transforms"],
+        // Running a model: a Classifier, its input pipeline, batching and the bounded analysis queue.
+        .target(name: "Inference", dependencies: ["Engine", "Imaging", "Models", "Weights"],
+                swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
+        // Which models exist and are served: loading from the cache or ONNX, imported models, the model service.
+        .target(name: "ModelRegistry", dependencies: ["Inference", "Engine", "Imaging", "Models", "ModelFetch", "Onnx", "Weights"],
+                swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
+        // Finding failures: probes, occlusion heatmaps, superpixels, evaluation of labelled folders.
+        .target(name: "Analysis", dependencies: ["Inference", "Engine", "Imaging", "Models", "Transforms"],
+                swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
+        // Measuring speed and memory against ONNX Runtime: `blindspot bench`.
+        .target(name: "Bench", dependencies: ["Inference", "ModelRegistry", "Engine", "EngineDNNL", "Imaging", "Models", "Transforms", "Weights"],
+                swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
+        // The blind-spot catalog's rules (reports, verdicts, re-checks) and the post's examples.
+        .target(name: "Curation", dependencies: ["Inference", "ModelRegistry", "Catalog", "Imaging", "Models"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(name: "Catalog", dependencies: [
             "Imaging",
@@ -50,10 +65,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Reports", dependencies: ["Core", "Imaging", "Models", "Transforms"],
+        .target(name: "Reports", dependencies: ["Inference", "Analysis", "Imaging", "Models", "Transforms"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(name: "WebApp", dependencies: [
-            "Core", "Models", "Imaging", "Catalog", "Reports", "Transforms",
+            "Inference", "ModelRegistry", "Analysis", "Curation", "Models", "Imaging", "Catalog", "Reports", "Transforms",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -64,7 +79,7 @@ let package = Package(
         swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .executableTarget(name: "blindspot-fuzz", dependencies: ["Engine", "Imaging", "Weights", "Onnx"], path: "Tests/Fuzz/Sources"),
         .executableTarget(name: "blindspot", dependencies: [
-            "Core", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Onnx", "Imaging", "WebApp", "Catalog", "Reports", "Transforms",
+            "Inference", "ModelRegistry", "Analysis", "Bench", "Curation", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Onnx", "Imaging", "WebApp", "Catalog", "Reports", "Transforms",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -78,9 +93,9 @@ let package = Package(
         .testTarget(name: "TransformsTests", dependencies: ["TestSupport", "Transforms", "Imaging"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging", "Onnx"]),
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Core", "Models", "Weights", "Catalog", "Reports", "Transforms"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Inference", "ModelRegistry", "Analysis", "Bench", "Curation", "Models", "Weights", "Catalog", "Reports", "Transforms"]),
         .testTarget(name: "WebAppTests", dependencies: [
-            "TestSupport", "WebApp", "Core", "EngineDNNL", "Models", "Imaging", "ModelFetch", "Catalog", "Transforms",
+            "TestSupport", "WebApp", "Inference", "ModelRegistry", "Analysis", "Curation", "EngineDNNL", "Models", "Imaging", "ModelFetch", "Catalog", "Transforms",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -88,7 +103,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Imaging", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Core", "EngineDNNL", "Imaging", "ModelFetch", "Models", "Transforms"]),
+        .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Inference", "ModelRegistry", "Analysis", "Bench", "EngineDNNL", "Imaging", "ModelFetch", "Models", "Transforms"]),
     ],
     swiftLanguageModes: [.v6]
 )

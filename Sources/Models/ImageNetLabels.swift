@@ -101,3 +101,14 @@ public struct ImageNetLabels: Sendable {
         return index(ofWordNetID: text) ?? index(ofName: text)
     }
 }
+
+/// One class by index and name: what an example, a probe or a report expects.
+public struct ExampleClass: Sendable, Codable, Equatable {
+    public let index: Int
+    public let name: String
+
+    public init(index: Int, name: String) {
+        self.index = index
+        self.name = name
+    }
+}

@@ -3,9 +3,10 @@
 // heatmap), evaluation results, and what it takes to reproduce them. One self-contained HTML file (pictures inline,
 // no script, prints well) and Markdown with its pictures beside it. Reading the catalog and writing files are the
 // command's; examining one image and laying everything out are here.
-import Core
+import Analysis
 import Foundation
 import Imaging
+import Inference
 import Models
 import Transforms
 

@@ -2,7 +2,7 @@
 // CSV of every record: accuracy with bootstrap intervals, top-1 under each transformation next to the clean one
 // (ImageNet-C style), the worst classes, the most frequent confusions and where models disagree.
 // The numbers are EvaluationResults'; this only lays them out.
-import Core
+import Analysis
 import Foundation
 import Models
 import Transforms

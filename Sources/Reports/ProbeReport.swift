@@ -1,9 +1,10 @@
 // A probe's result as HTML: a summary table (the mildest level that breaks each model, per family), then per
 // family a chart of the expected class's probability against severity and the variants as the model saw them,
 // coloured by outcome. The same fragment serves the web page, `blindspot probe --html` and the blind-spot report.
-import Core
+import Analysis
 import Foundation
 import Imaging
+import Inference
 import Transforms
 
 public enum ProbeReport {

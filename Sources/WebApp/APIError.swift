@@ -1,11 +1,12 @@
 // Every error the web app answers with: a status, a stable machine-readable code and a message fit to show,
 // sent as {"error": {"code", "message"}}. The mapping from library errors to statuses lives here and only here.
 import Catalog
-import Core
 import Foundation
 import Hummingbird
 import Imaging
+import Inference
 import Logging
+import ModelRegistry
 import Models
 import Transforms
 

@@ -1,11 +1,13 @@
 // The composition root of the web app: configuration, the router with its middleware and routes, and the
 // Hummingbird application. Everything it uses comes in as a value or a protocol; nothing is global.
 import Catalog
-import Core
+import Curation
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Imaging
+import Inference
+import ModelRegistry
 import Models
 import NIOCore
 

@@ -1,10 +1,10 @@
 // Per-client rate limiting: a token bucket for each client address, refilled at a steady rate up to a burst.
 // Requests that compute or write (every method but GET, HEAD and OPTIONS) take a token; beyond the burst they
 // get 429 with Retry-After. Pages, health probes and metrics stay reachable while a client is refused.
-import Core
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Inference
 import Synchronization
 
 /// How many requests a client may make: `perSecond` on average, `burst` at once.

@@ -1,9 +1,9 @@
 // Reading request bodies within limits: refuse by Content-Length before reading, stop reading at the limit,
 // and find the image in a raw image/* body or in a multipart form. Sniffing the format is Imaging's job.
-import Core
 import Crypto
 import Foundation
 import Hummingbird
+import Inference
 
 /// An uploaded image and, for multipart requests, the rest of the form.
 struct Upload: Sendable {

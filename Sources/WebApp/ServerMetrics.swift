@@ -1,8 +1,8 @@
 // The server's Prometheus metrics: requests by route and status, request latency, and per model the queue
 // depth, batch sizes and inference time. One registry per application (no global metrics system).
-import Core
 import Foundation
 import Hummingbird
+import Inference
 import Prometheus
 
 public final class ServerMetrics: BatchSchedulerObserver, Sendable {

@@ -1,8 +1,9 @@
 // `blindspot bench-child` (hidden): what the memory section runs in a fresh process: load one model, classify
 // one image as `classify` does, then print the process's peak resident memory. Its own process, because a child
 // started from the bench inherits the bench's high-water mark in wait4's ru_maxrss.
+import Analysis
 import ArgumentParser
-import Core
+import Bench
 import Foundation
 import Imaging
 

@@ -1,8 +1,9 @@
 // `blindspot bench`: by default, median forward time and images/s of each model next to ONNX Runtime in the same
 // run; `--section`/`--all` add effective GFLOP/s, memory, start-up, the image path, the server and scaling.
-// Parses options, runs Core's PerformanceBenchmark, prints its document as tables or as one JSON document.
+// Parses options, runs Bench's PerformanceBenchmark, prints its document as tables or as one JSON document.
+import Analysis
 import ArgumentParser
-import Core
+import Bench
 import Foundation
 
 struct BenchCommand: ParsableCommand {

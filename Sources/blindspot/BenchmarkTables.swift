@@ -1,6 +1,6 @@
 // `blindspot bench`'s terminal form: each section of a BenchmarkDocument as a plain-text table, then every target
-// with its measured value and met or missed. Rendering only; the numbers come from Core.
-import Core
+// with its measured value and met or missed. Rendering only; the numbers come from Bench.
+import Bench
 import Foundation
 
 enum BenchmarkTables {

@@ -2,9 +2,10 @@
 // post's examples. Parses options and calls CatalogService / CatalogArchive.
 import ArgumentParser
 import Catalog
-import Core
+import Curation
 import Foundation
 import Imaging
+import ModelRegistry
 
 struct CatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

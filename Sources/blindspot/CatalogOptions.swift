@@ -2,7 +2,6 @@
 // and an optional PostgreSQL URL shared by several servers.
 import ArgumentParser
 import Catalog
-import Core
 import Foundation
 import Imaging
 

@@ -1,9 +1,10 @@
 // `blindspot classify`: what a model sees in each image, as a table with bars or as JSON lines.
+import Analysis
 import ArgumentParser
-import Core
 import Dispatch
 import Foundation
 import Imaging
+import Inference
 
 struct ClassifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

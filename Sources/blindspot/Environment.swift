@@ -1,9 +1,10 @@
 // What every command builds the same way: the model cache, the class list, the loader and the backend, and the
 // parsing of a list of transformation families.
 import ArgumentParser
-import Core
 import Foundation
+import Inference
 import ModelFetch
+import ModelRegistry
 import Models
 import Transforms
 

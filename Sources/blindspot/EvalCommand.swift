@@ -1,7 +1,7 @@
 // `blindspot eval`: accuracy and robustness of models on a labelled folder, resumable and shardable, written as
 // JSON, HTML, Markdown or CSV; `blindspot eval merge` joins the results of shards.
+import Analysis
 import ArgumentParser
-import Core
 import Foundation
 import Imaging
 import ModelFetch

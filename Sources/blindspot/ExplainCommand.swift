@@ -1,7 +1,7 @@
 // `blindspot explain`: occlusion sensitivity of one image (a sliding grey patch, or SLIC superpixels greyed out one at
 // a time), as a heatmap PNG over the image the model sees.
+import Analysis
 import ArgumentParser
-import Core
 import Foundation
 import Imaging
 

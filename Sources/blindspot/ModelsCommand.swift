@@ -1,8 +1,8 @@
 // `blindspot models`: the catalog, fetching published weights into the cache, checking them, and their paths.
 import ArgumentParser
-import Core
 import Foundation
 import ModelFetch
+import ModelRegistry
 import Models
 import Onnx
 import Weights

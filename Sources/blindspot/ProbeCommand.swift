@@ -1,7 +1,7 @@
 // `blindspot probe`: sweep one image through the transformations and show which ones break the model — a table
 // on the terminal, JSON, or a self-contained HTML page with thumbnails and charts.
+import Analysis
 import ArgumentParser
-import Core
 import Foundation
 import Imaging
 import Reports

@@ -1,9 +1,9 @@
 // `blindspot report`: a self-contained static report of the blind spots — the catalog's approved reports examined by
 // every model now, and evaluation results — as DIR/index.html (one file, pictures inline) and DIR/report.md (with
 // DIR/images/). Reads the catalog and the results, loads the models; examining and rendering are BlindSpotReport's.
+import Analysis
 import ArgumentParser
 import Catalog
-import Core
 import Foundation
 import Imaging
 import ModelFetch

@@ -1,10 +1,12 @@
 // `blindspot serve`: the web demo and the JSON API. Parses options, builds the parts and hands them to WebApp.
 import ArgumentParser
-import Core
+import Catalog
+import Curation
 import Foundation
 import Hummingbird
-import Catalog
 import Imaging
+import Inference
+import ModelRegistry
 import Models
 import WebApp
 

@@ -1,12 +1,12 @@
 // `blindspot report` as a user runs it (the post's examples filed in a fresh catalog, examined by EfficientNet-Lite0
 // with a short probe; evaluation results alone), and EvaluationReport's HTML, Markdown and CSV of hand-made results:
 // the numbers, the escaping of outside text, the CSV's quoting.
-import Core
+import Analysis
 import Foundation
 import Models
 import Reports
-import TestSupport
 import Testing
+import TestSupport
 
 @Suite struct ReportCommandTests {
     static var lite0Present: Bool { CachedWeights.url("efficientnet-lite0-57934424.pth") != nil }

@@ -1,9 +1,10 @@
 // `--weights` with a local safetensors checkpoint for a model without published weights, and bench's JSON lines.
-import Core
+import Bench
 import Foundation
+import ModelRegistry
 import Models
-import TestSupport
 import Testing
+import TestSupport
 import Transforms
 import Weights
 

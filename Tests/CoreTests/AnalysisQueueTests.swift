@@ -1,7 +1,7 @@
 // The queue of long analyses: at most `concurrent` run at once, at most `waiting` more wait, and the next is
 // refused at once with a Retry-After estimate; answers and errors come back to their callers.
-import Core
 import Foundation
+import Inference
 import Testing
 
 @Suite struct AnalysisQueueTests {

@@ -1,13 +1,14 @@
 // The scheduler against a real model (efficientnet_lite0): batches concurrent images and answers each exactly
 // as a lone classification would, refuses at once beyond its bound, frees slots on errors.
-import Core
 import EngineDNNL
 import Foundation
 import Imaging
+import Inference
 import ModelFetch
+import ModelRegistry
 import Models
-import TestSupport
 import Testing
+import TestSupport
 
 @Suite struct BatchSchedulerTests {
     static func lite0() throws -> Classifier? {

@@ -1,8 +1,9 @@
 // The arithmetic and bookkeeping behind `blindspot bench`: FLOP counts of the networks, the sgemm yardstick,
 // percentiles and targets. No timing is asserted: speeds belong to benchmarks, not to tests.
-import Core
+import Bench
 import Engine
 import EngineDNNL
+import ModelRegistry
 import Models
 import Testing
 

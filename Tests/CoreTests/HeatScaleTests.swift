@@ -1,6 +1,6 @@
 // The heatmap's colour scale is absolute: a map where nothing matters looks like one, and the bar is labelled in
 // probability points up to a round number at or above the largest drop.
-import Core
+import Analysis
 import Imaging
 import Testing
 

@@ -1,8 +1,10 @@
 // Which model answers when none is named, and the errors that tell a newcomer what to do.
-import Core
+import Analysis
 import EngineDNNL
 import Foundation
+import Inference
 import ModelFetch
+import ModelRegistry
 import Models
 import Testing
 

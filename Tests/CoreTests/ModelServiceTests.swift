@@ -1,12 +1,12 @@
 // What a server offers: named models with and without weights, the default, states while loading, and the
 // errors that tell an API client what to do.
-import Core
 import EngineDNNL
 import Foundation
 import ModelFetch
+import ModelRegistry
 import Models
-import TestSupport
 import Testing
+import TestSupport
 
 @Suite struct ModelServiceTests {
     let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: try! ImageNetLabels.bundled())

@@ -2,12 +2,12 @@
 // drop equal to classifying that occluded image alone, hiding the fish mattering more than hiding a corner, and
 // the overlay's size. Then the acceptance test of both methods on ten sample photos: greying out the hottest pixels
 // costs the class more than greying out as many of the coldest.
-import Core
+import Analysis
 import Engine
 import Foundation
 import Imaging
-import TestSupport
 import Testing
+import TestSupport
 
 @Suite struct OcclusionTests {
     @Test func dropsAreWhatHidingEachPatchCosts() throws {

@@ -1,12 +1,13 @@
 // The whole path from JPEG bytes to top-1 against the reference pipeline (PIL + PyTorch) on 100 real photos.
-import Core
+import Analysis
 import EngineDNNL
 import Foundation
 import Imaging
 import ModelFetch
+import ModelRegistry
 import Models
-import TestSupport
 import Testing
+import TestSupport
 
 struct PipelineReference: Decodable {
     struct Image: Decodable {

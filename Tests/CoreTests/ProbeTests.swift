@@ -1,13 +1,13 @@
 // Probes with the real efficientnet_lite0 on sample photos: the original variant is exactly a plain classification,
 // each family's mildest flipping level agrees with classifying every variant alone, the same seed gives the same
 // result, and a family that does not apply is reported with its reason and no variants.
-import Core
+import Analysis
 import Engine
 import Foundation
 import Imaging
 import Models
-import TestSupport
 import Testing
+import TestSupport
 import Transforms
 
 @Suite struct ProbeTests {

@@ -1,13 +1,13 @@
 // SLIC superpixels: flat quadrants are never crossed, a real photo gets about the segments asked for, each one
 // 4-connected and the result deterministic; superpixel occlusion with the real efficientnet_lite0 on the tench photo
 // measures what greying out each segment costs.
-import Core
+import Analysis
 import Engine
 import Foundation
 import Imaging
 import Models
-import TestSupport
 import Testing
+import TestSupport
 
 @Suite struct SuperpixelTests {
     /// Every segment index in 0..<count, every index used, and each segment one 4-connected piece.

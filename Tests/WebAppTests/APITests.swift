@@ -1,6 +1,5 @@
 // The JSON API against its documented contract, with the real efficientnet_lite0: every field of a classify
 // answer, raw and multipart bodies, and each documented error status with its JSON body.
-import Core
 import Crypto
 import Foundation
 import HTTPTypes

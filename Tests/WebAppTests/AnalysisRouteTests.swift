@@ -1,12 +1,12 @@
 // Probe and explain over HTTP with the real efficientnet_lite0: the JSON and HTML forms of a probe, the PNG and
 // JSON forms of an explanation for both methods, parameter errors, and 503 busy with Retry-After when the queue
 // of analyses is full.
-import Core
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Imaging
+import Inference
 import Testing
 import WebApp
 

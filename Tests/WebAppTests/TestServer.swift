@@ -3,14 +3,16 @@
 // when the weights are absent.
 import AsyncHTTPClient
 import Catalog
-import Core
+import Curation
 import EngineDNNL
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Imaging
+import Inference
 import ModelFetch
+import ModelRegistry
 import Models
 import TestSupport
 import WebApp

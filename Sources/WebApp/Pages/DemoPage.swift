@@ -5,8 +5,8 @@
 // Markup joined from a `map` is declared `String`: GRDB (visible here through Catalog) has a `joined` for its SQL
 // literals, which type inference would otherwise pick for multi-line string literals.
 import Catalog
+import Curation
 import Foundation
-import Core
 import Models
 import Transforms
 

@@ -1,6 +1,5 @@
 // What the pages are drawn from: the models the server knows and the limits it enforces.
 // Plain values; the routes fill them in, the page functions only read them.
-import Core
 
 /// One model as `GET /api/v1/models` describes it.
 struct ModelSummary: Codable, Sendable, Equatable {

@@ -1,9 +1,11 @@
 // The JSON API under /api/v1 for models, classification and the examples (the catalog's is CatalogRoutes).
 // Handlers parse and validate, call the model service, and encode; the documented contract is Resources/openapi.json.
-import Core
+import Curation
 import Foundation
 import Hummingbird
 import Imaging
+import Inference
+import ModelRegistry
 import Models
 
 struct APIRoutes: Sendable {

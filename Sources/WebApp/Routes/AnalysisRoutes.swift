@@ -1,10 +1,12 @@
 // The analyses under /api/v1: a probe (transformation sweep) and an explanation (occlusion heatmap) of one image,
 // on one model or several side by side. Each runs in the AnalysisQueue (bounded, off the event loop); handlers
 // only parse, pick the models and encode. The documented contract is Resources/openapi.json.
-import Core
+import Analysis
 import Foundation
 import Hummingbird
 import Imaging
+import Inference
+import ModelRegistry
 import Models
 import Reports
 import Transforms

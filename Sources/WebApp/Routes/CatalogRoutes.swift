@@ -2,9 +2,10 @@
 // moderation through the API (admin token) and through the pages (session cookie + CSRF token). Handlers parse,
 // check, call CatalogService or the store, and render.
 import Catalog
-import Core
+import Curation
 import Foundation
 import Hummingbird
+import ModelRegistry
 import Models
 
 struct CatalogRoutes: Sendable {

@@ -2,10 +2,11 @@
 // model is loaded and warmed up (and says why not, and whether the catalog takes reports), /metrics in Prometheus'
 // text format.
 import Catalog
-import Core
+import Curation
+import Hummingbird
+import ModelRegistry
 import Models
 import Prometheus
-import Hummingbird
 
 struct HealthRoutes: Sendable {
     let dependencies: WebDependencies

@@ -1,7 +1,7 @@
 // The pages: the demo at / and /examples/N, the example images, the API description (/api, /openapi.json)
 // and the static assets. Pages are rendered per request from current model states.
 import Catalog
-import Core
+import Curation
 import Foundation
 import Hummingbird
 import Imaging

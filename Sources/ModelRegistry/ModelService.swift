@@ -3,6 +3,7 @@
 // Not HTTP: the web app turns `ModelServiceError` into statuses.
 import Engine
 import Foundation
+import Inference
 import ModelFetch
 import Models
 

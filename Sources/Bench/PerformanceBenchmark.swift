@@ -5,6 +5,8 @@ import Engine
 import EngineDNNL
 import Foundation
 import Imaging
+import Inference
+import ModelRegistry
 import Models
 import Transforms
 import Weights

@@ -1,8 +1,9 @@
 // Runs a program to completion and times it from outside, spawn to exit, keeping what it printed. For benchmarks
 // of whole commands. Not for memory: a spawned child's ru_maxrss includes the parent's high-water mark.
 import Foundation
-#if canImport(Glibc)
 import Glibc
+import Inference
+#if canImport(Glibc)
 #endif
 
 public struct ProcessMeasurement: Sendable {

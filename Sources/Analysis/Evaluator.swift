@@ -4,6 +4,7 @@
 import Engine
 import Foundation
 import Imaging
+import Inference
 import Models
 import Transforms
 

@@ -1,5 +1,5 @@
 // One loaded model ready to classify images: batched inference on a backend, softmax and top-k.
-// Decoding and preprocessing are in PreparedImage.swift, choosing and loading models in ModelLoader.swift.
+// Decoding and preprocessing are in PreparedImage.swift; choosing and loading models is ModelRegistry's job.
 import Engine
 import Foundation
 import Imaging

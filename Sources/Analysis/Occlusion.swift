@@ -5,6 +5,7 @@
 import Engine
 import Foundation
 import Imaging
+import Inference
 import Models
 
 /// Where hiding part of the image lowers the model's confidence in a class: one drop per region, the regions being

@@ -4,6 +4,8 @@
 import Catalog
 import Foundation
 import Imaging
+import Inference
+import ModelRegistry
 import Models
 
 /// A category as a reporter gives it: an existing slug, or a title for a new one.

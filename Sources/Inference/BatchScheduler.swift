@@ -3,8 +3,8 @@
 // It never runs on Swift's cooperative threads or on network event loops. Not HTTP: the web app maps its errors.
 import Engine
 import Foundation
-import Synchronization
 import Models
+import Synchronization
 
 /// What the scheduler reports as it works, for metrics. Called from the scheduler's threads.
 public protocol BatchSchedulerObserver: Sendable {

@@ -3,17 +3,6 @@
 import Foundation
 import Models
 
-/// One class the example should have been given.
-public struct ExampleClass: Sendable, Codable, Equatable {
-    public let index: Int
-    public let name: String
-
-    public init(index: Int, name: String) {
-        self.index = index
-        self.name = name
-    }
-}
-
 /// One prediction the post's demo showed, as it was displayed (whole percent).
 public struct ReportedPrediction: Sendable, Codable, Equatable {
     public let index: Int

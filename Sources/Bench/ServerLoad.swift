@@ -5,6 +5,7 @@
 // more than a third of them and made the server look slow).
 import Foundation
 import Glibc
+import Inference
 
 public struct LoadResult: Sendable, Codable, Equatable {
     public let clients: Int

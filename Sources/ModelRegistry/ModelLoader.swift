@@ -3,6 +3,7 @@
 import Engine
 import Foundation
 import Imaging
+import Inference
 import ModelFetch
 import Models
 import Onnx

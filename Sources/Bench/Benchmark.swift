@@ -1,6 +1,7 @@
 // Timing of forward passes: medians over repeated runs for Blindspot's engine, and the same measurement of
 // ONNX Runtime on the peer models (../shared/peers) through Python, so both come from one run on one machine.
 import Foundation
+import Inference
 
 public struct BenchmarkResult: Sendable, Codable, Equatable {
     public let engine: String

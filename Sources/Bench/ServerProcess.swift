@@ -1,8 +1,8 @@
 // A `blindspot serve` child process for benchmarks: started on a free port (`--port 0`), found from the line it
 // prints, awaited until /readyz answers 200, and stopped with SIGTERM. Not a supervisor: it does not restart.
 import Foundation
-#if canImport(FoundationNetworking)
 import FoundationNetworking
+#if canImport(FoundationNetworking)
 #endif
 
 public final class ServerProcess: @unchecked Sendable {
