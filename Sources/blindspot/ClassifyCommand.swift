@@ -31,6 +31,8 @@ struct ClassifyCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch"), help: "Images per batch.")
     var batchSize = 8
 
+    @OptionGroup var pixelLimit: PixelLimitOptions
+
     @Argument(help: "Image files or directories; `-` for standard input.")
     var files: [String]
 
@@ -68,7 +70,7 @@ struct ClassifyCommand: AsyncParsableCommand {
         let environment = try CommandEnvironment()
         let classifier = try modelOptions.loadClassifier(environment)
         try classifier.warmUp(batchSize: min(batchSize, paths.count))
-        let decoder = ImageDecoder()
+        let decoder = ImageDecoder(limits: pixelLimit.applied(to: DecodeLimits()))
         let start = ContinuousClock.now
         for chunk in stride(from: 0, to: paths.count, by: batchSize).map({ Array(paths[$0..<min($0 + batchSize, paths.count)]) }) {
             let prepared = prepareConcurrently(chunk, classifier: classifier, decoder: decoder)

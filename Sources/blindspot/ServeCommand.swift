@@ -56,8 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in MB.")
     var maxBodyMb = 20
 
-    @Option(help: "Largest image in megapixels (checked from the header before decoding).")
-    var maxMegapixels = 50.0
+    @OptionGroup var pixelLimit: PixelLimitOptions
 
     @Option(help: "Longest image side in pixels (checked from the header before decoding).")
     var maxSide = 20_000
@@ -93,7 +92,6 @@ struct ServeCommand: AsyncParsableCommand {
         try OptionCheck.require(batchWindowMs, within: 0...10_000, "--batch-window-ms")
         try OptionCheck.require(queue, within: 1...100_000, "--queue")
         try OptionCheck.require(maxBodyMb, within: 1...4096, "--max-body-mb")
-        try OptionCheck.require(maxMegapixels, within: 0.001...10_000, "--max-megapixels")
         try OptionCheck.require(maxSide, within: 1...100_000, "--max-side")
         try OptionCheck.require(decodeTimeout, within: 0.001...3600, "--decode-timeout")
         try OptionCheck.require(maxFormFields, within: 1...10_000, "--max-form-fields")
@@ -138,7 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = WebConfiguration(host: host, port: port, maximumBodyBytes: maxBodyMb * 1_048_576,
                                              rateLimit: rateLimit > 0 ? RateLimit(perSecond: rateLimit, burst: rateBurst) : nil,
                                              bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)))
-        configuration.decodeLimits.maximumMegapixels = maxMegapixels
+        configuration.decodeLimits = pixelLimit.applied(to: configuration.decodeLimits)
         configuration.decodeLimits.maximumDecodeSeconds = decodeTimeout
         configuration.decodeLimits.maximumWidth = maxSide
         configuration.decodeLimits.maximumHeight = maxSide
