@@ -71,7 +71,7 @@ struct SharedData {
         if let shared = environment["BLINDSPOT_SHARED"], !shared.isEmpty { candidates.append(shared) }
         candidates.append("../shared")
         if let executable, let build = executable.range(of: "/.build/", options: .backwards) {
-            candidates.append((String(executable[..<build.lowerBound]) as NSString).deletingLastPathComponent + "/shared")
+            candidates.append(URL(fileURLWithPath: String(executable[..<build.lowerBound])).deletingLastPathComponent().appendingPathComponent("shared").path)
         }
         // Absolute, so a message saying where it looked is clear from any folder.
         var seen = Set<String>()

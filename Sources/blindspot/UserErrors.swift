@@ -88,7 +88,7 @@ enum FileCheck {
             guard access(path, directory ? W_OK | X_OK : W_OK) == 0 else { throw .cannotWrite(path, FileProblem.words(errorNumber: errno)) }
             return
         }
-        var folder = (path as NSString).deletingLastPathComponent
+        var folder = folder(of: path)
         while true {
             let shown = folder.isEmpty ? "." : folder
             switch try? existingKind(of: shown, missing: "") {
@@ -98,13 +98,19 @@ enum FileCheck {
             case let kind? where kind != "directory":
                 throw .cannotWrite(path, "\(shown) is a \(kind), not a folder")
             default:
-                let parent = (folder as NSString).deletingLastPathComponent
-                guard directory, parent != folder, !folder.isEmpty else {
-                    throw .cannotWrite(path, "the folder \(shown) does not exist")
-                }
-                folder = parent
+                guard directory, !folder.isEmpty, folder != "/" else { throw .cannotWrite(path, "the folder \(shown) does not exist") }
+                folder = self.folder(of: folder)
             }
         }
+    }
+
+    /// The folder part of `path`: what comes before its last "/" (trailing ones aside), "/" at the root, "" for a
+    /// bare name. (Not NSString's deletingLastPathComponent, which traps on some short paths such as "r".)
+    private static func folder(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "" }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
     }
 
     /// What is at `path`, in words ("regular file", "directory", "FIFO (named pipe)", …), following symbolic links;
