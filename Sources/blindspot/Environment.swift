@@ -104,7 +104,7 @@ struct SharedData {
 enum ExamplesFolder {
     static let name = "seed-examples"
     /// What `--help` says about the default.
-    static let defaultHelp = "default: the first of $BLINDSPOT_SHARED/\(name), ../shared/\(name) and the \(name) folder beside the repository of this executable that holds \(ExampleGallery.descriptionFile)"
+    static let defaultHelp = "default: the first that holds \(ExampleGallery.descriptionFile) of $BLINDSPOT_SHARED/\(name), ../shared/\(name) and shared/\(name) beside the repository this executable was built in"
 
     /// The folder to read: `explicit` as given, else the search's find; nil when nothing was found.
     static func locate(_ explicit: String?, shared: SharedData = SharedData()) -> String? {
