@@ -2,22 +2,33 @@
 // standard input. The label of a file named like ImageNet's `WNID_name.JPEG` is its WordNet id.
 import Foundation
 
-public enum ImageFiles {
-    static let extensions: Set<String> = ["jpg", "jpeg", "png", "webp", "gif"]
+/// A folder that holds no file with an image extension: "no images in photos (looked for .jpg, .jpeg, …)".
+public struct NoImagesError: Error, Equatable, CustomStringConvertible {
+    public let directory: String
 
-    /// Files in argument order; each directory contributes its image files (by extension) sorted by name.
-    public static func expand(_ paths: [String]) throws -> [String] {
-        var files: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            if path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-                files += names.filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
-                    .map { (path as NSString).appendingPathComponent($0) }
-            } else {
-                files.append(path)
-            }
-        }
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public var description: String {
+        "no images in \(directory) (looked for \(ImageFiles.orderedExtensions.map { "." + $0 }.joined(separator: ", ")))"
+    }
+}
+
+public enum ImageFiles {
+    /// The extensions of the accepted formats, in the order messages list them.
+    static let orderedExtensions = ["jpg", "jpeg", "png", "webp", "gif"]
+    static let extensions = Set(orderedExtensions)
+
+    /// The files `path` names: a directory's image files (by extension) sorted by name, else `path` itself (a file,
+    /// or `-`). A directory without any image file is a `NoImagesError`.
+    public static func expand(_ path: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return [path] }
+        let files = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+            .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            .map { (path as NSString).appendingPathComponent($0) }
+        guard !files.isEmpty else { throw NoImagesError(directory: path) }
         return files
     }
 

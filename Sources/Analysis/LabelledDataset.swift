@@ -79,7 +79,9 @@ public struct LabelledDataset: Sendable {
                 }
             }
         }
-        guard !images.isEmpty else { throw DatasetError.empty(root.path) }
+        // A folder without any image file says so in the words `classify` uses; one with images it cannot label says why.
+        if images.isEmpty && unlabelled.isEmpty { throw NoImagesError(directory: root.relativePath) }
+        guard !images.isEmpty else { throw DatasetError.empty(root.relativePath) }
         self.init(root: root, images: images, unlabelled: unlabelled)
     }
 

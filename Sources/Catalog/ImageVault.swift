@@ -51,7 +51,8 @@ public struct ImageVault: Sendable {
     /// full-size decode of a 50-megapixel photo.
     public func store(_ bytes: Data, decoder: ImageDecoder) throws -> StoredImage {
         let sha256 = Self.sha256(of: bytes)
-        let size = try decoder.uprightSize(bytes)
+        // A JPEG over the decoder's limits is accepted when a shrunk decode fits them (its display copy is small).
+        let size = try decoder.uprightSize(bytes, minimumShorterSide: 1)
         let stored = StoredImage(sha256: sha256, width: size.width, height: size.height)
         if contains(sha256: sha256) { return stored }
         let displayShorterSide = Int((Double(Self.displaySide) * Double(min(size.width, size.height)) / Double(max(size.width, size.height))).rounded(.up))

@@ -153,6 +153,14 @@ public struct CatalogService: Sendable {
         return added
     }
 
+    /// `importExamples(gallery)` into a catalog that has no report yet (of any status), so a fresh server's catalog
+    /// agrees with its gallery; a catalog with reports, this one's earlier import included, is left as it is, so a
+    /// restart never files them twice. Returns how many were added, nil when the catalog already had reports.
+    public func importExamplesIntoEmptyCatalog(_ gallery: ExampleGallery) async throws -> Int? {
+        guard try await store.list(ReportQuery(pageSize: 1)).total == 0 else { return nil }
+        return try await importExamples(gallery)
+    }
+
     /// What each scheduler's model says about `bytes`, with the expected class's rank.
     private func judge(_ bytes: Data, expected: Int, with schedulers: [BatchScheduler]) async throws -> [ModelVerdict] {
         var verdicts: [ModelVerdict] = []

@@ -44,8 +44,10 @@ public struct ImageDecoder: Sendable {
     /// The image upright (EXIF orientation applied), transparency flattened onto white, as sRGB 8-bit RGB;
     /// a GIF or WebP animation gives its first frame.
     ///
-    /// `minimumShorterSide`, when given, lets a JPEG decode at 1/2, 1/4 or 1/8 scale (see `jpegShrinkFactor`).
-    /// Leave it out when results must match a full-size decode bit for bit (the Pillow reference pipelines).
+    /// `minimumShorterSide`, when given, lets a JPEG decode at 1/2, 1/4 or 1/8 scale (see `jpegShrinkFactor`), and
+    /// lets a JPEG over the size limits decode shrunk to within them (see `shrinkWithinLimits`): the limits then
+    /// guard what is actually decoded. Leave it out when results must match a full-size decode bit for bit (the
+    /// Pillow reference pipelines); an image over the limits is then refused.
     public func decode(_ bytes: Data, minimumShorterSide: Int? = nil) throws(ImageError) -> RGBImage {
         guard bytes.count <= limits.maximumBytes else {
             throw .tooManyBytes(byteCount: bytes.count, limit: limits.maximumBytes)
@@ -59,8 +61,9 @@ public struct ImageDecoder: Sendable {
         }.get()
     }
 
-    /// The upright width and height from the header alone (no pixel is decoded), checked against the limits.
-    public func uprightSize(_ bytes: Data) throws(ImageError) -> (width: Int, height: Int) {
+    /// The upright width and height from the header alone (no pixel is decoded), checked against the limits as
+    /// `decode(_:minimumShorterSide:)` checks them.
+    public func uprightSize(_ bytes: Data, minimumShorterSide: Int? = nil) throws(ImageError) -> (width: Int, height: Int) {
         guard bytes.count <= limits.maximumBytes else {
             throw .tooManyBytes(byteCount: bytes.count, limit: limits.maximumBytes)
         }
@@ -68,7 +71,7 @@ public struct ImageDecoder: Sendable {
         return try bytes.withUnsafeBytes { buffer in
             Result { () throws(ImageError) in
                 let header = try uprightHeader(buffer, format: format, shrink: 1)
-                try limits.check(width: header.width, height: header.height)
+                _ = try shrinkWithinLimits(format: format, width: header.width, height: header.height, minimumShorterSide: minimumShorterSide)
                 return (header.width, header.height)
             }
         }.get()
@@ -82,6 +85,32 @@ public struct ImageDecoder: Sendable {
         return [8, 4, 2].first { shorterSide >= 2 * minimumShorterSide * $0 } ?? 1
     }
 
+    /// The JPEG decode-time scale divisor for an upright `width`×`height` image: within the limits, the preferred
+    /// `jpegShrinkFactor` (1 without `minimumShorterSide`), so such photos decode exactly as they always have. A
+    /// JPEG over them is decoded at the smallest of 1/2, 1/4 and 1/8 scale (never larger than the preferred one)
+    /// that fits the limits and keeps the shorter side at least `minimumShorterSide`. Anything else over the
+    /// limits (another format, or no `minimumShorterSide`) is refused with the full size's error.
+    public func shrinkWithinLimits(format: ImageFormat, width: Int, height: Int, minimumShorterSide: Int?) throws(ImageError) -> Int {
+        let preferred = if format == .jpeg, let minimumShorterSide {
+            Self.jpegShrinkFactor(width: width, height: height, minimumShorterSide: minimumShorterSide)
+        } else {
+            1
+        }
+        do {
+            try limits.check(width: width, height: height)
+            return preferred
+        } catch {
+            guard format == .jpeg, let minimumShorterSide else { throw error }
+            for factor in [2, 4, 8] where factor >= preferred {
+                // libjpeg rounds a scaled side up.
+                let (shrunkWidth, shrunkHeight) = ((width + factor - 1) / factor, (height + factor - 1) / factor)
+                guard min(shrunkWidth, shrunkHeight) >= minimumShorterSide else { break }
+                if (try? limits.check(width: shrunkWidth, height: shrunkHeight)) != nil { return factor }
+            }
+            throw error
+        }
+    }
+
     private func decodePinned(
         _ buffer: UnsafeRawBufferPointer, format: ImageFormat, minimumShorterSide: Int?
     ) throws(ImageError) -> RGBImage {
@@ -91,12 +120,7 @@ public struct ImageDecoder: Sendable {
         let stored = try load(buffer, format: format, shrink: 1, sequential: true)
         let upright = stored.orientation <= 1
         let header = upright ? stored : try stored.then(decoding: format) { vs_autorotate($0, $1) }
-        try limits.check(width: header.width, height: header.height)
-        let shrink = if format == .jpeg, let minimumShorterSide {
-            Self.jpegShrinkFactor(width: header.width, height: header.height, minimumShorterSide: minimumShorterSide)
-        } else {
-            1
-        }
+        let shrink = try shrinkWithinLimits(format: format, width: header.width, height: header.height, minimumShorterSide: minimumShorterSide)
         var image = if !upright {
             try uprightHeader(buffer, format: format, shrink: shrink)
         } else if shrink == 1 {

@@ -37,7 +37,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Run every section (a few minutes).")
     var all = false
 
-    @Option(name: .long, help: "Folder of the peer ONNX models (default: $BLINDSPOT_SHARED/peers or ../shared/peers).")
+    @Option(name: .long, help: "Folder of the peer ONNX models (default: peers in the shared data: $BLINDSPOT_SHARED, ../shared or beside the repository).")
     var peers: String?
 
     @Option(name: .long, help: "The Python that runs ONNX Runtime.")
@@ -90,10 +90,10 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if let photo { try FileCheck.readable(photo, expected: "an image file") }
         let environment = try CommandEnvironment()
-        let shared = ProcessInfo.processInfo.environment["BLINDSPOT_SHARED"].flatMap { $0.isEmpty ? nil : $0 } ?? "../shared"
+        let shared = SharedData()
         var peer: OnnxRuntimePeer?
         if !noPeer {
-            let candidate = OnnxRuntimePeer(python: python, peersDirectory: URL(fileURLWithPath: peers ?? shared + "/peers", isDirectory: true))
+            let candidate = OnnxRuntimePeer(python: python, peersDirectory: URL(fileURLWithPath: peers ?? shared.folder("peers"), isDirectory: true))
             do {
                 _ = try candidate.version()
                 peer = candidate
@@ -138,10 +138,10 @@ struct BenchCommand: ParsableCommand {
         URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
     }
 
-    private func samplePhotos(shared: String) throws -> [URL] {
+    private func samplePhotos(shared: SharedData) throws -> [URL] {
         if let photo { return [URL(fileURLWithPath: photo)] }
-        let folder = shared + "/imagenet-sample"
-        let photos = (try? ImageFiles.expand([folder])) ?? []
+        let folder = shared.folder("imagenet-sample")
+        let photos = (try? ImageFiles.expand(folder)) ?? []
         guard !photos.isEmpty else { throw CommandFailure(description: "no photo in \(folder): pass --photo FILE or set BLINDSPOT_SHARED") }
         return photos.map { URL(fileURLWithPath: $0) }
     }

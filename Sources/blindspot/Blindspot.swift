@@ -21,6 +21,10 @@ struct Blindspot: AsyncParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
+            if let message = UnknownCommand.message(for: Array(CommandLine.arguments.dropFirst()), root: Blindspot.self) {
+                printError("Error: \(message)")
+                Foundation.exit(2)
+            }
             finish(with: error)
         }
         do {

@@ -101,15 +101,22 @@ struct CatalogCommand: AsyncParsableCommand {
 
         @OptionGroup var catalog: CatalogOptions
 
-        @Argument(help: "The examples folder (default: $BLINDSPOT_SHARED/seed-examples, else ../shared/seed-examples).")
+        @Option(help: "The examples folder: examples.json plus the images it names (\(ExamplesFolder.defaultHelp)).")
+        var examples: String?
+
+        @Argument(help: "The examples folder, as --examples.")
         var directory: String?
 
         @OptionGroup var threading: ThreadOptions
 
+        func validate() throws {
+            if examples != nil && directory != nil { throw ValidationError("give the examples folder once: --examples DIR or DIR") }
+        }
+
         func run() async throws {
-            let environment = try CommandEnvironment()
-            let path = directory ?? ServeCommand.defaultExamplesDirectory(ProcessInfo.processInfo.environment)
+            guard let path = ExamplesFolder.locate(examples ?? directory) else { throw CommandFailure(description: ExamplesFolder.notFound()) }
             try FileCheck.listableDirectory(path)
+            let environment = try CommandEnvironment()
             let gallery = try ServeCommand.gallery(at: path, labels: environment.loader.labels)
             guard !gallery.examples.isEmpty else { throw FileProblem(path: path, problem: "has no \(ExampleGallery.descriptionFile)") }
             let service = try await CatalogCommand.loadModels(nil, threading: threading, environment: environment)

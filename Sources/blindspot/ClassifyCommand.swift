@@ -32,6 +32,8 @@ struct ClassifyCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch"), help: "Images per batch.")
     var batchSize = 8
 
+    @OptionGroup var pixelLimit: PixelLimitOptions
+
     @Argument(help: "Image files or directories; `-` for standard input.")
     var files: [String]
 
@@ -43,24 +45,33 @@ struct ClassifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         var tally = Tally()
-        // Files that are missing, unreadable or not regular files (a FIFO would wait for a writer) fail up front, on
-        // their own, before the model loads.
-        let paths = try ImageFiles.expand(files).filter { path in
+        // Files that are missing, unreadable or not regular files (a FIFO would wait for a writer), and folders without
+        // images, fail up front, each on its own, before the model loads.
+        func refuse(_ error: any Error) {
+            printError("error: \(UserErrors.message(for: error))")
+            tally.failed += 1
+        }
+        let paths = files.flatMap { argument in
+            do {
+                return try ImageFiles.expand(argument)
+            } catch {
+                refuse(error)
+                return []
+            }
+        }.filter { path in
             do {
                 if path != "-" { try FileCheck.readable(path, expected: "an image file") }
                 return true
             } catch {
-                printError("error: \(UserErrors.message(for: error))")
-                tally.failed += 1
+                refuse(error)
                 return false
             }
         }
-        if paths.isEmpty && tally.failed == 0 { throw FileProblem(path: files.joined(separator: ", "), problem: "no image files (.jpg, .jpeg, .png, .webp, .gif)") }
         if paths.isEmpty { throw ExitCode(1) }
         let environment = try CommandEnvironment()
         let classifier = try modelOptions.loadClassifier(environment)
         try classifier.warmUp(batchSize: min(batchSize, paths.count))
-        let decoder = ImageDecoder()
+        let decoder = ImageDecoder(limits: pixelLimit.applied(to: DecodeLimits()))
         let start = ContinuousClock.now
         for chunk in stride(from: 0, to: paths.count, by: batchSize).map({ Array(paths[$0..<min($0 + batchSize, paths.count)]) }) {
             let prepared = prepareConcurrently(chunk, classifier: classifier, decoder: decoder)

@@ -59,3 +59,61 @@ func transformFamilies(_ text: String) throws -> [TransformFamily] {
     guard !families.isEmpty else { throw ValidationError("name at least one family: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", "))") }
     return families
 }
+
+/// The project's shared data (the post's examples, sample photos, peer models), looked for in one order by every
+/// command: $BLINDSPOT_SHARED, then ../shared from the working directory, then the `shared` folder beside the
+/// repository the running executable was built in (…/repo/.build/release/blindspot → …/shared).
+struct SharedData {
+    /// The folders that may be the shared data, in the order they are tried, each once.
+    let candidates: [String]
+
+    init(environment: [String: String] = ProcessInfo.processInfo.environment, executable: String? = SharedData.executablePath()) {
+        var candidates: [String] = []
+        if let shared = environment["BLINDSPOT_SHARED"], !shared.isEmpty { candidates.append(shared) }
+        candidates.append("../shared")
+        if let executable, let build = executable.range(of: "/.build/", options: .backwards) {
+            candidates.append(URL(fileURLWithPath: String(executable[..<build.lowerBound])).deletingLastPathComponent().appendingPathComponent("shared").path)
+        }
+        // Absolute, so a message saying where it looked is clear from any folder.
+        var seen = Set<String>()
+        self.candidates = candidates.map { URL(fileURLWithPath: $0).standardizedFileURL.path }.filter { seen.insert($0).inserted }
+    }
+
+    /// `name` in the first candidate that holds `marker` inside it (or `name` itself when no marker is given).
+    func locate(_ name: String, holding marker: String? = nil) -> String? {
+        places(name).first { place in FileManager.default.fileExists(atPath: marker.map { "\(place)/\($0)" } ?? place) }
+    }
+
+    /// `locate(name)`, else `name` in the first candidate (for a message saying it is missing).
+    func folder(_ name: String) -> String {
+        locate(name) ?? places(name).first ?? name
+    }
+
+    /// `name` in every candidate, in order.
+    func places(_ name: String) -> [String] {
+        candidates.map { "\($0)/\(name)" }
+    }
+
+    /// The running executable, symbolic links resolved.
+    static func executablePath() -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    }
+}
+
+/// Where the post's examples are: `--examples` when given, else the first shared-data folder with a seed-examples
+/// folder holding examples.json. The same search for `serve` and `catalog import-examples`.
+enum ExamplesFolder {
+    static let name = "seed-examples"
+    /// What `--help` says about the default.
+    static let defaultHelp = "default: the first that holds \(ExampleGallery.descriptionFile) of $BLINDSPOT_SHARED/\(name), ../shared/\(name) and shared/\(name) beside the repository this executable was built in"
+
+    /// The folder to read: `explicit` as given, else the search's find; nil when nothing was found.
+    static func locate(_ explicit: String?, shared: SharedData = SharedData()) -> String? {
+        explicit ?? shared.locate(name, holding: ExampleGallery.descriptionFile)
+    }
+
+    /// Why no examples were found, naming every place looked at and how to point at them.
+    static func notFound(shared: SharedData = SharedData()) -> String {
+        "no examples found: looked for \(ExampleGallery.descriptionFile) in \(shared.places(name).joined(separator: ", ")); pass --examples DIR or set BLINDSPOT_SHARED to the folder holding \(name)"
+    }
+}

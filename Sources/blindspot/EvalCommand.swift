@@ -89,10 +89,11 @@ struct EvalRunCommand: AsyncParsableCommand {
         if let out { try FileCheck.writable(out) }
         let environment = try CommandEnvironment()
         let labels = environment.loader.labels
+        // The folder is read before any model loads: a folder without images fails at once.
+        var dataset = Self.readableOnly(try LabelledDataset(scanning: URL(fileURLWithPath: directory), labels: labels))
         let names: [String?] = models.isEmpty ? [nil] : models
         let classifiers = try names.map { try environment.loader.load($0, backend: threading.backend()) }
         let evaluationTransforms = try evaluationTransforms()
-        var dataset = Self.readableOnly(try LabelledDataset(scanning: URL(fileURLWithPath: directory), labels: labels))
         if let limit { dataset = dataset.limited(to: limit) }
         if let (index, count) = try shardNumbers() { dataset = dataset.shard(index, of: count) }
         for file in dataset.unlabelled { printError("skipped \(file.file): \(file.reason)") }

@@ -63,7 +63,7 @@ struct ExplainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try FileCheck.readable(image, expected: "an image file")
+        try FileCheck.oneImage(image, command: "explain")
         try FileCheck.writable(out)
         let environment = try CommandEnvironment()
         let classifier = try modelOptions.loadClassifier(environment)

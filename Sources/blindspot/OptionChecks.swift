@@ -3,6 +3,7 @@
 import ArgumentParser
 import EngineDNNL
 import Foundation
+import Imaging
 import Models
 
 enum OptionCheck {
@@ -67,5 +68,28 @@ struct ThreadOptions: ParsableArguments {
     /// The oneDNN backend with this many threads.
     func backend() throws -> DNNLBackend {
         try DNNLBackend(threads: threads)
+    }
+}
+
+/// `--max-megapixels`, for the commands that decode images from users (classify, serve).
+struct PixelLimitOptions: ParsableArguments {
+    /// From a thousand pixels to ten gigapixels; beyond that a header is a lie or a decode bomb.
+    static let megapixels = 0.001...10_000.0
+
+    @Option(help: """
+        Largest image in megapixels. A PNG, WebP or GIF over it is refused from its header; a larger JPEG is decoded \
+        at 1/2, 1/4 or 1/8 scale to fit, if that still leaves the model's input size.
+        """)
+    var maxMegapixels = DecodeLimits().maximumMegapixels
+
+    func validate() throws {
+        try OptionCheck.require(maxMegapixels, within: Self.megapixels, "--max-megapixels")
+    }
+
+    /// `limits` with this pixel limit.
+    func applied(to limits: DecodeLimits) -> DecodeLimits {
+        var limits = limits
+        limits.maximumMegapixels = maxMegapixels
+        return limits
     }
 }

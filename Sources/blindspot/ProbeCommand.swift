@@ -57,7 +57,7 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try FileCheck.readable(image, expected: "an image file")
+        try FileCheck.oneImage(image, command: "probe")
         if let html { try FileCheck.writable(html) }
         let environment = try CommandEnvironment()
         let classifiers = compare

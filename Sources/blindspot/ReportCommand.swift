@@ -69,6 +69,12 @@ struct ReportCommand: AsyncParsableCommand {
         var sections: [BlindSpotReport.Section]?
         if includesCatalog {
             let examined = try await examineCatalog(environment: environment, plan: plan)
+            if examined.sections.isEmpty {
+                // An empty report would look like a catalog without blind spots; with results to show, only warn.
+                let nothing = "the catalog has no approved blind spots"
+                guard !evaluations.isEmpty else { throw CommandFailure(description: "\(nothing); nothing to report (approve reports in the web app, or run `blindspot catalog import-examples`)") }
+                printError("warning: \(nothing); the report has only the evaluation results")
+            }
             sections = examined.sections
             records = examined.models
         }

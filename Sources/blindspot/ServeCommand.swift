@@ -31,8 +31,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A file holding the admin token that moderates the catalog (default: $BLINDSPOT_ADMIN_TOKEN; without either, moderation is off).")
     var adminTokenFile: String?
 
-    @Option(help: "Folder with the post's examples: examples.json plus the images it names (default: $BLINDSPOT_SHARED/seed-examples, else ../shared/seed-examples).")
+    @Option(help: "Folder with the post's examples: examples.json plus the images it names (\(ExamplesFolder.defaultHelp)).")
     var examples: String?
+
+    @Flag(name: .customLong("no-catalog-examples"),
+          help: "Leave an empty catalog empty; by default the examples are filed in it as approved reports once the models have loaded.")
+    var noCatalogExamples = false
 
     @Option(help: "Comma-separated models to offer (default: every model whose weights are present).")
     var models: String?
@@ -54,8 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in MB.")
     var maxBodyMb = 20
 
-    @Option(help: "Largest image in megapixels (checked from the header before decoding).")
-    var maxMegapixels = 50.0
+    @OptionGroup var pixelLimit: PixelLimitOptions
 
     @Option(help: "Longest image side in pixels (checked from the header before decoding).")
     var maxSide = 20_000
@@ -91,7 +94,6 @@ struct ServeCommand: AsyncParsableCommand {
         try OptionCheck.require(batchWindowMs, within: 0...10_000, "--batch-window-ms")
         try OptionCheck.require(queue, within: 1...100_000, "--queue")
         try OptionCheck.require(maxBodyMb, within: 1...4096, "--max-body-mb")
-        try OptionCheck.require(maxMegapixels, within: 0.001...10_000, "--max-megapixels")
         try OptionCheck.require(maxSide, within: 1...100_000, "--max-side")
         try OptionCheck.require(decodeTimeout, within: 0.001...3600, "--decode-timeout")
         try OptionCheck.require(maxFormFields, within: 1...10_000, "--max-form-fields")
@@ -136,15 +138,16 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = WebConfiguration(host: host, port: port, maximumBodyBytes: maxBodyMb * 1_048_576,
                                              rateLimit: rateLimit > 0 ? RateLimit(perSecond: rateLimit, burst: rateBurst) : nil,
                                              bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)))
-        configuration.decodeLimits.maximumMegapixels = maxMegapixels
+        configuration.decodeLimits = pixelLimit.applied(to: configuration.decodeLimits)
         configuration.decodeLimits.maximumDecodeSeconds = decodeTimeout
         configuration.decodeLimits.maximumWidth = maxSide
         configuration.decodeLimits.maximumHeight = maxSide
         configuration.maximumFormParts = maxFormFields
         configuration.maximumFieldBytes = maxFieldKb * 1024
         configuration.maximumJSONDepth = maxJsonDepth
-        let examplesDirectory = URL(fileURLWithPath: examples ?? Self.defaultExamplesDirectory(processEnvironment))
-        let gallery = try Self.gallery(at: examplesDirectory.path, labels: environment.loader.labels)
+        let examplesDirectory = ExamplesFolder.locate(examples)
+        let gallery = try examplesDirectory.map { try Self.gallery(at: $0, labels: environment.loader.labels) } 
+            ?? ExampleGallery(emptyAt: URL(fileURLWithPath: SharedData().folder(ExamplesFolder.name)))
         let (store, vault, storeDescription, catalogFailure) = try await catalog.openForServing()
         if let catalogFailure {
             printError("warning: \(catalogFailure); the catalog answers 503 until the server is restarted with usable storage")
@@ -152,13 +155,17 @@ struct ServeCommand: AsyncParsableCommand {
         let token = try adminTokenFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? processEnvironment["BLINDSPOT_ADMIN_TOKEN"]
         let admin = AdminAccess(token: token)
         let decoder = ImageDecoder(limits: configuration.decodeLimits)
-        let dependencies = WebDependencies(
-            models: service, catalog: CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: decoder),
-            admin: admin, gallery: gallery, labels: environment.loader.labels, metrics: metrics)
+        let catalogService = CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: decoder)
+        let dependencies = WebDependencies(models: service, catalog: catalogService, admin: admin, gallery: gallery, labels: environment.loader.labels,
+                                           metrics: metrics)
 
         let offered = service.statuses().filter { if case .notPresent = $0.state { return false } else { return true } }
         if offered.isEmpty { printError("warning: \(ModelServiceError.noModel.description)") }
-        say("examples: \(gallery.examples.count) from \(examplesDirectory.path)\(gallery.examples.isEmpty ? " (none: put examples.json and its images there, or pass --examples DIR)" : "")")
+        if let examplesDirectory {
+            say("examples: \(gallery.examples.count) from \(examplesDirectory)\(gallery.examples.isEmpty ? " (none: put examples.json and its images there, or pass --examples DIR)" : "")")
+        } else {
+            say("examples: none (\(ExamplesFolder.notFound()))")
+        }
         say("catalog: \(storeDescription), images in \(vault.directory.path); moderation \(admin.isConfigured ? "on" : "off (set BLINDSPOT_ADMIN_TOKEN or --admin-token-file)")")
         service.startLoading { name, state in
             switch state {
@@ -166,6 +173,9 @@ struct ServeCommand: AsyncParsableCommand {
             case .failed(let reason): printError("model \(name) failed to load: \(reason)")
             case .loading, .notPresent: break
             }
+        }
+        if !noCatalogExamples && catalogFailure == nil && !gallery.examples.isEmpty {
+            Task { await Self.fileExamples(gallery, in: catalogService, models: service) }
         }
         let app = try buildApplication(configuration: configuration, dependencies: dependencies) { port in
             say("Blindspot is serving on http://\(host):\(port) (models loading: \(offered.map(\.model.name).joined(separator: ", ")))")
@@ -183,9 +193,17 @@ struct ServeCommand: AsyncParsableCommand {
         return try ExampleGallery(directory: URL(fileURLWithPath: path), labels: labels)
     }
 
-    static func defaultExamplesDirectory(_ environment: [String: String]) -> String {
-        let shared = environment["BLINDSPOT_SHARED"].flatMap { $0.isEmpty ? nil : $0 } ?? "../shared"
-        return shared + "/seed-examples"
+    /// Files the gallery's examples in an empty catalog once the models have loaded (each report records what every
+    /// present model says), so `/blindspots` and the categories agree with the home page from the first start.
+    private static func fileExamples(_ gallery: ExampleGallery, in catalog: CatalogService, models: ModelService) async {
+        await models.waitUntilSettled()
+        guard models.isReady else { return printError("warning: no model loaded; the examples were not filed in the catalog") }
+        do {
+            guard let added = try await catalog.importExamplesIntoEmptyCatalog(gallery) else { return }
+            say("catalog: filed \(added) examples as approved reports in \(gallery.categories.count) categories (--no-catalog-examples leaves it empty)")
+        } catch {
+            printError("warning: the examples were not filed in the catalog: \(error)")
+        }
     }
 }
 

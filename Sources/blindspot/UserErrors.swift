@@ -2,14 +2,15 @@
 // "FILE: no such file"), and the up-front checks of the files a command reads or writes. Not ArgumentParser's errors.
 import Foundation
 
-/// A file a command cannot use, and why: "photos: is a directory, not an image file".
+/// A file a command cannot use, and why: "photos: is a directory, not an image file", or, for a file to write,
+/// "cannot write out/x.png: the folder out does not exist".
 struct FileProblem: Error, CustomStringConvertible {
     let path: String
     let problem: String
+    let description: String
 
     init(path: String, problem: String) {
-        self.path = path
-        self.problem = problem
+        self.init(path: path, problem: problem, sentence: "\(path.isEmpty ? "''" : path): \(problem)")
     }
 
     /// The problem an operating-system error number names.
@@ -17,7 +18,21 @@ struct FileProblem: Error, CustomStringConvertible {
         self.init(path: path, problem: Self.words(errorNumber: errorNumber))
     }
 
-    var description: String { "\(path.isEmpty ? "''" : path): \(problem)" }
+    private init(path: String, problem: String, sentence: String) {
+        self.path = path
+        self.problem = problem
+        self.description = sentence
+    }
+
+    /// A file that cannot be written, said before any work starts.
+    static func cannotWrite(_ path: String, _ problem: String) -> FileProblem {
+        FileProblem(path: path, problem: problem, sentence: "cannot write \(path): \(problem)")
+    }
+
+    /// A folder given where a command takes one image: "photos is a folder; probe takes one image file".
+    static func folderGiven(_ path: String, command: String) -> FileProblem {
+        FileProblem(path: path, problem: "is a folder", sentence: "\(path) is a folder; \(command) takes one image file")
+    }
 
     static func words(errorNumber: Int32) -> String {
         switch errorNumber {
@@ -54,15 +69,48 @@ enum FileCheck {
         guard access(path, R_OK | X_OK) == 0 else { throw FileProblem(path: path, errorNumber: errno) }
     }
 
-    /// Throws when `path` exists and is not a regular file (or, with `directory`, a directory): writing a file
-    /// would fail on a directory and wait for a FIFO's reader. A missing path is fine: it is created.
+    /// Throws unless `path` is an image file this process may read; a folder is named as such, since `command`
+    /// (probe, explain) takes one image where `classify` would take a folder.
+    static func oneImage(_ path: String, command: String) throws(FileProblem) {
+        if (try? existingKind(of: path, missing: "")) == "directory" { throw .folderGiven(path, command: command) }
+        try readable(path, expected: "an image file")
+    }
+
+    /// Throws unless a file (or, with `directory`, a folder) can be written at `path`, checked before any work
+    /// starts: what is there must be a regular file (a directory would fail the write, a FIFO wait for a reader)
+    /// this process may write, and a missing file's folder must exist and take files. A folder to write is created
+    /// with its parents, so its nearest existing ancestor must be a folder this process may write into.
     static func writable(_ path: String, directory: Bool = false) throws(FileProblem) {
         guard !path.isEmpty else { throw FileProblem(path: path, problem: "no file name given") }
-        // Nothing there (or nothing this process may look at): writing creates it, or says why it cannot.
-        guard let kind = try? existingKind(of: path, missing: "") else { return }
-        if kind != (directory ? "directory" : "regular file") {
-            throw FileProblem(path: path, problem: "is a \(kind), not a \(directory ? "directory" : "file") to write")
+        let wanted = directory ? "directory" : "regular file"
+        if let kind = try? existingKind(of: path, missing: "") {
+            if kind != wanted { throw FileProblem(path: path, problem: "is a \(kind), not a \(directory ? "directory" : "file") to write") }
+            guard access(path, directory ? W_OK | X_OK : W_OK) == 0 else { throw .cannotWrite(path, FileProblem.words(errorNumber: errno)) }
+            return
         }
+        var folder = folder(of: path)
+        while true {
+            let shown = folder.isEmpty ? "." : folder
+            switch try? existingKind(of: shown, missing: "") {
+            case "directory"?:
+                guard access(shown, W_OK | X_OK) == 0 else { throw .cannotWrite(path, "the folder \(shown) is not writable (\(FileProblem.words(errorNumber: errno)))") }
+                return
+            case let kind? where kind != "directory":
+                throw .cannotWrite(path, "\(shown) is a \(kind), not a folder")
+            default:
+                guard directory, !folder.isEmpty, folder != "/" else { throw .cannotWrite(path, "the folder \(shown) does not exist") }
+                folder = self.folder(of: folder)
+            }
+        }
+    }
+
+    /// The folder part of `path`: what comes before its last "/" (trailing ones aside), "/" at the root, "" for a
+    /// bare name. (Not NSString's deletingLastPathComponent, which traps on some short paths such as "r".)
+    private static func folder(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "" }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
     }
 
     /// What is at `path`, in words ("regular file", "directory", "FIFO (named pipe)", …), following symbolic links;

@@ -59,6 +59,70 @@ import Testing
         #expect(server.process.terminationReason == .exit && server.process.terminationStatus == 0, "SIGTERM stops the server cleanly")
     }
 
+    /// The approved reports and the categories the API lists, once the server is ready and `settled` holds (or 120 s).
+    static func catalog(_ port: Int, until settled: (Int) -> Bool) async throws -> (reports: [[String: Any]], categories: [[String: Any]]) {
+        var reports: [[String: Any]] = []
+        for _ in 0..<1200 {
+            let (status, body) = try await get(port, "/api/v1/blindspots?status=approved")
+            if status == 200 {
+                let list = try #require(JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+                reports = try #require(list["reports"] as? [[String: Any]])
+                if settled(reports.count) { break }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let categories = try await get(port, "/api/v1/categories")
+        return (reports, try #require(JSONSerialization.jsonObject(with: Data(categories.body.utf8)) as? [[String: Any]]))
+    }
+
+    /// Waits for /readyz, then for the models to settle and any filing of the examples to end (the import runs
+    /// after every model has loaded, and files 16 reports in well under the 3 s waited).
+    static func waitUntilReady(_ port: Int) async throws {
+        var status = 0
+        for _ in 0..<600 where status != 200 {
+            status = (try? await get(port, "/readyz").status) ?? 0
+            if status != 200 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(status == 200, "the server became ready")
+        try await Task.sleep(for: .seconds(3))
+    }
+
+    static func stop(_ server: (process: Process, port: Int, output: Pipe)) {
+        server.process.terminate()
+        server.process.waitUntilExit()
+    }
+
+    @Test func aFreshServerFilesTheExamplesInItsEmptyCatalogOnce() async throws {
+        try #require(CachedWeights.url("efficientnet-lite0-57934424.pth") != nil, "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        try #require(SharedData.has("seed-examples/examples.json"), "../shared is present (BLINDSPOT_SHARED)")
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-serve-examples-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let arguments = ["--models", "efficientnet_lite0", "--data", data.appendingPathComponent("catalog").path,
+                         "--examples", SharedData.url("seed-examples").path]
+
+        let first = try Self.start(arguments)
+        defer { if first.process.isRunning { first.process.terminate() } }
+        let filed = try await Self.catalog(first.port) { $0 >= 16 }
+        #expect(filed.reports.count == 16, "the 16 examples are approved reports")
+        #expect(Set(filed.reports.compactMap { $0["category"] as? String }).count == 8, "in their 8 categories")
+        #expect(filed.categories.count == 8, "the flag dialog's category menu has the 8 categories")
+        Self.stop(first)
+
+        let second = try Self.start(arguments)
+        defer { if second.process.isRunning { second.process.terminate() } }
+        try await Self.waitUntilReady(second.port)
+        let again = try await Self.catalog(second.port) { _ in true }
+        #expect(again.reports.count == 16, "a restart files nothing twice")
+        Self.stop(second)
+
+        let off = try Self.start(arguments.map { $0.hasSuffix("/catalog") ? $0 + "-off" : $0 } + ["--no-catalog-examples"])
+        defer { if off.process.isRunning { off.process.terminate() } }
+        try await Self.waitUntilReady(off.port)
+        let empty = try await Self.catalog(off.port) { _ in true }
+        #expect(empty.reports.isEmpty && empty.categories.isEmpty, "--no-catalog-examples leaves the catalog empty")
+        Self.stop(off)
+    }
+
     @Test func synthesizedWeightsHaveEveryKeyTheModelReads() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("lite0-synthetic-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: file) }

@@ -56,7 +56,7 @@ struct PipelineReference: Decodable {
         let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: labels)
         _ = try #require(CachedWeights.url(try loader.descriptor(named: name).release!.fileName), "the weights are in the cache (make test fetches them)")
         let classifier = try loader.load(name, backend: DNNLBackend())
-        let files = try ImageFiles.expand([SharedData.url("imagenet-sample").path])
+        let files = try ImageFiles.expand(SharedData.url("imagenet-sample").path)
         var correct = 0
         for chunk in stride(from: 0, to: files.count, by: 10).map({ Array(files[$0..<min($0 + 10, files.count)]) }) {
             let prepared = try chunk.map { try classifier.prepare(Data(contentsOf: URL(fileURLWithPath: $0)), decoder: ImageDecoder()) }
