@@ -1,6 +1,7 @@
 // What every command builds the same way: the model cache, the class list, the loader and the backend, and the
 // parsing of a list of transformation families.
 import ArgumentParser
+import Curation
 import Foundation
 import Inference
 import ModelFetch
