@@ -76,14 +76,18 @@ extension ImageNetLabels {
         if termWords.contains(where: { $0.hasPrefix(query) }) { return 60 }
         if term.contains(query) { return substringScore }
         let allowed = query.count <= 5 ? 1 : query.count <= 10 ? 2 : 3
-        let whole = editDistance(query, term, limit: allowed)
+        let whole = EditDistance.between(query, term, limit: allowed)
         if whole <= allowed { return 40 - 5 * whole }
-        let word = termWords.map { editDistance(query, $0, limit: allowed) }.min() ?? allowed + 1
+        let word = termWords.map { EditDistance.between(query, $0, limit: allowed) }.min() ?? allowed + 1
         return word <= allowed ? 30 - 5 * word : 0
     }
+}
 
-    /// Levenshtein distance, or `limit + 1` as soon as it must exceed `limit`.
-    static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
+/// How far apart two words are: near misses for class names here, mistyped subcommands in the command line.
+public enum EditDistance {
+    /// The fewest insertions, deletions and substitutions that turn `a` into `b` (Levenshtein), or `limit + 1` as soon as
+    /// it must exceed `limit`.
+    public static func between(_ a: String, _ b: String, limit: Int = Int.max - 1) -> Int {
         let a = Array(a), b = Array(b)
         if abs(a.count - b.count) > limit { return limit + 1 }
         guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }

@@ -1,6 +1,7 @@
 // "unknown command 'classfy'; did you mean 'classify'?": the usage error for a mistyped subcommand, at any depth
 // (`catalog imprt`), found by edit distance over the names the parser knows. Only consulted once parsing failed.
 import ArgumentParser
+import Models
 
 enum UnknownCommand {
     /// The message for `arguments` (without the program name) when their first word that should name a subcommand
@@ -20,7 +21,7 @@ enum UnknownCommand {
             guard argument != "help" else { return nil }
             let names = configuration.subcommands.filter { $0.configuration.shouldDisplay }.map { $0._commandName }
             let unknown = (typed + [argument]).joined(separator: " ")
-            let ranked = names.map { (name: $0, distance: editDistance(argument.lowercased(), $0)) }.min { $0.distance < $1.distance }
+            let ranked = names.map { (name: $0, distance: EditDistance.between(argument.lowercased(), $0)) }.min { $0.distance < $1.distance }
             if let best = ranked, best.distance <= max(1, min(3, argument.count / 3)) {
                 return "unknown command '\(unknown)'; did you mean '\((typed + [best.name]).joined(separator: " "))'?"
             }
@@ -28,20 +29,5 @@ enum UnknownCommand {
             return "unknown command '\(unknown)'; the commands are \(names.map { "'\(prefix)\($0)'" }.joined(separator: ", "))"
         }
         return nil
-    }
-
-    /// Levenshtein distance: the fewest insertions, deletions and substitutions that turn one word into the other.
-    static func editDistance(_ first: String, _ second: String) -> Int {
-        let (first, second) = (Array(first), Array(second))
-        guard !first.isEmpty else { return second.count }
-        var previous = Array(0...second.count)
-        for (row, character) in first.enumerated() {
-            var current = [row + 1]
-            for (column, other) in second.enumerated() {
-                current.append(min(previous[column + 1] + 1, current[column] + 1, previous[column] + (character == other ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[second.count]
     }
 }
