@@ -225,7 +225,7 @@ extension ProbeResult {
         let count = "of \(outcomes.count) transformation\(single ? "" : "s")"
         if model.originalHit {
             let flipping = outcomes.count { $0.1.firstFlip != nil }
-            return "\(model.model): \(flipping) \(count) \(single ? "flips" : "flip") the answer"
+            return "\(model.model): \(flipping) \(count) \(flipping == 1 ? "flips" : "flip") the answer"
         }
         // One or two classes by name; more (the post's cars accept ten) as "one of the 10 expected classes ('a', 'b', …)".
         let quoted = expected.map { "'\($0.name)'" }
@@ -233,6 +233,6 @@ extension ProbeResult {
             : "one of the \(quoted.count) expected classes (\(quoted.prefix(2).joined(separator: ", ")), …)"
         let rescues = outcomes.compactMap { family, outcome in outcome.firstRescue.map { "\(family.title) at \($0.label)" } }
         let back = rescues.isEmpty ? "" : " (" + rescues.joined(separator: ", ") + ")"
-        return "\(model.model): the original is already a miss; \(rescues.count) \(count) \(single ? "brings" : "bring") \(names) back\(back)"
+        return "\(model.model): the original is already a miss; \(rescues.count) \(count) \(rescues.count == 1 ? "brings" : "bring") \(names) back\(back)"
     }
 }

@@ -62,7 +62,9 @@ import Transforms
         #expect(rotate.changed(originalHit: false) == rotate.variants - rotate.flipped && rotate.changed(originalHit: false) >= 1)
         let sentence = result.sentence(for: model)
         #expect(sentence.hasPrefix("efficientnet_lite0: the original is already a miss; "), "\(sentence)")
-        #expect(sentence.contains("of 2 transformations bring '\(labels[truth].name)' back (") && sentence.contains("Rotation at \(rescue.label)"),
+        let rescues = model.families.count { $0.firstRescue != nil }
+        #expect(sentence.contains("\(rescues) of 2 transformations \(rescues == 1 ? "brings" : "bring") '\(labels[truth].name)' back (")
+                && sentence.contains("Rotation at \(rescue.label)"),
                 "\(sentence)")
         print("\(file) upside down: \(sentence)")
     }
@@ -75,7 +77,7 @@ import Transforms
         let model = result.models[0]
         #expect(model.originalHit && model.families.allSatisfy { $0.firstRescue == nil })
         let flipping = model.families.count { $0.firstFlip != nil }
-        #expect(result.sentence(for: model) == "efficientnet_lite0: \(flipping) of 2 transformations flip the answer")
+        #expect(result.sentence(for: model) == "efficientnet_lite0: \(flipping) of 2 transformations \(flipping == 1 ? "flips" : "flip") the answer")
         for family in model.families {
             #expect(family.verdict(originalHit: true) == (family.firstFlip.map { "flips at \($0.label)" } ?? "holds"))
         }

@@ -347,9 +347,9 @@ def run(arguments, base_url, out):
             # The post's upside-down car: the model misses it, so the probe names what brings the class back.
             # One or two expected classes by name, more as "one of the 10 expected classes ('beach wagon', 'cab', …)".
             classes = r"('[^']+'( or '[^']+')?|one of the \d+ expected classes \('[^']+', '[^']+', …\))"
-            sentence = r"the original is already a miss; \d+ of 20 transformations bring " + classes + r" back( \(.+\))?"
+            sentence = r"the original is already a miss; (1 of 20 transformations brings|\d+ of 20 transformations bring) " + classes + r" back( \(.+\))?"
         else:
-            sentence = r"\d+ of 20 transformations flip the answer"
+            sentence = r"(1 of 20 transformations flips|\d+ of 20 transformations flip) the answer"
         check(re.fullmatch(r"Probed \d+ variants\. " + re.escape(model) + ": " + sentence + r" \(\d+ s\)\.", summary),
               f"the status line sums the probe up in the report's words ({summary!r}; the original: {original!r})")
         check(focused_id() == "probe-title", "the focus moved to the probe's heading")

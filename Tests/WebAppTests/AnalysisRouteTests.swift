@@ -1,6 +1,7 @@
 // Probe and explain over HTTP with the real efficientnet_lite0: the JSON and HTML forms of a probe, the PNG and
 // JSON forms of an explanation for both methods, parameter errors, and 503 busy with Retry-After when the queue
 // of analyses is full.
+import Analysis
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -74,7 +75,7 @@ import WebApp
                                                body: ByteBuffer(bytes: photo))
             #expect(png.status == .ok && png.headers[.contentType] == "image/png")
             let overlay = try ImageDecoder().decode(Data(buffer: png.body))
-            #expect(overlay.height == 224 && overlay.width > 224)
+            #expect(overlay.height == OcclusionMap.overlayLongerSide && overlay.width == OcclusionMap.overlayLongerSide + HeatScale.panelWidth)
 
             let patches = try await client.execute(uri: "/api/v1/explain?class=tench", method: .post,
                                                    headers: [.contentType: "image/jpeg", .accept: "application/json"], body: ByteBuffer(bytes: photo))
@@ -85,6 +86,12 @@ import WebApp
             #expect((patchMap["drops"] as? [Double])?.count == 100 && patchMap["segmentMap"] == nil)
             #expect((patchMap["class"] as? [String: Any])?["label"] as? String == "tench")
             #expect((patchMap["overlay"] as? String)?.hasPrefix("data:image/png;base64,") == true)
+            // The scale is absolute: its top is the round number of points at or above the largest drop, as the caption says.
+            let maxDrop = try #require(patchMap["maxDrop"] as? Double)
+            let drops = try #require(patchMap["drops"] as? [Double])
+            #expect(abs(maxDrop - max(0, drops.max() ?? 0)) < 1e-12)
+            #expect(patchMap["scaleMaximum"] as? Double == HeatScale(maxDrop: maxDrop).maximum && patchMap["muted"] as? Bool == (maxDrop < 0.01))
+            #expect((patchMap["caption"] as? String)?.contains("0 to \(HeatScale.points(HeatScale(maxDrop: maxDrop).maximum)) points") == true)
 
             let superpixels = try await client.execute(uri: "/api/v1/explain?method=superpixels&segments=40&model=all", method: .post,
                                                        headers: [.contentType: "image/jpeg", .accept: "application/json"], body: ByteBuffer(bytes: photo))
