@@ -5,7 +5,9 @@ given and checks nothing (demo_e2e.py checks). Starts `blindspot serve` with a f
     python3 Tests/EndToEnd/screenshots.py --blindspot /work/before-bin/blindspot --shared ../shared --out .build/test-output/before
 
 Files written to --out:
+  item1-probe-1280.png           /examples/1 (a miss for the model), Probe: the summary line and the table's first rows
   item2-explain-1280.png         /examples/1, Explain (superpixels), the heatmap and its caption
+  item4-example99-1280.png, item4-nope-1280.png   a broken example link and an unknown path, as a browser shows them
   item6-blindspots-1280.png      /blindspots on a fresh server
   item8-big-upload-390.png       a 10000×6000 JPEG chosen and sent at 390 px: its error or the scaling message (viewport)
   item8-big-upload-390-full.png  the same, whole page (where the message is)
@@ -75,6 +77,23 @@ def take(arguments):
         wait.until(lambda _: find("#explain-output").get_attribute("aria-busy") == "false")
         driver.execute_script("document.getElementById('explain-section').scrollIntoView()")
         viewport_shot(browser, out / "item2-explain-1280.png")
+
+        # Item 1: the probe of example 1 with a model that already gets it wrong (EfficientNet-Lite1: cassette player).
+        browser.open(f"{base}/examples/1")
+        wait.until(result_or_error)
+        if "efficientnet_lite1" in [option.get_attribute("value") for option in driver.find_elements(By.CSS_SELECTOR, "#model-select option")]:
+            Select(find("#model-select")).select_by_value("efficientnet_lite1")
+            time.sleep(3)
+        find("#probe").click()
+        wait.until(lambda _: driver.find_elements(By.CSS_SELECTOR, "#probe-output .probe-summary") or find("#probe-error").text.strip())
+        driver.execute_script("document.getElementById('probe-title').scrollIntoView()")
+        viewport_shot(browser, out / "item1-probe-1280.png")
+
+        # Item 4: broken links as a browser shows them.
+        browser.open(f"{base}/examples/99")
+        viewport_shot(browser, out / "item4-example99-1280.png")
+        browser.open(f"{base}/nope")
+        viewport_shot(browser, out / "item4-nope-1280.png")
 
         # Phone width.
         browser.set_viewport(390, 844, mobile=True)
