@@ -85,7 +85,7 @@ public enum CatalogArchive {
     private static func read(_ path: String, from archive: Archive) throws -> Data {
         guard let entry = archive[path] else { throw CatalogError.invalid("the archive has no \(path)") }
         guard entry.type == .file, entry.uncompressedSize <= largestEntry else {
-            throw CatalogError.invalid("\(path) in the archive is not a file of at most \(largestEntry / 1_048_576) MB")
+            throw CatalogError.invalid("\(path) in the archive is not a file of at most \(ByteCount.readable(largestEntry))")
         }
         var data = Data()
         _ = try archive.extract(entry) { chunk in

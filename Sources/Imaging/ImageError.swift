@@ -22,7 +22,7 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible, Loc
         case .empty:
             return "the image is empty (0 bytes)"
         case let .tooManyBytes(byteCount, limit):
-            return "the image is \(readableByteCount(byteCount)); the limit is \(readableByteCount(limit))"
+            return "the image is \(ByteCount.readable(byteCount)); the limit is \(ByteCount.readable(limit))"
         case let .unsupportedFormat(seen):
             return "\(seen) is not an accepted image; send a JPEG, PNG, WebP or GIF"
         case let .dimensionsOverLimit(width, height, maximumWidth, maximumHeight):
@@ -46,6 +46,3 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible, Loc
     public var errorDescription: String? { description }
 }
 
-private func readableByteCount(_ byteCount: Int) -> String {
-    byteCount < 1_048_576 ? "\(byteCount) bytes" : String(format: "%.1f MB", Double(byteCount) / 1_048_576)
-}

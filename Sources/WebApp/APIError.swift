@@ -69,7 +69,7 @@ extension APIError {
 
     static func bodyTooLarge(limit: Int) -> APIError {
         APIError(status: .contentTooLarge, code: "too_large",
-                 message: "the request body is larger than the limit of " + (limit >= 1_048_576 ? "\(limit / 1_048_576) MB" : "\(limit / 1024) KB"))
+                 message: "the request body is larger than the limit of " + ByteCount.readable(limit))
     }
 
     static func unsupportedMediaType(_ contentType: String?) -> APIError {

@@ -1,6 +1,7 @@
 // `blindspot models`: the catalog, fetching published weights into the cache, checking them, and their paths.
 import ArgumentParser
 import Foundation
+import Imaging
 import ModelFetch
 import ModelRegistry
 import Models
@@ -259,7 +260,7 @@ struct ModelsCommand: AsyncParsableCommand {
             let graph = try environment.loader.graph(of: model, from: file)
             let bytes = OnnxExporter.model(of: graph, producerVersion: Blindspot.version).serialized()
             try bytes.write(to: URL(fileURLWithPath: output), options: .atomic)
-            print("\(name): \(graph.nodes.count) nodes, \(bytes.count / 1_000_000) MB → \(output)")
+            print("\(name): \(graph.nodes.count) nodes, \(ByteCount.readable(bytes.count)) → \(output)")
         }
     }
 }

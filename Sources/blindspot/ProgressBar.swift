@@ -2,22 +2,14 @@
 // On a terminal it redraws one line in place; elsewhere (logs, CI) it prints a line every few seconds or at each quarter.
 // It does not know what is counted: a CountFormat names the unit.
 import Foundation
+import Imaging
 
 /// How amounts of one unit read: `12.3 MB`, `420 images`.
 struct CountFormat: Sendable {
     let format: @Sendable (Double) -> String
 
-    /// Decimal units, as pip and most download tools show them.
-    static let bytes = CountFormat { amount in
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var value = amount
-        var unitIndex = 0
-        while value >= 1000, unitIndex < units.count - 1 {
-            value /= 1000
-            unitIndex += 1
-        }
-        return unitIndex == 0 ? "\(Int(value)) B" : String(format: "%.1f ", value) + units[unitIndex]
-    }
+    /// Units of 1024, as every message of Blindspot counts bytes.
+    static let bytes = CountFormat { ByteCount.readable($0) }
 
     /// Whole things such as `images`; fractional amounts (rates) keep one decimal.
     static func items(_ noun: String) -> CountFormat {

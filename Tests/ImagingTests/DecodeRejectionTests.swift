@@ -82,9 +82,10 @@ struct DecodeRejectionTests {
         let png = TestImages.encode(TestImages.gradient(width: 64, height: 64), as: .png)
         let (error, _) = reject(png, limits: DecodeLimits(maximumBytes: 100))
         #expect(error == .tooManyBytes(byteCount: png.count, limit: 100))
-        #expect(error?.description == "the image is \(png.count) bytes; the limit is 100 bytes")
+        #expect(error?.description == "the image is \(ByteCount.readable(png.count)); the limit is 100 bytes")
+        #expect(ByteCount.readable(10882) == "10.6 KB" && ByteCount.readable(1) == "1 byte" && ByteCount.readable(1023) == "1023 bytes")
         #expect(ImageError.tooManyBytes(byteCount: 60 * 1_048_576, limit: 50 * 1_048_576).description
-                == "the image is 60.0 MB; the limit is 50.0 MB")
+                == "the image is 60 MB; the limit is 50 MB")
     }
 
     @Test func jpegSignatureFollowedByGarbage() {

@@ -7,6 +7,7 @@
 import Catalog
 import Curation
 import Foundation
+import Imaging
 import Models
 import Transforms
 
@@ -482,11 +483,7 @@ struct DemoPage {
 
     /// A byte count in the largest whole unit that reads well: "20 MB", "512 KB", "900 bytes" (units of 1024).
     static func formatBytes(_ bytes: Int) -> String {
-        let units: [(String, Double)] = [("GB", 1_073_741_824), ("MB", 1_048_576), ("KB", 1024)]
-        for (unit, size) in units where Double(bytes) >= size {
-            return "\(formatNumber(Double(bytes) / size)) \(unit)"
-        }
-        return "\(bytes) bytes"
+        ByteCount.readable(bytes)
     }
 
     /// At most one decimal, and none when it would be zero: 40, 12.5.
