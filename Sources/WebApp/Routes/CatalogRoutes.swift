@@ -45,14 +45,14 @@ struct CatalogRoutes: Sendable {
             let query = try query(request, isAdmin: isAdmin)
             let page = try await catalog.store.list(query)
             let categories = try await catalog.store.categories()
-            return HTMLBody(BlindspotsPage(reports: page.reports.map { ReportView($0, categories: categories) }, total: page.total, query: query,
+            return HTMLBody(ReportListPage(reports: page.reports.map { ReportView($0, categories: categories) }, total: page.total, query: query,
                                            categories: categories, models: dependencies.models.readySchedulers().map(\.classifier.model.name),
                                            labels: dependencies.labels, isAdmin: isAdmin).render())
         }
         router.get("/blindspots/:id") { request, context in
             let isAdmin = admin.isAdmin(request)
             let report = try await view(try await current(try report(context)))
-            return HTMLBody(BlindspotPage(report: report, isAdmin: isAdmin, csrfToken: isAdmin ? admin.csrfToken : nil,
+            return HTMLBody(ReportDetailPage(report: report, isAdmin: isAdmin, csrfToken: isAdmin ? admin.csrfToken : nil,
                                           message: request.uri.queryParameters.get("done")).render())
         }
         router.get("/admin") { request, context in try await adminPage(request, context: context, message: request.uri.queryParameters.get("done")) }

@@ -5,7 +5,7 @@
 import Catalog
 import Foundation
 
-struct BlindspotPage {
+struct ReportDetailPage {
     let report: ReportView
     let isAdmin: Bool
     /// Set when isAdmin.

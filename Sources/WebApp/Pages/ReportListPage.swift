@@ -3,7 +3,7 @@
 import Catalog
 import Models
 
-struct BlindspotsPage {
+struct ReportListPage {
     let reports: [ReportView]
     let total: Int
     let query: ReportQuery
