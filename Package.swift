@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "VipsShim", dependencies: ["CVips"], path: "Sources/VipsShim"),
 
         .target(name: "Engine"),
+        // Running a program to its end: pip, ONNX Runtime, timed commands, the tests' children.
+        .target(name: "ChildProcess"),
         .target(name: "EngineDNNL", dependencies: ["Engine", "CDNNL"]),
         .target(name: "Weights", dependencies: ["Engine"]),
         .target(name: "Onnx", dependencies: ["Engine"]),
@@ -37,7 +39,7 @@ let package = Package(
         .target(name: "Transforms", dependencies: ["Engine", "Imaging", "VipsShim"]),
         .target(name: "Models", dependencies: ["Engine", "Weights", "Imaging"], resources: [.copy("Resources/imagenet-classes.tsv"), .copy("Resources/imagenet-wordnet.tsv")]),
         .target(name: "ModelFetch", dependencies: [
-            "Models",
+            "Models", "ChildProcess",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -52,7 +54,7 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["Inference", "Engine", "Imaging", "Models", "Transforms"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         // Measuring speed and memory against ONNX Runtime: `blindspot bench`.
-        .target(name: "Bench", dependencies: ["Inference", "ModelRegistry", "Engine", "EngineDNNL", "Imaging", "Models", "Transforms", "Weights"],
+        .target(name: "Bench", dependencies: ["Inference", "ModelRegistry", "ChildProcess", "Engine", "EngineDNNL", "Imaging", "Models", "Transforms", "Weights"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         // The blind-spot catalog's rules (reports, verdicts, re-checks) and the post's examples.
         .target(name: "Curation", dependencies: ["Inference", "ModelRegistry", "Catalog", "Imaging", "Models"],
@@ -84,7 +86,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Engine", "ChildProcess"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
         .testTarget(name: "EngineDNNLTests", dependencies: ["TestSupport", "Engine", "EngineDNNL"]),
         .testTarget(name: "OnnxTests", dependencies: ["TestSupport", "Engine", "EngineDNNL", "Onnx"]),
@@ -93,7 +95,7 @@ let package = Package(
         .testTarget(name: "TransformsTests", dependencies: ["TestSupport", "Transforms", "Imaging"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging", "Onnx"]),
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "blindspot", "Inference", "ModelRegistry", "Analysis", "Bench", "Curation", "Models", "Weights", "Catalog", "Reports", "Transforms"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ChildProcess", "blindspot", "Inference", "ModelRegistry", "Analysis", "Bench", "Curation", "Models", "Weights", "Catalog", "Reports", "Transforms"]),
         .testTarget(name: "WebAppTests", dependencies: [
             "TestSupport", "WebApp", "Inference", "ModelRegistry", "Analysis", "Curation", "EngineDNNL", "Models", "Imaging", "ModelFetch", "Catalog", "Transforms",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

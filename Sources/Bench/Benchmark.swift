@@ -1,5 +1,6 @@
 // Timing of forward passes: medians over repeated runs for Blindspot's engine, and the same measurement of
 // ONNX Runtime on the peer models (../shared/peers) through Python, so both come from one run on one machine.
+import ChildProcess
 import Foundation
 import Inference
 
@@ -99,21 +100,14 @@ public struct OnnxRuntimePeer: Sendable {
     """
 
     private func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
+        let result: ChildProcessResult
         do {
-            try process.run()
+            result = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), [python] + arguments)
         } catch {
             throw PeerError.unavailable("\(python) could not be started: \(error)")
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
+        let text = result.output
+        guard result.shellStatus == 0 else {
             if text.contains("No module named 'onnxruntime'") {
                 throw PeerError.unavailable("\(python) cannot import onnxruntime (pip install onnxruntime, or make bench)")
             }

@@ -1,6 +1,7 @@
 // Runs the sections of `blindspot bench` and gathers them into one BenchmarkDocument with its targets: forward
 // passes next to ONNX Runtime, effective GFLOP/s, memory and start-up of child processes, the image path, a
 // server under concurrent clients, and how cost grows. Measurements shared by sections are made once.
+import ChildProcess
 import Engine
 import EngineDNNL
 import Foundation
@@ -186,7 +187,7 @@ public final class PerformanceBenchmark {
             let weights = try weightsFile(model)
             let child = try measuredChild(["bench-child"] + modelArguments(model))
             guard let peakBytes = Int(child.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw MeasuredProcess.Failure(description: "blindspot bench-child printed no byte count: \(child.output)")
+                throw ChildFailure(description: "blindspot bench-child printed no byte count: \(child.output)")
             }
             let weightsMB = Double(try FileManager.default.attributesOfItem(atPath: weights.url.path)[.size] as? Int ?? 0) / 1_048_576
             let measurement = MemoryMeasurement(model: model, weightsMB: weightsMB, peakResidentMB: Double(peakBytes) / 1_048_576,
@@ -375,16 +376,21 @@ public final class PerformanceBenchmark {
     }
 
     /// Runs this executable with `arguments` and fails unless it succeeds.
-    private func measuredChild(_ arguments: [String]) throws -> ProcessMeasurement {
-        let measurement = try MeasuredProcess.run(settings.executable, arguments)
-        guard measurement.status == 0 else {
-            throw MeasuredProcess.Failure(description: "blindspot \(arguments[0]) exited with \(measurement.status): \(measurement.output)")
+    private func measuredChild(_ arguments: [String]) throws -> ChildProcessResult {
+        let measurement = try ChildProcess.run(settings.executable, arguments)
+        guard measurement.shellStatus == 0 else {
+            throw ChildFailure(description: "blindspot \(arguments[0]) exited with \(measurement.shellStatus): \(measurement.output)")
         }
         return measurement
     }
 
+    /// A child process of the benchmark that did not do its part.
+    struct ChildFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
     /// `blindspot classify` on the smallest image, timed `startupRuns` times after one untimed run.
-    private func classifyProcesses(_ model: String) throws -> [ProcessMeasurement] {
+    private func classifyProcesses(_ model: String) throws -> [ChildProcessResult] {
         progress("blindspot classify processes, \(model)")
         let arguments = ["classify"] + (try modelArguments(model))
         _ = try measuredChild(arguments)

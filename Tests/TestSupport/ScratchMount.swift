@@ -1,5 +1,6 @@
 // A small tmpfs mounted for one test, to make a disk really full or really read-only: chmod cannot do that for root,
 // who ignores permissions. Needs root: tests using it are enabled only `ifPossible`. Unmount it in a `defer`.
+import ChildProcess
 import Foundation
 import Testing
 
@@ -75,16 +76,9 @@ public final class ScratchMount: @unchecked Sendable {
     }
 
     private static func run(_ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw MountError(message: "\(arguments.joined(separator: " ")) failed: \(String(decoding: message, as: UTF8.self))")
+        let result = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), arguments)
+        guard result.shellStatus == 0 else {
+            throw MountError(message: "\(arguments.joined(separator: " ")) failed: \(result.output)")
         }
     }
 }
