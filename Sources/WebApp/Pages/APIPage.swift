@@ -79,13 +79,13 @@ struct APIPage {
                 request: "curl --data-binary @photo.jpg -H 'Content-Type: image/jpeg' '\(origin)/api/v1/classify?top=5&expected=sports%20car'\n# or as a form:\ncurl -F image=@photo.jpg '\(origin)/api/v1/classify?model=\(model)'",
                 answer: #"{"model": "\#(model)", "predictions": [{"index": 409, "label": "analog clock", "probability": 0.48}, …], "timing": {"decodeMs": 3.1, "queueMs": 0.2, "inferenceMs": 8.4, "totalMs": 12.6}, "image": {"sha256": "…", "width": 500, "height": 375}, "batchSize": 1, "expected": {"index": 817, "label": "sports car", "probability": 0.0012, "rank": 41}}"#),
             "GET /api/v1/classes": Example(request: "curl '\(origin)/api/v1/classes?q=husky&limit=8'",
-                answer: #"{"classes": [{"index": 250, "wordNetID": "n02110185", "label": "Siberian husky", "matched": "husky"}, …]}"#),
+                answer: #"{"query": "husky", "classes": [{"index": 248, "wordNetID": "n02109961", "label": "Eskimo dog", "matched": "husky"}, {"index": 250, "wordNetID": "n02110185", "label": "Siberian husky", "matched": "Siberian husky"}]}"#),
             "POST /api/v1/probe": Example(
                 request: "curl --data-binary @car.png -H 'Content-Type: image/png' '\(origin)/api/v1/probe?model=\(model)&expected=sports%20car'",
-                answer: #"{"variants": 121, "models": [{"model": "\#(model)", "originalHit": false, "families": [{"family": "rotation", "firstFlip": …, "firstRescue": …}, …]}], …}"#),
+                answer: #"{"variants": 121, "models": [{"model": "\#(model)", "originalHit": false, "families": [{"family": "rotate", "firstFlip": null, "firstRescue": {"value": 150, "label": "150°"}, …}, …]}], …}"#),
             "POST /api/v1/explain": Example(
                 request: "curl --data-binary @car.png -H 'Content-Type: image/png' -H 'Accept: application/json' '\(origin)/api/v1/explain?model=\(model)&class=sports%20car&method=superpixels'\n# or the heatmap as PNG:\ncurl --data-binary @car.png -H 'Content-Type: image/png' -o heat.png '\(origin)/api/v1/explain?class=sports%20car'",
-                answer: #"[{"model": "\#(model)", "class": {"index": 817, "label": "sports car"}, "baseProbability": 0.012, "maxDrop": 0.0004, "caption": "Hiding any single part changes 'sports car' by less than 1 point …", "overlay": "data:image/png;base64,…", …}]"#),
+                answer: #"[{"model": "\#(model)", "class": {"index": 817, "label": "sports car"}, "baseProbability": 0.012, "maxDrop": 0.0004, "scaleMaximum": 0.01, "muted": true, "caption": "Hiding any single part changes 'sports car' (1.2%) by less than 1 point: the largest drop is 0.04 points, so nothing is coloured.", "overlay": "data:image/png;base64,…", …}]"#),
             "POST /api/v1/blindspots": Example(
                 request: "curl -F image=@car.png -F expected='sports car' -F note='upside down' -F category=upside-down-cars \(origin)/api/v1/blindspots",
                 answer: #"{"id": 12, "status": "pending", "url": "/blindspots/12", "imageURL": "/api/v1/blindspots/12/image", "expected": {"index": 817, "label": "sports car"}, "category": "upside-down-cars", "confirmations": 1, "verdicts": [{"model": "\#(model)", "predictions": […], "expectedRank": 37, "holds": true, …}], …}"#),
