@@ -231,9 +231,9 @@ public struct BlindSpotReport: Sendable {
                 let original = model.outcomes[0]
                 let rank = original.expected?.rank ?? 0
                 return ReportTable.Row(header: .init(model.model), cells: [
-                    .init(original.top.map { "\($0.label) \(HTMLText.percent($0.probability))" }.joined(separator: ", ")),
+                    .init(original.top.map { "\($0.label) \(Percent.text($0.probability))" }.joined(separator: ", ")),
                     .init(rank == 1 ? "first: answered right" : "rank \(rank): blind spot holds",
-                          note: original.expected.map { HTMLText.percent($0.probability) }, style: rank == 1 ? "ok" : "flip"),
+                          note: original.expected.map { Percent.text($0.probability) }, style: rank == 1 ? "ok" : "flip"),
                 ])
             })
     }

@@ -4,6 +4,7 @@
 // The numbers are EvaluationResults'; this only lays them out.
 import Analysis
 import Foundation
+import Imaging
 import Models
 import Transforms
 
@@ -105,7 +106,7 @@ public enum EvaluationReport {
             for model in results.models {
                 let shown = mistakes(of: model.model, in: results).compactMap { record in
                     pictures[record.file].map { picture in
-                        (picture, "\(model.model): \(label(record.top5[0], in: results)) \(HTMLText.percent(record.probabilities[0])), "
+                        (picture, "\(model.model): \(label(record.top5[0], in: results)) \(Percent.text(record.probabilities[0])), "
                             + "truly \(label(record.truth, in: results)) — \(record.file)", "eval-thumbnail")
                     }
                 }
@@ -163,8 +164,8 @@ public enum EvaluationReport {
             rows: results.models.map { model in
                 ReportTable.Row(header: .init(model.model), cells: [
                     .init(String(model.images)),
-                    .init(HTMLText.percent(model.top1), note: interval(model.top1CI)),
-                    .init(HTMLText.percent(model.top5), note: interval(model.top5CI)),
+                    .init(Percent.text(model.top1), note: interval(model.top1CI)),
+                    .init(Percent.text(model.top5), note: interval(model.top5CI)),
                     .init(model.weightsDigest.map { String($0.prefix(16)) + "…" } ?? "unknown"),
                 ])
             },
@@ -172,13 +173,13 @@ public enum EvaluationReport {
     }
 
     static func robustnessTable(_ results: EvaluationResults) -> ReportTable {
-        var rows = [ReportTable.Row(header: .init("Clean"), cells: results.models.map { .init(HTMLText.percent($0.top1)) })]
+        var rows = [ReportTable.Row(header: .init("Clean"), cells: results.models.map { .init(Percent.text($0.top1)) })]
         for (family, transforms) in families(results.transforms) {
             rows.append(.group(family.title))
             for transform in transforms {
                 rows.append(ReportTable.Row(header: .init(transform.level.label), cells: results.models.map { model in
                     guard let accuracy = accuracy(of: model, under: transform) else { return .init("—") }
-                    return .init(HTMLText.percent(accuracy.top1), note: change(accuracy.relativeDrop))
+                    return .init(Percent.text(accuracy.top1), note: change(accuracy.relativeDrop))
                 }))
             }
             if transforms.count > 1 {
@@ -186,7 +187,7 @@ public enum EvaluationReport {
                     let measured = transforms.compactMap { accuracy(of: model, under: $0) }
                     guard !measured.isEmpty else { return .init("—") }
                     let count = Double(measured.count)
-                    return .init(HTMLText.percent(measured.map(\.top1).reduce(0, +) / count),
+                    return .init(Percent.text(measured.map(\.top1).reduce(0, +) / count),
                                  note: change(measured.map(\.relativeDrop).reduce(0, +) / count), style: "mean")
                 }))
             }
@@ -210,7 +211,7 @@ public enum EvaluationReport {
             columns: ["Class", "Images", "Right", "Recall"],
             rows: model.perClass.prefix(listedClasses).map { recall in
                 ReportTable.Row(header: .init(recall.label, note: "class \(recall.index)"), cells: [
-                    .init(String(recall.images)), .init(String(recall.correct)), .init(HTMLText.percent(recall.recall)),
+                    .init(String(recall.images)), .init(String(recall.correct)), .init(Percent.text(recall.recall)),
                 ])
             },
             numericColumns: [1, 2, 3])
@@ -263,11 +264,11 @@ public enum EvaluationReport {
     /// "95% CI 50.0–100.0%".
     static func interval(_ bounds: [Double]) -> String? {
         guard bounds.count == 2 else { return nil }
-        return "95% CI \(String(format: "%.1f", bounds[0] * 100))–\(HTMLText.percent(bounds[1]))"
+        return "95% CI \(String(format: "%.1f", bounds[0] * 100))–\(Percent.text(bounds[1]))"
     }
 
     /// A relative drop as a signed change: a drop of 0.25 is "−25.0%", a gain "+…".
     static func change(_ relativeDrop: Double) -> String {
-        relativeDrop > 0 ? "−" + HTMLText.percent(relativeDrop) : relativeDrop < 0 ? "+" + HTMLText.percent(-relativeDrop) : "±0.0%"
+        relativeDrop > 0 ? "−" + Percent.text(relativeDrop) : relativeDrop < 0 ? "+" + Percent.text(-relativeDrop) : "±0.0%"
     }
 }

@@ -1,5 +1,5 @@
-// Writing HTML as text safely: escaping for element content and attribute values, and number formats that
-// reports and pages share. Every piece of outside text goes through `escape`.
+// Writing HTML as text safely: escaping for element content and attribute values, and the page frame reports share.
+// Every piece of outside text goes through `escape`; numbers are Imaging's ReadableNumbers.
 import Foundation
 
 public enum HTMLText {
@@ -38,10 +38,5 @@ public enum HTMLText {
         </body>
         </html>
         """
-    }
-
-    /// A probability as a percentage with one decimal: "87.3%".
-    public static func percent(_ fraction: Double) -> String {
-        String(format: "%.1f%%", fraction * 100)
     }
 }

@@ -1,6 +1,7 @@
 // A small SVG line chart (no script, no external library): categorical x, a 0–1 y axis drawn as percentages,
 // one line per series with markers, crossed markers where a point is marked (a flipped prediction).
 import Foundation
+import Imaging
 
 public struct LineChart: Sendable {
     public struct Series: Sendable {
@@ -68,7 +69,7 @@ public struct LineChart: Sendable {
             for (index, value) in line.values.enumerated() {
                 guard let value else { continue }
                 let (cx, cy) = (x(index), y(value))
-                let tip = "<title>\(HTMLText.escape("\(line.name), \(xLabels[index]): \(HTMLText.percent(value))"))</title>"
+                let tip = "<title>\(HTMLText.escape("\(line.name), \(xLabels[index]): \(Percent.text(value))"))</title>"
                 if line.marked[index] {
                     parts.append("<path class=\"flip-mark\" d=\"M\(number(cx - 4)),\(number(cy - 4)) L\(number(cx + 4)),\(number(cy + 4)) M\(number(cx - 4)),\(number(cy + 4)) L\(number(cx + 4)),\(number(cy - 4))\" stroke=\"\(colour)\" stroke-width=\"2.5\">\(tip)</path>")
                 } else {

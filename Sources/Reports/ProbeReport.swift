@@ -66,7 +66,7 @@ public enum ProbeReport {
 
     /// The original row's cell: the first choice and its probability, "(a miss)" when it is not an expected class.
     public static func originalText(_ outcome: ProbeResult.Outcome) -> String {
-        "\(outcome.top[0].label) \(HTMLText.percent(outcome.top[0].probability))" + (outcome.flipped ? " (a miss)" : "")
+        "\(outcome.top[0].label) \(Percent.text(outcome.top[0].probability))" + (outcome.flipped ? " (a miss)" : "")
     }
 
     /// One cell of the summary table: "flips at 15° (3/5)", "holds (0/5)", "brings it back at 165° (2/23)", "stays wrong (0/2)".
@@ -120,7 +120,7 @@ public enum ProbeReport {
             let outcome = model.outcomes[id]
             let top = outcome.top[0]
             let prefix = result.models.count > 1 ? "\(model.model): " : ""
-            html += "<span class=\"answer\(outcome.flipped ? " flipped" : "")\">\(HTMLText.escape(prefix + top.label)) \(HTMLText.percent(top.probability))</span>"
+            html += "<span class=\"answer\(outcome.flipped ? " flipped" : "")\">\(HTMLText.escape(prefix + top.label)) \(Percent.text(top.probability))</span>"
         }
         return html + "</li>\n"
     }

@@ -296,17 +296,16 @@ enum EvalSummary {
         Swift.print("\(results.dataset): \(results.images) images\(results.unlabelled.isEmpty ? "" : ", \(results.unlabelled.count) skipped")\(rate)")
         let width = results.transforms.map(\.description.count).max() ?? 0
         for model in results.models {
-            Swift.print("  \(model.model)  top-1 \(percent(model.top1)) [\(percent(model.top1CI[0])), \(percent(model.top1CI[1]))]"
-                + "  top-5 \(percent(model.top5)) [\(percent(model.top5CI[0])), \(percent(model.top5CI[1]))]")
+            Swift.print("  \(model.model)  top-1 \(Percent.text(model.top1)) [\(Percent.text(model.top1CI[0])), \(Percent.text(model.top1CI[1]))]"
+                + "  top-5 \(Percent.text(model.top5)) [\(Percent.text(model.top5CI[0])), \(Percent.text(model.top5CI[1]))]")
             for transform in model.transforms {
                 let bar = String(repeating: "█", count: Int((transform.top1 * 20).rounded()))
                 let name = transform.description.padding(toLength: width, withPad: " ", startingAt: 0)
-                Swift.print("    \(name) top-1 \(percent(transform.top1))  (\(change(transform.relativeDrop)) of clean)  \(bar)")
+                Swift.print("    \(name) top-1 \(Percent.text(transform.top1))  (\(change(transform.relativeDrop)) of clean)  \(bar)")
             }
         }
     }
 
-    static func percent(_ fraction: Double) -> String { String(format: "%.1f%%", fraction * 100) }
 
     /// A relative drop as a signed change: "−35%", or "+3%" when the transformation helped.
     static func change(_ drop: Double) -> String {

@@ -1,5 +1,5 @@
-// Byte counts as every message, page and progress bar shows them: units of 1024 ("MB" is 1 048 576 bytes), the
-// largest unit with a whole part, at most one decimal.
+// Numbers as every message, page, report and progress bar shows them: byte counts in units of 1024 ("MB" is
+// 1 048 576 bytes) and fractions as percentages with one decimal.
 public enum ByteCount {
     /// "900 bytes", "512 KB", "20 MB", "1.5 GB".
     public static func readable(_ count: Int) -> String { readable(Double(count)) }
@@ -11,5 +11,12 @@ public enum ByteCount {
             return (value == value.rounded() ? String(Int(value)) : String(value)) + " " + unit
         }
         return "\(Int(count)) byte\(Int(count) == 1 ? "" : "s")"
+    }
+}
+
+/// A fraction (0.871) as a percentage with one decimal ("87.1%").
+public enum Percent {
+    public static func text(_ fraction: Double) -> String {
+        String(format: "%.1f%%", fraction * 100)
     }
 }
