@@ -108,10 +108,10 @@ public struct OcclusionMap: Sendable {
         let scale = scale
         let largest = HeatScale.points(maxDrop)
         if scale.isMuted {
-            return "Hiding any single part changes '\(label)' (\(HeatScale.percent(baseProbability))) by less than "
+            return "Hiding any single part changes '\(label)' (\(Percent.text(baseProbability))) by less than "
                 + "\(HeatScale.points(HeatScale.noticeableDrop)) point: the largest drop is \(largest) points, so nothing is coloured."
         }
-        return "Yellow: hiding that part lowers '\(label)' (\(HeatScale.percent(baseProbability))) by up to \(largest) points; "
+        return "Yellow: hiding that part lowers '\(label)' (\(Percent.text(baseProbability))) by up to \(largest) points; "
             + "uncoloured: hiding it changes nothing. The scale runs from 0 to \(HeatScale.points(scale.maximum)) points."
     }
 
@@ -140,24 +140,30 @@ public struct OcclusionMap: Sendable {
                 }
             }
         }
+        // What is laid over each input pixel, worked out once per input pixel rather than per output pixel.
         let scale = scale
+        var colours = [Double](repeating: 0, count: width * height * 3)
+        var alphas = [Double](repeating: 0, count: width * height)
+        if !scale.isMuted {
+            for (index, drop) in heat.enumerated() {
+                let (colour, alpha) = HeatScale.tint(scale.strength(of: drop))
+                for channel in 0..<3 { colours[index * 3 + channel] = colour[channel] }
+                alphas[index] = alpha
+            }
+        }
         var picture = [UInt8](repeating: 0, count: outWidth * outHeight * 3)
         for y in 0..<outHeight {
             let sourceY = min(height - 1, Int(Double(y) / factor))
             for x in 0..<outWidth {
                 let source = sourceY * width + min(width - 1, Int(Double(x) / factor))
                 let at = (y * outWidth + x) * 3
-                let rgb = (0..<3).map { Double(base.pixels[at + $0]) }
-                var blended: [Double]
-                if scale.isMuted {
-                    let grey = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
-                    blended = [Double](repeating: 128 + (grey - 128) * 0.6, count: 3)
-                } else {
-                    let strength = scale.strength(of: heat[source])
-                    blended = HeatScale.blend(rgb, strength: strength)
+                let grey = 0.299 * Double(base.pixels[at]) + 0.587 * Double(base.pixels[at + 1]) + 0.114 * Double(base.pixels[at + 2])
+                for channel in 0..<3 {
+                    var blended = scale.isMuted ? 128 + (grey - 128) * 0.6
+                        : Double(base.pixels[at + channel]) * (1 - alphas[source]) + colours[source * 3 + channel] * alphas[source]
+                    if boundary[source] { blended *= 0.45 }
+                    picture[at + channel] = UInt8(max(0, min(255, blended.rounded())))
                 }
-                if boundary[source] { blended = blended.map { $0 * 0.45 } }
-                for channel in 0..<3 { picture[at + channel] = UInt8(max(0, min(255, blended[channel].rounded()))) }
             }
         }
         return try scale.legend(beside: RGBImage(width: outWidth, height: outHeight, pixels: picture))
@@ -197,18 +203,25 @@ public struct HeatScale: Sendable, Equatable {
     /// `rgb` with the scale's colour for `strength` over it: the colour's opacity grows with the strength, so
     /// no drop leaves the picture as it is.
     static func blend(_ rgb: [Double], strength: Double) -> [Double] {
-        let colour = Self.colour(strength), alpha = 0.75 * strength
+        let (colour, alpha) = tint(strength)
         return (0..<3).map { rgb[$0] * (1 - alpha) + colour[$0] * alpha }
+    }
+
+    /// The colour laid over a pixel of `strength`, and its opacity.
+    static func tint(_ strength: Double) -> (colour: [Double], alpha: Double) {
+        (colour(strength), 0.75 * strength)
     }
 
     /// Dark blue (0) through purple and orange to yellow (1).
     static func colour(_ strength: Double) -> [Double] {
-        let stops: [[Double]] = [[13, 8, 135], [126, 3, 168], [204, 71, 120], [248, 149, 64], [240, 249, 33]]
         let position = max(0, min(1, strength)) * Double(stops.count - 1)
         let lower = Int(position.rounded(.down)), upper = min(lower + 1, stops.count - 1)
         let fraction = position - Double(lower)
         return (0..<3).map { stops[lower][$0] * (1 - fraction) + stops[upper][$0] * fraction }
     }
+
+    private static let stops: [[Double]] = [[13, 8, 135], [126, 3, 168], [204, 71, 120], [248, 149, 64], [240, 249, 33]]
+
     /// The colour bar's labels in points and where they stand on it (0: bottom, 1: top): the maximum, half and 0, or
     /// "< 1" in the middle of a muted bar.
     public var labels: [(text: String, position: Double)] {
@@ -219,12 +232,10 @@ public struct HeatScale: Sendable, Equatable {
     public static func points(_ probability: Double) -> String {
         let points = probability * 100
         if points == 0 { return "0" }
-        if points >= 10 { return String(format: "%.1f", points).replacingOccurrences(of: ".0", with: "") }
-        if points >= 0.1 { return String(format: "%.2f", points).replacingOccurrences(of: #"\.?0+$"#, with: "", options: .regularExpression) }
-        return String(format: "%.1g", points)
+        guard points >= 0.1 else { return String(format: "%.1g", points) }
+        // One decimal from 10 points up, two below; trailing zeros (and a bare point) dropped.
+        return String(format: points >= 10 ? "%.1f" : "%.2f", points).replacingOccurrences(of: #"\.?0+$"#, with: "", options: .regularExpression)
     }
-
-    static func percent(_ probability: Double) -> String { String(format: "%.1f%%", probability * 100) }
 
     /// `picture` with the colour bar to its right on a white panel: drawn over mid-grey the way the heat is drawn over
     /// the image, labelled "0" at the bottom, half and the maximum in points, and "pts drop" on top. Muted: a grey bar

@@ -146,7 +146,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maximumFieldBytes = maxFieldKb * 1024
         configuration.maximumJSONDepth = maxJsonDepth
         let examplesDirectory = ExamplesFolder.locate(examples)
-        let gallery = try examplesDirectory.map { try Self.gallery(at: $0, labels: environment.loader.labels) } 
+        let gallery = try examplesDirectory.map { try Self.gallery(at: $0, labels: environment.loader.labels) }
             ?? ExampleGallery(emptyAt: URL(fileURLWithPath: SharedData().folder(ExamplesFolder.name)))
         let (store, vault, storeDescription, catalogFailure) = try await catalog.openForServing()
         if let catalogFailure {
