@@ -9,9 +9,9 @@ enum HTML {
     }
 
     /// A complete page: light and dark colours, phone-width layout, the shared stylesheet, and scripts only
-    /// from this server (`scripts` are paths under /static/).
+    /// from this server (`scripts` are ES modules under /static/, deferred as modules are).
     static func document(title: String, body: String, scripts: [String] = []) -> String {
-        let scriptTags = scripts.map { "<script src=\"/static/\(escape($0))\" defer></script>" }.joined(separator: "\n")
+        let scriptTags = scripts.map { "<script type=\"module\" src=\"/static/\(escape($0))\"></script>" }.joined(separator: "\n")
         let head = """
         <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/static/app.css">

@@ -65,23 +65,30 @@ struct PageRoutes: Sendable {
     }
 }
 
-/// The files under Resources/static, the reports' stylesheet and the OpenAPI description (with the server's class list),
-/// read once at start-up and served by their path ("static/app.js", "static/report.css", "openapi.json"); no other file is
-/// ever served.
+/// The files under Resources/static (every .js module and .css sheet there), the reports' stylesheet and the OpenAPI
+/// description (with the server's class list), read once at start-up and served by their path ("static/app.js",
+/// "static/report.css", "openapi.json"); no other file is ever served.
 struct StaticAssets: Sendable {
     private let files: [String: (type: String, bytes: Data)]
     /// openapi.json as bundled, in its own order of paths (what /api describes; the served copy is re-serialized).
     let apiDocument: Data
 
+    private static let types = ["js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"]
+
     static func bundled(labels: ImageNetLabels) throws -> StaticAssets {
         var files: [String: (String, Data)] = [:]
-        let wanted: [(path: String, type: String)] = [
-            ("static/app.js", "text/javascript; charset=utf-8"),
-            ("static/app.css", "text/css; charset=utf-8"),
-            ("openapi.json", "application/json; charset=utf-8"),
-        ]
+        let bundle = Bundle.module.bundleURL
+        let folder = bundle.appendingPathComponent("static")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var wanted: [(path: String, type: String)] = names.sorted().compactMap { name in
+            types[(name as NSString).pathExtension].map { ("static/" + name, $0) }
+        }
+        wanted.append(("openapi.json", "application/json; charset=utf-8"))
+        guard wanted.contains(where: { $0.path == "static/app.js" }) else {
+            throw APIError(status: .internalServerError, code: "missing_asset", message: "\(folder.path)/app.js is missing from the build")
+        }
         for asset in wanted {
-            let url = Bundle.module.bundleURL.appendingPathComponent(asset.path)
+            let url = bundle.appendingPathComponent(asset.path)
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw APIError(status: .internalServerError, code: "missing_asset", message: "\(url.path) is missing from the build")
             }
