@@ -415,18 +415,17 @@ public final class PerformanceBenchmark {
             let loads = try waitFor { [settings] in
                 let server = try await ServerProcess(executable: settings.executable, arguments: arguments)
                 defer { server.stop() }
-                var url = URLComponents(url: server.baseURL.appendingPathComponent("api/v1/classify"), resolvingAgainstBaseURL: false)!
-                url.queryItems = [URLQueryItem(name: "model", value: model)]
+                let target = server.baseURL.appendingPathComponent("api/v1/classify").appending(queryItems: [URLQueryItem(name: "model", value: model)])
                 // Warm-up: the server's first batches of each size, and the clients' connections.
-                _ = await ServerLoad.run(url: url.url!, body: body, contentType: "image/jpeg", clients: mostClients, duration: .seconds(1))
+                _ = await ServerLoad.run(url: target, requests: .same(body: body, contentType: "image/jpeg"), clients: mostClients, duration: .seconds(1))
                 var loads: [LoadResult] = []
                 for clients in counts {
-                    loads.append(await ServerLoad.run(url: url.url!, body: body, contentType: "image/jpeg", clients: clients,
+                    loads.append(await ServerLoad.run(url: target, requests: .same(body: body, contentType: "image/jpeg"), clients: clients,
                                                       duration: settings.serverDuration))
                 }
                 return loads
             }
-            runs += loads.map { ServerRun(batchWindowMs: window, load: $0, fractionOfEngine: $0.imagesPerSecond / engine.imagesPerSecond) }
+            runs += loads.map { ServerRun(batchWindowMs: window, load: $0, fractionOfEngine: $0.answeredPerSecond / engine.imagesPerSecond) }
         }
         let measurement = ServerMeasurement(model: model, syntheticWeights: weights.synthetic, imageWidth: size.width, imageHeight: size.height,
                                             maxBatch: settings.maxBatch, queue: settings.queue, threads: threads, engineBatch: engine.batch,

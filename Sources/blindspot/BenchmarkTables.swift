@@ -67,7 +67,7 @@ enum BenchmarkTables {
     }
 
     private static func serverRow(_ run: ServerRun) -> [String] {
-        [number(run.batchWindowMs, 1), "\(run.load.clients)", number(run.load.imagesPerSecond, 1), percent(run.fractionOfEngine),
+        [number(run.batchWindowMs, 1), "\(run.load.clients)", number(run.load.answeredPerSecond, 1), percent(run.fractionOfEngine),
          number(run.load.p50Ms, 1), number(run.load.p99Ms, 1), number(run.load.meanBatchSize, 1), "\(run.load.failures)"]
     }
 

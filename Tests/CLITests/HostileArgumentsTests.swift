@@ -112,7 +112,7 @@ struct HostileFolder {
         }
         #expect(commands.count >= 22, "\(commands)")
         let covered = Self.classifyCases + Self.probeCases + Self.explainCases + Self.evalCases + Self.reportCases + Self.serveCases
-            + Self.catalogCases + Self.modelsCases + Self.benchCases + Self.rootCases
+            + Self.catalogCases + Self.modelsCases + Self.benchCases + Self.loadCases + Self.rootCases
         for command in commands {
             #expect(covered.contains { Array($0.arguments.prefix(command.count)) == command }, "no hostile case runs `blindspot \(command.joined(separator: " "))`")
         }
@@ -412,6 +412,21 @@ struct HostileFolder {
         .failure(["models", "export", "efficientnet_lite0", "--onnx", "folder", "--weights", "garbage.jpg"], "error: folder: is a directory, not a file to write"),
     ]
 
+    static let loadCases: [HostileCase] = [
+        .usage(["load", "https://127.0.0.1/", "--image", "x.jpg"], "the URL must be http://host:port/path (got 'https://127.0.0.1/')"),
+        .usage(["load", "not a url", "--image", "x.jpg"], "the URL must be http://host:port/path"),
+        .usage(["load", "http://example.org/", "--image", "x.jpg"], "the URL's host must be an IPv4 address or localhost (got 'example.org')"),
+        .usage(["load", "http://127.0.0.1:9/", "--image", "x.jpg", "--clients", "0"], "--clients must be 1…1024, not 0"),
+        .usage(["load", "http://127.0.0.1:9/", "--image", "x.jpg", "--seconds", "nan"], "--seconds must be 0.1…3600, not nan"),
+        .usage(["load", "http://127.0.0.1:9/", "--image", "x.jpg", "--seconds", "0"], "--seconds must be 0.1…3600, not 0"),
+        .usage(["load", "http://127.0.0.1:9/"], "give either --image or --reports"),
+        .usage(["load", "http://127.0.0.1:9/", "--image", "x.jpg", "--reports", "folder"], "give either --image or --reports"),
+        .failure(["load", "http://127.0.0.1:9/", "--image", "missing.jpg"], "error: missing.jpg: no such file"),
+        .failure(["load", "http://127.0.0.1:9/", "--image", "fifo"], "error: fifo: is a FIFO (named pipe), not an image file"),
+        .failure(["load", "http://127.0.0.1:9/", "--reports", "folder"], "error: load: folder holds no JPEG, PNG, WebP or GIF image"),
+        .failure(["load", "http://127.0.0.1:9/", "--reports", "missing"], "error: missing: no such directory"),
+    ]
+
     static let benchCases: [HostileCase] = [
         .usage(["bench", "--server-seconds", "inf"], "--server-seconds must be 0.1…3600, not inf"),
         .usage(["bench", "--server-seconds", "nan"], "--server-seconds must be 0.1…3600, not nan"),
@@ -455,7 +470,7 @@ struct HostileFolder {
     @Test func serve() async throws { try await Self.check(Self.serveCases) }
     @Test func catalog() async throws { try await Self.check(Self.catalogCases) }
     @Test func models() async throws { try await Self.check(Self.modelsCases) }
-    @Test func bench() async throws { try await Self.check(Self.benchCases) }
+    @Test func bench() async throws { try await Self.check(Self.benchCases + Self.loadCases) }
 
     /// As root, `chmod 000` does not stop reading, so the cases run as the user nobody through setpriv(1); a file
     /// and a folder nobody may read are refused with "permission denied".
