@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // Blindspot: find, show and document where image classifiers fail.
 // Targets depend one way (README.md's "How it is built" draws the same graph; a test compares the two):
-// Engine ← EngineDNNL, Weights, Onnx, Imaging ← Transforms, Models ← ModelFetch ← Inference ← ModelRegistry ← Analysis,
-// Bench, Curation (with Catalog, the store) ← Reports ← WebApp ← blindspot.
+// Engine ← EngineDNNL, Weights, Onnx, Imaging ← Transforms, Models ← ModelFetch ← Inference (with the ModelService
+// protocol) ← ModelRegistry, Analysis, Curation (with Catalog, the store), Bench ← Reports ← WebApp ← blindspot.
 import PackageDescription
 
 let package = Package(
@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "Bench", dependencies: ["Inference", "ModelRegistry", "ChildProcess", "Engine", "EngineDNNL", "Imaging", "Models", "Transforms", "Weights"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         // The blind-spot catalog's rules (reports, verdicts, re-checks) and the post's examples.
-        .target(name: "Curation", dependencies: ["Inference", "ModelRegistry", "Catalog", "Imaging", "Models"],
+        .target(name: "Curation", dependencies: ["Inference", "Catalog", "Imaging", "Models"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(name: "Catalog", dependencies: [
             "Imaging",
@@ -70,7 +70,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Inference", "Analysis", "Imaging", "Models", "Transforms"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(name: "WebApp", dependencies: [
-            "Inference", "ModelRegistry", "Analysis", "Curation", "Models", "Imaging", "Catalog", "Reports", "Transforms",
+            "Inference", "Analysis", "Curation", "Models", "Imaging", "Catalog", "Reports", "Transforms",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -86,7 +86,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["Engine", "ChildProcess"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Engine", "ChildProcess", "Imaging", "Inference", "Models", .product(name: "Crypto", package: "swift-crypto")], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
         .testTarget(name: "EngineDNNLTests", dependencies: ["TestSupport", "Engine", "EngineDNNL"]),
         .testTarget(name: "OnnxTests", dependencies: ["TestSupport", "Engine", "EngineDNNL", "Onnx"]),

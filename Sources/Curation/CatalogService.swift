@@ -5,7 +5,6 @@ import Catalog
 import Foundation
 import Imaging
 import Inference
-import ModelRegistry
 import Models
 
 /// A category as a reporter gives it: an existing slug, or a title for a new one.
@@ -41,7 +40,7 @@ public enum CatalogHealth: Sendable, Equatable {
 public struct CatalogService: Sendable {
     public let store: any CatalogStore
     public let vault: ImageVault
-    public let models: ModelService
+    public let models: any ModelService
     public let labels: ImageNetLabels
     public let decoder: ImageDecoder
 
@@ -49,7 +48,7 @@ public struct CatalogService: Sendable {
     /// delete can never remove the files of a report being filed at the same moment (within this process).
     private let imageLocks = KeyedLock()
 
-    public init(store: any CatalogStore, vault: ImageVault, models: ModelService, labels: ImageNetLabels, decoder: ImageDecoder) {
+    public init(store: any CatalogStore, vault: ImageVault, models: any ModelService, labels: ImageNetLabels, decoder: ImageDecoder) {
         self.store = store
         self.vault = vault
         self.models = models

@@ -43,6 +43,18 @@ public struct ModelDescriptor: Sendable {
         self.define = nil
     }
 
+    /// A model whose network its caller builds (the tests' tiny network): nothing to fetch, no checkpoint to read.
+    public init(builtName name: String, preprocessing: Preprocessing) {
+        self.name = name
+        self.inputSize = preprocessing.tensorShape[1]
+        self.preprocessing = preprocessing
+        self.release = nil
+        self.ignoredKeys = []
+        self.preference = -1
+        self.importedFile = nil
+        self.define = nil
+    }
+
     /// The network with weights from `stateDict`, loaded strictly: any missing, unexpected (and not ignored)
     /// or mis-shaped key throws `WeightsError.keyMismatch` naming each key and both shapes.
     /// Each tensor leaves `stateDict` as the definition takes it: pass the last copy (`consume`) to free tensors that

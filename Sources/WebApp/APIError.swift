@@ -6,7 +6,6 @@ import Hummingbird
 import Imaging
 import Inference
 import Logging
-import ModelRegistry
 import Models
 import Transforms
 

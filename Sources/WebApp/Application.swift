@@ -7,7 +7,6 @@ import HTTPTypes
 import Hummingbird
 import Imaging
 import Inference
-import ModelRegistry
 import Models
 import NIOCore
 
@@ -50,7 +49,7 @@ public struct WebConfiguration: Sendable {
 /// What the web app serves: the models, the catalog of blind spots, who moderates it, the examples, the class names,
 /// its metrics and the queue that analyses run in.
 public struct WebDependencies: Sendable {
-    public let models: ModelService
+    public let models: any ModelService
     public let catalog: CatalogService
     public let admin: AdminAccess
     public let gallery: ExampleGallery
@@ -59,7 +58,7 @@ public struct WebDependencies: Sendable {
     /// Where probes and explanations run, a bounded few at a time.
     public let analyses: AnalysisQueue
 
-    public init(models: ModelService, catalog: CatalogService, admin: AdminAccess, gallery: ExampleGallery, labels: ImageNetLabels,
+    public init(models: any ModelService, catalog: CatalogService, admin: AdminAccess, gallery: ExampleGallery, labels: ImageNetLabels,
                 metrics: ServerMetrics, analyses: AnalysisQueue = AnalysisQueue()) {
         self.models = models
         self.catalog = catalog

@@ -5,6 +5,7 @@ import Catalog
 import Curation
 import Foundation
 import Imaging
+import Inference
 import ModelRegistry
 
 struct CatalogCommand: AsyncParsableCommand {
@@ -14,8 +15,8 @@ struct CatalogCommand: AsyncParsableCommand {
         subcommands: [Recheck.self, Export.self, Import.self, ImportExamples.self])
 
     /// The models present (or `names`), loaded and warmed up, for commands that classify.
-    static func loadModels(_ names: [String]?, threading: ThreadOptions, environment: CommandEnvironment) async throws -> ModelService {
-        let service = try ModelService(loader: environment.loader, names: names, backend: threading.backend())
+    static func loadModels(_ names: [String]?, threading: ThreadOptions, environment: CommandEnvironment) async throws -> ServedModels {
+        let service = try ServedModels(loader: environment.loader, names: names, backend: threading.backend())
         service.startLoading { name, state in
             if case .failed(let reason) = state { printError("model \(name) failed to load: \(reason)") }
         }

@@ -133,7 +133,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                       queueCapacity: queue)
         // validate() refuses a model named twice.
         let files = Dictionary(uniqueKeysWithValues: weightFiles.map { ($0.name, URL(fileURLWithPath: $0.file)) })
-        let service = try ModelService(loader: environment.loader, names: models.map(Self.names), weights: files, backend: threading.backend(),
+        let service = try ServedModels(loader: environment.loader, names: models.map(Self.names), weights: files, backend: threading.backend(),
                                        scheduling: scheduling, observer: metrics)
         var configuration = WebConfiguration(host: host, port: port, maximumBodyBytes: maxBodyMb * 1_048_576,
                                              rateLimit: rateLimit > 0 ? RateLimit(perSecond: rateLimit, burst: rateBurst) : nil,
@@ -195,7 +195,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Files the gallery's examples in an empty catalog once the models have loaded (each report records what every
     /// present model says), so `/blindspots` and the categories agree with the home page from the first start.
-    private static func fileExamples(_ gallery: ExampleGallery, in catalog: CatalogService, models: ModelService) async {
+    private static func fileExamples(_ gallery: ExampleGallery, in catalog: CatalogService, models: ServedModels) async {
         await models.waitUntilSettled()
         guard models.isReady else { return printError("warning: no model loaded; the examples were not filed in the catalog") }
         do {

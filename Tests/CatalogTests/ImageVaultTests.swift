@@ -12,10 +12,7 @@ import Testing
     }
 
     @Test func keepsTheOriginalAndAReencodedDisplayCopy() throws {
-        guard SharedData.has("seed-examples/car2.png") else {
-            print("SKIP: \(SharedData.url("seed-examples").path) is absent")
-            return
-        }
+        try #require(SharedData.has("seed-examples/car2.png"), "../shared is present (BLINDSPOT_SHARED)")
         let bytes = try Data(contentsOf: SharedData.url("seed-examples/car2.png"))
         let vault = try Self.vault()
         let stored = try vault.store(bytes, decoder: ImageDecoder())

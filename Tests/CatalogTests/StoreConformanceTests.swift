@@ -51,6 +51,14 @@ enum Samples {
 }
 
 @Suite struct StoreConformanceTests {
+    /// Every test below runs on each store of `Stores.all()`; this one says, as a skip, when PostgreSQL is not among them.
+    @Test(.enabled(if: PostgresStoreFactory.isConfigured, PostgresStoreFactory.notConfigured))
+    func postgreSQLIsAmongTheStores() async throws {
+        let stores = try await Stores.all()
+        #expect(stores.map(\.name) == ["sqlite", "postgres"])
+        for (_, store) in stores { try await store.close() }
+    }
+
     @Test func aNewReportIsPendingWithEverythingItWasGiven() async throws {
         try await Stores.each { name, store in
             try await store.ensureCategory(Category(slug: "upside-down-cars", title: "Upside down cars", finding: "Not a car when upside down"))

@@ -2,6 +2,7 @@
 // errors that tell an API client what to do.
 import EngineDNNL
 import Foundation
+import Inference
 import ModelFetch
 import ModelRegistry
 import Models
@@ -13,13 +14,13 @@ import TestSupport
 
     @Test func unknownNamesAreRefusedAtStart() {
         #expect(throws: ModelServiceError.unknownModel("resnet50", known: ModelCatalog.standard.names)) {
-            try ModelService(loader: loader, names: ["resnet50"], backend: DNNLBackend())
+            try ServedModels(loader: loader, names: ["resnet50"], backend: DNNLBackend())
         }
     }
 
     @Test func offeredModelsLoadAndOthersSayWhy() async throws {
         _ = try #require(CachedWeights.url("efficientnet-lite0-57934424.pth"), "the weights are in the cache (make test fetches them)")
-        let service = try ModelService(loader: loader, names: ["efficientnet_lite0", "efficientnet_lite4"], backend: DNNLBackend(),
+        let service = try ServedModels(loader: loader, names: ["efficientnet_lite0", "efficientnet_lite4"], backend: DNNLBackend(),
                                        scheduling: .init(maximumBatchSize: 2))
         defer { service.shutDown() }
         #expect(service.defaultModelName == "efficientnet_lite0")
@@ -52,7 +53,7 @@ import TestSupport
         let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).pth")
         try Data("not a checkpoint".utf8).write(to: broken)
         defer { try? FileManager.default.removeItem(at: broken) }
-        let service = try ModelService(loader: loader, names: ["efficientnet_lite3"], weights: ["efficientnet_lite3": broken],
+        let service = try ServedModels(loader: loader, names: ["efficientnet_lite3"], weights: ["efficientnet_lite3": broken],
                                        backend: DNNLBackend())
         service.startLoading()
         await service.waitUntilSettled()
@@ -71,7 +72,7 @@ import TestSupport
         let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).pth")
         try Data("not a checkpoint".utf8).write(to: broken)
         defer { try? FileManager.default.removeItem(at: broken) }
-        let service = try ModelService(loader: loader, names: ["efficientnet_lite0", "efficientnet_lite3"], weights: ["efficientnet_lite3": broken],
+        let service = try ServedModels(loader: loader, names: ["efficientnet_lite0", "efficientnet_lite3"], weights: ["efficientnet_lite3": broken],
                                        backend: DNNLBackend(), scheduling: .init(maximumBatchSize: 2))
         defer { service.shutDown() }
         #expect(service.defaultModelName == "efficientnet_lite3", "the best offered model, while both load")

@@ -26,7 +26,7 @@ import WebApp
     }
 
     @Test func modelsListsEveryCatalogModelWithItsAvailability() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(.efficientnetLite0)
         try await server.test { client in
             try await client.execute(uri: "/api/v1/models", method: .get) { response in
                 #expect(response.status == .ok)
@@ -44,7 +44,7 @@ import WebApp
     }
 
     @Test func classifyAnswersWhatTheClassifierSaysWithTimingAndImageFacts() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(.efficientnetLite0)
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let direct = try server.dependencies.models.scheduler(named: nil).classifier
         let expected = try direct.classify([direct.prepare(photo, decoder: ImageDecoder())], top: 3).classifications[0]
@@ -84,7 +84,7 @@ import WebApp
     @Test func eachErrorHasItsStatusAndAJSONBody() async throws {
         var configuration = WebConfiguration(port: 0, maximumBodyBytes: 150_000)
         configuration.decodeLimits.maximumMegapixels = 0.1
-        let server = try #require(try await TestServer.make(configuration: configuration), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(.efficientnetLite0, configuration: configuration)
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let seedPNG = try Data(contentsOf: URL(fileURLWithPath: server.dependencies.gallery.directory.path + "/car2.png"))
         try await server.test { client in
@@ -123,7 +123,7 @@ import WebApp
     }
 
     @Test func classesRankNearMissesAndAnUnknownLabelCarriesThem() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             func labels(_ query: String) async throws -> [String] {
@@ -151,8 +151,7 @@ import WebApp
     }
 
     @Test func aFullQueueAnswers503WithRetryAfterAndTheRestSucceed() async throws {
-        let server = try #require(try await TestServer.make(scheduling: .init(maximumBatchSize: 1, batchWindow: .zero, queueCapacity: 1)),
-                                  "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(scheduling: .init(maximumBatchSize: 1, batchWindow: .zero, queueCapacity: 1))
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let statuses = try await server.test(.live) { client in
             try await ParallelClient.post(24, port: try #require(client.port), path: "/api/v1/classify", contentType: "image/jpeg", body: photo)
@@ -166,7 +165,7 @@ import WebApp
     }
 
     @Test func aModelStillLoadingAnswers503AndReadinessSaysSo() async throws {
-        let server = try #require(try await TestServer.make(load: false), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(load: false)
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let ready = try await client.execute(uri: "/readyz", method: .get)

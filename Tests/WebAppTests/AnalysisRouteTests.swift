@@ -9,11 +9,12 @@ import HummingbirdTesting
 import Imaging
 import Inference
 import Testing
+import TestSupport
 import WebApp
 
 @Suite(.serialized) struct AnalysisRouteTests {
     @Test func probeAnswersEveryVariantPerModelWithThumbnails() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(.efficientnetLite0)
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let direct = try server.dependencies.models.scheduler(named: nil).classifier
         let plain = try direct.classify([direct.prepare(photo, decoder: ImageDecoder())], top: 3).classifications[0]
@@ -49,7 +50,7 @@ import WebApp
     }
 
     @Test func probeAsHTMLIsTheRenderedReport() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let response = try await client.execute(uri: "/api/v1/probe?families=blur,hue&model=all&expected=great+white+shark", method: .post,
@@ -62,13 +63,13 @@ import WebApp
             #expect(html.components(separatedBy: "<svg").count - 1 == 2)
             let pictures = 12  // per family, the original and 5 levels
             #expect(html.components(separatedBy: "<img src=\"data:image/jpeg;base64,").count - 1 == pictures)
-            #expect(html.contains("<th scope=\"col\">efficientnet_lite0</th>"))
+            #expect(html.contains("<th scope=\"col\">\(TinyModelService.modelName)</th>"))
             #expect(html.contains("expected: great white shark"), "a '+' in the query is a space")
         }
     }
 
     @Test func explainAnswersAPNGOrJSONForBothMethods() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(.efficientnetLite0)
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let png = try await client.execute(uri: "/api/v1/explain", method: .post, headers: [.contentType: "image/jpeg"],
@@ -106,7 +107,7 @@ import WebApp
     }
 
     @Test func badParametersAreRefusedBeforeAnyWork() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let cases: [(String, HTTPResponse.Status, String)] = [
@@ -133,7 +134,7 @@ import WebApp
 
     @Test func aFullQueueOfAnalysesAnswers503WithRetryAfter() async throws {
         let analyses = AnalysisQueue(configuration: .init(concurrent: 1, waiting: 0))
-        let server = try #require(try await TestServer.make(analyses: analyses), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(analyses: analyses)
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let gate = DispatchSemaphore(value: 0)
         let occupant = Task { try await analyses.run { gate.wait() } }

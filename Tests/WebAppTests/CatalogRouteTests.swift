@@ -27,7 +27,7 @@ import WebApp
     static let bearer: HTTPFields = [.authorization: "Bearer \(TestServer.adminToken)"]
 
     @Test func aReportIsFiledPendingMergedOnRepeatAndModeratedByTheAdmin() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(.efficientnetLite0)
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let note = "<script>alert(1)</script> not a fish?"
         try await server.test { client in
@@ -88,7 +88,7 @@ import WebApp
     }
 
     @Test func badReportsAreRefusedWithTheirReasons() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let cases: [((body: ByteBuffer, contentType: String), HTTPResponse.Status, String)] = [
@@ -112,7 +112,7 @@ import WebApp
     }
 
     @Test func statusChangesTakeSmallShallowJSON() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let created = try await Self.file(client, Self.reportForm(photo, expected: "1"))
@@ -138,7 +138,7 @@ import WebApp
     }
 
     @Test func crossSiteRequestsAreRefusedAndSameSiteOnesPass() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let form = Self.reportForm(photo, expected: "1")
@@ -154,7 +154,7 @@ import WebApp
     }
 
     @Test func theAdminPagesNeedTheTokenTheirCookieAndTheFormToken() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let created = try await Self.file(client, Self.reportForm(photo, expected: "1"))
@@ -219,7 +219,7 @@ import WebApp
     }
 
     @Test func thirtyTwoConcurrentReportsAreAllKept() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         _ = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let photos = Photos.sample(16)
         try await server.test(.live) { client in
@@ -240,7 +240,7 @@ import WebApp
     }
 
     @Test func deletingAReportWhileItsImageIsReportedAgainKeepsTheNewReportsImage() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test(.live) { client in
             let port = try #require(client.port)

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Imaging
 import Testing
+import TestSupport
 import Transforms
 
 @Suite(.serialized) struct ContractRegressionTests {
@@ -16,7 +17,7 @@ import Transforms
     /// `POST /api/v1/probe?model=&expected=&families=&seed=0` with a 1×1 JPEG stopped the whole server (an empty list
     /// of models reached a precondition). Blank values are now absent: the default model, no expected class, every family.
     @Test func blankParametersMeanAbsentAndATinyImageIsProbed() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache under make test")
+        let server = try await TestServer.make()
         let pixel = try Self.jpeg(width: 1, height: 1)
         try await server.test { client in
             for query in ["model=&expected=&families=&seed=0", "model=%20,%20&expected=%20&families=rotate", "model=,"] {
@@ -25,7 +26,7 @@ import Transforms
                 #expect(response.status == .ok, "\(query): \(String(buffer: response.body).prefix(300))")
                 let body = try #require(try response.body.json() as? [String: Any])
                 let models = try #require(body["models"] as? [[String: Any]])
-                #expect(models.map { $0["model"] as? String } == ["efficientnet_lite0"], "\(query)")
+                #expect(models.map { $0["model"] as? String } == [TinyModelService.modelName], "\(query)")
             }
             let blankTop = try await client.execute(uri: "/api/v1/classify?top=&expected=&model=", method: .post,
                                                     headers: [.contentType: "image/jpeg"], body: ByteBuffer(bytes: pixel))
@@ -38,7 +39,7 @@ import Transforms
     /// and 3×2 images now classify and explain, with the image's own size in the answer.
     @Test(arguments: [(1, 1), (2, 3), (3, 2)])
     func theSmallestImagesClassifyAndExplain(width: Int, height: Int) async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache under make test")
+        let server = try await TestServer.make()
         let image = try Self.jpeg(width: width, height: height)
         try await server.test { client in
             let classified = try await client.execute(uri: "/api/v1/classify?top=3", method: .post, headers: [.contentType: "image/jpeg"],
@@ -61,7 +62,7 @@ import Transforms
     /// now lists exactly the values accepted (the 1000 classes by index, WordNet id or name; the families), and `page`,
     /// `seed` and the multipart fields carry the bounds the server enforces.
     @Test func theDocumentListsEveryAcceptedClassAndFamily() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache under make test")
+        let server = try await TestServer.make()
         try await server.test { client in
             let document = try #require(try await client.execute(uri: "/openapi.json", method: .get).body.json() as? [String: Any])
             let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
@@ -87,7 +88,7 @@ import Transforms
 
     /// A multipart part named "" was refused (400 invalid_form) though the form schema allows any further field.
     @Test func aFormPartWithAnEmptyNameIsIgnored() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache under make test")
+        let server = try await TestServer.make()
         let pixel = try Self.jpeg(width: 2, height: 3)
         let form = Photos.multipart([("", nil, nil, Data("x".utf8)), ("image", "pixel.jpg", "image/jpeg", pixel)])
         try await server.test { client in
@@ -98,7 +99,7 @@ import Transforms
 
     /// `explain?stride=2` tried 8281 positions (113 s on one request); the stride is raised so at most 400 are tried.
     @Test func explainTriesAtMostFourHundredPositions() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache under make test")
+        let server = try await TestServer.make(.efficientnetLite0)
         let image = try Self.jpeg(width: 40, height: 30)
         try await server.test { client in
             let response = try await client.execute(uri: "/api/v1/explain?stride=2&patch=4", method: .post,
@@ -116,7 +117,7 @@ import Transforms
     /// `TRACE /api/v1/models` (and any method a path lacks) answered 404; it is 405 with the path's methods in Allow.
     /// HEAD answers wherever GET does. A path that does not exist stays 404.
     @Test func aMethodAPathLacksIs405WithAllow() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache under make test")
+        let server = try await TestServer.make()
         try await server.test { client in
             let cases: [(String, HTTPRequest.Method, String)] = [
                 ("/api/v1/models", HTTPRequest.Method("TRACE")!, "GET, HEAD"),

@@ -5,11 +5,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 import WebApp
 
 @Suite(.serialized) struct PageTests {
     @Test func theDemoPageOffersTheModelsTheExamplesAndTheClassNames() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         let gallery = server.dependencies.gallery
         try await server.test { client in
             let page = try await client.execute(uri: "/", method: .get)
@@ -17,7 +18,7 @@ import WebApp
             #expect(page.headers[.contentType] == "text/html; charset=utf-8")
             let html = String(buffer: page.body)
             #expect(html.contains("<title>") && html.contains("Blindspot"))
-            #expect(html.contains("efficientnet_lite0"))
+            #expect(html.contains(TinyModelService.modelName))
             #expect(html.contains("analog clock") || gallery.examples.isEmpty, "class names for the FLAG form")
             #expect(!html.contains("<script>"), "no inline scripts")
             for category in gallery.categories {
@@ -31,10 +32,8 @@ import WebApp
     }
 
     @Test func exampleLinksOpenTheDemoWithTheirImage() async throws {
-        guard let server = try await TestServer.make(), let first = server.dependencies.gallery.examples.first else {
-            print("SKIP: no examples in \(SharedDataPath.seedExamples)")
-            return
-        }
+        let server = try await TestServer.make()
+        let first = try #require(server.dependencies.gallery.examples.first, "the post's examples are in \(SharedDataPath.seedExamples)")
         try await server.test { client in
             let page = try await client.execute(uri: "/examples/\(first.id)", method: .get)
             #expect(page.status == .ok)
@@ -58,7 +57,7 @@ import WebApp
     /// A browser that follows a broken link gets a page with the site's navigation and a plain message; an API client
     /// gets the JSON error; neither names a path on the server (`/examples/99` named the examples' folder).
     @Test func brokenLinksGetAPageForPeopleAndNoServerPath() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         let browser: HTTPFields = [.accept: "text/html,application/xhtml+xml,*/*;q=0.8"]
         try await server.test { client in
             for (path, message) in [("/examples/99", "There is no example 99."), ("/nope", "Not Found."), ("/blindspots/999", "There is no report 999.")] {
@@ -84,7 +83,7 @@ import WebApp
     }
 
     @Test func theAPIIsDescribedForPeopleAndMachines() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         try await server.test { client in
             let page = try await client.execute(uri: "/api", method: .get)
             let html = String(buffer: page.body)
@@ -104,7 +103,7 @@ import WebApp
     }
 
     @Test func staticAssetsAreServedAndNothingElseIs() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         try await server.test { client in
             let script = try await client.execute(uri: "/static/app.js", method: .get)
             #expect(script.status == .ok && script.headers[.contentType] == "text/javascript; charset=utf-8")
@@ -117,7 +116,7 @@ import WebApp
     }
 
     @Test func healthAndMetrics() async throws {
-        let server = try #require(try await TestServer.make(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make()
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
@@ -129,8 +128,8 @@ import WebApp
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             #expect(metrics.contains(#"blindspot_http_requests_total{route="/api/v1/classify",method="POST",status="200"} 1"#), "\(metrics)")
             #expect(metrics.contains(#"blindspot_http_requests_total{route="/api/v1/classify",method="POST",status="404"} 1"#))
-            #expect(metrics.contains(#"blindspot_batch_size_images_count{model="efficientnet_lite0"} 1"#))
-            #expect(metrics.contains(#"blindspot_queue_depth_images{model="efficientnet_lite0"} 0"#))
+            #expect(metrics.contains(#"blindspot_batch_size_images_count{model="\#(TinyModelService.modelName)"} 1"#))
+            #expect(metrics.contains(#"blindspot_queue_depth_images{model="\#(TinyModelService.modelName)"} 0"#))
             #expect(metrics.contains("blindspot_http_request_duration_seconds_bucket"))
             #expect(metrics.contains("blindspot_inference_duration_seconds_bucket"))
         }

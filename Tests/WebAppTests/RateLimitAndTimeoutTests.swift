@@ -12,7 +12,7 @@ import WebApp
     @Test func aClientOverItsBurstGets429WithRetryAfterWhileReadingStaysOpen() async throws {
         var configuration = WebConfiguration(port: 0)
         configuration.rateLimit = RateLimit(perSecond: 0.01, burst: 3)  // no token comes back during the test
-        let server = try #require(try await TestServer.make(configuration: configuration), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(configuration: configuration)
         try await server.test { client in
             var statuses: [HTTPResponse.Status] = []
             var refusal: TestResponse?
@@ -38,7 +38,7 @@ import WebApp
     @Test func noLimitWhenTurnedOff() async throws {
         var configuration = WebConfiguration(port: 0)
         configuration.rateLimit = nil
-        let server = try #require(try await TestServer.make(configuration: configuration), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(configuration: configuration)
         try await server.test { client in
             for _ in 0..<80 {
                 let response = try await client.execute(uri: "/api/v1/classify", method: .post, headers: [.contentType: "text/plain"],
@@ -54,7 +54,7 @@ import WebApp
         var configuration = WebConfiguration(port: 0)
         configuration.bodyTimeout = .milliseconds(500)
         configuration.idleTimeout = .seconds(60)
-        let server = try #require(try await TestServer.make(configuration: configuration), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(configuration: configuration)
         try await server.test(.live) { client in
             // Headers announce 100 kB; 10 bytes come, then nothing.
             let slow = try RawConnection(port: try #require(client.port))
@@ -70,7 +70,7 @@ import WebApp
     @Test func aSilentConnectionIsClosed() async throws {
         var configuration = WebConfiguration(port: 0)
         configuration.idleTimeout = .milliseconds(500)
-        let server = try #require(try await TestServer.make(configuration: configuration), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await TestServer.make(configuration: configuration)
         try await server.test(.live) { client in
             let silent = try RawConnection(port: try #require(client.port))
             let start = ContinuousClock.now

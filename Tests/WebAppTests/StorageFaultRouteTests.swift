@@ -42,10 +42,10 @@ import WebApp
     }
 
     @Test func aCatalogThatCouldNotBeOpenedAnswers503WhileEverythingElseWorks() async throws {
-        let server = try #require(try await TestServer.make(catalog: { data in
+        let server = try await TestServer.make(catalog: { data in
             (UnavailableCatalogStore(fault: .readOnly, detail: "cannot create \(Self.secretPath)/images: Read-only file system"),
              ImageVault(unopenedAt: data.appendingPathComponent("images")))
-        }), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        })
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         try await server.test { client in
             let filed = try await Self.file(client, seed: 1)
@@ -68,7 +68,7 @@ import WebApp
     }
 
     /// A server whose catalog database is in its own data folder and whose images are on `mount`.
-    static func server(keepingImagesOn mount: ScratchMount) async throws -> TestServer? {
+    static func server(keepingImagesOn mount: ScratchMount) async throws -> TestServer {
         try await TestServer.make(catalog: { data in
             (try SQLiteCatalogStore(path: data.appendingPathComponent("catalog.sqlite").path),
              try ImageVault(directory: mount.directory.appendingPathComponent("images")))
@@ -78,7 +78,7 @@ import WebApp
     @Test(.enabled(if: ScratchMount.isPossible, ScratchMount.needsRoot)) func aReadOnlyImageFolderAnswers503WithRetryAfterUntilItIsWritable() async throws {
         let mount = try #require(ScratchMount.make(megabytes: 8), "a tmpfs can be mounted")
         defer { mount.unmount() }
-        let server = try #require(try await Self.server(keepingImagesOn: mount), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await Self.server(keepingImagesOn: mount)
         try await server.test { client in
             #expect(try await Self.file(client, seed: 1).status == .created)
             try mount.remount(readOnly: true)
@@ -101,7 +101,7 @@ import WebApp
     @Test(.enabled(if: ScratchMount.isPossible, ScratchMount.needsRoot)) func aFullImageFolderAnswers507AndRecoversWhenSpaceIsFreed() async throws {
         let mount = try #require(ScratchMount.make(megabytes: 4), "a tmpfs can be mounted")
         defer { mount.unmount() }
-        let server = try #require(try await Self.server(keepingImagesOn: mount), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let server = try await Self.server(keepingImagesOn: mount)
         try await server.test { client in
             #expect(try await Self.file(client, seed: 1).status == .created)
             let filler = try mount.fill()
@@ -120,9 +120,9 @@ import WebApp
 
     @Test func aDatabaseLockedThroughEveryRetryAnswers503NotA500() async throws {
         let lockPath = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-lock-\(UUID().uuidString).sqlite").path
-        let server = try #require(try await TestServer.make(catalog: { data in
+        let server = try await TestServer.make(catalog: { data in
             (try SQLiteCatalogStore(path: lockPath, busyTimeout: 0.1, attempts: 3), try ImageVault(directory: data.appendingPathComponent("images")))
-        }), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        })
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: lockPath + suffix) } }
         try await server.test { client in
             var configuration = GRDB.Configuration()

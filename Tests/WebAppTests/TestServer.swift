@@ -1,6 +1,6 @@
-// A web app over the real efficientnet_lite0 (from the cache) for route tests, with a throwaway catalog (SQLite and
-// images in a temporary folder, a known admin token) and the post's examples from ../shared; nil (after saying why)
-// when the weights are absent.
+// A web app for route tests over a tiny synthetic model (or the real efficientnet_lite0 where a test needs real
+// answers), with a throwaway catalog (SQLite and images in a temporary folder, a known admin token) and the post's
+// examples from ../shared.
 import AsyncHTTPClient
 import Catalog
 import Curation
@@ -15,6 +15,7 @@ import ModelFetch
 import ModelRegistry
 import Models
 import TestSupport
+import Testing
 import WebApp
 
 struct TestServer {
@@ -25,20 +26,35 @@ struct TestServer {
     static let labels = try! ImageNetLabels.bundled()
     static let adminToken = "test-admin-token-\(UUID().uuidString)"
 
+    /// Which model the server offers: the tiny synthetic one (fast, deterministic, meaningless answers), or the real
+    /// efficientnet_lite0 from the cache for the tests that need a real model's answers.
+    enum Model {
+        case tiny
+        case efficientnetLite0
+    }
+
     /// `load: false` leaves the model loading forever (for readiness tests). `catalog` makes the store and the vault in
-    /// the test's data folder (default: SQLite and images there).
-    static func make(configuration: WebConfiguration = WebConfiguration(port: 0),
+    /// the test's data folder (default: SQLite and images there). `.efficientnetLite0` without its weights in the cache
+    /// is a failure (make test fetches them).
+    static func make(_ model: Model = .tiny, configuration: WebConfiguration = WebConfiguration(port: 0),
                      scheduling: BatchScheduler.Configuration = .init(), load: Bool = true,
                      analyses: AnalysisQueue = AnalysisQueue(),
-                     catalog makeCatalog: (URL) async throws -> (store: any CatalogStore, vault: ImageVault) = TestServer.sqliteCatalog) async throws -> TestServer? {
-        guard CachedWeights.url("efficientnet-lite0-57934424.pth") != nil else { return nil }
-        let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: labels)
+                     catalog makeCatalog: (URL) async throws -> (store: any CatalogStore, vault: ImageVault) = TestServer.sqliteCatalog) async throws -> TestServer {
         let metrics = ServerMetrics()
-        let service = try ModelService(loader: loader, names: ["efficientnet_lite0"], backend: DNNLBackend(), scheduling: scheduling,
-                                       observer: metrics)
-        if load {
-            service.startLoading()
-            await service.waitUntilSettled()
+        let service: any ModelService
+        switch model {
+        case .tiny:
+            service = try TinyModelService(labels: labels, scheduling: scheduling, observer: metrics, loaded: load)
+        case .efficientnetLite0:
+            try #require(CachedWeights.url("efficientnet-lite0-57934424.pth") != nil, "efficientnet_lite0's weights are in the cache (make test fetches them)")
+            let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: labels)
+            let served = try ServedModels(loader: loader, names: ["efficientnet_lite0"], backend: DNNLBackend(), scheduling: scheduling,
+                                          observer: metrics)
+            if load {
+                served.startLoading()
+                await served.waitUntilSettled()
+            }
+            service = served
         }
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
@@ -77,10 +93,6 @@ enum Photos {
 
     /// A 500×375 ImageNet photo (tench).
     static var tench: Data? {
-        guard SharedData.has("imagenet-sample") else {
-            print("SKIP: \(SharedData.url("imagenet-sample").path) is absent")
-            return nil
-        }
         let directory = SharedData.url("imagenet-sample")
         let name = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.sorted().first { $0.hasPrefix("n01440764") }
         return name.flatMap { FileManager.default.contents(atPath: directory.appendingPathComponent($0).path) }

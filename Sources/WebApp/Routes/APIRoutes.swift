@@ -5,7 +5,6 @@ import Foundation
 import Hummingbird
 import Imaging
 import Inference
-import ModelRegistry
 import Models
 
 struct APIRoutes: Sendable {
@@ -44,7 +43,7 @@ struct APIRoutes: Sendable {
     }
 
     /// Every catalog model as the API and the page describe it; loading models count as available.
-    static func summaries(of service: ModelService) -> [ModelSummary] {
+    static func summaries(of service: any ModelService) -> [ModelSummary] {
         service.statuses().map { status in
             let available: Bool
             switch status.state {

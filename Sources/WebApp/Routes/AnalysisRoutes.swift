@@ -6,7 +6,6 @@ import Foundation
 import Hummingbird
 import Imaging
 import Inference
-import ModelRegistry
 import Models
 import Reports
 import Transforms

@@ -5,7 +5,7 @@ import Catalog
 import Curation
 import Foundation
 import Hummingbird
-import ModelRegistry
+import Inference
 import Models
 
 struct CatalogRoutes: Sendable {

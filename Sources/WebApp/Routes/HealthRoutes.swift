@@ -4,7 +4,7 @@
 import Catalog
 import Curation
 import Hummingbird
-import ModelRegistry
+import Inference
 import Models
 import Prometheus
 

@@ -1,48 +1,12 @@
-// The models a server offers: every catalog model with its state (weights absent, loading, ready, failed),
-// loaded in the background one after another and warmed up, each behind its own BatchScheduler.
-// Not HTTP: the web app turns `ModelServiceError` into statuses.
+// The models a server offers: every known model with its state (weights absent, loading, ready, failed), loaded
+// in the background one after another and warmed up, each behind its own BatchScheduler. Not HTTP.
 import Engine
 import Foundation
 import Inference
 import ModelFetch
 import Models
 
-public enum ModelServiceError: Error, Equatable, CustomStringConvertible {
-    case unknownModel(String, known: [String])
-    /// A catalog model that this server does not offer because its weights are not present.
-    case notPresent(String, hint: String)
-    case loading(String)
-    case failed(String, reason: String)
-    case noModel
-
-    public var description: String {
-        switch self {
-        case let .unknownModel(name, known): return "unknown model '\(name)'; known models: \(known.joined(separator: ", "))"
-        case let .notPresent(name, hint): return "\(name) is not available on this server: \(hint)"
-        case .loading(let name): return "\(name) is still loading; try again in a few seconds"
-        case let .failed(name, reason): return "\(name) failed to load: \(reason)"
-        case .noModel: return "no model is available on this server; fetch one with `blindspot models fetch efficientnet_lite0`"
-        }
-    }
-}
-
-public final class ModelService: @unchecked Sendable {
-    public enum State: Sendable, Equatable {
-        case notPresent(hint: String)
-        case loading
-        case ready
-        case failed(reason: String)
-    }
-
-    /// One catalog model as the server sees it.
-    public struct Status: Sendable {
-        public let model: ModelDescriptor
-        public let state: State
-        /// The weights file's name, when the model is offered.
-        public let weightsSource: String?
-        public let isDefault: Bool
-    }
-
+public final class ServedModels: ModelService, @unchecked Sendable {
     private struct Offer {
         let model: ModelDescriptor
         let weights: URL
@@ -57,7 +21,7 @@ public final class ModelService: @unchecked Sendable {
     private let absent: [String: String]
     private let lock = NSLock()
     // Guarded by `lock`.
-    private var states: [String: State] = [:]
+    private var states: [String: ModelState] = [:]
     private var schedulers: [String: BatchScheduler] = [:]
     private var digests: [String: String] = [:]
 
@@ -107,16 +71,16 @@ public final class ModelService: @unchecked Sendable {
     }
 
     /// Every catalog model, offered ones first (best first), then the others in catalog order.
-    public func statuses() -> [Status] {
+    public func statuses() -> [ModelStatus] {
         lock.lock()
         defer { lock.unlock() }
         let defaultName = defaultModelNameLocked()
         let offered = offers.map { offer in
-            Status(model: offer.model, state: states[offer.model.name] ?? .loading, weightsSource: offer.weights.lastPathComponent,
+            ModelStatus(model: offer.model, state: states[offer.model.name] ?? .loading, weightsSource: offer.weights.lastPathComponent,
                    isDefault: offer.model.name == defaultName)
         }
         let others = catalog.models.compactMap { model in
-            absent[model.name].map { Status(model: model, state: .notPresent(hint: $0), weightsSource: nil, isDefault: false) }
+            absent[model.name].map { ModelStatus(model: model, state: .notPresent(hint: $0), weightsSource: nil, isDefault: false) }
         }
         return offered + others
     }
@@ -166,11 +130,11 @@ public final class ModelService: @unchecked Sendable {
 
     /// Loads every offered model on a background thread, one after another, warming each up (batch 1 and the
     /// maximum batch) before it takes requests. Returns at once; `progress` hears of each model as it settles.
-    public func startLoading(progress: @escaping @Sendable (String, State) -> Void = { _, _ in }) {
+    public func startLoading(progress: @escaping @Sendable (String, ModelState) -> Void = { _, _ in }) {
         let thread = Thread { [self] in
             WorkPriority.lowerCurrentThread()
             for offer in offers {
-                let state: State
+                let state: ModelState
                 do {
                     let classifier = try loader.load(offer.model.name, weights: offer.weights, backend: backend)
                     try classifier.warmUp(batchSize: 1)
