@@ -86,7 +86,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["Engine", "ChildProcess", "Imaging", "Inference", "Models", .product(name: "Crypto", package: "swift-crypto")], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Engine", "ChildProcess", "EngineDNNL", "Imaging", "Inference", "ModelFetch", "ModelRegistry", "Models",
+                                                 .product(name: "Crypto", package: "swift-crypto")], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
         .testTarget(name: "EngineDNNLTests", dependencies: ["TestSupport", "Engine", "EngineDNNL"]),
         .testTarget(name: "OnnxTests", dependencies: ["TestSupport", "Engine", "EngineDNNL", "Onnx"]),
@@ -105,7 +106,10 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Imaging", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CoreTests", dependencies: ["TestSupport", "Inference", "ModelRegistry", "Analysis", "Bench", "EngineDNNL", "Imaging", "ModelFetch", "Models", "Transforms"]),
+        .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "ModelRegistry", "Analysis", "EngineDNNL", "Imaging", "ModelFetch", "Models"]),
+        .testTarget(name: "ModelRegistryTests", dependencies: ["TestSupport", "ModelRegistry", "Inference", "Analysis", "EngineDNNL", "ModelFetch", "Models"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis", "Inference", "Engine", "Imaging", "Models", "Transforms"]),
+        .testTarget(name: "BenchTests", dependencies: ["TestSupport", "Bench", "Engine", "EngineDNNL", "ModelRegistry", "Models"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,35 +1,21 @@
-// The scheduler against a real model (efficientnet_lite0): batches concurrent images and answers each exactly
-// as a lone classification would, refuses at once beyond its bound, frees slots on errors.
-import EngineDNNL
+// The scheduler on the tiny synthetic model: batches concurrent images and answers each exactly as a lone
+// classification would, refuses at once beyond its bound, frees slots on errors.
 import Foundation
 import Imaging
 import Inference
-import ModelFetch
-import ModelRegistry
 import Models
 import Testing
 import TestSupport
 
 @Suite struct BatchSchedulerTests {
-    static func lite0() throws -> Classifier? {
-        let labels = try ImageNetLabels.bundled()
-        let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: labels)
-        guard CachedWeights.url(try loader.descriptor(named: "efficientnet_lite0").release!.fileName) != nil else { return nil }
-        return try loader.load("efficientnet_lite0", backend: DNNLBackend())
-    }
-
-    static func photos(_ count: Int) -> [Data]? {
-        guard SharedData.has("imagenet-sample") else {
-            print("SKIP: \(SharedData.url("imagenet-sample").path) is absent")
-            return nil
-        }
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: SharedData.url("imagenet-sample").path))?.sorted() ?? []
-        return files.prefix(count).compactMap { FileManager.default.contents(atPath: SharedData.url("imagenet-sample/\($0)").path) }
+    /// The tiny synthetic classifier on the reference backend: scheduling does not depend on what the model is.
+    static func tiny() throws -> Classifier {
+        try TinyModelService(labels: ImageNetLabels.bundled()).classifier
     }
 
     @Test func concurrentImagesAreBatchedAndAnsweredAsAlone() async throws {
-        let classifier = try #require(try Self.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
-        let photos = try #require(Self.photos(8), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let classifier = try Self.tiny()
+        let photos = try #require(SamplePhotos.first(8), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let decoder = ImageDecoder()
         let alone = try photos.map { try classifier.classify([classifier.prepare($0, decoder: decoder)], top: 5).classifications[0] }
         // A long window and a gate that releases all eight decodes together make the batch deterministic.
@@ -60,8 +46,8 @@ import TestSupport
     }
 
     @Test func aFullQueueRefusesAtOnceWhileAdmittedImagesComplete() async throws {
-        let classifier = try #require(try Self.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
-        let photos = try #require(Self.photos(1), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let classifier = try Self.tiny()
+        let photos = try #require(SamplePhotos.first(1), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let scheduler = BatchScheduler(classifier: classifier, configuration: .init(maximumBatchSize: 4, batchWindow: .zero,
                                                                                     queueCapacity: 3, decodeThreads: 3))
         defer { scheduler.shutDown() }
@@ -83,7 +69,7 @@ import TestSupport
         do {
             _ = try await scheduler.classify(top: 1) { try classifier.prepare(photos[0], decoder: ImageDecoder()) }
         } catch BatchSchedulerError.overloaded(let model, let queued, let retryAfter) {
-            #expect(model == "efficientnet_lite0" && queued == 3 && retryAfter >= 1)
+            #expect(model == TinyModelService.modelName && queued == 3 && retryAfter >= 1)
         }
         for _ in 0..<3 { release.signal() }
         for task in admitted { #expect(try await task.value.classification.predictions.count == 1) }
@@ -93,8 +79,8 @@ import TestSupport
     /// A place taken before a request body arrives: it counts against the queue, and goes back when cancelled or
     /// dropped unused, so a request that fails while uploading does not leak it.
     @Test func admissionsHoldAPlaceUntilUsedCancelledOrDropped() async throws {
-        let classifier = try #require(try Self.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
-        let photos = try #require(Self.photos(1), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let classifier = try Self.tiny()
+        let photos = try #require(SamplePhotos.first(1), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let scheduler = BatchScheduler(classifier: classifier, configuration: .init(queueCapacity: 2))
         defer { scheduler.shutDown() }
         let first = try scheduler.admit()
@@ -116,7 +102,7 @@ import TestSupport
     }
 
     @Test func aFailedDecodeReachesItsCallerAndFreesItsSlot() async throws {
-        let classifier = try #require(try Self.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let classifier = try Self.tiny()
         let scheduler = BatchScheduler(classifier: classifier, configuration: .init(queueCapacity: 1))
         defer { scheduler.shutDown() }
         for _ in 0..<3 {

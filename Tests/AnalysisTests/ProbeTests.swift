@@ -12,8 +12,8 @@ import Transforms
 
 @Suite struct ProbeTests {
     @Test func originalVariantIsExactlyAPlainClassification() throws {
-        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
-        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let classifier = try #require(try RealModels.efficientnetLite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(SamplePhotos.first(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let decoder = ImageDecoder()
         let plain = try classifier.classify([classifier.prepare(photo, decoder: decoder)], top: 3).classifications[0]
         let image = try decoder.decode(photo, minimumShorterSide: classifier.model.preprocessing.sourceShorterSide)
@@ -29,7 +29,7 @@ import Transforms
     /// miss, and rather than "every family flips" it names the levels that bring the true class back; turning it a
     /// further 180° must be one of them. The sentence says so in the words every view uses.
     @Test func aProbeOfAMissNamesWhatBringsTheExpectedClassBack() throws {
-        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let classifier = try #require(try RealModels.efficientnetLite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
         let folder = SharedData.url("imagenet-sample")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         let labels = try ImageNetLabels.bundled()
@@ -70,8 +70,8 @@ import Transforms
     }
 
     @Test func aProbeOfAHitSaysWhatFlipsIt() throws {
-        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
-        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let classifier = try #require(try RealModels.efficientnetLite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(SamplePhotos.first(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let image = try ImageDecoder().decode(photo)
         let result = try Probe.run(image, plan: ProbePlan(families: [.flip, .invert]), classifiers: [classifier])
         let model = result.models[0]
@@ -84,8 +84,8 @@ import Transforms
     }
 
     @Test func firstFlipIsTheMildestLevelThatFlipsWhenEachVariantIsClassifiedAlone() throws {
-        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
-        let photos = try #require(BatchSchedulerTests.photos(3), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let classifier = try #require(try RealModels.efficientnetLite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photos = try #require(SamplePhotos.first(3), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let decoder = ImageDecoder()
         let families: [TransformFamily] = [.rotate, .blur, .noise, .crop, .zoomOut, .pixelate]
         let exact = classifier.model.preprocessing
@@ -120,8 +120,8 @@ import Transforms
     }
 
     @Test func sameSeedSameResultAndExpectedClassesJudgeFlips() throws {
-        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
-        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let classifier = try #require(try RealModels.efficientnetLite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(SamplePhotos.first(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let image = try ImageDecoder().decode(photo, minimumShorterSide: classifier.model.preprocessing.sourceShorterSide)
         let plan = ProbePlan(families: [.noise, .invert], expected: [0, 1], seed: 3)  // tench or goldfish
         let first = try Probe.run(image, plan: plan, classifiers: [classifier], thumbnailSide: 64)
@@ -142,7 +142,7 @@ import Transforms
     }
 
     @Test func backgroundOnATexturedPhotoIsReportedNotApplicable() throws {
-        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let classifier = try #require(try RealModels.efficientnetLite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
         // Random texture everywhere: no near-uniform border.
         var generator = SplitMix64(seed: 5)
         let pixels = (0..<(300 * 240 * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }

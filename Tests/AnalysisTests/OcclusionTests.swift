@@ -11,8 +11,8 @@ import TestSupport
 
 @Suite struct OcclusionTests {
     @Test func dropsAreWhatHidingEachPatchCosts() throws {
-        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
-        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let classifier = try #require(try RealModels.efficientnetLite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(SamplePhotos.first(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let image = try ImageDecoder().decode(photo)
         let (map, input) = try classifier.occlusion(of: image)
         #expect(map.label == "tench" && map.classIndex == 0)
@@ -56,8 +56,8 @@ import TestSupport
     /// coldest 20 %.
     @Test(arguments: Method.allCases)
     func hidingTheHottestPixelsCostsMoreThanHidingTheColdest(method: Method) throws {
-        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
-        let photos = try #require(BatchSchedulerTests.photos(10), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let classifier = try #require(try RealModels.efficientnetLite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photos = try #require(SamplePhotos.first(10), "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let exact = classifier.model.preprocessing.withoutResizing()
         var agreeing = 0
         for (number, photo) in photos.enumerated() {

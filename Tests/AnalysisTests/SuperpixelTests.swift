@@ -54,7 +54,7 @@ import TestSupport
     }
 
     @Test func aPhotoGetsAboutTheSegmentsAskedForConnectedAndDeterministic() throws {
-        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let photo = try #require(SamplePhotos.first(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let descriptor = try #require(ModelCatalog.standard.model(named: "efficientnet_lite0"))
         let input = try descriptor.preprocessing.inputImage(from: try ImageDecoder().decode(photo))
         #expect(input.width == 224 && input.height == 224)
@@ -76,8 +76,8 @@ import TestSupport
     }
 
     @Test func superpixelDropsAreWhatGreyingEachSegmentCosts() throws {
-        let classifier = try #require(try BatchSchedulerTests.lite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
-        let photo = try #require(BatchSchedulerTests.photos(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        let classifier = try #require(try RealModels.efficientnetLite0(), "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        let photo = try #require(SamplePhotos.first(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
         let image = try ImageDecoder().decode(photo)
         let clock = ContinuousClock()
         var result: (map: OcclusionMap, input: RGBImage)?

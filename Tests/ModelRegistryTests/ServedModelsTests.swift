@@ -9,7 +9,7 @@ import Models
 import Testing
 import TestSupport
 
-@Suite struct ModelServiceTests {
+@Suite struct ServedModelsTests {
     let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: try! ImageNetLabels.bundled())
 
     @Test func unknownNamesAreRefusedAtStart() {
