@@ -9,7 +9,7 @@ public enum CatalogArchive {
     public struct Contents: Codable, Sendable, Equatable {
         public let format: Int
         public let categories: [Category]
-        public let reports: [Report]
+        public let reports: [FiledReport]
     }
 
     public static let format = 1

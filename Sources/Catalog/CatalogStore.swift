@@ -5,19 +5,19 @@ import Foundation
 public protocol CatalogStore: Sendable {
     /// Stores a new report as pending, or, when the same image was already reported with the same expected class,
     /// adds one confirmation to that report instead (`merged` true). The image must already be in the vault.
-    func add(_ report: NewReport) async throws -> (report: Report, merged: Bool)
+    func add(_ report: NewFiledReport) async throws -> (report: FiledReport, merged: Bool)
 
-    func report(id: Int64) async throws -> Report?
+    func report(id: Int64) async throws -> FiledReport?
 
     /// Newest first, filtered and paged.
     func list(_ query: ReportQuery) async throws -> ReportPage
 
     /// Moderation; nil when there is no such report.
-    func setStatus(_ status: ReportStatus, of id: Int64) async throws -> Report?
+    func setStatus(_ status: ReportStatus, of id: Int64) async throws -> FiledReport?
 
     /// Removes a report and its verdicts; returns it, or nil when there was none. The image stays in the vault
     /// while another report points to it.
-    func delete(id: Int64) async throws -> Report?
+    func delete(id: Int64) async throws -> FiledReport?
 
     /// Every category, built-in ones first, then by title.
     func categories() async throws -> [Category]
@@ -32,11 +32,11 @@ public protocol CatalogStore: Sendable {
     func isReferenced(imageSHA256: String) async throws -> Bool
 
     /// Every report, oldest first (for export and re-check).
-    func allReports() async throws -> [Report]
+    func allReports() async throws -> [FiledReport]
 
     /// Stores `report` exactly as given (id, times, status, confirmations, verdicts), for import; an existing
     /// report with the same id is replaced.
-    func restore(_ report: Report) async throws
+    func restore(_ report: FiledReport) async throws
 
     /// Releases connections; the store is not used afterwards.
     func close() async throws

@@ -2,7 +2,7 @@
 import Foundation
 
 public enum CatalogValidation {
-    public static func validate(_ new: NewReport) throws {
+    public static func validate(_ new: NewFiledReport) throws {
         guard new.expected.index >= 0 && new.expected.index < 1000 else { throw CatalogError.invalid("class \(new.expected.index) is not an ImageNet class (0-999)") }
         guard new.note.unicodeScalars.count <= CatalogLimits.noteLength else { throw CatalogError.invalid("the note is \(new.note.unicodeScalars.count) characters; the limit is \(CatalogLimits.noteLength)") }
         if let reporter = new.reporter, reporter.isEmpty || reporter.unicodeScalars.count > CatalogLimits.reporterLength {

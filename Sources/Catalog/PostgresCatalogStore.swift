@@ -146,7 +146,7 @@ public final class PostgresCatalogStore: CatalogStore {
 
     // MARK: - CatalogStore
 
-    public func add(_ new: NewReport) async throws -> (report: Report, merged: Bool) {
+    public func add(_ new: NewFiledReport) async throws -> (report: FiledReport, merged: Bool) {
         try CatalogValidation.validate(new)
         let now = Date().millisecondsSince1970
         return try await transaction { connection in
@@ -179,7 +179,7 @@ public final class PostgresCatalogStore: CatalogStore {
         }
     }
 
-    public func report(id: Int64) async throws -> Report? {
+    public func report(id: Int64) async throws -> FiledReport? {
         try await transaction(readOnly: true) { connection in try await self.reports(on: connection, where: .id(id)).first }
     }
 
@@ -206,7 +206,7 @@ public final class PostgresCatalogStore: CatalogStore {
         }
     }
 
-    public func setStatus(_ status: ReportStatus, of id: Int64) async throws -> Report? {
+    public func setStatus(_ status: ReportStatus, of id: Int64) async throws -> FiledReport? {
         let now = Date().millisecondsSince1970
         return try await transaction { connection in
             let changed = try await connection.fetch("UPDATE report SET status = \(status.rawValue), updated_at_ms = \(now) WHERE id = \(id) RETURNING id",
@@ -215,7 +215,7 @@ public final class PostgresCatalogStore: CatalogStore {
         }
     }
 
-    public func delete(id: Int64) async throws -> Report? {
+    public func delete(id: Int64) async throws -> FiledReport? {
         try await transaction { connection in
             // Locked first, so two deletes of the same report don't both answer with it.
             let locked = try await connection.fetch("SELECT id FROM report WHERE id = \(id) FOR UPDATE", logger: self.logger)
@@ -263,11 +263,11 @@ public final class PostgresCatalogStore: CatalogStore {
         }
     }
 
-    public func allReports() async throws -> [Report] {
+    public func allReports() async throws -> [FiledReport] {
         try await transaction(readOnly: true) { connection in try await self.reports(on: connection, where: .all) }
     }
 
-    public func restore(_ report: Report) async throws {
+    public func restore(_ report: FiledReport) async throws {
         try await transaction { connection in
             try await connection.fetch("DELETE FROM report WHERE id = \(report.id)", logger: self.logger)
             try await connection.fetch("""
@@ -339,7 +339,7 @@ public final class PostgresCatalogStore: CatalogStore {
     }
 
     /// The reports `filter` selects (in its order: newest first for a listing, by id for all), with their verdicts.
-    private func reports(on connection: PostgresConnection, where filter: Filter) async throws -> [Report] {
+    private func reports(on connection: PostgresConnection, where filter: Filter) async throws -> [FiledReport] {
         typealias ReportRow = (Int64, String, Int, Int, Int, String, String?, String, String?, String, Int, Int64, Int64)
         let rows = try await connection.fetch(Self.select(Self.reportColumns, where: filter, ordered: true), logger: logger)
             .map { try $0.decode(ReportRow.self) }
@@ -359,7 +359,7 @@ public final class PostgresCatalogStore: CatalogStore {
         }
         return rows.map { row in
             let (id, sha256, width, height, index, label, category, note, reporter, status, confirmations, created, updated) = row
-            return Report(id: id, image: StoredImage(sha256: sha256, width: width, height: height), expected: CatalogClass(index: index, label: label),
+            return FiledReport(id: id, image: StoredImage(sha256: sha256, width: width, height: height), expected: CatalogClass(index: index, label: label),
                           category: category, note: note, reporter: reporter, status: ReportStatus(rawValue: status) ?? .pending,
                           confirmations: confirmations, createdAt: Date(millisecondsSince1970: created), updatedAt: Date(millisecondsSince1970: updated),
                           verdicts: verdicts[id]?.report ?? [], rechecks: verdicts[id]?.recheck ?? [])

@@ -102,7 +102,7 @@ public struct Category: Codable, Sendable, Equatable {
 }
 
 /// One reported blind spot.
-public struct Report: Codable, Sendable, Equatable {
+public struct FiledReport: Codable, Sendable, Equatable {
     public let id: Int64
     public let image: StoredImage
     public let expected: CatalogClass
@@ -137,7 +137,7 @@ public struct Report: Codable, Sendable, Equatable {
 }
 
 /// What a new report is made of; the store gives it an id, times and the pending state.
-public struct NewReport: Sendable, Equatable {
+public struct NewFiledReport: Sendable, Equatable {
     public let image: StoredImage
     public let expected: CatalogClass
     public let category: String?
@@ -182,12 +182,12 @@ public struct ReportQuery: Sendable, Equatable {
 
 public struct ReportPage: Sendable, Equatable {
     /// Newest first.
-    public let reports: [Report]
+    public let reports: [FiledReport]
     public let total: Int
     public let page: Int
     public let pageSize: Int
 
-    public init(reports: [Report], total: Int, page: Int, pageSize: Int) {
+    public init(reports: [FiledReport], total: Int, page: Int, pageSize: Int) {
         self.reports = reports
         self.total = total
         self.page = page

@@ -77,7 +77,7 @@ public final class SQLiteCatalogStore: CatalogStore {
         return migrator
     }
 
-    public func add(_ new: NewReport) async throws -> (report: Report, merged: Bool) {
+    public func add(_ new: NewFiledReport) async throws -> (report: FiledReport, merged: Bool) {
         try CatalogValidation.validate(new)
         let now = Date().millisecondsSince1970
         let (id, merged) = try await write { db -> (Int64, Bool) in
@@ -100,7 +100,7 @@ public final class SQLiteCatalogStore: CatalogStore {
         return (report, merged)
     }
 
-    public func report(id: Int64) async throws -> Report? {
+    public func report(id: Int64) async throws -> FiledReport? {
         try await read { db in try Self.reports(db, where: "report.id = ?", arguments: [id.databaseValue]).first }
     }
 
@@ -136,7 +136,7 @@ public final class SQLiteCatalogStore: CatalogStore {
         }
     }
 
-    public func setStatus(_ status: ReportStatus, of id: Int64) async throws -> Report? {
+    public func setStatus(_ status: ReportStatus, of id: Int64) async throws -> FiledReport? {
         let now = Date().millisecondsSince1970
         let changed = try await write { db -> Bool in
             try db.execute(sql: "UPDATE report SET status = ?, updatedAtMs = ? WHERE id = ?", arguments: [status.rawValue, now, id])
@@ -145,8 +145,8 @@ public final class SQLiteCatalogStore: CatalogStore {
         return changed ? try await report(id: id) : nil
     }
 
-    public func delete(id: Int64) async throws -> Report? {
-        try await write { db -> Report? in
+    public func delete(id: Int64) async throws -> FiledReport? {
+        try await write { db -> FiledReport? in
             guard let report = try Self.reports(db, where: "report.id = ?", arguments: [id.databaseValue]).first else { return nil }
             try db.execute(sql: "DELETE FROM report WHERE id = ?", arguments: [id])
             return report
@@ -190,11 +190,11 @@ public final class SQLiteCatalogStore: CatalogStore {
         }
     }
 
-    public func allReports() async throws -> [Report] {
+    public func allReports() async throws -> [FiledReport] {
         try await read { db in try Self.reports(db, where: "1", arguments: [], suffix: "ORDER BY report.id") }
     }
 
-    public func restore(_ report: Report) async throws {
+    public func restore(_ report: FiledReport) async throws {
         try await write { db in
             try db.execute(sql: "DELETE FROM report WHERE id = ?", arguments: [report.id])
             try db.execute(sql: """
@@ -269,7 +269,7 @@ public final class SQLiteCatalogStore: CatalogStore {
                              verdict.expectedProbability, verdict.checkedAt.millisecondsSince1970])
     }
 
-    private static func reports(_ db: Database, where filter: String, arguments: [DatabaseValue], suffix: String = "") throws -> [Report] {
+    private static func reports(_ db: Database, where filter: String, arguments: [DatabaseValue], suffix: String = "") throws -> [FiledReport] {
         let rows = try Row.fetchAll(db, sql: "SELECT * FROM report WHERE \(filter) \(suffix)", arguments: StatementArguments(arguments))
         guard !rows.isEmpty else { return [] }
         let ids: [Int64] = rows.map { $0["id"] }
@@ -287,7 +287,7 @@ public final class SQLiteCatalogStore: CatalogStore {
         }
         return rows.map { row in
             let id: Int64 = row["id"]
-            return Report(
+            return FiledReport(
                 id: id, image: StoredImage(sha256: row["imageSHA256"], width: row["imageWidth"], height: row["imageHeight"]),
                 expected: CatalogClass(index: row["expectedIndex"], label: row["expectedLabel"]), category: row["category"],
                 note: row["note"], reporter: row["reporter"], status: ReportStatus(rawValue: row["status"]) ?? .pending,

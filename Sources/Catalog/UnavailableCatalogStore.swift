@@ -15,16 +15,16 @@ public struct UnavailableCatalogStore: CatalogStore {
 
     private var error: CatalogError { .unavailable(fault, detail: detail) }
 
-    public func add(_ report: NewReport) async throws -> (report: Report, merged: Bool) { throw error }
-    public func report(id: Int64) async throws -> Report? { throw error }
+    public func add(_ report: NewFiledReport) async throws -> (report: FiledReport, merged: Bool) { throw error }
+    public func report(id: Int64) async throws -> FiledReport? { throw error }
     public func list(_ query: ReportQuery) async throws -> ReportPage { throw error }
-    public func setStatus(_ status: ReportStatus, of id: Int64) async throws -> Report? { throw error }
-    public func delete(id: Int64) async throws -> Report? { throw error }
+    public func setStatus(_ status: ReportStatus, of id: Int64) async throws -> FiledReport? { throw error }
+    public func delete(id: Int64) async throws -> FiledReport? { throw error }
     public func categories() async throws -> [Category] { throw error }
     public func ensureCategory(_ category: Category) async throws { throw error }
     public func recordRecheck(of id: Int64, verdicts: [ModelVerdict]) async throws { throw error }
     public func isReferenced(imageSHA256: String) async throws -> Bool { throw error }
-    public func allReports() async throws -> [Report] { throw error }
-    public func restore(_ report: Report) async throws { throw error }
+    public func allReports() async throws -> [FiledReport] { throw error }
+    public func restore(_ report: FiledReport) async throws { throw error }
     public func close() async throws {}
 }

@@ -66,7 +66,7 @@ public struct CatalogService: Sendable {
 
     /// Files a report: checks and keeps the image, asks every ready model, and stores it as pending (or adds a
     /// confirmation to the same image reported with the same class). At least one model must be ready.
-    public func report(image bytes: Data, expected: Int, note: String, category: CategoryChoice?, reporter: String?) async throws -> (report: Report, merged: Bool) {
+    public func report(image bytes: Data, expected: Int, note: String, category: CategoryChoice?, reporter: String?) async throws -> (report: FiledReport, merged: Bool) {
         guard labels.entries.indices.contains(expected) else { throw CatalogError.invalid("class \(expected) is not an ImageNet class (0-999)") }
         let schedulers = models.readySchedulers()
         guard !schedulers.isEmpty else { throw ModelServiceError.noModel }
@@ -77,14 +77,14 @@ public struct CatalogService: Sendable {
         return try await imageLocks.withLock(sha256) {
             // The files first, flushed, then the row that points to them.
             let stored = try await Self.offThread { [vault, decoder] in try vault.store(bytes, decoder: decoder) }
-            return try await store.add(NewReport(image: stored, expected: CatalogClass(index: expected, label: labels[expected].name),
+            return try await store.add(NewFiledReport(image: stored, expected: CatalogClass(index: expected, label: labels[expected].name),
                                                  category: slug, note: note, reporter: reporter, verdicts: verdicts))
         }
     }
 
     /// `report` with a verdict from every ready model whose current weights have not judged it yet (recorded as
     /// re-checks), so pages show what each present model says now.
-    public func current(_ report: Report) async throws -> Report {
+    public func current(_ report: FiledReport) async throws -> FiledReport {
         let known = Set((report.verdicts + report.rechecks).map { "\($0.model) \($0.weightsDigest)" })
         let missing = models.readySchedulers().filter { scheduler in
             guard let digest = models.weightsDigest(of: scheduler.classifier.model.name) else { return false }
@@ -121,7 +121,7 @@ public struct CatalogService: Sendable {
     }
 
     /// Deletes a report, and its image when no other report uses it.
-    public func delete(id: Int64) async throws -> Report? {
+    public func delete(id: Int64) async throws -> FiledReport? {
         guard let report = try await store.report(id: id) else { return nil }
         return try await imageLocks.withLock(report.image.sha256) {
             guard let deleted = try await store.delete(id: id) else { return nil }

@@ -28,7 +28,7 @@ public struct ModelStatus: Sendable {
 
 public enum ModelServiceError: Error, Equatable, CustomStringConvertible {
     case unknownModel(String, known: [String])
-    /// A catalog model that this server does not offer because its weights are not present.
+    /// A known model (of the zoo) that this server does not offer because its weights are not present.
     case notPresent(String, hint: String)
     case loading(String)
     case failed(String, reason: String)

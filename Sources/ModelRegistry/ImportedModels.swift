@@ -113,11 +113,11 @@ public struct ImportedModels: Sendable {
     }
 
     /// Checks that `source` imports and fits the preprocessing that `preprocessing` makes (given the input side
-    /// the file declares, if any), then stores a copy and its manifest. `catalog` holds the names already taken.
-    public func add(name: String, source: URL, catalog: ModelCatalog, classes: Int,
+    /// the file declares, if any), then stores a copy and its manifest. `zoo` holds the names already taken.
+    public func add(name: String, source: URL, zoo: ModelZoo, classes: Int,
                     preprocessing makePreprocessing: (_ declaredSide: Int?) throws -> ImportedPreprocessing) throws -> (ImportedModelManifest, ImportedNetwork) {
         guard Self.validName(name) else { throw ImportedModelError.invalid("a model name is 1–64 letters, digits, '_', '-' or '.'") }
-        guard catalog.model(named: name) == nil else { throw ImportedModelError.nameTaken(name) }
+        guard zoo.model(named: name) == nil else { throw ImportedModelError.nameTaken(name) }
         let data = try Data(contentsOf: source, options: .alwaysMapped)
         let model = try OnnxModel(serialized: data)
         let preprocessing = try makePreprocessing(model.declaredInputSide)

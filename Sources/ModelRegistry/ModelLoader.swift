@@ -1,4 +1,4 @@
-// Finds and loads models: which catalog models have weights in the cache, which one is the default, and
+// Finds and loads models: which zoo models have weights in the cache, which one is the default, and
 // building a Classifier from the cache or from a local weights file. Downloading is ModelFetch's job.
 import Engine
 import Foundation
@@ -32,12 +32,12 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
 }
 
 public struct ModelLoader: Sendable {
-    public let catalog: ModelCatalog
+    public let zoo: ModelZoo
     public let cache: ModelCache
     public let labels: ImageNetLabels
 
-    public init(catalog: ModelCatalog = .standard, cache: ModelCache, labels: ImageNetLabels) {
-        self.catalog = catalog
+    public init(zoo: ModelZoo = .standard, cache: ModelCache, labels: ImageNetLabels) {
+        self.zoo = zoo
         self.cache = cache
         self.labels = labels
     }
@@ -52,7 +52,7 @@ public struct ModelLoader: Sendable {
 
     /// Catalog models whose weights are in the cache, best first.
     public func presentModels() -> [ModelDescriptor] {
-        catalog.models.filter { cachedWeights(of: $0) != nil }.sorted { $0.preference > $1.preference }
+        zoo.models.filter { cachedWeights(of: $0) != nil }.sorted { $0.preference > $1.preference }
     }
 
     /// inception_v3 when its weights are present, otherwise the best present model.
@@ -61,7 +61,7 @@ public struct ModelLoader: Sendable {
     }
 
     public func descriptor(named name: String) throws -> ModelDescriptor {
-        guard let model = catalog.model(named: name) else { throw ModelLoadError.unknownModel(name, known: catalog.names) }
+        guard let model = zoo.model(named: name) else { throw ModelLoadError.unknownModel(name, known: zoo.names) }
         return model
     }
 

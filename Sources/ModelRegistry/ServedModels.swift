@@ -12,7 +12,7 @@ public final class ServedModels: ModelService, @unchecked Sendable {
         let weights: URL
     }
 
-    public let catalog: ModelCatalog
+    public let zoo: ModelZoo
     private let loader: ModelLoader
     private let backend: any Backend
     private let scheduling: BatchScheduler.Configuration
@@ -31,17 +31,17 @@ public final class ServedModels: ModelService, @unchecked Sendable {
     public init(loader: ModelLoader, names: [String]?, weights: [String: URL] = [:], backend: any Backend,
                 scheduling: BatchScheduler.Configuration = .init(), observer: (any BatchSchedulerObserver)? = nil) throws {
         self.loader = loader
-        catalog = loader.catalog
+        zoo = loader.zoo
         self.backend = backend
         self.scheduling = scheduling
         self.observer = observer
-        for name in (names ?? []) + weights.keys.sorted() where catalog.model(named: name) == nil {
-            throw ModelServiceError.unknownModel(name, known: catalog.names)
+        for name in (names ?? []) + weights.keys.sorted() where zoo.model(named: name) == nil {
+            throw ModelServiceError.unknownModel(name, known: zoo.names)
         }
-        let wanted = names.map(Set.init) ?? Set(catalog.names)
+        let wanted = names.map(Set.init) ?? Set(zoo.names)
         var offers: [Offer] = []
         var absent: [String: String] = [:]
-        for model in catalog.models.sorted(by: { $0.preference > $1.preference }) {
+        for model in zoo.models.sorted(by: { $0.preference > $1.preference }) {
             if wanted.contains(model.name), let file = weights[model.name] ?? loader.cachedWeights(of: model) {
                 offers.append(Offer(model: model, weights: file))
             } else if !wanted.contains(model.name) {
@@ -70,7 +70,7 @@ public final class ServedModels: ModelService, @unchecked Sendable {
         (offers.first { states[$0.model.name] == .ready } ?? offers.first { states[$0.model.name] == .loading } ?? offers.first)?.model.name
     }
 
-    /// Every catalog model, offered ones first (best first), then the others in catalog order.
+    /// Every zoo model, offered ones first (best first), then the others in zoo order.
     public func statuses() -> [ModelStatus] {
         lock.lock()
         defer { lock.unlock() }
@@ -79,7 +79,7 @@ public final class ServedModels: ModelService, @unchecked Sendable {
             ModelStatus(model: offer.model, state: states[offer.model.name] ?? .loading, weightsSource: offer.weights.lastPathComponent,
                    isDefault: offer.model.name == defaultName)
         }
-        let others = catalog.models.compactMap { model in
+        let others = zoo.models.compactMap { model in
             absent[model.name].map { ModelStatus(model: model, state: .notPresent(hint: $0), weightsSource: nil, isDefault: false) }
         }
         return offered + others
@@ -111,7 +111,7 @@ public final class ServedModels: ModelService, @unchecked Sendable {
         case .ready, .notPresent, nil: break
         }
         if let hint = absent[name] { throw .notPresent(name, hint: hint) }
-        throw .unknownModel(name, known: catalog.names)
+        throw .unknownModel(name, known: zoo.names)
     }
 
     /// The SHA-256 of the weights file a ready model was loaded from.

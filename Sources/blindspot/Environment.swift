@@ -40,7 +40,7 @@ struct CommandEnvironment {
     init() throws {
         cache = ModelCache(environment: ProcessInfo.processInfo.environment)
         imported = ImportedModels(cache: cache)
-        loader = ModelLoader(catalog: ModelCatalog.standard.adding(imported.descriptors()), cache: cache, labels: try ImageNetLabels.bundled())
+        loader = ModelLoader(zoo: ModelZoo.standard.adding(imported.descriptors()), cache: cache, labels: try ImageNetLabels.bundled())
     }
 }
 

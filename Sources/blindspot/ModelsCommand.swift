@@ -21,7 +21,7 @@ struct ModelsCommand: AsyncParsableCommand {
             let environment = try CommandEnvironment()
             let defaultModel = environment.loader.defaultModel()?.name
             print("model               input  weights    source")
-            for model in environment.loader.catalog.models {
+            for model in environment.loader.zoo.models {
                 let present = environment.loader.cachedWeights(of: model) != nil
                 let state = model.release == nil && model.importedFile == nil ? "--weights" : (present ? "present" : "absent")
                 let marker = model.name == defaultModel ? " (default)" : ""
@@ -52,7 +52,7 @@ struct ModelsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let environment = try CommandEnvironment()
-            let models = try names.isEmpty ? environment.loader.catalog.models.filter { $0.release != nil } : names.map(environment.loader.descriptor(named:))
+            let models = try names.isEmpty ? environment.loader.zoo.models.filter { $0.release != nil } : names.map(environment.loader.descriptor(named:))
             var failed = false
             try await WeightsFetcher.withFetcher(cache: environment.cache) { fetcher in
                 for model in models {
@@ -86,7 +86,7 @@ struct ModelsCommand: AsyncParsableCommand {
         func run() throws {
             let environment = try CommandEnvironment()
             var bad = false
-            for model in environment.loader.catalog.models {
+            for model in environment.loader.zoo.models {
                 guard let release = model.release else { continue }
                 switch try environment.cache.verify(release) {
                 case .verified(let file): print("ok       \(model.name)  \(file.path)")
@@ -184,7 +184,7 @@ struct ModelsCommand: AsyncParsableCommand {
             try FileCheck.readable(file, expected: "an ONNX file")
             let environment = try CommandEnvironment()
             let source = URL(fileURLWithPath: file)
-            let (manifest, network) = try environment.imported.add(name: name, source: source, catalog: environment.loader.catalog,
+            let (manifest, network) = try environment.imported.add(name: name, source: source, zoo: environment.loader.zoo,
                                                                    classes: environment.loader.labels.count) { declaredSide in
                 guard let size = inputSize ?? declaredSide else { throw ValidationError("the file does not fix its input size; pass --input-size") }
                 return try preprocessing(size: size)

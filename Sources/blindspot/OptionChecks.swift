@@ -30,7 +30,7 @@ enum OptionCheck {
 
     /// Throws unless every name is a model of the catalog (built-in or added with `models add`), each named once.
     static func requireModels(_ names: [String], _ option: String) throws {
-        let catalog = try CommandEnvironment().loader.catalog
+        let catalog = try CommandEnvironment().loader.zoo
         for (position, name) in names.enumerated() {
             guard catalog.model(named: name) != nil else {
                 throw ValidationError("\(option): unknown model '\(name)'; known models: \(catalog.names.joined(separator: ", "))")

@@ -80,7 +80,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         for model in evaluations.flatMap(\.results.models) where !records.contains(where: { $0.name == model.model }) {
             records.append(BlindSpotReport.ModelRecord(name: model.model, weightsFile: nil, weightsDigest: model.weightsDigest,
-                                                       preprocessing: environment.loader.catalog.model(named: model.model)?.preprocessing))
+                                                       preprocessing: environment.loader.zoo.model(named: model.model)?.preprocessing))
         }
         let report = BlindSpotReport(catalog: sections, evaluations: evaluations, provenance: BlindSpotReport.Provenance(
             version: Blindspot.version, date: date, commandLine: Self.commandLine(CommandLine.arguments), models: records,

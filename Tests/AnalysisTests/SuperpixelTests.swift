@@ -55,7 +55,7 @@ import TestSupport
 
     @Test func aPhotoGetsAboutTheSegmentsAskedForConnectedAndDeterministic() throws {
         let photo = try #require(SamplePhotos.first(1)?.first, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
-        let descriptor = try #require(ModelCatalog.standard.model(named: "efficientnet_lite0"))
+        let descriptor = try #require(ModelZoo.standard.model(named: "efficientnet_lite0"))
         let input = try descriptor.preprocessing.inputImage(from: try ImageDecoder().decode(photo))
         #expect(input.width == 224 && input.height == 224)
         for requested in [20, 50, 100] {

@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct BenchmarkTests {
     @Test func inceptionV3CostsAbout11Point4GigaFLOPPerImage() throws {
-        let model = try #require(ModelCatalog.standard.model(named: "inception_v3"))
+        let model = try #require(ModelZoo.standard.model(named: "inception_v3"))
         let graph = try model.graph(from: SyntheticWeights.stateDict(for: model))
         let gigaFLOP = Double(graph.floatingPointOperations) / 1e9
         #expect(abs(gigaFLOP - 11.4) <= 0.2, "inception_v3 at 299²: \(gigaFLOP) GFLOP")

@@ -11,7 +11,7 @@ import Weights
 @Suite struct WeightsAndBenchCommandTests {
     @Test(.enabled(if: SharedData.has("imagenet-sample/n01440764_tench.JPEG")))
     func localSafeTensorsCheckpointRunsAModelWithoutPublishedWeights() async throws {
-        let model = try #require(ModelCatalog.standard.model(named: "efficientnet_lite3"))
+        let model = try #require(ModelZoo.standard.model(named: "efficientnet_lite3"))
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-lite3-\(UUID().uuidString).safetensors")
         try SafeTensors.write(SyntheticWeights.stateDict(for: model), to: file)
         defer { try? FileManager.default.removeItem(at: file) }

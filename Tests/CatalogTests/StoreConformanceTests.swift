@@ -44,8 +44,8 @@ enum Samples {
                      expectedRank: rank, expectedProbability: rank == 1 ? 0.6 : 0.001, checkedAt: Date(millisecondsSince1970: milliseconds))
     }
 
-    static func report(_ seed: Int, expected: Int = 436, category: String? = nil, note: String = "", verdicts: [ModelVerdict] = []) -> NewReport {
-        NewReport(image: StoredImage(sha256: sha(seed), width: 300, height: 200), expected: CatalogClass(index: expected, label: "class \(expected)"),
+    static func report(_ seed: Int, expected: Int = 436, category: String? = nil, note: String = "", verdicts: [ModelVerdict] = []) -> NewFiledReport {
+        NewFiledReport(image: StoredImage(sha256: sha(seed), width: 300, height: 200), expected: CatalogClass(index: expected, label: "class \(expected)"),
                   category: category, note: note, reporter: nil, verdicts: verdicts)
     }
 }
@@ -62,7 +62,7 @@ enum Samples {
     @Test func aNewReportIsPendingWithEverythingItWasGiven() async throws {
         try await Stores.each { name, store in
             try await store.ensureCategory(Category(slug: "upside-down-cars", title: "Upside down cars", finding: "Not a car when upside down"))
-            let new = NewReport(image: StoredImage(sha256: Samples.sha(1), width: 640, height: 480), expected: CatalogClass(index: 436, label: "beach wagon"),
+            let new = NewFiledReport(image: StoredImage(sha256: Samples.sha(1), width: 640, height: 480), expected: CatalogClass(index: 436, label: "beach wagon"),
                                 category: "upside-down-cars", note: "<script>alert(1)</script> ünïcödé", reporter: "Ada",
                                 verdicts: [Samples.verdict("inception_v3", rank: 37), Samples.verdict("efficientnet_lite0", rank: 1)])
             let (report, merged) = try await store.add(new)
@@ -203,7 +203,7 @@ enum Samples {
             try await store.restore(full)
             #expect(try await store.report(id: full.id) == full, "\(name): restoring over itself")
             #expect(try await store.allReports() == [full], "\(name)")
-            let far = Report(id: full.id + 100, image: StoredImage(sha256: Samples.sha(9), width: 2, height: 2), expected: full.expected,
+            let far = FiledReport(id: full.id + 100, image: StoredImage(sha256: Samples.sha(9), width: 2, height: 2), expected: full.expected,
                              category: nil, note: "", reporter: nil, status: .approved, confirmations: 3, createdAt: full.createdAt,
                              updatedAt: full.updatedAt, verdicts: [], rechecks: [])
             try await store.restore(far)

@@ -13,7 +13,7 @@ import TestSupport
     let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: try! ImageNetLabels.bundled())
 
     @Test func unknownNamesAreRefusedAtStart() {
-        #expect(throws: ModelServiceError.unknownModel("resnet50", known: ModelCatalog.standard.names)) {
+        #expect(throws: ModelServiceError.unknownModel("resnet50", known: ModelZoo.standard.names)) {
             try ServedModels(loader: loader, names: ["resnet50"], backend: DNNLBackend())
         }
     }
@@ -46,7 +46,7 @@ import TestSupport
         #expect(try service.scheduler(named: nil).classifier.model.name == "efficientnet_lite0")
         let states = service.statuses().map { "\($0.model.name):\($0.state)" }
         #expect(states.first == "efficientnet_lite0:ready")
-        #expect(states.count == ModelCatalog.standard.models.count)
+        #expect(states.count == ModelZoo.standard.models.count)
     }
 
     @Test func aBrokenWeightsFileFailsItsModelOnly() async throws {

@@ -51,11 +51,11 @@ struct Fixture: Decodable {
 }
 
 @Suite struct FixtureParityTests {
-    static let catalog = ModelCatalog.standard
+    static let zoo = ModelZoo.standard
 
     @Test(.enabled(if: SharedData.has("fixtures/inception_v3/reference.json")))
     func inceptionV3MatchesPyTorch() throws {
-        let model = try #require(Self.catalog.model(named: "inception_v3"))
+        let model = try #require(Self.zoo.model(named: "inception_v3"))
         let fixture = try Fixture.load("inception_v3")
         let parameters = model.parameters()
         #expect(parameters.allKeys == fixture.stateDictKeys, "Inception v3's keys differ from torchvision's state_dict")
@@ -75,7 +75,7 @@ struct Fixture: Decodable {
 
     @Test(.enabled(if: SharedData.has("fixtures/efficientnet_lite0/reference.json")))
     func efficientNetLite0MatchesPyTorch() throws {
-        let model = try #require(Self.catalog.model(named: "efficientnet_lite0"))
+        let model = try #require(Self.zoo.model(named: "efficientnet_lite0"))
         let release = try #require(model.release)
         let weights = try #require(CachedWeights.url(release.fileName), "the weights are in the cache (make test fetches them)")
         let fixture = try Fixture.load("efficientnet_lite0")

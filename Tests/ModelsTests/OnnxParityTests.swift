@@ -19,7 +19,7 @@ import Weights
     @Test(.enabled(if: SharedData.has("peers/inception_v3.onnx") && SharedData.has("fixtures/inception_v3/reference.json")),
           arguments: ["inception_v3", "efficientnet_lite0"])
     func peerMatchesPyTorch(_ name: String) throws {
-        let model = try #require(ModelCatalog.standard.model(named: name))
+        let model = try #require(ModelZoo.standard.model(named: name))
         let imported = try importPeer(name)
         #expect(imported.graph.inputShape == model.preprocessing.tensorShape)
         #expect(imported.graph.outputShape == [1000])
@@ -51,7 +51,7 @@ import Weights
     @Test(.enabled(if: SharedData.has("fixtures/efficientnet_lite0/reference.json") && OnnxRuntimeRunner.isAvailable),
           arguments: ["inception_v3", "efficientnet_lite0"])
     func exportRunsTheSameInOnnxRuntime(_ name: String) async throws {
-        let model = try #require(ModelCatalog.standard.model(named: name))
+        let model = try #require(ModelZoo.standard.model(named: name))
         // The real lite0 weights when cached, else the fixtures' deterministic weights: the export is the same code.
         let graph: Graph
         if name == "efficientnet_lite0", let file = CachedWeights.url(model.release!.fileName) {

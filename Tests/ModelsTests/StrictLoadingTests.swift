@@ -11,14 +11,14 @@ import Weights
     }
 
     @Test func completeCheckpointLoads() throws {
-        let model = try #require(ModelCatalog.standard.model(named: "efficientnet_lite0"))
+        let model = try #require(ModelZoo.standard.model(named: "efficientnet_lite0"))
         let graph = try model.graph(from: StateDict(tensors: zeros(model)))
         #expect(graph.inputShape == [3, 224, 224])
         #expect(graph.outputShape == [1000])
     }
 
     @Test func everyProblemIsNamedWithBothShapes() throws {
-        let model = try #require(ModelCatalog.standard.model(named: "efficientnet_lite0"))
+        let model = try #require(ModelZoo.standard.model(named: "efficientnet_lite0"))
         var tensors = zeros(model)
         tensors["_fc.bias"] = nil
         tensors["_conv_stem.weight"] = Tensor(zeros: [32, 3, 5, 5])
@@ -34,7 +34,7 @@ import Weights
     }
 
     @Test func inceptionIgnoresOnlyTheAuxiliaryClassifier() throws {
-        let model = try #require(ModelCatalog.standard.model(named: "inception_v3"))
+        let model = try #require(ModelZoo.standard.model(named: "inception_v3"))
         var tensors = zeros(model)
         tensors["AuxLogits.fc.weight"] = Tensor(zeros: [1000, 768])
         _ = try model.graph(from: StateDict(tensors: tensors))
@@ -45,7 +45,7 @@ import Weights
     }
 
     @Test func architecturesHaveTheirPublishedSizes() {
-        let counts = ModelCatalog.standard.models.map { model in
+        let counts = ModelZoo.standard.models.map { model in
             (model.name, model.parameters().required.filter { !$0.key.contains("running_") }.reduce(0) { $0 + Tensor.count(of: $1.shape) })
         }
         // Parameter counts (weights, biases, batch-norm scales) of torchvision's Inception v3 without the aux head,

@@ -31,7 +31,7 @@ import WebApp
             try await client.execute(uri: "/api/v1/models", method: .get) { response in
                 #expect(response.status == .ok)
                 let models = try #require(try response.body.json() as? [[String: Any]])
-                #expect(models.count == ModelCatalog.standard.models.count)
+                #expect(models.count == ModelZoo.standard.models.count)
                 let lite0 = try #require(models.first)
                 #expect(lite0["name"] as? String == "efficientnet_lite0")
                 #expect(lite0["inputSize"] as? Int == 224)

@@ -54,7 +54,7 @@ struct ReportView: Encodable, Sendable, Equatable {
     /// Per model, the latest verdict, in model name order.
     let current: [VerdictView]
 
-    init(_ report: Report, categories: [Category]) {
+    init(_ report: FiledReport, categories: [Category]) {
         id = report.id
         status = report.status.rawValue
         url = "/blindspots/\(report.id)"

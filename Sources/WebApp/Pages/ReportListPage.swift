@@ -66,7 +66,7 @@ struct ReportListPage {
         <section class="intro" aria-labelledby="page-title">
         <h1 id="page-title">Reported blind spots</h1>
         <p class="lede">Images that people found an image classifier getting wrong, with what each model answers now. \
-        Found another? Report it with the Flag button of the <a href="/">demo</a>.</p>
+        Found another? FiledReport it with the Flag button of the <a href="/">demo</a>.</p>
         \(admin)
         </section>
         """

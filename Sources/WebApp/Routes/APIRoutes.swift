@@ -42,7 +42,7 @@ struct APIRoutes: Sendable {
         Self.summaries(of: dependencies.models)
     }
 
-    /// Every catalog model as the API and the page describe it; loading models count as available.
+    /// Every known model as the API and the page describe it; loading models count as available.
     static func summaries(of service: any ModelService) -> [ModelSummary] {
         service.statuses().map { status in
             let available: Bool

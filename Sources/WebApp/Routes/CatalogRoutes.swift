@@ -154,22 +154,22 @@ struct CatalogRoutes: Sendable {
         return id
     }
 
-    private func report(_ context: WebRequestContext) async throws -> Report {
+    private func report(_ context: WebRequestContext) async throws -> FiledReport {
         let id = try id(context)
         guard let report = try await catalog.store.report(id: id) else { throw notFound(id) }
         return report
     }
 
     /// The report with a verdict from every model present now (a failure to judge it leaves it as it was).
-    private func current(_ report: Report) async -> Report {
+    private func current(_ report: FiledReport) async -> FiledReport {
         (try? await catalog.current(report)) ?? report
     }
 
-    private func view(_ report: Report) async throws -> ReportView {
+    private func view(_ report: FiledReport) async throws -> ReportView {
         ReportView(report, categories: try await catalog.store.categories())
     }
 
-    private func image(of report: Report) throws -> Response {
+    private func image(of report: FiledReport) throws -> Response {
         let file = catalog.vault.displayFile(sha256: report.image.sha256)
         guard let data = FileManager.default.contents(atPath: file.path) else {
             throw APIError(status: .internalServerError, code: "image_missing", message: "the image of report \(report.id) is missing from the catalog")

@@ -77,7 +77,7 @@ public struct ModelDescriptor: Sendable {
     }
 }
 
-public struct ModelCatalog: Sendable {
+public struct ModelZoo: Sendable {
     public let models: [ModelDescriptor]
 
     public init(models: [ModelDescriptor]) {
@@ -85,7 +85,7 @@ public struct ModelCatalog: Sendable {
     }
 
     /// inception_v3 and efficientnet_lite0…4.
-    public static let standard = ModelCatalog(models: [inceptionV3] + (0...4).map(efficientNetLite))
+    public static let standard = ModelZoo(models: [inceptionV3] + (0...4).map(efficientNetLite))
 
     public func model(named name: String) -> ModelDescriptor? {
         models.first { $0.name == name }
@@ -93,9 +93,9 @@ public struct ModelCatalog: Sendable {
 
     public var names: [String] { models.map(\.name) }
 
-    /// This catalog and `others` (imported models), which must not reuse a name.
-    public func adding(_ others: [ModelDescriptor]) -> ModelCatalog {
-        ModelCatalog(models: models + others.filter { model(named: $0.name) == nil })
+    /// This zoo and `others` (imported models), which must not reuse a name.
+    public func adding(_ others: [ModelDescriptor]) -> ModelZoo {
+        ModelZoo(models: models + others.filter { model(named: $0.name) == nil })
     }
 
     static let inceptionV3 = ModelDescriptor(
