@@ -1,69 +1,15 @@
-// The pages' behaviour, one script for every page. Every page: size the probability bars the server drew, copy the
-// link to share. The demo page (the one with the JSON block #page-data): take an image (file, drop, paste, camera),
-// edit it on a canvas, classify it with one model or all of them, probe and explain it, show an example of the post,
-// report a blind spot. No libraries and no build step; every piece of outside text goes into the page as text, never
-// HTML. The one exception is the probe report, HTML that our own server renders and escapes.
-'use strict';
+// The pages' behaviour. Every page: size the probability bars the server drew, copy the link to share (bars.js,
+// share.js). The demo page (the one with the JSON block #page-data): take an image, edit it, classify, probe and
+// explain it, show an example of the post, report a blind spot. No libraries and no build step: ES modules.
+import { $, element } from './dom.js';
+import { megabytes, milliseconds, percent } from './format.js';
+import { bar, sizeServerBars } from './bars.js';
+import { setUpShareLink } from './share.js';
+
+sizeServerBars();
+setUpShareLink();
 
 (() => {
-  const $ = (id) => document.getElementById(id);
-
-  // ---- Small helpers ----------------------------------------------------------------------------------------
-
-  /** An element with attributes (`text` sets textContent, `className` the class) and children. */
-  function element(tag, attributes = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (name === 'text') node.textContent = value;
-      else if (name === 'className') node.className = value;
-      else node.setAttribute(name, value);
-    }
-    for (const child of children) if (child) node.append(child);
-    return node;
-  }
-
-  function percent(probability) {
-    const value = probability * 100;
-    if (value > 0 && value < 0.1) return '<0.1%';
-    return `${value.toFixed(1)}%`;
-  }
-
-  /** Sizes a bar's fill to the probability's share of its track. */
-  function fillBar(fill, probability) {
-    fill.style.width = `${Math.max(0, Math.min(1, probability)) * 100}%`;
-  }
-
-  function bar(probability) {
-    const fill = element('span', { className: 'bar' });
-    fillBar(fill, probability);
-    return element('span', { className: 'bar-track', 'aria-hidden': 'true' }, fill);
-  }
-
-  // ---- Every page: bars drawn by the server, the link to share ----------------------------------------------
-
-  // The server writes each bar's probability into the page (a style attribute would break the CSP).
-  for (const fill of document.querySelectorAll('.bar[data-probability]')) {
-    fillBar(fill, Number(fill.dataset.probability));
-  }
-
-  const share = { link: $('share-link'), copy: $('copy-link'), status: $('copy-status') };
-  if (share.link) {
-    share.link.value = new URL(share.link.value, window.location.origin).href;
-    share.link.addEventListener('focus', () => share.link.select());
-    share.copy.addEventListener('click', async () => {
-      try {
-        await navigator.clipboard.writeText(share.link.value);
-      } catch {
-        share.link.select();
-        if (!document.execCommand('copy')) {
-          share.status.textContent = 'Copying is blocked here: select the link and copy it yourself.';
-          return;
-        }
-      }
-      share.status.textContent = 'Link copied.';
-    });
-  }
-
   // ---- The demo page ----------------------------------------------------------------------------------------
 
   const pageData = $('page-data');
@@ -133,14 +79,6 @@
   };
 
   // ---- Demo helpers -----------------------------------------------------------------------------------------
-
-  function milliseconds(value) {
-    return `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
-  }
-
-  function megabytes(bytes) {
-    return `${(bytes / 1048576).toFixed(1)} MB`;
-  }
 
   /** Shows `message` in the page's error box and brings the box into view (on a phone it may be off screen). */
   function showError(message) {
