@@ -5,6 +5,8 @@ import { $, element } from './dom.js';
 import { megabytes, milliseconds, percent } from './format.js';
 import { bar, sizeServerBars } from './bars.js';
 import { setUpShareLink } from './share.js';
+import { imageRequest, queryString, request, responseError, send } from './api.js';
+import { demoPage } from './page.js';
 
 sizeServerBars();
 setUpShareLink();
@@ -12,10 +14,9 @@ setUpShareLink();
 (() => {
   // ---- The demo page ----------------------------------------------------------------------------------------
 
-  const pageData = $('page-data');
-  if (!pageData) return;
-  const page = JSON.parse(pageData.textContent || '{}');
-  const models = page.models || [];
+  const page = demoPage();
+  if (!page) return;
+  const models = page.models;
 
   /** The longer side an edited image is scaled down to before it is sent. */
   const MAX_SENT_SIDE = 2048;
@@ -516,60 +517,6 @@ setUpShareLink();
   }
 
   // ---- Talking to the API -----------------------------------------------------------------------------------
-
-  /** The error of a failed response: the message of its JSON error body, or its status. */
-  async function responseError(response) {
-    let message = `The server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`;
-    let details = {};
-    try {
-      const body = await response.json();
-      if (body && body.error && body.error.message) {
-        message = body.error.message;
-        details = body.error;
-      }
-    } catch {
-      // Not JSON: keep the status.
-    }
-    const retryAfter = response.headers.get('Retry-After');
-    if (response.status === 503 && retryAfter) message += ` Try again in ${retryAfter} s.`;
-    const error = new Error(message);
-    error.code = details.code || '';
-    error.suggestions = Array.isArray(details.suggestions) ? details.suggestions : [];
-    return error;
-  }
-
-  /** Resolves to a successful response; rejects with the error's message. */
-  async function request(url, options) {
-    let response;
-    try {
-      response = await fetch(url, options);
-    } catch (error) {
-      throw new Error(`The server could not be reached (${error.message}).`);
-    }
-    if (!response.ok) throw await responseError(response);
-    return response;
-  }
-
-  /** Resolves to the status and the decoded JSON body of a successful answer; rejects with the error's message. */
-  async function send(url, options) {
-    const response = await request(url, options);
-    return { status: response.status, body: await response.json() };
-  }
-
-  /**
-   * The query string of `parameters`, leaving out empty ones, every value percent-encoded (class names have spaces).
-   */
-  function queryString(parameters) {
-    return Object.entries(parameters)
-      .filter(([, value]) => value !== undefined && value !== null && value !== '')
-      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
-      .join('&');
-  }
-
-  /** The options of a request that sends `image` (from checkedPayload) as its body, with more `headers`. */
-  function imageRequest(image, headers = {}) {
-    return { method: 'POST', headers: { 'Content-Type': image.type, ...headers }, body: image.blob };
-  }
 
   /** Classifies `image` with `model`; resolves to the response and the round trip the browser measured. */
   async function classify(model, image) {
