@@ -2,11 +2,13 @@
 // share.js). The demo page (the one with the JSON block #page-data): take an image, edit it, classify, probe and
 // explain it, show an example of the post, report a blind spot. No libraries and no build step: ES modules.
 import { $, element } from './dom.js';
-import { megabytes, milliseconds, percent } from './format.js';
+import { milliseconds, percent } from './format.js';
 import { bar, sizeServerBars } from './bars.js';
 import { setUpShareLink } from './share.js';
 import { imageRequest, queryString, request, responseError, send } from './api.js';
 import { demoPage } from './page.js';
+import { clearImage, current, draw, onImageChange, setUpEditor, showNewImage, watchImage } from './editor.js';
+import { checkedPayload, forgetPayload } from './payload.js';
 
 sizeServerBars();
 setUpShareLink();
@@ -17,20 +19,13 @@ setUpShareLink();
   const page = demoPage();
   if (!page) return;
   const models = page.models;
-
-  /** The longer side an edited image is scaled down to before it is sent. */
-  const MAX_SENT_SIDE = 2048;
-  /** Edits kept for Undo; the loaded image itself is always kept, so Reset works whatever the depth. */
-  const MAX_HISTORY = 16;
+  setUpEditor();
 
   const ui = {
     dropZone: $('drop-zone'), fileInput: $('file-input'),
     cameraOpen: $('camera-open'), camera: $('camera'), cameraVideo: $('camera-video'),
     cameraSnap: $('camera-snap'), cameraClose: $('camera-close'),
-    editor: $('editor'), canvas: $('canvas'), cropBox: $('crop-box'), imageInfo: $('image-info'),
-    rotateLeft: $('rotate-left'), rotateRight: $('rotate-right'),
-    flipHorizontal: $('flip-horizontal'), flipVertical: $('flip-vertical'),
-    cropApply: $('crop-apply'), cropSquare: $('crop-square'), undo: $('undo'), reset: $('reset'),
+    canvas: $('canvas'),
     modelSelect: $('model-select'),
     clear: $('clear'), submit: $('submit'), flag: $('flag'), compare: $('compare'),
     error: $('error'), flagConfirmation: $('flag-confirmation'), result: $('result'),
@@ -55,21 +50,11 @@ setUpShareLink();
   const sections = { probe: section('probe'), explain: section('explain') };
 
   const state = {
-    /** The image as loaded: its bytes, type and a name for uploads. */
-    original: null,
-    /** Canvases, the loaded image first; the last one is what is shown and sent. */
-    history: [],
-    /** The crop rectangle in image pixels of the shown canvas, or null. */
-    selection: null,
-    /** The encoded image for the shown canvas: { canvas, promise }. */
-    payload: null,
     /** The classes that count as right (while the selected example's image is loaded), or []. */
     expected: [],
     busy: false,
     /** A probe or an explanation is running (one at a time). */
     analysing: false,
-    /** Counts the images loaded, so that an analysis of an image no longer shown is dropped. */
-    generation: 0,
     /** The top class of the answer shown (for Explain's choice), or ''. */
     answerLabel: '',
     /** The model whose answer is shown, or ''. */
@@ -121,18 +106,14 @@ setUpShareLink();
     const size = { width: picture.width, height: picture.height };
     picture.close();
 
-    state.original = { blob, type: blob.type || 'application/octet-stream', name };
+    const original = { blob, type: blob.type || 'application/octet-stream', name };
     // Too big to send as it is: the canvas, scaled down when the pixels are over the limits, is sent as JPEG instead.
     if (fit.scaled || fit.tooManyBytes) {
-      state.original.scaled = fit.scaled ? size : null;
-      state.original.reencoded = true;
+      original.scaled = fit.scaled ? size : null;
+      original.reencoded = true;
     }
-    state.history = [canvas];
-    state.selection = null;
     if (!keepExample) leaveExample();
-    clearResults();
-    ui.editor.hidden = false;
-    draw();
+    showNewImage(canvas, original);
     return true;
   }
 
@@ -269,40 +250,7 @@ setUpShareLink();
   ui.cameraClose.addEventListener('click', () => { closeCamera(); ui.cameraOpen.focus(); });
   ui.cameraSnap.addEventListener('click', takeSnapshot);
 
-  // ---- Editing ----------------------------------------------------------------------------------------------
-
-  const current = () => state.history[state.history.length - 1];
-  const edited = () => state.history.length > 1;
-
-  function draw() {
-    const source = current();
-    const canvas = ui.canvas;
-    const hasImage = Boolean(source);
-    if (hasImage) {
-      canvas.width = source.width;
-      canvas.height = source.height;
-      canvas.getContext('2d').drawImage(source, 0, 0);
-      const how = edited() ? 'edited, sent as PNG' : sentAs(state.original);
-      ui.imageInfo.textContent = `${state.original.name} · ${source.width} × ${source.height} px · ${how}`;
-      canvas.setAttribute('aria-label', `The image to classify, ${source.width} by ${source.height} pixels${edited() ? ', edited' : ''}`);
-    }
-    ui.dropZone.classList.toggle('compact', hasImage);
-    drawSelection();
-    for (const tool of [ui.rotateLeft, ui.rotateRight, ui.flipHorizontal, ui.flipVertical, ui.cropSquare]) tool.disabled = !hasImage;
-    ui.undo.disabled = !edited();
-    ui.reset.disabled = !edited();
-    updateActions();
-  }
-
-  /** How an unedited image is sent: "original PNG, sent as it is", or why and how it was made smaller. */
-  function sentAs(original) {
-    const type = original.type.replace('image/', '').toUpperCase();
-    if (original.scaled) {
-      return `scaled from ${original.scaled.width}×${original.scaled.height} to ${current().width}×${current().height} to fit the server’s limits, sent as JPEG`;
-    }
-    if (original.reencoded) return `the ${type} file is over ${megabytes(page.maximumBodyBytes)}, so it is sent re-encoded as JPEG`;
-    return `original ${type}, sent as it is`;
-  }
+  // ---- Buttons that need an image ----------------------------------------------------------------------------
 
   function updateActions() {
     const ready = Boolean(current()) && !state.busy;
@@ -314,207 +262,10 @@ setUpShareLink();
     ui.explain.disabled = !analysable;
   }
 
-  /** Paints the shown image onto a new `width` × `height` canvas with `paint(context, image)`; that canvas is then shown. */
-  function edit(width, height, paint) {
-    const source = current();
-    if (!source) return;
-    const canvas = document.createElement('canvas');
-    canvas.width = width;
-    canvas.height = height;
-    paint(canvas.getContext('2d'), source);
-    state.history.push(canvas);
-    if (state.history.length > MAX_HISTORY) state.history.splice(1, 1);
-    state.selection = null;
-    draw();
-  }
-
-  function rotate(clockwise) {
-    const source = current();
-    edit(source.height, source.width, (context, image) => {
-      if (clockwise) context.translate(image.height, 0);
-      else context.translate(0, image.width);
-      context.rotate((clockwise ? 1 : -1) * Math.PI / 2);
-      context.drawImage(image, 0, 0);
-    });
-  }
-
-  function flip(horizontal) {
-    const source = current();
-    edit(source.width, source.height, (context, image) => {
-      if (horizontal) context.setTransform(-1, 0, 0, 1, image.width, 0);
-      else context.setTransform(1, 0, 0, -1, 0, image.height);
-      context.drawImage(image, 0, 0);
-    });
-  }
-
-  function crop(rectangle) {
-    const { x, y, width, height } = rectangle;
-    edit(width, height, (context, image) => context.drawImage(image, x, y, width, height, 0, 0, width, height));
-  }
-
-  function cropCentreSquare() {
-    const source = current();
-    const side = Math.min(source.width, source.height);
-    crop({ x: Math.floor((source.width - side) / 2), y: Math.floor((source.height - side) / 2), width: side, height: side });
-  }
-
-  ui.rotateLeft.addEventListener('click', () => rotate(false));
-  ui.rotateRight.addEventListener('click', () => rotate(true));
-  ui.flipHorizontal.addEventListener('click', () => flip(true));
-  ui.flipVertical.addEventListener('click', () => flip(false));
-  ui.cropSquare.addEventListener('click', cropCentreSquare);
-  ui.cropApply.addEventListener('click', () => { if (state.selection) crop(state.selection); });
-  ui.undo.addEventListener('click', () => {
-    if (edited()) state.history.pop();
-    state.selection = null;
-    draw();
+  onImageChange(({ newImage }) => {
+    if (newImage) clearResults();
+    updateActions();
   });
-  ui.reset.addEventListener('click', () => {
-    state.history.length = Math.min(state.history.length, 1);
-    state.selection = null;
-    draw();
-  });
-
-  // ---- Crop selection: drag with a pointer, or arrow keys on the focused image ----
-
-  function drawSelection() {
-    const selection = state.selection;
-    const source = current();
-    ui.cropApply.disabled = !selection;
-    ui.cropBox.hidden = !selection;
-    if (!selection || !source) return;
-    const box = ui.cropBox.style;
-    box.left = `${(selection.x / source.width) * 100}%`;
-    box.top = `${(selection.y / source.height) * 100}%`;
-    box.width = `${(selection.width / source.width) * 100}%`;
-    box.height = `${(selection.height / source.height) * 100}%`;
-  }
-
-  /** The image pixel under a pointer event, clamped to the image. */
-  function imagePoint(event) {
-    const bounds = ui.canvas.getBoundingClientRect();
-    const source = current();
-    const x = ((event.clientX - bounds.left) / bounds.width) * source.width;
-    const y = ((event.clientY - bounds.top) / bounds.height) * source.height;
-    return { x: Math.max(0, Math.min(source.width, x)), y: Math.max(0, Math.min(source.height, y)) };
-  }
-
-  function rectangleBetween(start, end) {
-    const x = Math.round(Math.min(start.x, end.x));
-    const y = Math.round(Math.min(start.y, end.y));
-    return { x, y, width: Math.round(Math.max(start.x, end.x)) - x, height: Math.round(Math.max(start.y, end.y)) - y };
-  }
-
-  let dragStart = null;
-  ui.canvas.addEventListener('pointerdown', (event) => {
-    if (!current() || event.button !== 0) return;
-    event.preventDefault();
-    ui.canvas.focus();
-    ui.canvas.setPointerCapture(event.pointerId);
-    dragStart = imagePoint(event);
-    state.selection = null;
-    drawSelection();
-  });
-  ui.canvas.addEventListener('pointermove', (event) => {
-    if (!dragStart) return;
-    const rectangle = rectangleBetween(dragStart, imagePoint(event));
-    state.selection = rectangle.width > 0 && rectangle.height > 0 ? rectangle : null;
-    drawSelection();
-  });
-  const endDrag = () => {
-    if (!dragStart) return;
-    dragStart = null;
-    // A click, or a sliver, is not a selection.
-    const source = current();
-    const minimum = Math.max(4, Math.round(Math.min(source.width, source.height) / 100));
-    if (state.selection && (state.selection.width < minimum || state.selection.height < minimum)) state.selection = null;
-    drawSelection();
-  };
-  ui.canvas.addEventListener('pointerup', endDrag);
-  ui.canvas.addEventListener('pointercancel', endDrag);
-
-  ui.canvas.addEventListener('keydown', (event) => {
-    const source = current();
-    if (!source) return;
-    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
-    if (event.key === 'Enter' && state.selection) {
-      event.preventDefault();
-      crop(state.selection);
-      return;
-    }
-    if (event.key === 'Escape' && state.selection) {
-      event.preventDefault();
-      state.selection = null;
-      drawSelection();
-      return;
-    }
-    const move = moves[event.key];
-    if (!move) return;
-    event.preventDefault();
-    if (!state.selection) {
-      // The first arrow press selects the middle half of the image.
-      state.selection = {
-        x: Math.round(source.width / 4), y: Math.round(source.height / 4),
-        width: Math.round(source.width / 2), height: Math.round(source.height / 2),
-      };
-    } else {
-      const step = Math.max(1, Math.round(Math.max(source.width, source.height) / 50));
-      const selection = { ...state.selection };
-      if (event.shiftKey) {
-        selection.width = Math.max(step, Math.min(source.width - selection.x, selection.width + move[0] * step));
-        selection.height = Math.max(step, Math.min(source.height - selection.y, selection.height + move[1] * step));
-      } else {
-        selection.x = Math.max(0, Math.min(source.width - selection.width, selection.x + move[0] * step));
-        selection.y = Math.max(0, Math.min(source.height - selection.height, selection.y + move[1] * step));
-      }
-      state.selection = selection;
-    }
-    drawSelection();
-  });
-
-  // ---- What is sent -----------------------------------------------------------------------------------------
-
-  /** `canvas`, scaled down so that its longer side is at most MAX_SENT_SIDE. */
-  function scaledForSending(canvas) {
-    const scale = MAX_SENT_SIDE / Math.max(canvas.width, canvas.height);
-    if (scale >= 1) return canvas;
-    const scaled = document.createElement('canvas');
-    scaled.width = Math.max(1, Math.round(canvas.width * scale));
-    scaled.height = Math.max(1, Math.round(canvas.height * scale));
-    const context = scaled.getContext('2d');
-    context.imageSmoothingQuality = 'high';
-    context.drawImage(canvas, 0, 0, scaled.width, scaled.height);
-    return scaled;
-  }
-
-  /**
-   * The bytes to send for what is shown: the loaded file as it is when nothing was edited, otherwise the canvas
-   * as PNG. Encoded once per shown image, so comparing models and flagging reuse it.
-   */
-  function payload() {
-    const canvas = current();
-    if (state.payload && state.payload.canvas === canvas) return state.payload.promise;
-    const encoded = (source, type, name, quality) => new Promise((resolve, reject) => {
-      source.toBlob((blob) => {
-        if (blob) resolve({ blob, type, name });
-        else reject(new Error('The image could not be encoded for sending.'));
-      }, type, quality);
-    });
-    let promise;
-    if (edited()) promise = encoded(scaledForSending(canvas), 'image/png', 'edited.png');
-    else if (state.original.reencoded) promise = encoded(canvas, 'image/jpeg', 'scaled.jpg', 0.92);
-    else promise = Promise.resolve({ blob: state.original.blob, type: state.original.type, name: state.original.name });
-    state.payload = { canvas, promise };
-    return promise;
-  }
-
-  async function checkedPayload() {
-    const image = await payload();
-    if (page.maximumBodyBytes && image.blob.size > page.maximumBodyBytes) {
-      throw new Error(`This image is ${megabytes(image.blob.size)}; the server accepts up to ${megabytes(page.maximumBodyBytes)}. Crop it or use a smaller one.`);
-    }
-    return image;
-  }
 
   // ---- Talking to the API -----------------------------------------------------------------------------------
 
@@ -576,7 +327,6 @@ setUpShareLink();
     updateExplainChoice();
     ui.compareGrid.replaceChildren();
     ui.compareSection.hidden = true;
-    state.generation += 1;
     for (const view of Object.values(sections)) {
       view.section.hidden = true;
       view.output.replaceChildren();
@@ -593,12 +343,12 @@ setUpShareLink();
   async function submit() {
     if (!current() || state.busy) return;
     const model = ui.modelSelect.value;
-    const generation = state.generation;
+    const stillShown = watchImage();
     clearMessages();
     setBusy(true);
     try {
       const outcome = await classify(model, await checkedPayload());
-      if (generation === state.generation) {
+      if (stillShown()) {
         ui.result.replaceChildren(...answer(outcome, { expectedId: 'expected-rank' }));
         const top = (outcome.response.predictions || [])[0];
         state.answerLabel = top ? top.label : '';
@@ -668,15 +418,10 @@ setUpShareLink();
 
   function clearAll() {
     closeCamera();
-    state.original = null;
-    state.history = [];
-    state.selection = null;
-    state.payload = null;
+    forgetPayload();
     leaveExample();
     clearMessages();
-    clearResults();
-    ui.editor.hidden = true;
-    draw();
+    clearImage();
   }
 
   ui.submit.addEventListener('click', submit);
@@ -810,7 +555,7 @@ setUpShareLink();
    */
   async function analyse(view, what, work) {
     if (!current() || state.analysing) return;
-    const generation = state.generation;
+    const stillShown = watchImage();
     state.analysing = true;
     updateActions();
     view.section.hidden = false;
@@ -826,11 +571,11 @@ setUpShareLink();
     view.section.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
     let finished = true;
     try {
-      const summary = await work(await checkedPayload(), () => generation === state.generation);
-      finished = generation === state.generation;
+      const summary = await work(await checkedPayload(), stillShown);
+      finished = stillShown();
       if (finished) view.status.textContent = `${summary} (${elapsed()} s).`;
     } catch (error) {
-      finished = generation === state.generation;
+      finished = stillShown();
       if (finished) {
         view.status.textContent = '';
         view.error.textContent = error.message;
