@@ -7,8 +7,13 @@ import { bar, sizeServerBars } from './bars.js';
 import { setUpShareLink } from './share.js';
 import { imageRequest, queryString, request, responseError, send } from './api.js';
 import { demoPage } from './page.js';
-import { clearImage, current, draw, onImageChange, setUpEditor, showNewImage, watchImage } from './editor.js';
+import { clearImage, current, draw, onImageChange, setUpEditor, watchImage } from './editor.js';
 import { checkedPayload, forgetPayload } from './payload.js';
+import { clearMessages, showConfirmation, showError } from './messages.js';
+import { offerSuggestions, setUpClassSuggestions } from './classes.js';
+import { expectedParameter, firstExpected, leaveExample, offerExpectedSuggestions, setUpExpectedClass, useExample } from './expected.js';
+import { loadImage, setUpLoading } from './loading.js';
+import { closeCamera, setUpCamera } from './camera.js';
 
 sizeServerBars();
 setUpShareLink();
@@ -19,24 +24,22 @@ setUpShareLink();
   const page = demoPage();
   if (!page) return;
   const models = page.models;
+  setUpLoading();
+  setUpCamera();
   setUpEditor();
+  setUpClassSuggestions();
+  setUpExpectedClass();
 
   const ui = {
-    dropZone: $('drop-zone'), fileInput: $('file-input'),
-    cameraOpen: $('camera-open'), camera: $('camera'), cameraVideo: $('camera-video'),
-    cameraSnap: $('camera-snap'), cameraClose: $('camera-close'),
-    canvas: $('canvas'),
     modelSelect: $('model-select'),
     clear: $('clear'), submit: $('submit'), flag: $('flag'), compare: $('compare'),
-    error: $('error'), flagConfirmation: $('flag-confirmation'), result: $('result'),
-    reported: $('reported'),
+    result: $('result'),
     compareSection: $('compare-section'), compareGrid: $('compare-grid'),
     flagDialog: $('flag-dialog'), flagForm: $('flag-form'), flagClass: $('flag-class'), flagNote: $('flag-note'),
     flagCategory: $('flag-category'), flagNewCategory: $('flag-new-category'), flagReporter: $('flag-reporter'),
     flagError: $('flag-error'), flagSubmit: $('flag-submit'), flagCancel: $('flag-cancel'),
     probe: $('probe'), explain: $('explain'), expectedClass: $('expected-class'), explainMethod: $('explain-method'),
     explainClass: $('explain-class'), expectedSuggestions: $('expected-suggestions'), flagSuggestions: $('flag-suggestions'),
-    classList: $('imagenet-classes'),
     allModels: $('analysis-all-models'), familiesCount: $('families-count'),
     familyChecks: Array.from(document.querySelectorAll('input[name="family"]')),
     familiesAll: $('families-all'), familiesNone: $('families-none'),
@@ -50,8 +53,6 @@ setUpShareLink();
   const sections = { probe: section('probe'), explain: section('explain') };
 
   const state = {
-    /** The classes that count as right (while the selected example's image is loaded), or []. */
-    expected: [],
     busy: false,
     /** A probe or an explanation is running (one at a time). */
     analysing: false,
@@ -61,194 +62,7 @@ setUpShareLink();
     answeredBy: '',
     /** A model was chosen while a classification ran: classify again when it ends. */
     reclassify: false,
-    cameraStream: null,
   };
-
-  // ---- Demo helpers -----------------------------------------------------------------------------------------
-
-  /** Shows `message` in the page's error box and brings the box into view (on a phone it may be off screen). */
-  function showError(message) {
-    ui.error.textContent = message;
-    if (message) ui.error.scrollIntoView({ block: 'nearest' });
-  }
-
-  function clearMessages() {
-    ui.error.textContent = '';
-    ui.flagConfirmation.textContent = '';
-  }
-
-  // ---- Loading an image -------------------------------------------------------------------------------------
-
-  /**
-   * Shows `blob` in the editor as the new image. `keepExample` keeps the selected example's expected classes
-   * (set when the example's own image is loaded); any other image is the user's own.
-   */
-  async function loadImage(blob, name, { keepExample = false } = {}) {
-    clearMessages();
-    if (!blob || (blob.type && !blob.type.startsWith('image/'))) {
-      showError(`That is not an image (${blob && blob.type ? blob.type : 'unknown type'}). Choose a PNG, JPEG, WebP or GIF file.`);
-      return false;
-    }
-    let picture;
-    try {
-      picture = await createImageBitmap(blob);
-    } catch {
-      showError(`This browser cannot read ${name} as an image. Choose a PNG, JPEG, WebP or GIF file.`);
-      return false;
-    }
-    const fit = fittingSize(picture.width, picture.height, blob.size);
-    const canvas = document.createElement('canvas');
-    canvas.width = fit.width;
-    canvas.height = fit.height;
-    const context = canvas.getContext('2d');
-    context.imageSmoothingQuality = 'high';
-    context.drawImage(picture, 0, 0, fit.width, fit.height);
-    const size = { width: picture.width, height: picture.height };
-    picture.close();
-
-    const original = { blob, type: blob.type || 'application/octet-stream', name };
-    // Too big to send as it is: the canvas, scaled down when the pixels are over the limits, is sent as JPEG instead.
-    if (fit.scaled || fit.tooManyBytes) {
-      original.scaled = fit.scaled ? size : null;
-      original.reencoded = true;
-    }
-    if (!keepExample) leaveExample();
-    showNewImage(canvas, original);
-    return true;
-  }
-
-  /**
-   * The size an image of `width` × `height` pixels and `bytes` bytes is sent at: within the server's megapixels and
-   * the page's longest side (scaled: true when smaller than the image), and whether its file is over the body limit.
-   */
-  function fittingSize(width, height, bytes) {
-    const maximumPixels = (page.maximumMegapixels || Infinity) * 1e6;
-    const maximumSide = page.maximumSide || Infinity;
-    const scale = Math.min(1, maximumSide / Math.max(width, height), Math.sqrt(maximumPixels / (width * height)));
-    const tooManyBytes = Boolean(page.maximumBodyBytes && bytes > page.maximumBodyBytes);
-    if (scale >= 1) return { width, height, scaled: false, tooManyBytes };
-    // Rounded, unless rounding up would end a pixel over a limit.
-    let fitted = { width: Math.round(width * scale), height: Math.round(height * scale) };
-    if (Math.max(fitted.width, fitted.height) > maximumSide || fitted.width * fitted.height > maximumPixels) {
-      fitted = { width: Math.floor(width * scale), height: Math.floor(height * scale) };
-    }
-    return { width: Math.max(1, fitted.width), height: Math.max(1, fitted.height), scaled: true, tooManyBytes };
-  }
-
-  /** The image is no longer the example's own: its expected classes and the post's answer no longer apply. */
-  function leaveExample() {
-    if (ui.expectedClass.value.trim() === exampleExpectedText()) ui.expectedClass.value = '';
-    state.expected = [];
-    if (ui.reported) ui.reported.hidden = true;
-  }
-
-  function loadFirstImage(files, how) {
-    const file = Array.from(files || []).find((candidate) => candidate.type.startsWith('image/')) || (files && files[0]);
-    if (!file) {
-      showError(`No image file was ${how}.`);
-      return;
-    }
-    loadImage(file, file.name || 'image');
-  }
-
-  ui.fileInput.addEventListener('change', () => {
-    if (ui.fileInput.files.length) loadFirstImage(ui.fileInput.files, 'chosen');
-    ui.fileInput.value = '';
-  });
-
-  // Dropping anywhere on the page loads the image; the drop zone shows where.
-  const carriesFiles = (event) => Array.from(event.dataTransfer ? event.dataTransfer.types : []).includes('Files');
-  document.addEventListener('dragover', (event) => {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    event.dataTransfer.dropEffect = 'copy';
-    ui.dropZone.classList.add('dragging');
-  });
-  document.addEventListener('dragleave', (event) => {
-    if (event.relatedTarget === null) ui.dropZone.classList.remove('dragging');
-  });
-  document.addEventListener('drop', (event) => {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    ui.dropZone.classList.remove('dragging');
-    loadFirstImage(event.dataTransfer.files, 'dropped');
-  });
-
-  document.addEventListener('paste', (event) => {
-    if (ui.flagDialog.open || !event.clipboardData) return;
-    const item = Array.from(event.clipboardData.items).find((entry) => entry.kind === 'file' && entry.type.startsWith('image/'));
-    if (!item) return;
-    event.preventDefault();
-    loadImage(item.getAsFile(), `pasted.${item.type.slice('image/'.length)}`);
-  });
-
-  // ---- Camera -----------------------------------------------------------------------------------------------
-
-  function cameraErrorMessage(error) {
-    switch (error && error.name) {
-      case 'NotAllowedError':
-      case 'SecurityError':
-        return 'The camera is blocked: allow it in the browser’s site settings, or choose a file instead.';
-      case 'NotFoundError':
-      case 'OverconstrainedError':
-        return 'No camera was found. Choose a file, drop or paste an image instead.';
-      case 'NotReadableError':
-        return 'The camera is in use by another application.';
-      default:
-        return `The camera could not be started${error && error.message ? ` (${error.message})` : ''}.`;
-    }
-  }
-
-  async function openCamera() {
-    clearMessages();
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      showError('This browser offers no camera here (cameras need HTTPS or localhost). Choose a file instead.');
-      return;
-    }
-    try {
-      state.cameraStream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
-    } catch (error) {
-      showError(cameraErrorMessage(error));
-      return;
-    }
-    ui.cameraVideo.srcObject = state.cameraStream;
-    ui.camera.hidden = false;
-    try {
-      await ui.cameraVideo.play();
-    } catch (error) {
-      closeCamera();
-      showError(cameraErrorMessage(error));
-      return;
-    }
-    ui.cameraSnap.focus();
-  }
-
-  function closeCamera() {
-    if (state.cameraStream) state.cameraStream.getTracks().forEach((track) => track.stop());
-    state.cameraStream = null;
-    ui.cameraVideo.srcObject = null;
-    ui.camera.hidden = true;
-  }
-
-  function takeSnapshot() {
-    const video = ui.cameraVideo;
-    if (!video.videoWidth) {
-      showError('The camera has no picture yet; try again in a moment.');
-      return;
-    }
-    const canvas = document.createElement('canvas');
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    canvas.getContext('2d').drawImage(video, 0, 0);
-    closeCamera();
-    canvas.toBlob((blob) => {
-      loadImage(blob, 'camera-snapshot.png').then((loaded) => { if (loaded) ui.canvas.focus(); });
-    }, 'image/png');
-  }
-
-  ui.cameraOpen.addEventListener('click', openCamera);
-  ui.cameraClose.addEventListener('click', () => { closeCamera(); ui.cameraOpen.focus(); });
-  ui.cameraSnap.addEventListener('click', takeSnapshot);
 
   // ---- Buttons that need an image ----------------------------------------------------------------------------
 
@@ -357,7 +171,7 @@ setUpShareLink();
       }
     } catch (error) {
       showError(error.message);
-      offerSuggestions(error, ui.expectedClass, ui.expectedSuggestions);
+      offerExpectedSuggestions(error);
     } finally {
       setBusy(false);
     }
@@ -430,26 +244,6 @@ setUpShareLink();
 
   // ---- Probe and explain ------------------------------------------------------------------------------------
 
-  /** The selected example's expected classes as the expected-class field shows them. */
-  function exampleExpectedText() {
-    return state.expected.map((entry) => entry.name).join(', ');
-  }
-
-  /** The `expected` parameter: the example's class indices while the field still shows them, else what was typed. */
-  function expectedParameter() {
-    const typed = ui.expectedClass.value.trim();
-    if (state.expected.length && typed === exampleExpectedText()) return state.expected.map((entry) => entry.index).join(',');
-    return typed;
-  }
-
-  /** The first class of the expected-class field, as the `class` of an explanation and Flag's correct class. */
-  function firstExpected() {
-    const typed = ui.expectedClass.value.trim();
-    if (state.expected.length && typed === exampleExpectedText()) return { parameter: String(state.expected[0].index), name: state.expected[0].name };
-    const first = typed.split(',')[0].trim();
-    return first ? { parameter: first, name: first } : null;
-  }
-
   /** Explain's choice names what it would explain: "the answer (keeshond)", "the expected class (Siberian husky)". */
   function updateExplainChoice() {
     if (!ui.explainClass) return;
@@ -461,69 +255,7 @@ setUpShareLink();
     if (!expected && ui.explainClass.value === 'expected') ui.explainClass.value = 'answer';
   }
 
-  /**
-   * When `error` is the server's unknown_label with suggestions, offers them as buttons in `container` that put the
-   * suggested class into `field` in place of the unknown one; otherwise clears `container`.
-   */
-  function offerSuggestions(error, field, container) {
-    container.replaceChildren();
-    container.hidden = true;
-    if (!error || error.code !== 'unknown_label' || !error.suggestions.length) return;
-    const unknown = (/^'([^']*)'/.exec(error.message) || [])[1];
-    container.append(element('span', { className: 'suggestions-lead', text: 'Did you mean' }));
-    for (const suggestion of error.suggestions) {
-      const button = element('button', { type: 'button', className: 'tool suggestion', text: suggestion.label });
-      button.addEventListener('click', () => {
-        const entries = field.value.split(',').map((entry) => entry.trim()).filter(Boolean);
-        const at = unknown === undefined ? -1 : entries.findIndex((entry) => entry.toLowerCase() === unknown.trim().toLowerCase());
-        if (at >= 0 && entries.length > 1) entries[at] = suggestion.label;
-        field.value = at >= 0 && entries.length > 1 ? entries.join(', ') : suggestion.label;
-        container.replaceChildren();
-        container.hidden = true;
-        field.dispatchEvent(new Event('input'));
-        field.focus();
-      });
-      container.append(button);
-    }
-    container.hidden = false;
-  }
-
-  // While a class is typed, the list of suggestions holds the server's best matches for its last entry (names and
-  // WordNet synonyms: "husky" offers "Siberian husky" and "Eskimo dog"); empty, it holds every class again.
-  const allClassOptions = ui.classList ? Array.from(ui.classList.options, (option) => option.value) : [];
-  let classLookup = null;
-  function suggestClasses(field) {
-    clearTimeout(classLookup);
-    classLookup = setTimeout(async () => {
-      const entries = field.value.split(',');
-      const typed = entries[entries.length - 1].trim();
-      const before = entries.slice(0, -1).map((entry) => entry.trim()).filter(Boolean);
-      const withPrefix = (label) => [...before, label].join(', ');
-      if (typed.length < 2) {
-        ui.classList.replaceChildren(...allClassOptions.map((value) => element('option', { value: withPrefix(value) })));
-        return;
-      }
-      try {
-        const response = await fetch(`/api/v1/classes?${queryString({ q: typed, limit: '8' })}`);
-        if (!response.ok) return;
-        const { classes } = await response.json();
-        if (!Array.isArray(classes) || field.value.split(',').pop().trim() !== typed) return;
-        ui.classList.replaceChildren(...classes.map((entry) => element('option', {
-          value: withPrefix(entry.label),
-          label: entry.matched && entry.matched !== entry.label ? `${entry.label} (${entry.matched})` : entry.label,
-        })));
-      } catch {
-        // No suggestions while the server cannot be reached; the field still works.
-      }
-    }, 200);
-  }
-  if (ui.classList) {
-    for (const field of [ui.expectedClass, ui.flagClass]) field.addEventListener('input', () => suggestClasses(field));
-  }
-  ui.expectedClass.addEventListener('input', () => {
-    updateExplainChoice();
-    ui.expectedSuggestions.hidden = true;
-  });
+  ui.expectedClass.addEventListener('input', updateExplainChoice);
 
   /** The `model` parameter of an analysis, and how the progress message names it. */
   function analysisModels() {
@@ -579,7 +311,7 @@ setUpShareLink();
       if (finished) {
         view.status.textContent = '';
         view.error.textContent = error.message;
-        offerSuggestions(error, ui.expectedClass, ui.expectedSuggestions);
+        offerExpectedSuggestions(error);
       }
     } finally {
       clearInterval(timer);
@@ -732,7 +464,7 @@ setUpShareLink();
       ui.flagReporter.value = reporter;
       ui.flagDialog.close();
       const link = element('a', { href: report.url, text: report.url });
-      ui.flagConfirmation.replaceChildren(...(status === 201
+      showConfirmation(...(status === 201
         ? ['Thank you: your report is waiting for review. Its link: ', link]
         : [`This blind spot was already reported; your confirmation makes ${report.confirmations}. Its link: `, link]));
     } catch (error) {
@@ -757,8 +489,7 @@ setUpShareLink();
       showError(`The example’s image could not be loaded: ${error.message}`);
       return;
     }
-    state.expected = example.expected || [];
-    ui.expectedClass.value = exampleExpectedText();
+    useExample(example);
     updateExplainChoice();
     if (await loadImage(blob, example.file, { keepExample: true })) await submit();
   }
