@@ -3,7 +3,7 @@
 // explain it, show an example of the post, report a blind spot. No libraries and no build step: ES modules.
 import { $, element } from './dom.js';
 import { milliseconds, percent } from './format.js';
-import { bar, sizeServerBars } from './bars.js';
+import { sizeServerBars } from './bars.js';
 import { setUpShareLink } from './share.js';
 import { imageRequest, queryString, request, responseError, send } from './api.js';
 import { demoPage } from './page.js';
@@ -14,6 +14,7 @@ import { offerSuggestions, setUpClassSuggestions } from './classes.js';
 import { expectedParameter, firstExpected, leaveExample, offerExpectedSuggestions, setUpExpectedClass, useExample } from './expected.js';
 import { loadImage, setUpLoading } from './loading.js';
 import { closeCamera, setUpCamera } from './camera.js';
+import { onAnswerChange, setUpClassify, submit } from './classify.js';
 
 sizeServerBars();
 setUpShareLink();
@@ -29,6 +30,7 @@ setUpShareLink();
   setUpEditor();
   setUpClassSuggestions();
   setUpExpectedClass();
+  setUpClassify();
 
   const ui = {
     modelSelect: $('model-select'),
@@ -53,23 +55,15 @@ setUpShareLink();
   const sections = { probe: section('probe'), explain: section('explain') };
 
   const state = {
-    busy: false,
     /** A probe or an explanation is running (one at a time). */
     analysing: false,
     /** The top class of the answer shown (for Explain's choice), or ''. */
     answerLabel: '',
-    /** The model whose answer is shown, or ''. */
-    answeredBy: '',
-    /** A model was chosen while a classification ran: classify again when it ends. */
-    reclassify: false,
   };
 
   // ---- Buttons that need an image ----------------------------------------------------------------------------
 
   function updateActions() {
-    const ready = Boolean(current()) && !state.busy;
-    ui.submit.disabled = !ready || models.length === 0;
-    ui.compare.disabled = !ready || models.length === 0;
     ui.flag.disabled = !current();
     const analysable = Boolean(current()) && !state.analysing && models.length > 0;
     ui.probe.disabled = !analysable;
@@ -77,158 +71,18 @@ setUpShareLink();
   }
 
   onImageChange(({ newImage }) => {
-    if (newImage) clearResults();
-    updateActions();
-  });
-
-  // ---- Talking to the API -----------------------------------------------------------------------------------
-
-  /** Classifies `image` with `model`; resolves to the response and the round trip the browser measured. */
-  async function classify(model, image) {
-    const query = queryString({ model, top: '5', expected: expectedParameter() });
-    const started = performance.now();
-    const { body: response } = await send(`/api/v1/classify?${query}`, imageRequest(image));
-    return { response, roundTripMs: performance.now() - started };
-  }
-
-  // ---- Showing results --------------------------------------------------------------------------------------
-
-  function predictionList(predictions) {
-    return element('ol', { className: 'predictions', 'aria-label': 'Top classes' },
-      ...predictions.map((prediction) => element('li', {},
-        element('span', { className: 'name', text: prediction.label }),
-        element('span', { className: 'pct', text: percent(prediction.probability) }),
-        bar(prediction.probability))));
-  }
-
-  function latencyText(response, roundTripMs) {
-    const timing = response.timing || {};
-    const server = typeof timing.decodeMs === 'number' && typeof timing.inferenceMs === 'number'
-      ? `decode ${milliseconds(timing.decodeMs)} + inference ${milliseconds(timing.inferenceMs)} on the server · `
-      : '';
-    return `${server}${milliseconds(roundTripMs)} round trip`;
-  }
-
-  function expectedText(expected) {
-    if (!expected) return '';
-    return `Expected class ‘${expected.label}’ is ranked #${expected.rank} (${percent(expected.probability)})`;
-  }
-
-  /**
-   * The parts of one answer: the model, the top class, the top five with bars, the expected class's rank (its
-   * paragraph gets `expectedId` when given) and the latency.
-   */
-  function answer({ response, roundTripMs }, { expectedId } = {}) {
-    const predictions = response.predictions || [];
-    const top = predictions[0];
-    const parts = [
-      element('h3', { className: 'answered-by', text: `${response.model} sees` }),
-      top ? element('p', { className: 'top-label', text: top.label }) : element('p', { text: 'No classes returned.' }),
-      top ? element('p', { className: 'top-probability', text: `${percent(top.probability)} sure` }) : null,
-      predictionList(predictions),
-      response.expected
-        ? element('p', { className: 'expected-rank', text: expectedText(response.expected), ...(expectedId ? { id: expectedId } : {}) })
-        : null,
-      element('p', { className: 'latency', text: latencyText(response, roundTripMs) }),
-    ];
-    return parts.filter(Boolean);
-  }
-
-  function clearResults() {
-    ui.result.replaceChildren(element('p', { className: 'placeholder', text: 'Press Submit to see what the model sees.' }));
-    state.answerLabel = '';
-    state.answeredBy = '';
-    updateExplainChoice();
-    ui.compareGrid.replaceChildren();
-    ui.compareSection.hidden = true;
-    for (const view of Object.values(sections)) {
-      view.section.hidden = true;
-      view.output.replaceChildren();
-    }
-  }
-
-  function setBusy(busy) {
-    state.busy = busy;
-    ui.submit.textContent = busy ? 'Classifying…' : 'Submit';
-    ui.result.setAttribute('aria-busy', String(busy));
-    updateActions();
-  }
-
-  async function submit() {
-    if (!current() || state.busy) return;
-    const model = ui.modelSelect.value;
-    const stillShown = watchImage();
-    clearMessages();
-    setBusy(true);
-    try {
-      const outcome = await classify(model, await checkedPayload());
-      if (stillShown()) {
-        ui.result.replaceChildren(...answer(outcome, { expectedId: 'expected-rank' }));
-        const top = (outcome.response.predictions || [])[0];
-        state.answerLabel = top ? top.label : '';
-        state.answeredBy = outcome.response.model;
-        updateExplainChoice();
+    if (newImage) {
+      for (const view of Object.values(sections)) {
+        view.section.hidden = true;
+        view.output.replaceChildren();
       }
-    } catch (error) {
-      showError(error.message);
-      offerExpectedSuggestions(error);
-    } finally {
-      setBusy(false);
     }
-    if (state.reclassify) {
-      state.reclassify = false;
-      submit();
-    }
-  }
-
-  // A result on screen is the answer of the model in the menu: choosing another one classifies again at once.
-  ui.modelSelect.addEventListener('change', () => {
-    if (!current()) return;
-    if (state.busy) {
-      state.reclassify = true;
-      return;
-    }
-    if (!state.answeredBy) return;
-    state.answerLabel = '';
-    updateExplainChoice();
-    ui.result.replaceChildren(element('p', { className: 'placeholder', text: `Classifying with ${ui.modelSelect.value}…` }));
-    submit();
+    updateActions();
   });
-
-  /** Classifies the shown image with every available model at once, one card per model. */
-  async function compare() {
-    if (!current() || state.busy) return;
-    clearMessages();
-    setBusy(true);
-    ui.compareSection.hidden = false;
-    const cards = models.map((model) => {
-      const card = element('article', { className: 'card', 'aria-busy': 'true' },
-        element('h3', { className: 'answered-by', text: model.name }),
-        element('p', { className: 'placeholder', text: 'Classifying…' }));
-      return { model, card };
-    });
-    ui.compareGrid.setAttribute('aria-busy', 'true');
-    ui.compareGrid.replaceChildren(...cards.map(({ card }) => card));
-    try {
-      const image = await checkedPayload();
-      await Promise.all(cards.map(async ({ model, card }) => {
-        try {
-          card.replaceChildren(...answer(await classify(model.name, image)));
-        } catch (error) {
-          card.replaceChildren(element('h3', { className: 'answered-by', text: model.name }),
-            element('p', { className: 'error', text: error.message }));
-        }
-        card.setAttribute('aria-busy', 'false');
-      }));
-    } catch (error) {
-      ui.compareSection.hidden = true;
-      showError(error.message);
-    } finally {
-      ui.compareGrid.setAttribute('aria-busy', 'false');
-      setBusy(false);
-    }
-    if (!ui.compareSection.hidden) ui.compareSection.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
-  }
+  onAnswerChange((label) => {
+    state.answerLabel = label;
+    updateExplainChoice();
+  });
 
   function clearAll() {
     closeCamera();
@@ -238,8 +92,6 @@ setUpShareLink();
     clearImage();
   }
 
-  ui.submit.addEventListener('click', submit);
-  ui.compare.addEventListener('click', compare);
   ui.clear.addEventListener('click', clearAll);
 
   // ---- Probe and explain ------------------------------------------------------------------------------------
