@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL cluster for the tests, from Debian's postgresql package (`scripts/setup.sh test`).
-#
-#   scripts/postgres.sh start DIR PORT   creates the cluster under DIR when it is absent (initdb), starts it listening
-#                                        on 127.0.0.1:PORT only (Unix socket in DIR, trust auth, fsync on), waits until it
-#                                        answers, creates a fresh database blindspot_test and prints its URL,
-#                                        postgres://USER@127.0.0.1:PORT/blindspot_test, as the last line of stdout.
-#   scripts/postgres.sh stop DIR         stops it (fast mode); does nothing when nothing runs there.
-#
-# PostgreSQL refuses to run as root: as root, the server runs as the `postgres` OS user, who then owns DIR, and the URL's
-# user is postgres. Progress goes to stderr, the URL alone to stdout.
+# A throwaway PostgreSQL cluster for the tests, from Debian's postgresql package: `start DIR PORT` (initdb when absent,
+# 127.0.0.1:PORT only, prints postgres://USER@127.0.0.1:PORT/blindspot_test as its last line) and `stop DIR`.
+# As root the server runs as the `postgres` user, who then owns DIR; progress goes to stderr, the URL alone to stdout.
 set -euo pipefail
 
 database=blindspot_test

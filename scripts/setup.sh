@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Blindspot needs from Debian when it is missing: oneDNN, libvips and SQLite headers, pkg-config,
-# python3 with pip; with the argument `test`, also what the tests start or drive: PostgreSQL, Chromium, its WebDriver
-# and the selenium and pillow packages.
+# Installs from Debian what Blindspot needs when it is missing (oneDNN, libvips and SQLite headers, pkg-config, python3
+# with pip); with `test`, also what the tests start or drive (PostgreSQL, Chromium and its driver, the Python packages).
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 

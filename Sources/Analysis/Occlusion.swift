@@ -1,7 +1,6 @@
-// Occlusion sensitivity: what the model looks at. A grey patch slides over the image the model sees, or its SLIC
-// superpixels are greyed out one at a time; every occluded copy is classified (in batches), and the drop of the chosen
-// class's probability for each region becomes a heatmap, drawn over the image with a colour scale. Rendering to a
-// file is the caller's.
+// Occlusion sensitivity: a grey patch slides over the image the model sees (or SLIC superpixels are greyed one at a
+// time), each occluded copy is classified in batches, and each region's drop in the class's probability becomes a
+// heatmap drawn over the image with a colour scale. Writing files is the caller's.
 import Engine
 import Foundation
 import Imaging

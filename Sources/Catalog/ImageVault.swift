@@ -1,7 +1,6 @@
-// The catalog's images, content-addressed by the SHA-256 of the bytes that were sent, outside any web root:
-// the original (kept for re-checks) and a PNG re-encoded from decoded pixels at most 1024 px on a side (the only
-// form ever served back). Both are on disk, flushed, before `store` returns, so a report row never points to a
-// missing image.
+// The catalog's images, content-addressed by the SHA-256 of the bytes sent, outside any web root: the original (for
+// re-checks) and a PNG re-encoded from its pixels, at most 1024 px a side (the only form served back). Both are on disk,
+// flushed, before `store` returns, so a report row never points to a missing image.
 import Crypto
 import Foundation
 import Imaging

@@ -1,9 +1,6 @@
-// The catalog in PostgreSQL through PostgresNIO's pooled client, for several servers sharing one catalog. The schema
-// mirrors SQLiteCatalogStore's (same tables, same limits enforced by CHECKs) so both stores behave alike; migrations
-// are frozen once shipped (add new ones, never edit). Every multi-statement operation runs in one transaction, and
-// reports racing on the same image and class merge through INSERT … ON CONFLICT instead of failing. A transaction
-// that loses a serialization race or a deadlock is run again a few times; errors leave as CatalogError, storage
-// failures sorted by StorageFault from their SQLSTATE.
+// The catalog in PostgreSQL (PostgresNIO's pooled client), for several servers sharing one catalog: SQLite's schema
+// and limits, frozen migrations, one transaction per operation, racing reports merged by INSERT … ON CONFLICT,
+// serialization failures retried, errors as CatalogError sorted by StorageFault from their SQLSTATE.
 import Foundation
 import PostgresNIO
 

@@ -1,7 +1,6 @@
-// The catalog in one SQLite file through GRDB: WAL, synchronous=FULL (a write that returned survives power
-// loss), busy waits and then retries instead of errors, and migrations that are frozen once shipped (add new ones,
-// never edit). The schema enforces the limits (note length, class range, status values), not only the code. Errors
-// leave as CatalogError, storage failures sorted by StorageFault (a full disk, a read-only directory, a lock).
+// The catalog in one SQLite file through GRDB: WAL with synchronous=FULL, busy waits then retries, frozen migrations,
+// limits enforced by the schema too. Errors leave as CatalogError, storage failures sorted by StorageFault (a full disk,
+// a read-only directory, a lock).
 import Foundation
 import GRDB
 import Logging

@@ -1,7 +1,6 @@
-// An ONNX image classifier as an Engine graph. Every operator is checked before anything is built, and all the
-// unsupported ones are reported together. Shape arithmetic is folded at load; batch norm, biases and activations
-// are fused into the convolution or linear layer before them; zero Pad nodes become convolution padding.
-// Everything read from the file is validated here, so that a hostile file gets an error, never a trap.
+// An ONNX image classifier as an Engine graph: every operator checked first (all unsupported ones reported together),
+// shapes folded at load, batch norm, biases, activations and zero pads fused into the layer before them. Everything read
+// from the file is validated here, so a hostile file gets an error, never a trap.
 import Engine
 import Foundation
 

@@ -1,8 +1,6 @@
-// The blind-spot report: the catalog's categories, each with its finding and its reports (the image, what every model
-// answers now, which transformations flip it: a probe's summary, and where the first model looks: an occlusion
-// heatmap), evaluation results, and what it takes to reproduce them. One self-contained HTML file (pictures inline,
-// no script, prints well) and Markdown with its pictures beside it. Reading the catalog and writing files are the
-// command's; examining one image and laying everything out are here.
+// The blind-spot report: each category with its finding and reports (image, answers now, the transformations that
+// flip it, an occlusion heatmap), evaluation results and how to reproduce them, as one self-contained HTML file or
+// Markdown with pictures beside it. Examining one image and the layout are here; reading and writing are the command's.
 import Analysis
 import Foundation
 import Imaging

@@ -1,6 +1,5 @@
-// An evaluation's results as an HTML section, a standalone page, GitHub Markdown (the same tables, no charts) and a
-// CSV of every record: accuracy with bootstrap intervals, top-1 under each transformation next to the clean one
-// (ImageNet-C style), the worst classes, the most frequent confusions and where models disagree.
+// An evaluation's results as an HTML section or page, Markdown and a CSV of every record: accuracy with bootstrap
+// intervals, top-1 under each transformation beside the clean one, worst classes, frequent confusions, disagreements.
 // The numbers are EvaluationResults'; this only lays them out.
 import Analysis
 import Foundation

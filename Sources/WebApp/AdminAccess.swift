@@ -1,7 +1,6 @@
-// Who may moderate: whoever presents the admin token (from BLINDSPOT_ADMIN_TOKEN or a file), as a Bearer header
-// on the API or, on the pages, through a session cookie derived from it. Comparisons take constant time. Forms carry
-// a CSRF token bound to the session; the login form, before there is a session, a random one it also sets as a
-// cookie (double submit); API changes authenticated by the cookie alone need the session's token in X-CSRF-Token.
+// Who may moderate: whoever presents the admin token, as a Bearer header or through a session cookie derived from it,
+// compared in constant time. Forms carry a CSRF token bound to the session (the login form a double-submit one); API
+// changes authenticated by the cookie alone need X-CSRF-Token.
 import Crypto
 import Foundation
 import HTTPTypes

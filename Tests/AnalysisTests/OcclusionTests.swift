@@ -1,7 +1,6 @@
-// Occlusion sensitivity with the real efficientnet_lite0 on the tench photo: the grid the defaults give, each
-// drop equal to classifying that occluded image alone, hiding the fish mattering more than hiding a corner, and
-// the overlay's size. Then the acceptance test of both methods on ten sample photos: greying out the hottest pixels
-// costs the class more than greying out as many of the coldest.
+// Occlusion with the real efficientnet_lite0 on the tench photo (the grid, each drop equal to that occluded image
+// classified alone, the fish mattering more than a corner, the overlay's size), and both methods' acceptance test on ten
+// photos: greying out the hottest pixels costs the class more than greying out as many of the coldest.
 import Analysis
 import Engine
 import Foundation

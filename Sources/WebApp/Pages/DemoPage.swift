@@ -1,9 +1,6 @@
-// The demo page: pick, drop, paste or photograph an image, edit it, classify it, compare models, probe and explain
-// it, flag a blind spot, and the post's examples as a gallery. Only the HTML; what the page does lives in
-// /static/app.js, which reads its data from the JSON block #page-data (no inline script, so a `script-src 'self'`
-// policy holds).
-// Markup joined from a `map` is declared `String`: GRDB (visible here through Catalog) has a `joined` for its SQL
-// literals, which type inference would otherwise pick for multi-line string literals.
+// The demo page's HTML: image in (pick, drop, paste, camera), edit, classify, compare, probe, explain, flag, and the
+// post's examples. Behaviour is /static/app.js's, data in the JSON block #page-data (no inline script). Markup joined
+// from a `map` is declared `String`, so that GRDB's SQL `joined` (visible through Catalog) is never inferred.
 import Catalog
 import Curation
 import Foundation

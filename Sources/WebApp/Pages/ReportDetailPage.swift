@@ -1,7 +1,6 @@
-// One reported blind spot's page: the image, the class it should have been given, what each model answered when it
-// was reported and at its latest re-check, a link to share, and for admins the moderation buttons. Also the pieces of
-// report markup the catalog and admin pages share (ReportMarkup). Only HTML; /static/app.js sizes the bars.
-// As in DemoPage, markup joined from a `map` is declared `String`, so that GRDB's SQL literal cannot be inferred.
+// One reported blind spot's page (image, expected class, each model's answer then and now, share link, moderation for
+// admins) and the report markup the catalog and admin pages share (ReportMarkup). Only HTML; /static/app.js sizes the
+// bars. As in DemoPage, markup joined from a `map` is declared `String`.
 import Catalog
 import Foundation
 

@@ -1,8 +1,6 @@
-// What strangers' bytes go through, as libFuzzer entry points: the image-ingestion path (sniff, decode with the
-// server's limits, preprocess) and each weights reader (PyTorch zip, legacy pickle, safetensors, ONNX).
-// Built with -sanitize=fuzzer and -DFUZZING (`make fuzz`), libFuzzer calls LLVMFuzzerTestOneInput with the target
-// named by $BLINDSPOT_FUZZ_TARGET. Built normally, the executable replays files through a target instead:
-// `blindspot-fuzz TARGET FILE…`, which is how crashes found once stay regression tests.
+// libFuzzer entry points for what strangers' bytes go through: image ingestion and each weights reader. Built with
+// -sanitize=fuzzer -DFUZZING (`make fuzz`) the target is $BLINDSPOT_FUZZ_TARGET; built normally, the executable replays
+// files (`blindspot-fuzz TARGET FILE…`), so crashes found once stay regression tests.
 import Engine
 import Foundation
 import Imaging
