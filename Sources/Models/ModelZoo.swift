@@ -33,6 +33,12 @@ public struct ModelDescriptor: Sendable {
 
     /// A model whose network comes from an ONNX file rather than from Blindspot's own definitions.
     public init(importedName name: String, preprocessing: Preprocessing, file: URL) {
+        self.init(builtName: name, preprocessing: preprocessing, file: file)
+    }
+
+    /// A model whose network its caller builds (the tests' tiny network, an ONNX file's): nothing to fetch, no
+    /// checkpoint to read.
+    public init(builtName name: String, preprocessing: Preprocessing, file: URL? = nil) {
         self.name = name
         self.inputSize = preprocessing.tensorShape[1]
         self.preprocessing = preprocessing
@@ -40,18 +46,6 @@ public struct ModelDescriptor: Sendable {
         self.ignoredKeys = []
         self.preference = -1
         self.importedFile = file
-        self.define = nil
-    }
-
-    /// A model whose network its caller builds (the tests' tiny network): nothing to fetch, no checkpoint to read.
-    public init(builtName name: String, preprocessing: Preprocessing) {
-        self.name = name
-        self.inputSize = preprocessing.tensorShape[1]
-        self.preprocessing = preprocessing
-        self.release = nil
-        self.ignoredKeys = []
-        self.preference = -1
-        self.importedFile = nil
         self.define = nil
     }
 
