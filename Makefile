@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 export BLINDSPOT_SHARED ?= $(abspath ../shared)
 BLINDSPOT := .build/release/blindspot
+# The Python end-to-end and reliability tests are pytest modules (Tests/EndToEnd, Tests/Reliability) over one harness,
+# Tests/blindspot_harness; `scripts/setup.sh test` installs pytest.
+PYTEST = python3 -m pytest -q -p no:cacheprovider --blindspot $(BLINDSPOT)
 BENCH_VENV := .venv-bench
 SCHEMATHESIS_VERSION := 4.32.5
 SCHEMATHESIS := $(BENCH_VENV)/schemathesis-$(SCHEMATHESIS_VERSION)
@@ -74,7 +77,7 @@ test-api: $(STEP_PREREQUISITES) $(SCHEMATHESIS)
 # read-only tmpfs; root only, SKIP otherwise).
 test-e2e: $(E2E_STEPS)
 e2e-demo: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/demo_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
+	$(PYTEST) Tests/EndToEnd/test_api_contract.py Tests/EndToEnd/test_demo.py Tests/EndToEnd/test_pages.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 e2e-catalog: $(STEP_PREREQUISITES)
 	python3 Tests/EndToEnd/catalog_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 e2e-report: $(STEP_PREREQUISITES)
