@@ -79,9 +79,9 @@ test-e2e: $(E2E_STEPS)
 e2e-demo: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/EndToEnd/test_api_contract.py Tests/EndToEnd/test_demo.py Tests/EndToEnd/test_pages.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 e2e-catalog: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/catalog_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
+	$(PYTEST) Tests/EndToEnd/test_catalog.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 e2e-report: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/report_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
+	$(PYTEST) Tests/EndToEnd/test_report.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 durability-sqlite: $(STEP_PREREQUISITES)
 	python3 Tests/EndToEnd/durability_test.py --blindspot $(BLINDSPOT) --out .build/test-output/durability
 durability-postgres: $(STEP_PREREQUISITES)
