@@ -83,11 +83,11 @@ e2e-catalog: $(STEP_PREREQUISITES)
 e2e-report: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/EndToEnd/test_report.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 durability-sqlite: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/durability_test.py --blindspot $(BLINDSPOT) --out .build/test-output/durability
+	$(PYTEST) Tests/EndToEnd/test_durability.py --out .build/test-output/durability
 durability-postgres: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/durability_test.py --database postgres --kills 10 --time-limit 120 --blindspot $(BLINDSPOT) --out .build/test-output/durability-postgres
+	$(PYTEST) Tests/EndToEnd/test_durability.py --database postgres --kills 10 --time-limit 120 --out .build/test-output/durability-postgres
 storage-faults: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/storage_faults_test.py --blindspot $(BLINDSPOT) --out .build/test-output/storage-faults
+	$(PYTEST) Tests/EndToEnd/test_storage_faults.py --out .build/test-output/storage-faults
 
 # Hostile uploads against a real server (each gets its documented 4xx quickly, never a 5xx, within a memory bound),
 # 64 clients overloading it for OVERLOAD_SECONDS, and every fuzz target for FUZZ_SECONDS (Tests/Fuzz/README.md).

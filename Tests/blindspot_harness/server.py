@@ -46,6 +46,7 @@ class Server:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(self.log_path, "wb")
         self.process = None
+        self.stopped_on_purpose = False  # by kill() or terminate(), which check the server themselves
         self.starts = 0
         self.start_offset = 0
 
@@ -58,6 +59,7 @@ class Server:
         self.log.write(f"\n=== test harness: start {self.starts}: {' '.join(self.command())} ===\n".encode())
         self.log.flush()
         self.start_offset = self.log.tell()
+        self.stopped_on_purpose = False
         self.process = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT,
                                         env={**os.environ, **self.environment})
         RUNNING.add(self)
@@ -91,41 +93,43 @@ class Server:
         raise AssertionError(f"/readyz of start {self.starts} of the server did not answer 200 within {timeout:.0f} s; "
                              f"its output:\n{self.current_output()[-LOG_TAIL_CHARACTERS:]}")
 
-    def crash_report(self, killed=False):
-        """Why the current start did not survive, or None: it is no longer running (unless the test `killed` it on
+    def crash_report(self):
+        """Why the current start did not survive, or None: it is no longer running (unless the test stopped it on
         purpose), or its output holds a Swift runtime failure or a crash report."""
         problems = []
-        if not killed and self.process.poll() is not None:
+        if not self.stopped_on_purpose and self.process.poll() is not None:
             problems.append(f"exited by itself with status {self.process.returncode}")
         found = [pattern for pattern in CRASH_PATTERNS if pattern in self.current_output()]
         if found:
             problems.append("its output holds " + ", ".join(repr(pattern) for pattern in found))
         return " and ".join(problems) or None
 
-    def check_survived(self, killed=False):
+    def check_survived(self):
         """Fails, naming what crash_report found and showing the end of the output, unless it found nothing."""
-        problem = self.crash_report(killed)
+        problem = self.crash_report()
         assert not problem, (f"start {self.starts} of the server (pid {self.process.pid}) {problem}; the end of its output:\n"
                              f"{self.current_output()[-LOG_TAIL_CHARACTERS:]}")
 
     def kill(self):
         """SIGKILL; fails if the server had already exited by itself, or printed a Swift runtime failure."""
         self.check_survived()
+        self.stopped_on_purpose = True
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=STOP_TIMEOUT_S)
-        self.check_survived(killed=True)
+        self.check_survived()
 
     def terminate(self):
         """SIGTERM and wait; (exited in time, exit status), killing it if it does not stop. Fails if the server had
         exited by itself, or printed a Swift runtime failure before or while stopping."""
         self.check_survived()
+        self.stopped_on_purpose = True
         self.process.terminate()
         try:
             stopped, status = True, self.process.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             self.process.kill()
             stopped, status = False, self.process.wait()
-        self.check_survived(killed=True)
+        self.check_survived()
         return stopped, status
 
     def close(self):
