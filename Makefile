@@ -68,7 +68,7 @@ test-swift: $(STEP_PREREQUISITES) $(BENCH_VENV)/installed
 # with no failure, /healthz still 200 and the server neither exited nor logged a Swift runtime failure. Its JUnit report
 # goes to .build/test-output/api.
 test-api: $(STEP_PREREQUISITES) $(SCHEMATHESIS)
-	python3 Tests/EndToEnd/api_fuzz.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/api \
+	$(PYTEST) Tests/EndToEnd/test_api_fuzz.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/api \
 		--schemathesis $(BENCH_VENV)/bin/st
 
 # Drives the real pages in headless Chromium against `blindspot serve`: the demo (with the API checked against

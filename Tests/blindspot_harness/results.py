@@ -18,12 +18,17 @@ def table(rows, columns):
     return "\n".join(line.rstrip() for line in lines)
 
 
+def record(title, text):
+    """Prints `text` under `title` at the end of the run (pytest's captured output would hide it)."""
+    RECORDED.append((title, text))
+
+
 def write_summary(path, summary, title=None, text=None):
     """Writes `summary` as JSON to `path` and records it (or `text`) to be printed at the end of the run."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=1) + "\n")
-    RECORDED.append((title or path.name, (text or json.dumps(summary, indent=1)) + f"\n(written to {path})"))
+    record(title or path.name, (text or json.dumps(summary, indent=1)) + f"\n(written to {path})")
 
 
 def problems_shown(problems, most=10):
