@@ -90,14 +90,15 @@ storage-faults: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/EndToEnd/test_storage_faults.py --out .build/test-output/storage-faults
 
 # Hostile uploads against a real server (each gets its documented 4xx quickly, never a 5xx, within a memory bound),
-# 64 clients overloading it for OVERLOAD_SECONDS, and every fuzz target for FUZZ_SECONDS (Tests/Fuzz/README.md).
+# 64 clients of `blindspot load` overloading it for OVERLOAD_SECONDS while /healthz is probed, and every fuzz target
+# for FUZZ_SECONDS (Tests/Fuzz/README.md).
 OVERLOAD_SECONDS ?= 60
 export FUZZ_SECONDS ?= 30
 test-reliability: $(RELIABILITY_STEPS)
 reliability-hostile: $(STEP_PREREQUISITES)
-	python3 Tests/Reliability/hostile_inputs.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability
+	$(PYTEST) Tests/Reliability/test_hostile_inputs.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability
 reliability-overload: $(STEP_PREREQUISITES)
-	python3 Tests/Reliability/overload.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability --seconds $(OVERLOAD_SECONDS)
+	$(PYTEST) Tests/Reliability/test_overload.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability --seconds $(OVERLOAD_SECONDS)
 reliability-fuzz: $(STEP_PREREQUISITES)
 	Tests/Fuzz/fuzz.sh
 
