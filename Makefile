@@ -37,8 +37,9 @@ run: weights
 sample: weights
 	$(BLINDSPOT) classify --summary "$(BLINDSPOT_SHARED)/imagenet-sample"
 
-# Every step runs to its end whatever the others did (scripts/test_steps.py); the run ends with one summary: the Swift
-# tests passed/failed/skipped, each script's result, and `N passed, N failed`. Logs: .build/test-output/steps/.
+# Every step runs to its end whatever the others did (scripts/test_steps.py); the run ends with one summary: each step's
+# tests passed/failed/skipped (Swift's and pytest's; fuzz.sh counts as one), and `N passed, N failed`.
+# Logs: .build/test-output/steps/.
 E2E_STEPS := e2e-demo e2e-catalog e2e-report durability-sqlite durability-postgres storage-faults
 RELIABILITY_STEPS := reliability-hostile reliability-overload reliability-fuzz
 .PHONY: $(E2E_STEPS) $(RELIABILITY_STEPS)
@@ -65,16 +66,17 @@ test-swift: $(STEP_PREREQUISITES) $(BENCH_VENV)/installed
 
 # Schemathesis (pinned, in .venv-bench) against a fresh `blindspot serve` with an admin token: generated requests for every
 # operation of its /openapi.json, all checks and phases (the stateful one too), a fixed seed, about 3 minutes; passes only
-# with no failure, /healthz still 200 and the server neither exited nor logged a Swift runtime failure. Its JUnit report
-# goes to .build/test-output/api.
+# with no failure, /healthz still 200 and the server neither exited nor logged a Swift runtime failure. Its log and JUnit
+# report go to .build/test-output/api.
 test-api: $(STEP_PREREQUISITES) $(SCHEMATHESIS)
 	$(PYTEST) Tests/EndToEnd/test_api_fuzz.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/api \
 		--schemathesis $(BENCH_VENV)/bin/st
 
 # Drives the real pages in headless Chromium against `blindspot serve`: the demo (with the API checked against
-# /openapi.json) and the catalog (XSS, moderation, CSRF); screenshots go to .build/test-output/e2e. Then the SIGKILL
-# durability test on SQLite and on a throwaway PostgreSQL cluster of its own, and the storage faults (a full and a
-# read-only tmpfs; root only, SKIP otherwise).
+# /openapi.json, and issue 16's page checks) and the catalog (XSS, moderation, CSRF), then `blindspot report`'s page;
+# screenshots go to .build/test-output/e2e. Then the SIGKILL durability test on SQLite and on a throwaway PostgreSQL
+# cluster of its own, and the storage faults (a full and a read-only tmpfs; root only, skipped with the reason otherwise).
+# A missing ../shared, Chromium, PostgreSQL or Schemathesis fails the step.
 test-e2e: $(E2E_STEPS)
 e2e-demo: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/EndToEnd/test_api_contract.py Tests/EndToEnd/test_demo.py Tests/EndToEnd/test_pages.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
