@@ -3,6 +3,7 @@ folder, one browser per module and the demo's server shared by the modules that 
 import collections
 import os
 import secrets
+import time
 from pathlib import Path
 
 import pytest
@@ -68,14 +69,23 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def demo_server(option, blindspot, shared, out):
-    """One `blindspot serve` for test_api_contract, test_demo and test_pages: the post's examples, --model and
-    --second-model, every model ready. With --base-url, that server instead."""
+def serve(blindspot, shared, out, option):
+    """serve(name, arguments=(), environment=None, models=--model): a context manager running `blindspot serve` with
+    the post's examples and a fresh --data folder, its log in OUT/server-NAME.log (blindspot_harness.server.serving)."""
+    def serving(name, arguments=(), environment=None, models=None):
+        return servers.serving(servers.Server(blindspot, out / f"server-{name}.log", models or option.model, examples=shared / "seed-examples",
+                                              arguments=arguments, environment=environment))
+    return serving
+
+
+@pytest.fixture(scope="session")
+def demo_server(option, serve):
+    """One server for test_api_contract, test_demo and test_pages: --model and --second-model, every model ready.
+    With --base-url, that server instead."""
     if option.base_url:
         yield servers.RunningServer(option.base_url)
         return
-    server = servers.Server(blindspot, out / "server-demo.log", f"{option.model},{option.second_model}", examples=shared / "seed-examples")
-    with servers.serving(server):
+    with serve("demo", models=f"{option.model},{option.second_model}") as server:
         servers.wait_for_every_model(server.base_url)
         yield server
 
@@ -84,6 +94,23 @@ def demo_server(option, blindspot, shared, out):
 def admin_token():
     """A random admin token, for servers started with BLINDSPOT_ADMIN_TOKEN."""
     return secrets.token_urlsafe(24)
+
+
+@pytest.fixture(scope="module")
+def seed(request, option):
+    """--seed, or the module's SEED."""
+    return request.module.SEED if option.seed is None else option.seed
+
+
+@pytest.fixture(scope="module")
+def summary(request, out, seed, module_failures):
+    """The module's numbers (a dict to fill), written at its end to OUT/NAME, NAME being the module's SUMMARY, with how
+    long it took and which tests failed."""
+    numbers = {"seed": seed}
+    began = time.monotonic()
+    yield numbers
+    numbers.update(seconds=round(time.monotonic() - began, 1), passed=not module_failures, failures=list(module_failures))
+    results.write_summary(out / request.module.SUMMARY, numbers, request.module.SUMMARY.removesuffix(".json").replace("_", " "))
 
 
 # The failed tests of each module, so that a module's summary can say whether everything passed (module_failures).

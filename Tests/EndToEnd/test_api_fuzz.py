@@ -10,7 +10,6 @@ import pytest
 
 from blindspot_harness.api import call
 from blindspot_harness.results import record
-from blindspot_harness.server import Server, serving
 
 # The response time limit, and the one status an image upload may answer to bytes that are no image (see the file).
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
@@ -23,23 +22,20 @@ PHASES = "examples,coverage,fuzzing,stateful"
 
 
 @pytest.fixture(scope="module")
-def server(blindspot, shared, out, option, admin_token):
+def server(serve, admin_token):
     # No rate limit, and the admin token, which Schemathesis sends as a bearer token.
-    server = Server(blindspot, out / "server-api-fuzz.log", option.model, examples=shared / "seed-examples",
-                    arguments=["--rate-limit", "0"], environment={"BLINDSPOT_ADMIN_TOKEN": admin_token})
-    with serving(server):
+    with serve("api-fuzz", ["--rate-limit", "0"], {"BLINDSPOT_ADMIN_TOKEN": admin_token}) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def schemathesis(server, option, out, admin_token):
+def schemathesis(server, option, out, admin_token, seed):
     """Runs `st run` in OUT (going on after an operation's first failure, so that the report lists every distinct one),
     keeping its output in OUT/schemathesis.log: (exit status, the JUnit report's path)."""
     command = Path(option.schemathesis).absolute()
     assert command.is_file(), f"Schemathesis is at {command} (`make test-api` installs it into .venv-bench)"
     junit = out / "junit.xml"
     junit.unlink(missing_ok=True)
-    seed = SEED if option.seed is None else option.seed
     arguments = [str(command), "--config-file", str(CONFIG), "run", f"{server.base_url}/openapi.json", "--url", server.base_url,
                  "--checks", "all", "--phases", PHASES, "--seed", str(seed), "--max-examples", str(option.max_examples),
                  "--request-timeout", str(REQUEST_TIMEOUT_S), "--continue-on-failure", "--workers", "1", "--generation-database", "none",

@@ -10,7 +10,7 @@ import pytest
 
 from blindspot_harness.api import call, multipart
 from blindspot_harness.paths import sample_photos
-from blindspot_harness.server import Server, free_port, serving
+from blindspot_harness.server import free_port
 
 HOSTILE_NOTE = """<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>"""
 HOSTILE_CATEGORY = "<b onmouseover=alert(1)>Hostile</b> cats"
@@ -23,10 +23,8 @@ CROSS_SITE_WAIT_S = 3
 
 
 @pytest.fixture(scope="module")
-def catalog_server(blindspot, shared, out, option, admin_token):
-    server = Server(blindspot, out / "server-catalog.log", option.model, examples=shared / "seed-examples",
-                    environment={"BLINDSPOT_ADMIN_TOKEN": admin_token})
-    with serving(server):
+def catalog_server(serve, admin_token):
+    with serve("catalog", environment={"BLINDSPOT_ADMIN_TOKEN": admin_token}) as server:
         yield server
 
 

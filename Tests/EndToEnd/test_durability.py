@@ -14,10 +14,11 @@ import pytest
 from blindspot_harness import catalog
 from blindspot_harness.api import Answer, post
 from blindspot_harness.postgres import Postgres
-from blindspot_harness.results import problems_shown, write_summary
+from blindspot_harness.results import problems_shown
 from blindspot_harness.server import HOST, Server
 
 SEED = 20240601
+SUMMARY = "durability.json"
 READY_TIMEOUT_S = 60
 REQUEST_TIMEOUT_S = catalog.REQUEST_TIMEOUT_S
 CLIENT_JOIN_TIMEOUT_S = 2 * REQUEST_TIMEOUT_S + 5
@@ -113,19 +114,9 @@ class Client(threading.Thread):
         return None
 
 
-@pytest.fixture(scope="module")
-def seed(option):
-    return SEED if option.seed is None else option.seed
-
-
-@pytest.fixture(scope="module")
-def summary(option, seed, out, module_failures):
-    """The run's numbers, written to OUT/durability.json at the end."""
-    numbers = {"database": option.database, "seed": seed, "clients": option.clients}
-    began = time.monotonic()
-    yield numbers
-    numbers.update(seconds=round(time.monotonic() - began, 1), passed=not module_failures, failures=list(module_failures))
-    write_summary(out / "durability.json", numbers, f"durability ({option.database})")
+@pytest.fixture(scope="module", autouse=True)
+def run_summary(summary, option):
+    summary.update(database=option.database, clients=option.clients)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 from blindspot_harness import catalog
 from blindspot_harness.api import call, post
 from blindspot_harness.images import noise_png
-from blindspot_harness.results import problems_shown, write_summary
+from blindspot_harness.results import problems_shown
 from blindspot_harness.server import Server, serving
 
 if os.geteuid() != 0:
@@ -25,6 +25,7 @@ if os.geteuid() != 0:
                 allow_module_level=True)
 
 SEED = 20240602
+SUMMARY = "storage_faults.json"
 FULL_MOUNT_MB = 8
 # Noise does not compress: about 58 KB a PNG, kept twice (original and display copy), so about 65 reports fill the disk.
 IMAGE_SIZE = (160, 120)
@@ -99,20 +100,6 @@ class Filer(threading.Thread):
                         self.leaks.append(f"{answer.status}: {answer.data[:300]!r}")
         except Exception as error:  # A bug in the test is a failure too.
             self.errors.append(f"crash: {type(error).__name__}: {error}")
-
-
-@pytest.fixture(scope="module")
-def seed(option):
-    return SEED if option.seed is None else option.seed
-
-
-@pytest.fixture(scope="module")
-def summary(seed, out, module_failures):
-    numbers = {"seed": seed}
-    began = time.monotonic()
-    yield numbers
-    numbers.update(seconds=round(time.monotonic() - began, 1), passed=not module_failures, failures=list(module_failures))
-    write_summary(out / "storage_faults.json", numbers, "storage faults")
 
 
 def fresh(folder):

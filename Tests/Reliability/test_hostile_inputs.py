@@ -14,7 +14,7 @@ from blindspot_harness.api import call, post
 from blindspot_harness.images import png
 from blindspot_harness.paths import first_photo
 from blindspot_harness.results import table, write_summary
-from blindspot_harness.server import RunningServer, Server, serving
+from blindspot_harness.server import RunningServer
 
 # A refusal must come within this; answers that decode and classify are reported, not bounded.
 REFUSAL_MS = 1000
@@ -93,12 +93,11 @@ CORPUS += [
 
 
 @pytest.fixture(scope="module")
-def server(blindspot, shared, out, option):
+def server(serve, option):
     if option.base_url:
         yield RunningServer(option.base_url)
         return
-    server = Server(blindspot, out / "server-hostile-inputs.log", option.model, examples=shared / "seed-examples", arguments=["--rate-limit", "0"])
-    with serving(server):
+    with serve("hostile-inputs", ["--rate-limit", "0"]) as server:
         yield server
 
 

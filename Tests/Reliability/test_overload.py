@@ -11,7 +11,6 @@ import pytest
 from blindspot_harness.api import HealthProber, percentile, post
 from blindspot_harness.paths import first_photo
 from blindspot_harness.results import write_summary
-from blindspot_harness.server import Server, serving
 
 CLIENTS = 64
 QUEUE = 16
@@ -23,10 +22,8 @@ RECOVERY_S = 10
 
 
 @pytest.fixture(scope="module")
-def server(blindspot, shared, out, option):
-    server = Server(blindspot, out / "server-overload.log", option.model, examples=shared / "seed-examples",
-                    arguments=["--queue", str(QUEUE), "--rate-limit", RATE_LIMIT, "--rate-burst", RATE_BURST])
-    with serving(server):
+def server(serve):
+    with serve("overload", ["--queue", str(QUEUE), "--rate-limit", RATE_LIMIT, "--rate-burst", RATE_BURST]) as server:
         yield server
 
 
