@@ -172,7 +172,7 @@ def admin_session(browser, base_url, admin_token, photos, out):
     browser.find("#admin-token").send_keys(admin_token)
     browser.find("#login-submit").click()
     browser.until(lambda: browser.find_all(f"#queue-{pending['id']}"),
-                  f"/admin listing report {pending['id']} after logging in ({browser.driver.current_url}: {browser.text('main')[:300]!r})")
+                  lambda: f"/admin listing report {pending['id']} after logging in ({browser.driver.current_url}: {browser.text('main')[:300]!r})")
     browser.screenshot(out / "admin.png")
     return pending, browser.find("#logout-form input[name=csrf]").get_attribute("value")
 

@@ -149,7 +149,7 @@ def wait_for_analysis(browser, section, selector, what):
     """Waits until the probe's or the explanation's `section` is no longer busy; fails with the error it shows, or
     when it shows no `selector`."""
     browser.until(lambda: browser.find(f"#{section}-output").get_attribute("aria-busy") == "false",
-                  f"{what} (status: {browser.text(f'#{section}-status')!r})")
+                  lambda: f"{what} (status: {browser.text(f'#{section}-status')!r})")
     assert not browser.text(f"#{section}-error"), f"the page shows no error for {what} ({browser.text(f'#{section}-error')!r})"
     assert browser.find_all(selector), f"the page shows {what}"
 

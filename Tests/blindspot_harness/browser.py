@@ -58,14 +58,17 @@ class Browser:
         return self.driver.execute_script(script, *values)
 
     def until(self, condition, what, timeout=WAIT_S):
-        """What `condition()` returned once it was true; fails when it is not within `timeout` seconds."""
-        from selenium.common.exceptions import TimeoutException
+        """What `condition()` returned once it was true; fails when it is not within `timeout` seconds, saying `what`
+        (or `what()`, for a description read from the page then) did not happen."""
+        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
         from selenium.webdriver.support.ui import WebDriverWait
 
+        # A page still loading or changing can lose or replace what `condition` looks at: it is asked again.
+        ignored = (NoSuchElementException, StaleElementReferenceException)
         try:
-            return WebDriverWait(self.driver, timeout).until(lambda _: condition())
+            return WebDriverWait(self.driver, timeout, ignored_exceptions=ignored).until(lambda _: condition())
         except TimeoutException:
-            raise AssertionError(f"{what} did not happen within {timeout} s") from None
+            raise AssertionError(f"{what() if callable(what) else what} did not happen within {timeout} s") from None
 
     def open_alert(self):
         """The text of an open alert (a script ran), or None."""

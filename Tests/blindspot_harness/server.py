@@ -56,7 +56,7 @@ class Server:
 
     def start(self):
         self.starts += 1
-        self.log.write(f"\n=== test harness: start {self.starts}: {' '.join(self.command())} ===\n".encode())
+        self.log.write(f"\n[test harness] start {self.starts}: {' '.join(self.command())}\n".encode())
         self.log.flush()
         self.start_offset = self.log.tell()
         self.stopped_on_purpose = False
