@@ -68,7 +68,8 @@ def test_page_prints_to_pdf(browser, report, out):
     assert pdf.startswith(b"%PDF") and pages >= 2, f"the page prints to PDF ({pages} pages, {out / 'report.pdf'})"
 
 
-def test_console_has_no_severe_entries(browser):
+def test_console_has_no_severe_entries(browser, report):
+    """Of the page's two loads above."""
     severe = browser.severe_console_entries()
     assert not severe, "the browser console has no SEVERE entries:\n" + "\n".join(severe)
 
