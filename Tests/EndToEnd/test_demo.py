@@ -225,7 +225,7 @@ def test_probe_and_explain_then_a_phone_width(browser, demo_server, default_mode
     browser.set_viewport(1280, 900)
 
 
-def test_console_has_no_severe_entries(browser):
+def test_console_has_no_severe_entries(browser, demo_server):
     """Of everything this module's browser did; the 422 of the unknown expected class is deliberate (Chromium logs it)."""
     severe = [message for message in browser.severe_console_entries() if not ("/api/v1/probe?" in message and "status of 422" in message)]
     assert not severe, "the browser console has no SEVERE entries:\n" + "\n".join(severe)

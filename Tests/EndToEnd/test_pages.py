@@ -228,6 +228,6 @@ def test_png_over_the_body_limit_is_sent_as_jpeg(browser, demo_server, tmp_path)
     wait_for_result(browser, "the re-encoded PNG")
 
 
-def test_console_has_no_severe_entries_but_the_deliberate_422s(browser):
+def test_console_has_no_severe_entries_but_the_deliberate_422s(browser, demo_server):
     severe = [message for message in browser.severe_console_entries() if "status of 422" not in message]
     assert not severe, "the browser console has no SEVERE entries but the deliberate 422s:\n" + "\n".join(severe)
