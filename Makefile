@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 export BLINDSPOT_SHARED ?= $(abspath ../shared)
 BLINDSPOT := .build/release/blindspot
+# The Python end-to-end and reliability tests are pytest modules (Tests/EndToEnd, Tests/Reliability) over one harness,
+# Tests/blindspot_harness; `scripts/setup.sh test` installs pytest.
+PYTEST = python3 -m pytest -q -p no:cacheprovider --blindspot $(BLINDSPOT)
 BENCH_VENV := .venv-bench
 SCHEMATHESIS_VERSION := 4.32.5
 SCHEMATHESIS := $(BENCH_VENV)/schemathesis-$(SCHEMATHESIS_VERSION)
@@ -34,8 +37,9 @@ run: weights
 sample: weights
 	$(BLINDSPOT) classify --summary "$(BLINDSPOT_SHARED)/imagenet-sample"
 
-# Every step runs to its end whatever the others did (scripts/test_steps.py); the run ends with one summary: the Swift
-# tests passed/failed/skipped, each script's result, and `N passed, N failed`. Logs: .build/test-output/steps/.
+# Every step runs to its end whatever the others did (scripts/test_steps.py); the run ends with one summary: each step's
+# tests passed/failed/skipped (Swift's and pytest's; fuzz.sh counts as one), and `N passed, N failed`.
+# Logs: .build/test-output/steps/.
 E2E_STEPS := e2e-demo e2e-catalog e2e-report durability-sqlite durability-postgres storage-faults
 RELIABILITY_STEPS := reliability-hostile reliability-overload reliability-fuzz
 .PHONY: $(E2E_STEPS) $(RELIABILITY_STEPS)
@@ -62,39 +66,41 @@ test-swift: $(STEP_PREREQUISITES) $(BENCH_VENV)/installed
 
 # Schemathesis (pinned, in .venv-bench) against a fresh `blindspot serve` with an admin token: generated requests for every
 # operation of its /openapi.json, all checks and phases (the stateful one too), a fixed seed, about 3 minutes; passes only
-# with no failure, /healthz still 200 and the server neither exited nor logged a Swift runtime failure. Its JUnit report
-# goes to .build/test-output/api.
+# with no failure, /healthz still 200 and the server neither exited nor logged a Swift runtime failure. Its log and JUnit
+# report go to .build/test-output/api.
 test-api: $(STEP_PREREQUISITES) $(SCHEMATHESIS)
-	python3 Tests/EndToEnd/api_fuzz.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/api \
+	$(PYTEST) Tests/EndToEnd/test_api_fuzz.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/api \
 		--schemathesis $(BENCH_VENV)/bin/st
 
 # Drives the real pages in headless Chromium against `blindspot serve`: the demo (with the API checked against
-# /openapi.json) and the catalog (XSS, moderation, CSRF); screenshots go to .build/test-output/e2e. Then the SIGKILL
-# durability test on SQLite and on a throwaway PostgreSQL cluster of its own, and the storage faults (a full and a
-# read-only tmpfs; root only, SKIP otherwise).
+# /openapi.json, and issue 16's page checks) and the catalog (XSS, moderation, CSRF), then `blindspot report`'s page;
+# screenshots go to .build/test-output/e2e. Then the SIGKILL durability test on SQLite and on a throwaway PostgreSQL
+# cluster of its own, and the storage faults (a full and a read-only tmpfs; root only, skipped with the reason otherwise).
+# A missing ../shared, Chromium, PostgreSQL or Schemathesis fails the step.
 test-e2e: $(E2E_STEPS)
 e2e-demo: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/demo_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
+	$(PYTEST) Tests/EndToEnd/test_api_contract.py Tests/EndToEnd/test_demo.py Tests/EndToEnd/test_pages.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 e2e-catalog: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/catalog_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
+	$(PYTEST) Tests/EndToEnd/test_catalog.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 e2e-report: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/report_e2e.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
+	$(PYTEST) Tests/EndToEnd/test_report.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 durability-sqlite: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/durability_test.py --blindspot $(BLINDSPOT) --out .build/test-output/durability
+	$(PYTEST) Tests/EndToEnd/test_durability.py --out .build/test-output/durability
 durability-postgres: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/durability_test.py --database postgres --kills 10 --time-limit 120 --blindspot $(BLINDSPOT) --out .build/test-output/durability-postgres
+	$(PYTEST) Tests/EndToEnd/test_durability.py --database postgres --kills 10 --time-limit 120 --out .build/test-output/durability-postgres
 storage-faults: $(STEP_PREREQUISITES)
-	python3 Tests/EndToEnd/storage_faults_test.py --blindspot $(BLINDSPOT) --out .build/test-output/storage-faults
+	$(PYTEST) Tests/EndToEnd/test_storage_faults.py --out .build/test-output/storage-faults
 
 # Hostile uploads against a real server (each gets its documented 4xx quickly, never a 5xx, within a memory bound),
-# 64 clients overloading it for OVERLOAD_SECONDS, and every fuzz target for FUZZ_SECONDS (Tests/Fuzz/README.md).
+# 64 clients of `blindspot load` overloading it for OVERLOAD_SECONDS while /healthz is probed, and every fuzz target
+# for FUZZ_SECONDS (Tests/Fuzz/README.md).
 OVERLOAD_SECONDS ?= 60
 export FUZZ_SECONDS ?= 30
 test-reliability: $(RELIABILITY_STEPS)
 reliability-hostile: $(STEP_PREREQUISITES)
-	python3 Tests/Reliability/hostile_inputs.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability
+	$(PYTEST) Tests/Reliability/test_hostile_inputs.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability
 reliability-overload: $(STEP_PREREQUISITES)
-	python3 Tests/Reliability/overload.py --blindspot $(BLINDSPOT) --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability --seconds $(OVERLOAD_SECONDS)
+	$(PYTEST) Tests/Reliability/test_overload.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability --seconds $(OVERLOAD_SECONDS)
 reliability-fuzz: $(STEP_PREREQUISITES)
 	Tests/Fuzz/fuzz.sh
 

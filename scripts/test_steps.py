@@ -1,11 +1,7 @@
 #!/usr/bin/env python3
-"""Runs `make test`'s steps one after another, each to the end whatever the others did, and ends with one summary.
-
-Each step is a Makefile target; its output goes to the terminal and to .build/test-output/steps/STEP.log. The Swift
-steps' tests are counted from swift-testing's lines (passed, failed, skipped); every other step counts as one result.
-The last line is the standard `N passed, N failed` (Swift tests plus the other steps), and the exit status is 1 when
-anything failed.
-"""
+"""Runs `make test`'s steps (Makefile targets) one after another, each to its end, logging each to .build/test-output/steps/;
+counts each step's tests (swift-testing's lines, pytest's last line; any other step is one result) and ends with one
+summary and the standard `N passed, N failed` line, exiting 1 when anything failed."""
 import argparse
 import os
 import re
@@ -17,6 +13,8 @@ from pathlib import Path
 
 # "✔ Test name() passed after 0.3 seconds.", "✘ Test name(a:) with 9 test cases failed after …", "➜ Test name() skipped: …"
 SWIFT_TEST = re.compile(r"^\S+ Test (?P<name>\S.*?) (?:with \d+ test cases? )?(?:(?P<outcome>passed|failed) after \d|(?P<skip>skipped)(?::|$))")
+# pytest's last line: "12 passed, 1 skipped in 9.31s", "1 failed, 3 passed, 1 error in 85.01s (0:01:25)".
+PYTEST_SUMMARY = re.compile(r"^=*\s*(?P<counts>\d+ [a-z]+(?:, \d+ [a-z]+)*) in [\d.]+s(?: \([\d:]+\))?\s*=*$")
 
 
 def run(step: str, logs: Path, arguments: list[str]) -> tuple[int, float, list[str]]:
@@ -36,12 +34,21 @@ def run(step: str, logs: Path, arguments: list[str]) -> tuple[int, float, list[s
     return status, time.monotonic() - start, lines
 
 
-def swift_counts(lines: list[str]) -> dict[str, int]:
+def step_counts(lines: list[str]) -> dict[str, int]:
+    """Passed, failed and skipped tests of swift-testing's lines, or of pytest's last summary line."""
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     for line in lines:
         match = SWIFT_TEST.match(line)
         if match and not match["name"].startswith("run ") and " recorded an issue" not in line:
             counts[match["outcome"] or "skipped"] += 1
+    for line in reversed(lines):
+        match = PYTEST_SUMMARY.match(line.strip())
+        if match:
+            for number, outcome in (part.split(" ", 1) for part in match["counts"].split(", ")):
+                kind = {"error": "failed", "errors": "failed"}.get(outcome, outcome)
+                if kind in counts:
+                    counts[kind] += int(number)
+            break
     return counts
 
 
@@ -58,10 +65,10 @@ def main() -> int:
     for step in steps:
         print(f"\n=== {step} ===", flush=True)
         status, seconds, lines = run(step, logs, arguments)
-        counts = swift_counts(lines)
+        counts = step_counts(lines)
         tests = sum(counts.values())
         if tests:
-            # A Swift step that exits non-zero with no failed test (a build error, a crash) is one failure more.
+            # A step that exits non-zero with no failed test (a build error, a crash) is one failure more.
             broken = status != 0 and counts["failed"] == 0
             passed += counts["passed"]
             failed += counts["failed"] + (1 if broken else 0)
