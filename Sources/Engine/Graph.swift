@@ -282,3 +282,21 @@ extension Graph {
         return (Graph(name: name, nodes: weightless, output: output), weights)
     }
 }
+
+extension Graph {
+    /// The graph cut before its classifier, when its output is a linear layer: `trunk` ends at that layer's input (the
+    /// penultimate features, after global pooling), `classifier` is the layer alone on a [C, 1, 1] input. Running the
+    /// two one after the other gives the logits and the features from one forward pass. Nil for any other output.
+    public func splitAtClassifier() -> (trunk: Graph, classifier: Graph)? {
+        let last = nodes[output.index]
+        guard case .linear(let linear) = last.operation, let features = last.inputs.first, features.index > 0 else { return nil }
+        let trunk = Graph(name: name + ".features", nodes: Array(nodes[...features.index]), output: features)
+        let featureCount = trunk.outputShape.reduce(1, *)
+        guard featureCount == linear.inputFeatures else { return nil }
+        let classifier = Graph(name: name + ".classifier",
+                               nodes: [Node(operation: .input, inputs: [], shape: [featureCount, 1, 1]),
+                                       Node(operation: .linear(linear), inputs: [Value(index: 0)], shape: last.shape)],
+                               output: Value(index: 1))
+        return (trunk, classifier)
+    }
+}

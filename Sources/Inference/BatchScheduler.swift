@@ -242,7 +242,8 @@ public final class BatchScheduler: @unchecked Sendable {
                 release(count: batch.count)  // before answering, so a caller that asks again at once finds its slot free
                 for (pending, classification) in zip(batch, classifications) {
                     let trimmed = Classification(model: classification.model, predictions: Array(classification.predictions.prefix(pending.top)),
-                                                 logits: classification.logits, probabilities: classification.probabilities)
+                                                 logits: classification.logits, probabilities: classification.probabilities,
+                                                 features: classification.features)
                     pending.continuation.resume(returning: ScheduledClassification(
                         classification: trimmed, decodeMilliseconds: pending.image.milliseconds, inferenceMilliseconds: milliseconds,
                         queueMilliseconds: (started - pending.readyAt).milliseconds, batchSize: batch.count, image: pending.image))

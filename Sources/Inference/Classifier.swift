@@ -22,6 +22,17 @@ public struct Classification: Sendable {
     public let logits: [Float]
     /// The softmax of `logits`, in class order.
     public let probabilities: [Double]
+    /// The penultimate features (the classifier's input, after global pooling) from the same forward pass; nil for a
+    /// network whose output is not a linear layer.
+    public let features: [Float]?
+
+    public init(model: String, predictions: [Prediction], logits: [Float], probabilities: [Double], features: [Float]? = nil) {
+        self.model = model
+        self.predictions = predictions
+        self.logits = logits
+        self.probabilities = probabilities
+        self.features = features
+    }
 }
 
 /// Where one class stands in a classification: its probability and rank (1 = first choice).
@@ -57,7 +68,10 @@ public final class Classifier: Sendable {
     public let labels: ImageNetLabels
     /// Where the weights came from, for reports ("efficientnet-lite0-57934424.pth" or a path).
     public let weightsSource: String
-    private let network: any PreparedGraph
+    /// The network up to its penultimate features, then its classifier; the whole network in `trunk` (and no
+    /// classifier) when it does not end in a linear layer.
+    private let trunk: any PreparedGraph
+    private let classifier: (any PreparedGraph)?
 
     public convenience init(model: ModelDescriptor, stateDict: StateDict, weightsSource: String, backend: any Backend, labels: ImageNetLabels) throws {
         try self.init(model: model, graph: model.graph(from: stateDict), weightsSource: weightsSource, backend: backend, labels: labels)
@@ -68,7 +82,18 @@ public final class Classifier: Sendable {
         self.model = model
         self.labels = labels
         self.weightsSource = weightsSource
-        network = try backend.prepare(graph)
+        if let split = graph.splitAtClassifier() {
+            trunk = try backend.prepare(split.trunk)
+            classifier = try backend.prepare(split.classifier)
+        } else {
+            trunk = try backend.prepare(graph)
+            classifier = nil
+        }
+    }
+
+    /// The number of penultimate features each image gets; nil when the network has none to give.
+    public var featureCount: Int? {
+        classifier.map { $0.graph.inputShape.reduce(1, *) }
     }
 
     /// Builds the execution plan for `batchSize` by running one batch of zeros, so that later timings
@@ -79,19 +104,31 @@ public final class Classifier: Sendable {
 
     /// Runs the network on a prepared batch: [N, 3, H, W] → [N, 1000] logits.
     public func logits(_ batch: Tensor) throws -> Tensor {
-        try network.run(batch)
+        try forward(batch).logits
     }
 
-    /// Classifies a prepared batch, keeping the `top` most probable classes of each image.
+    /// One forward pass: the logits [N, 1000] and, when the network ends in a linear layer, its input [N, C].
+    public func forward(_ batch: Tensor) throws -> (logits: Tensor, features: Tensor?) {
+        let output = try trunk.run(batch)
+        guard let classifier else { return (output, nil) }
+        let count = output.count / max(output.shape[0], 1)
+        let features = Tensor(shape: [output.shape[0], count], scalars: output.scalars)
+        let logits = try classifier.run(Tensor(shape: [output.shape[0], count, 1, 1], scalars: output.scalars))
+        return (logits, features)
+    }
+
+    /// Classifies a prepared batch, keeping the `top` most probable classes of each image, with its features.
     public func classify(_ batch: Tensor, top: Int) throws -> [Classification] {
-        let logits = try logits(batch)
+        let (logits, features) = try forward(batch)
         let classes = logits.shape[1]
+        let featureCount = features.map { $0.count / max($0.shape[0], 1) } ?? 0
         return (0..<logits.shape[0]).map { row in
             let scores = Array(logits.scalars[(row * classes)..<((row + 1) * classes)])
             let probabilities = Self.softmax(scores)
             let best = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
             let predictions = best.prefix(max(top, 0)).map { Prediction(index: $0, label: labels[$0].name, probability: probabilities[$0]) }
-            return Classification(model: model.name, predictions: predictions, logits: scores, probabilities: probabilities)
+            let imageFeatures = features.map { Array($0.scalars[(row * featureCount)..<((row + 1) * featureCount)]) }
+            return Classification(model: model.name, predictions: predictions, logits: scores, probabilities: probabilities, features: imageFeatures)
         }
     }
 
