@@ -91,47 +91,14 @@ public struct Evaluator: Sendable {
     }
 
     /// Starts decoding (and transforming) `chunk` on two threads; `wait()` gives the results in chunk order.
-    private func prepareInBackground(_ chunk: [LabelledImage], dataset: LabelledDataset) -> PendingChunk {
-        let pending = PendingChunk(count: chunk.count)
+    private func prepareInBackground(_ chunk: [LabelledImage], dataset: LabelledDataset) -> PendingResults<[RGBImage]> {
         let shorterSide = classifiers.compactMap(\.model.preprocessing.sourceShorterSide).max()
         let (transforms, workingShorterSide) = (self.transforms, self.workingShorterSide)
-        let queue = DispatchQueue(label: "blindspot.eval.decode", attributes: .concurrent)
-        let lanes = 2
-        for lane in 0..<lanes {
-            pending.group.enter()
-            queue.async {
-                for index in stride(from: lane, to: chunk.count, by: lanes) {
-                    let outcome = Result { () throws -> [RGBImage] in
-                        let bytes = try Data(contentsOf: dataset.url(of: chunk[index]))
-                        let image = try ImageDecoder().decode(bytes, minimumShorterSide: shorterSide)
-                        let working = transforms.isEmpty ? image : image.shrunk(toShorterSide: workingShorterSide)
-                        return try [image] + transforms.map { try $0.family.apply(to: working, level: $0.level) }
-                    }
-                    pending.set(index, outcome)
-                }
-                pending.group.leave()
-            }
+        return PendingResults.start(count: chunk.count) { index in
+            let bytes = try Data(contentsOf: dataset.url(of: chunk[index]))
+            let image = try ImageDecoder().decode(bytes, minimumShorterSide: shorterSide)
+            let working = transforms.isEmpty ? image : image.shrunk(toShorterSide: workingShorterSide)
+            return try [image] + transforms.map { try $0.family.apply(to: working, level: $0.level) }
         }
-        return pending
-    }
-}
-
-/// One chunk being prepared on background threads.
-private final class PendingChunk: @unchecked Sendable {
-    let group = DispatchGroup()
-    private let lock = NSLock()
-    private var results: [Evaluator.Prepared?]
-
-    init(count: Int) {
-        results = Array(repeating: nil, count: count)
-    }
-
-    func set(_ index: Int, _ result: Evaluator.Prepared) {
-        lock.withLock { results[index] = result }
-    }
-
-    func wait() -> [Evaluator.Prepared] {
-        group.wait()
-        return lock.withLock { results.map { $0! } }
     }
 }
