@@ -1,0 +1,97 @@
+// Discovery from gathered answers: a seeded class-stratified split, the searches on one half, every slice checked on
+// the other, suspect labels set aside. Pure computation on DiscoveryInput; reading images is DiscoveryScan's.
+import Engine
+import Foundation
+
+public struct DiscoverySettings: Sendable {
+    public var maximumSlices = 10
+    public var minimumSize = 10
+    /// The fraction of each class held out.
+    public var holdout = 0.5
+    public var seed: UInt64 = 0
+    /// Keep images with suspect labels in the slice statistics.
+    public var keepSuspectLabels = false
+    /// The family-wise confidence of the held-out intervals (Bonferroni over the slices checked).
+    public var confidence = 0.95
+
+    public init() {}
+}
+
+public enum Discovery {
+    /// Which images are held out: within each class, a seeded shuffle puts `round(holdout × n)` of its n images in the
+    /// held-out half (a class's lone image goes there with probability `holdout`).
+    public static func heldOut(_ images: [DiscoveryImage], holdout: Double, seed: UInt64) -> [Bool] {
+        var random = SplitMix64(seed: seed ^ 0x5EED_D15C_0BE7)
+        var held = Array(repeating: false, count: images.count)
+        let byClass = Dictionary(grouping: images.indices, by: { images[$0].truth })
+        for label in byClass.keys.sorted() {
+            var members = byClass[label] ?? []
+            members.shuffle(using: &random)
+            let exact = holdout * Double(members.count)
+            var count = Int(exact.rounded(.down))
+            if Double(random.next() >> 11) / Double(1 << 53) < exact - Double(count) { count += 1 }
+            for index in members.prefix(count) { held[index] = true }
+        }
+        return held
+    }
+
+    public static func run(_ input: DiscoveryInput, settings: DiscoverySettings) -> DiscoveryResults {
+        let held = heldOut(input.images, holdout: settings.holdout, seed: settings.seed)
+        let models = input.models.indices.map { model(at: $0, input: input, held: held, settings: settings) }
+        return DiscoveryResults(dataset: input.dataset, images: input.images.count, seed: settings.seed, holdout: settings.holdout,
+                                minimumSize: settings.minimumSize, models: models)
+    }
+
+    static func model(at position: Int, input: DiscoveryInput, held: [Bool], settings: DiscoverySettings) -> ModelDiscovery {
+        let answers = input.models[position]
+        let suspects = Set(LabelTriage.suspects(images: input.images, model: position, answers: input.models))
+        let counted = input.images.indices.filter { settings.keepSuspectLabels || !suspects.contains($0) }
+        let discovery = counted.filter { !held[$0] }
+        let heldOut = counted.filter { held[$0] }
+        let wrong = input.images.indices.map { answers.answers[$0].predicted != input.images[$0].truth }
+
+        let search = SliceSearch(minimumSize: settings.minimumSize)
+        let candidates = search.candidates(discovery.map { input.images[$0] }, errors: discovery.map { wrong[$0] },
+                                           limit: settings.maximumSlices * 2)
+        // Every candidate checked on the held-out half counts towards the correction.
+        let confidence = 1 - (1 - settings.confidence) / Double(max(candidates.count, 1))
+        let discoveryCheck = HeldOutCheck(errors: discovery.map { wrong[$0] }, seed: settings.seed &+ 1)
+        let heldOutCheck = HeldOutCheck(errors: heldOut.map { wrong[$0] }, seed: settings.seed &+ 2)
+        var slices: [(slice: Slice, rank: Double)] = []
+        for candidate in candidates {
+            let inHeldOut = heldOut.map { index in candidate.rule.allSatisfy { $0.holds(for: input.images[index]) } }
+            let checked = heldOutCheck.numbers(inHeldOut, confidence: confidence)
+            let members = counted.filter { index in candidate.rule.allSatisfy { $0.holds(for: input.images[index]) } }
+            let slice = Slice(id: "", kind: .attribute, description: candidate.rule.map(\.text).joined(separator: " and "),
+                              rule: candidate.rule, members: members.map { input.images[$0].file },
+                              discovery: discoveryCheck.numbers(candidate.members, confidence: confidence), heldOut: checked,
+                              confirmed: checked.size > 0 && checked.liftCI[0] > 1,
+                              confusions: confusions(members.filter { wrong[$0] }, input: input, answers: answers), confidence: confidence)
+            slices.append((slice, checked.lift * Double(checked.size)))
+        }
+        slices.sort { ($0.slice.confirmed ? 1 : 0, $0.rank) > ($1.slice.confirmed ? 1 : 0, $1.rank) }
+        let ranked = slices.prefix(settings.maximumSlices).enumerated().map { number, entry in entry.slice.numbered("a\(number + 1)") }
+        let rate = { (indices: [Int]) in HeldOutCheck.rate(indices.count { wrong[$0] }, indices.count) }
+        let suspectLabels = suspects.sorted().map { index in
+            SuspectLabel(file: input.images[index].file, label: input.classNames[input.images[index].truth],
+                         predicted: input.classNames[answers.answers[index].predicted], confidence: answers.answers[index].confidence)
+        }
+        return ModelDiscovery(model: answers.model, errorRate: rate(counted), heldOutErrorRate: rate(heldOut), slices: Array(ranked),
+                              suspectLabels: suspectLabels)
+    }
+
+    /// The most frequent (expected, predicted) pairs among `wrong` images, at most five.
+    static func confusions(_ wrong: [Int], input: DiscoveryInput, answers: DiscoveryModelAnswers) -> [Slice.Confusion] {
+        var counts: [[Int]: Int] = [:]
+        for index in wrong { counts[[input.images[index].truth, answers.answers[index].predicted], default: 0] += 1 }
+        return counts.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key.lexicographicallyPrecedes($1.key)) }
+            .prefix(5).map { Slice.Confusion(expected: input.classNames[$0.key[0]], predicted: input.classNames[$0.key[1]], count: $0.value) }
+    }
+}
+
+extension Slice {
+    func numbered(_ id: String) -> Slice {
+        Slice(id: id, kind: kind, description: description, rule: rule, members: members, discovery: discovery, heldOut: heldOut,
+              confirmed: confirmed, confusions: confusions, confidence: confidence)
+    }
+}
