@@ -112,7 +112,7 @@ struct HostileFolder {
         }
         #expect(commands.count >= 22, "\(commands)")
         let covered = Self.classifyCases + Self.probeCases + Self.explainCases + Self.evalCases + Self.reportCases + Self.serveCases
-            + Self.catalogCases + Self.modelsCases + Self.benchCases + Self.loadCases + Self.rootCases
+            + Self.catalogCases + Self.modelsCases + Self.benchCases + Self.loadCases + Self.discoverCases + Self.rootCases
         for command in commands {
             #expect(covered.contains { Array($0.arguments.prefix(command.count)) == command }, "no hostile case runs `blindspot \(command.joined(separator: " "))`")
         }
@@ -257,6 +257,23 @@ struct HostileFolder {
         .failure(["eval", "merge", "folder", "--out", "merged.json"], "error: folder: is a directory, not a results file"),
         .failure(["eval", "merge", "garbage.jpg", "--out", "folder.json"], "error: folder.json: is a directory, not a file to write"),
     ] + threadCases(["eval", "folder"])
+
+    static let discoverCases: [HostileCase] = [
+        .usage(["discover", "folder", "--min-size", "0"], "--min-size must be 1…1000000, not 0"),
+        .usage(["discover", "folder", "--max-slices", "0"], "--max-slices must be 1…1000, not 0"),
+        .usage(["discover", "folder", "--holdout", "1"], "--holdout must be 0.05…0.95, not 1"),
+        .usage(["discover", "folder", "--holdout", "nan"], "--holdout must be 0.05…0.95, not nan"),
+        .usage(["discover", "folder", "--batch", "0"], "--batch must be 1…256, not 0"),
+        .usage(["discover", "folder", "--seed", "-1"], "Missing value for '--seed <seed>'"),
+        .usage(["discover", "folder", "--model", "resnet50"], "--model: unknown model 'resnet50'"),
+        .usage(["discover", "folder", "--out", "d.html"], "--out must end in .json"),
+        .usage(["discover"], "Missing expected argument '<directory>'"),
+        .failure(["discover", "missing"], "error: missing: no such directory"),
+        .failure(["discover", "folder"], "error: no images in folder (looked for .jpg, .jpeg, .png, .webp, .gif)"),
+        .failure(["discover", "fifo"], "error: fifo: is a FIFO (named pipe), not a directory"),
+        .failure(["discover", "folder", "--out", "missing-folder/d.json"], "error: cannot write missing-folder/d.json: the folder missing-folder does not exist"),
+        .failure(["discover", "folder", "--out", "folder.json"], "error: folder.json: is a directory, not a file to write"),
+    ] + threadCases(["discover", "folder"])
 
     static let reportCases: [HostileCase] = [
         .usage(["report", "--out", "r", "--probe-families", ""], "name at least one family"),
@@ -466,6 +483,7 @@ struct HostileFolder {
     @Test func probe() async throws { try await Self.check(Self.probeCases) }
     @Test func explain() async throws { try await Self.check(Self.explainCases) }
     @Test func eval() async throws { try await Self.check(Self.evalCases) }
+    @Test func discover() async throws { try await Self.check(Self.discoverCases) }
     @Test func report() async throws { try await Self.check(Self.reportCases) }
     @Test func serve() async throws { try await Self.check(Self.serveCases) }
     @Test func catalog() async throws { try await Self.check(Self.catalogCases) }

@@ -1,0 +1,141 @@
+// `blindspot discover`: where a model fails in a labelled folder, found on one half and checked on the other, with
+// the images whose labels it confidently contradicts. Reads and classifies (DiscoveryScan), then searches (Discovery).
+import Analysis
+import ArgumentParser
+import Engine
+import Foundation
+import Weights
+
+struct DiscoverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "discover",
+        abstract: "Find the groups of images a model fails on in a labelled folder, checked on held-out images.",
+        discussion: """
+        DIR is an ImageFolder (one sub-folder per WordNet id or class name) or flat files named WNID_*.JPEG, as for eval.
+        Slices are searched on a seeded, class-stratified half and confirmed only when their error lift on the other half
+        stays above 1 at 95% family-wise confidence.
+        Example: blindspot discover ../shared/imagenet-sample --model efficientnet_lite0 --min-size 5 --out discover.json
+        """)
+
+    @Argument(help: "The labelled folder.")
+    var directory: String
+
+    @Option(name: .customLong("model"), help: "A model to examine; repeat for several (default: the default model).")
+    var models: [String] = []
+
+    @Option(help: "Where to write the results (.json); the penultimate features go beside it as OUT.embeddings.safetensors.")
+    var out: String?
+
+    @Option(name: .customLong("max-slices"), help: "Slices kept per model.")
+    var maximumSlices = 10
+
+    @Option(name: .customLong("min-size"), help: "The fewest images a slice may hold on the half it is found on.")
+    var minimumSize = 10
+
+    @Option(help: "The fraction of each class held out to check the slices on.")
+    var holdout = 0.5
+
+    @Option(help: "Seed of the split and of the bootstrap.")
+    var seed: UInt64 = 0
+
+    @Flag(name: .customLong("keep-suspect-labels"), help: "Count images whose labels look wrong in the slices too.")
+    var keepSuspectLabels = false
+
+    @Option(name: .customLong("batch"), help: "Images per chunk and batch.")
+    var batchSize = 8
+
+    @OptionGroup var threading: ThreadOptions
+
+    func validate() throws {
+        try OptionCheck.require(maximumSlices, within: 1...1000, "--max-slices")
+        try OptionCheck.require(minimumSize, within: 1...1_000_000, "--min-size")
+        try OptionCheck.require(holdout, within: 0.05...0.95, "--holdout")
+        try OptionCheck.require(batchSize, within: OptionCheck.batchSizes, "--batch")
+        try OptionCheck.requireModels(models, "--model")
+        if let out, (out as NSString).pathExtension.lowercased() != "json" { throw ValidationError("--out must end in .json") }
+    }
+
+    func run() async throws {
+        try FileCheck.listableDirectory(directory)
+        if let out {
+            try FileCheck.writable(out)
+            try FileCheck.writable(Self.embeddingsPath(out))
+        }
+        let environment = try CommandEnvironment()
+        let labels = environment.loader.labels
+        let dataset = EvalRunCommand.readableOnly(try LabelledDataset(scanning: URL(fileURLWithPath: directory), labels: labels))
+        let names: [String?] = models.isEmpty ? [nil] : models
+        let classifiers = try names.map { try environment.loader.load($0, backend: threading.backend()) }
+        for file in dataset.unlabelled { printError("skipped \(file.file): \(file.reason)") }
+
+        let bar = ProgressBar(label: "discover", format: .items("images"))
+        let scanStart = ContinuousClock.now
+        let (input, unreadable) = try DiscoveryScan(classifiers: classifiers, labels: labels, batchSize: batchSize)
+            .run(dataset, name: directory) { done, total in bar.update(completed: Int64(done), total: Int64(total)) }
+        bar.finish()
+        for file in unreadable { printError("skipped \(file.file): \(file.reason)") }
+        guard !input.images.isEmpty else { throw CommandFailure(description: "discover: no image of \(directory) could be read") }
+        let scanSeconds = (ContinuousClock.now - scanStart).milliseconds / 1000
+
+        var settings = DiscoverySettings()
+        settings.maximumSlices = maximumSlices
+        settings.minimumSize = minimumSize
+        settings.holdout = holdout
+        settings.seed = seed
+        settings.keepSuspectLabels = keepSuspectLabels
+        let searchStart = ContinuousClock.now
+        let results = Discovery.run(input, settings: settings)
+        let searchSeconds = (ContinuousClock.now - searchStart).milliseconds / 1000
+
+        if let out {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+            try encoder.encode(results).write(to: URL(fileURLWithPath: out))
+            try Self.writeEmbeddings(input, to: Self.embeddingsPath(out))
+        }
+        print(Self.text(results, scanSeconds: scanSeconds, searchSeconds: searchSeconds))
+    }
+
+    static func embeddingsPath(_ out: String) -> String {
+        ((out as NSString).deletingPathExtension) + ".embeddings.safetensors"
+    }
+
+    /// One [images, features] tensor per model that gives features, rows in the order of the images read.
+    static func writeEmbeddings(_ input: DiscoveryInput, to path: String) throws {
+        var tensors: [String: Tensor] = [:]
+        for model in input.models {
+            guard let rows = model.features, let width = rows.first?.count else { continue }
+            tensors[model.model] = Tensor(shape: [rows.count, width], scalars: rows.flatMap { $0 })
+        }
+        try SafeTensors.write(StateDict(tensors: tensors), to: URL(fileURLWithPath: path))
+    }
+
+    static func text(_ results: DiscoveryResults, scanSeconds: Double, searchSeconds: Double) -> String {
+        func percent(_ value: Double) -> String { String(format: "%.0f%%", value * 100) }
+        func interval(_ bounds: [Double], _ format: (Double) -> String) -> String {
+            bounds.count == 2 ? "[\(format(bounds[0])), \(format(bounds[1]))]" : ""
+        }
+        var lines = ["\(results.images) images of \(results.dataset); \(percent(results.holdout)) of each class held out (seed \(results.seed))"]
+        for model in results.models {
+            lines.append("")
+            lines.append("\(model.model): \(percent(model.errorRate)) wrong (\(percent(model.heldOutErrorRate)) on the held-out half)")
+            if model.slices.isEmpty { lines.append("  no slice of at least \(results.minimumSize) images fails more often than the folder") }
+            for slice in model.slices {
+                let held = slice.heldOut
+                lines.append("  \(slice.id) \(slice.confirmed ? "confirmed    " : "not confirmed") \(slice.description)")
+                lines.append("      held out: \(held.size) images, \(percent(held.errorRate)) wrong \(interval(held.errorRateCI, percent)), "
+                    + "lift \(String(format: "%.2f", held.lift)) \(interval(held.liftCI) { String(format: "%.2f", $0) })"
+                    + (slice.confusions.first.map { "; most often \($0.expected) → \($0.predicted) (\($0.count))" } ?? ""))
+            }
+            if !model.suspectLabels.isEmpty {
+                lines.append("  \(model.suspectLabels.count) suspect labels (left out of the slices), e.g.:")
+                for suspect in model.suspectLabels.prefix(5) {
+                    lines.append("      \(suspect.file): labelled \(suspect.label), \(String(format: "%.0f%%", suspect.confidence * 100)) \(suspect.predicted)")
+                }
+            }
+        }
+        lines.append("")
+        lines.append(String(format: "read, measured and classified in %.1f s; searched and checked in %.2f s", scanSeconds, searchSeconds))
+        return lines.joined(separator: "\n")
+    }
+}
