@@ -2,6 +2,7 @@
 // images, independent errors confirm nothing more often than the stated rate, and relabelled images are suspects.
 import Analysis
 import Engine
+import Foundation
 import Testing
 
 @Suite struct DiscoveryTests {
@@ -63,6 +64,41 @@ import Testing
         #expect(found.confusions.reduce(0) { $0 + $1.count } > 0)
         // Members come from both halves; the numbers of each half add up to them.
         #expect(found.discovery.size + found.heldOut.size == found.members.count)
+    }
+
+    /// Features in 64 dimensions: every image near one of six random centres, the planted images near a seventh, with
+    /// noise. Their attributes say nothing, so only the embedding search can find them.
+    @Test func aClusterOfFailuresInTheEmbeddingsIsFoundAndDescribed() throws {
+        var input = Self.input(seed: 8) { _ in 0.12 }
+        var random = SplitMix64(seed: 77)
+        func gaussian() -> Float {
+            let u = max(Double(random.next() >> 11) / Double(1 << 53), 1e-12), v = Double(random.next() >> 11) / Double(1 << 53)
+            return Float((-2 * log(u)).squareRoot() * cos(2 * .pi * v))
+        }
+        let centres = (0..<7).map { _ in (0..<64).map { _ in gaussian() * 3 } }
+        let planted = Set(input.images.indices.filter { $0 % 10 < 2 && input.images[$0].truth >= 30 })  // 60 images of 30 classes
+        var answers = input.models[0].answers
+        var features: [[Float]] = []
+        for index in input.images.indices {
+            let centre = planted.contains(index) ? centres[6] : centres[index % 6]
+            features.append(centre.map { $0 + gaussian() })
+            if planted.contains(index) && index % 10 == 0 || planted.contains(index) && index % 3 != 0 {
+                let label = input.images[index].truth
+                answers[index] = DiscoveryAnswer(predicted: (label + 1) % Self.classes, confidence: 0.3, truthProbability: 0.1, top5: [(label + 1) % Self.classes])
+            }
+        }
+        input = DiscoveryInput(dataset: input.dataset, images: input.images,
+                               models: [DiscoveryModelAnswers(model: "m", answers: answers, features: features)], classNames: input.classNames)
+        let result = try #require(Discovery.run(input, settings: DiscoverySettings()).models.first)
+        let plantedFiles = Set(planted.map { input.images[$0].file })
+        let found = try #require(result.slices.first { $0.kind == .embedding && $0.confirmed },
+                                 "a confirmed embedding slice: \(result.slices.map { "\($0.id) \($0.description) \($0.confirmed)" })")
+        let members = Set(found.members)
+        print("embedding slice: \(found.description); held-out lift \(found.heldOut.lift) \(found.heldOut.liftCI)")
+        #expect(Double(members.intersection(plantedFiles).count) / Double(members.count) >= 0.9)
+        #expect(Double(members.intersection(plantedFiles).count) / Double(plantedFiles.count) >= 0.8)
+        #expect(found.id.hasPrefix("e") && found.rule == nil)
+        #expect(found.description.hasPrefix("\(found.members.count) images, mostly"))
     }
 
     @Test func independentErrorsConfirmNoMoreThanTheStatedRate() {

@@ -95,6 +95,11 @@ struct DiscoverResults: Decodable {
             return slice.confirmed && shared / Double(max(members.count, 1)) >= 0.7 && shared / Double(dogs.count) >= 0.6
         }
         #expect(covering != nil, "a confirmed slice of the blurred dogs in the top three: \(model.slices.map { "\($0.description) \($0.confirmed)" })")
+        // The features find them too: a confirmed cluster made mostly of the blurred dogs.
+        let cluster = model.slices.first { slice in
+            slice.id.hasPrefix("e") && slice.confirmed && Double(Set(slice.members).intersection(dogs).count) / Double(slice.members.count) >= 0.7
+        }
+        #expect(cluster != nil, "a confirmed embedding slice of the blurred dogs: \(model.slices.map { "\($0.id) \($0.description) \($0.confirmed)" })")
         let suspects = model.suspectLabels.map(\.file)
         let planted = relabel.filter { photo in suspects.contains { $0.contains(photo.dropLast(5) + "-") } }
         print("planted label errors found: \(planted.count) of \(relabel.count); suspects: \(suspects.count)")

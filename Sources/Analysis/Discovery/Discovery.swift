@@ -42,6 +42,15 @@ public enum Discovery {
                                 minimumSize: settings.minimumSize, models: models)
     }
 
+    /// A slice before its held-out check: what it is, and which of all the images belong to it.
+    struct Found {
+        let kind: Slice.Kind
+        let description: String
+        let rule: [SlicePredicate]?
+        /// Membership over every image of the input, by position.
+        let members: [Bool]
+    }
+
     static func model(at position: Int, input: DiscoveryInput, held: [Bool], settings: DiscoverySettings) -> ModelDiscovery {
         let answers = input.models[position]
         let suspects = Set(LabelTriage.suspects(images: input.images, model: position, answers: input.models))
@@ -51,33 +60,67 @@ public enum Discovery {
         let wrong = input.images.indices.map { answers.answers[$0].predicted != input.images[$0].truth }
 
         let search = SliceSearch(minimumSize: settings.minimumSize)
-        let candidates = search.candidates(discovery.map { input.images[$0] }, errors: discovery.map { wrong[$0] },
-                                           limit: settings.maximumSlices * 2)
-        // Every candidate checked on the held-out half counts towards the correction.
-        let confidence = 1 - (1 - settings.confidence) / Double(max(candidates.count, 1))
+        var found = search.candidates(discovery.map { input.images[$0] }, errors: discovery.map { wrong[$0] },
+                                      limit: settings.maximumSlices * 2).map { candidate in
+            Found(kind: .attribute, description: candidate.rule.map(\.text).joined(separator: " and "), rule: candidate.rule,
+                  members: input.images.map { image in candidate.rule.allSatisfy { $0.holds(for: image) } })
+        }
+        if let features = answers.features {
+            found += embeddingSlices(features: features, input: input, answers: answers, counted: counted, discovery: discovery,
+                                     wrong: wrong, settings: settings)
+        }
+        // Every slice checked on the held-out half counts towards the correction.
+        let confidence = 1 - (1 - settings.confidence) / Double(max(found.count, 1))
         let discoveryCheck = HeldOutCheck(errors: discovery.map { wrong[$0] }, seed: settings.seed &+ 1)
         let heldOutCheck = HeldOutCheck(errors: heldOut.map { wrong[$0] }, seed: settings.seed &+ 2)
         var slices: [(slice: Slice, rank: Double)] = []
-        for candidate in candidates {
-            let inHeldOut = heldOut.map { index in candidate.rule.allSatisfy { $0.holds(for: input.images[index]) } }
-            let checked = heldOutCheck.numbers(inHeldOut, confidence: confidence)
-            let members = counted.filter { index in candidate.rule.allSatisfy { $0.holds(for: input.images[index]) } }
-            let slice = Slice(id: "", kind: .attribute, description: candidate.rule.map(\.text).joined(separator: " and "),
-                              rule: candidate.rule, members: members.map { input.images[$0].file },
-                              discovery: discoveryCheck.numbers(candidate.members, confidence: confidence), heldOut: checked,
+        for candidate in found {
+            let checked = heldOutCheck.numbers(heldOut.map { candidate.members[$0] }, confidence: confidence)
+            let members = counted.filter { candidate.members[$0] }
+            let slice = Slice(id: "", kind: candidate.kind, description: candidate.description, rule: candidate.rule,
+                              members: members.map { input.images[$0].file },
+                              discovery: discoveryCheck.numbers(discovery.map { candidate.members[$0] }, confidence: confidence), heldOut: checked,
                               confirmed: checked.size > 0 && checked.liftCI[0] > 1,
                               confusions: confusions(members.filter { wrong[$0] }, input: input, answers: answers), confidence: confidence)
             slices.append((slice, checked.lift * Double(checked.size)))
         }
         slices.sort { ($0.slice.confirmed ? 1 : 0, $0.rank) > ($1.slice.confirmed ? 1 : 0, $1.rank) }
-        let ranked = slices.prefix(settings.maximumSlices).enumerated().map { number, entry in entry.slice.numbered("a\(number + 1)") }
+        var numbers: [Slice.Kind: Int] = [:]
+        let ranked = slices.prefix(settings.maximumSlices).map { entry in
+            numbers[entry.slice.kind, default: 0] += 1
+            return entry.slice.numbered((entry.slice.kind == .attribute ? "a" : "e") + String(numbers[entry.slice.kind] ?? 0))
+        }
         let rate = { (indices: [Int]) in HeldOutCheck.rate(indices.count { wrong[$0] }, indices.count) }
         let suspectLabels = suspects.sorted().map { index in
             SuspectLabel(file: input.images[index].file, label: input.classNames[input.images[index].truth],
                          predicted: input.classNames[answers.answers[index].predicted], confidence: answers.answers[index].confidence)
         }
-        return ModelDiscovery(model: answers.model, errorRate: rate(counted), heldOutErrorRate: rate(heldOut), slices: Array(ranked),
+        return ModelDiscovery(model: answers.model, errorRate: rate(counted), heldOutErrorRate: rate(heldOut), slices: ranked,
                               suspectLabels: suspectLabels)
+    }
+
+    /// The embedding search's clusters that fail more often than the discovery half, with a positive SliceLine score.
+    static func embeddingSlices(features: [[Float]], input: DiscoveryInput, answers: DiscoveryModelAnswers, counted: [Int], discovery: [Int],
+                                wrong: [Bool], settings: DiscoverySettings) -> [Found] {
+        guard discovery.count >= 2 * settings.minimumSize else { return [] }
+        let search = EmbeddingSearch(minimumSize: settings.minimumSize, seed: settings.seed)
+        let projection = search.projection(discovery.map { features[$0] })
+        var coordinates: [Int: [Double]] = [:]
+        for index in counted { coordinates[index] = projection.coordinates(features[index]) }
+        let clusterCount = min(max(2, discovery.count / (2 * settings.minimumSize)), 24)
+        let centres = search.clusters(discovery.map { coordinates[$0] ?? [] }, errors: discovery.map { wrong[$0] }, count: clusterCount)
+        let assignment = Dictionary(uniqueKeysWithValues: zip(counted, EmbeddingSearch.nearest(counted.map { coordinates[$0] ?? [] }, centres: centres)))
+        let overall = HeldOutCheck.rate(discovery.count { wrong[$0] }, discovery.count)
+        return centres.indices.compactMap { cluster in
+            let inDiscovery = discovery.filter { assignment[$0] == cluster }
+            let errorRate = HeldOutCheck.rate(inDiscovery.count { wrong[$0] }, inDiscovery.count)
+            guard inDiscovery.count >= settings.minimumSize,
+                  SliceSearch.score(errorRate: errorRate, size: inDiscovery.count, overallErrorRate: overall, count: discovery.count) > 0 else { return nil }
+            let members = input.images.indices.map { assignment[$0] == cluster }
+            return Found(kind: .embedding, description: SliceDescription.embedding(members: counted.filter { members[$0] }, input: input,
+                                                                                   answers: answers, wrong: wrong, folder: counted),
+                         rule: nil, members: members)
+        }
     }
 
     /// The most frequent (expected, predicted) pairs among `wrong` images, at most five.
