@@ -84,8 +84,11 @@ struct DiscoverCommand: AsyncParsableCommand {
         settings.seed = seed
         settings.keepSuspectLabels = keepSuspectLabels
         let searchStart = ContinuousClock.now
-        let results = Discovery.run(input, settings: settings)
+        let found = Discovery.run(input, settings: settings)
         let searchSeconds = (ContinuousClock.now - searchStart).milliseconds / 1000
+        let confirmStart = ContinuousClock.now
+        let results = try SliceIntervention(classifiers: classifiers, root: dataset.root, seed: seed).run(found, input: input)
+        let confirmSeconds = (ContinuousClock.now - confirmStart).milliseconds / 1000
 
         if let out {
             let encoder = JSONEncoder()
@@ -93,7 +96,7 @@ struct DiscoverCommand: AsyncParsableCommand {
             try encoder.encode(results).write(to: URL(fileURLWithPath: out))
             try Self.writeEmbeddings(input, to: Self.embeddingsPath(out))
         }
-        print(Self.text(results, scanSeconds: scanSeconds, searchSeconds: searchSeconds))
+        print(Self.text(results, seconds: (scanSeconds, searchSeconds, confirmSeconds)))
     }
 
     static func embeddingsPath(_ out: String) -> String {
@@ -110,7 +113,7 @@ struct DiscoverCommand: AsyncParsableCommand {
         try SafeTensors.write(StateDict(tensors: tensors), to: URL(fileURLWithPath: path))
     }
 
-    static func text(_ results: DiscoveryResults, scanSeconds: Double, searchSeconds: Double) -> String {
+    static func text(_ results: DiscoveryResults, seconds: (scan: Double, search: Double, confirm: Double)) -> String {
         func percent(_ value: Double) -> String { String(format: "%.0f%%", value * 100) }
         func interval(_ bounds: [Double], _ format: (Double) -> String) -> String {
             bounds.count == 2 ? "[\(format(bounds[0])), \(format(bounds[1]))]" : ""
@@ -126,6 +129,7 @@ struct DiscoverCommand: AsyncParsableCommand {
                 lines.append("      held out: \(held.size) images, \(percent(held.errorRate)) wrong \(interval(held.errorRateCI, percent)), "
                     + "lift \(String(format: "%.2f", held.lift)) \(interval(held.liftCI) { String(format: "%.2f", $0) })"
                     + (slice.confusions.first.map { "; most often \($0.expected) → \($0.predicted) (\($0.count))" } ?? ""))
+                if let intervention = slice.intervention { lines.append("      intervention: \(intervention.finding)") }
             }
             if !model.suspectLabels.isEmpty {
                 lines.append("  \(model.suspectLabels.count) suspect labels (left out of the slices), e.g.:")
@@ -135,7 +139,8 @@ struct DiscoverCommand: AsyncParsableCommand {
             }
         }
         lines.append("")
-        lines.append(String(format: "read, measured and classified in %.1f s; searched and checked in %.2f s", scanSeconds, searchSeconds))
+        lines.append(String(format: "read, measured and classified in %.1f s; searched and checked in %.2f s; interventions in %.1f s",
+                            seconds.scan, seconds.search, seconds.confirm))
         return lines.joined(separator: "\n")
     }
 }

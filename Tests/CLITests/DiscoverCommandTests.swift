@@ -20,8 +20,10 @@ struct DiscoverResults: Decodable {
         let id: String
         let description: String
         let members: [String]
+        struct Intervention: Decodable { let family: String; let causes: Bool; let flipRate: Double; let controlFlipRate: Double }
         let heldOut: Numbers
         let confirmed: Bool
+        let intervention: Intervention?
     }
 
     struct Suspect: Decodable { let file: String; let label: String; let predicted: String }
@@ -95,6 +97,10 @@ struct DiscoverResults: Decodable {
             return slice.confirmed && shared / Double(max(members.count, 1)) >= 0.7 && shared / Double(dogs.count) >= 0.6
         }
         #expect(covering != nil, "a confirmed slice of the blurred dogs in the top three: \(model.slices.map { "\($0.description) \($0.confirmed)" })")
+        // Moving correct images to a confirmed slice's sharpness (blurring them) flips them: the planted family is named.
+        let blur = model.slices.first { $0.confirmed && $0.intervention?.family == "blur" && $0.intervention?.causes == true }
+        #expect(blur != nil, "an intervention that names blur: \(model.slices.map { "\($0.id) \(String(describing: $0.intervention))" })")
+        #expect(model.slices.allSatisfy { slice in slice.intervention.map { !$0.causes || $0.flipRate > $0.controlFlipRate } ?? true })
         // The features find them too: a confirmed cluster made mostly of the blurred dogs.
         let cluster = model.slices.first { slice in
             slice.id.hasPrefix("e") && slice.confirmed && Double(Set(slice.members).intersection(dogs).count) / Double(slice.members.count) >= 0.7

@@ -72,6 +72,28 @@ public struct Slice: Sendable, Codable, Equatable {
     public let confusions: [Confusion]
     /// The two-sided confidence of the intervals, after the Bonferroni correction.
     public let confidence: Double
+    /// For a confirmed attribute slice whose attribute a transformation can set: what setting it on images the model
+    /// gets right does to them.
+    public var intervention: Intervention? = nil
+}
+
+/// Images outside a slice that the model gets right, moved to the slice's level of one attribute by a transformation,
+/// against the same images only re-encoded.
+public struct Intervention: Sendable, Codable, Equatable {
+    /// The attribute moved, and the transformation family and level that moved it there.
+    public let attribute: String
+    public let family: String
+    public let level: String
+    public let images: Int
+    /// The share of those images the model gets wrong once transformed, with its 95% bootstrap interval.
+    public let flipRate: Double
+    public let flipRateCI: [Double]
+    /// The share it gets wrong after re-encoding alone.
+    public let controlFlipRate: Double
+    /// True when the flip rate's lower bound is above the control's rate.
+    public let causes: Bool
+    /// "darkening correct images to the slice's median brightness flips 41% [35%, 47%]", or why it is only correlated.
+    public let finding: String
 }
 
 public struct SuspectLabel: Sendable, Codable, Equatable {

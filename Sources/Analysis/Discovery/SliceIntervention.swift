@@ -1,0 +1,124 @@
+// Confirmation by intervention: for a confirmed attribute slice, images outside it that the model gets right are moved
+// to the slice's median of the attribute by the transformation that sets it, and classified again beside a control.
+import Engine
+import Foundation
+import Imaging
+import Inference
+import Models
+import Transforms
+
+public struct SliceIntervention: Sendable {
+    /// Images moved per slice at most.
+    public static let sampleSize = 60
+
+    /// Which family moves an attribute in which direction ("low" brightness: darken).
+    static func family(for attribute: String, low: Bool) -> TransformFamily? {
+        switch (attribute, low) {
+        case ("brightness", true): .darken
+        case ("brightness", false): .brighten
+        case ("contrast", true): .contrast
+        case ("saturation", true), ("colourfulness", true), ("greyness", false): .grayscale
+        case ("sharpness", true): .blur
+        default: nil
+        }
+    }
+
+    static let verbs: [TransformFamily: String] = [.darken: "darkening", .brighten: "brightening", .contrast: "lowering the contrast of",
+                                                   .grayscale: "turning grey", .blur: "blurring"]
+
+    public let classifiers: [Classifier]
+    public let root: URL
+    public let seed: UInt64
+
+    public init(classifiers: [Classifier], root: URL, seed: UInt64) {
+        self.classifiers = classifiers
+        self.root = root
+        self.seed = seed
+    }
+
+    /// `results` with an intervention on every confirmed attribute slice that has an attribute a family can set (of
+    /// several, the one that flips most).
+    public func run(_ results: DiscoveryResults, input: DiscoveryInput) throws -> DiscoveryResults {
+        let byFile = Dictionary(uniqueKeysWithValues: input.images.enumerated().map { ($1.file, $0) })
+        var models = results.models
+        for (modelIndex, model) in models.enumerated() {
+            guard let classifier = classifiers.first(where: { $0.model.name == model.model }),
+                  let answers = input.models.first(where: { $0.model == model.model }) else { continue }
+            var slices = model.slices
+            for (sliceIndex, slice) in slices.enumerated() where slice.confirmed {
+                guard let rule = slice.rule else { continue }
+                let members = Set(slice.members.compactMap { byFile[$0] })
+                var best: Intervention?
+                for (position, predicate) in rule.enumerated() {
+                    guard case let .range(attribute, from, to, _, _) = predicate, from == 0 || to == 1,
+                          let family = Self.family(for: attribute, low: from == 0) else { continue }
+                    let others = rule.enumerated().filter { $0.offset != position }.map(\.element)
+                    let outcome = try intervene(family: family, attribute: attribute, members: members, others: others,
+                                                input: input, answers: answers, classifier: classifier)
+                    if let outcome, outcome.flipRate > (best?.flipRate ?? -1) { best = outcome }
+                }
+                slices[sliceIndex].intervention = best
+            }
+            models[modelIndex] = ModelDiscovery(model: model.model, errorRate: model.errorRate, heldOutErrorRate: model.heldOutErrorRate,
+                                                slices: slices, suspectLabels: model.suspectLabels)
+        }
+        return DiscoveryResults(dataset: results.dataset, images: results.images, seed: results.seed, holdout: results.holdout,
+                                minimumSize: results.minimumSize, models: models)
+    }
+
+    /// Moves up to `sampleSize` right-answered images outside the slice (those that meet the rule's other predicates
+    /// when there are at least 10 of them) to the slice members' median `attribute`, at the family's level whose result
+    /// comes closest to it, and classifies them beside their re-encoded originals.
+    func intervene(family: TransformFamily, attribute: String, members: Set<Int>, others: [SlicePredicate], input: DiscoveryInput,
+                   answers: DiscoveryModelAnswers, classifier: Classifier) throws -> Intervention? {
+        let values = members.compactMap { input.images[$0].numeric[attribute] }.sorted()
+        guard !values.isEmpty, let key = ImageAttributes.Key(rawValue: attribute) else { return nil }
+        let target = values[values.count / 2]
+        let right = input.images.indices.filter { !members.contains($0) && answers.answers[$0].predicted == input.images[$0].truth }
+        let alike = right.filter { index in others.allSatisfy { $0.holds(for: input.images[index]) } }
+        var random = SplitMix64(seed: seed ^ 0x1E7E)
+        let chosen = Array((alike.count >= 10 ? alike : right).shuffled(using: &random).prefix(Self.sampleSize))
+        guard chosen.count >= 5 else { return nil }
+        let shorterSide = classifier.model.preprocessing.sourceShorterSide
+        let originals = try chosen.map { index in
+            try ImageDecoder().decode(Data(contentsOf: root.appendingPathComponent(input.images[index].file)), minimumShorterSide: shorterSide)
+        }
+        // The level whose transformed images' median attribute is nearest the slice's.
+        var best: (level: TransformLevel, pictures: [RGBImage], distance: Double)?
+        for level in family.levels {
+            let pictures = try originals.map { try family.apply(to: $0, level: level) }
+            let measured = pictures.compactMap { ImageAttributes.measure($0).value(of: key) }.sorted()
+            guard !measured.isEmpty else { continue }
+            let distance = abs(measured[measured.count / 2] - target)
+            if distance < (best?.distance ?? .infinity) { best = (level, pictures, distance) }
+        }
+        guard let best else { return nil }
+        let controls = try originals.map { try ImageDecoder().decode($0.jpegData(quality: 95)) }
+        let truths = chosen.map { input.images[$0].truth }
+        let flips = try wrong(best.pictures, truths: truths, classifier: classifier)
+        let controlFlips = try wrong(controls, truths: truths, classifier: classifier)
+        let check = HeldOutCheck(errors: flips, seed: seed &+ 3).numbers(Array(repeating: true, count: flips.count), confidence: 0.95)
+        let control = HeldOutCheck.rate(controlFlips.count { $0 }, controlFlips.count)
+        let causes = check.errorRateCI[0] > control
+        func percent(_ value: Double) -> String { "\(Int((value * 100).rounded()))%" }
+        let verb = Self.verbs[family] ?? family.rawValue
+        let finding = causes
+            ? "\(verb) \(chosen.count) correct images to the slice's median \(SlicePredicate.words(attribute)) (\(family.rawValue) \(best.level.label)) flips \(percent(check.errorRate)) [\(percent(check.errorRateCI[0])), \(percent(check.errorRateCI[1]))], against \(percent(control)) re-encoded"
+            : "correlated, not caused by \(SlicePredicate.words(attribute)): \(verb) \(chosen.count) correct images to the slice's median flips \(percent(check.errorRate)), against \(percent(control)) re-encoded"
+        return Intervention(attribute: attribute, family: family.rawValue, level: best.level.label, images: chosen.count,
+                            flipRate: check.errorRate, flipRateCI: check.errorRateCI, controlFlipRate: control, causes: causes, finding: finding)
+    }
+
+    /// Whether the model misses each picture's true class, in batches of 8.
+    func wrong(_ pictures: [RGBImage], truths: [Int], classifier: Classifier) throws -> [Bool] {
+        let preprocessing = classifier.model.preprocessing
+        var result: [Bool] = []
+        for start in stride(from: 0, to: pictures.count, by: 8) {
+            let batch = Array(pictures[start..<min(start + 8, pictures.count)])
+            var tensor = Tensor(zeros: [batch.count] + preprocessing.tensorShape)
+            for (slot, picture) in batch.enumerated() { try preprocessing.write(picture, into: &tensor, at: slot) }
+            result += try classifier.classify(tensor, top: 1).enumerated().map { $1.predictions.first?.index != truths[start + $0] }
+        }
+        return result
+    }
+}
