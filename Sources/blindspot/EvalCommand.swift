@@ -215,17 +215,21 @@ enum OutputFormat {
     /// The longer side of a pictured mistake, in pixels.
     static let thumbnailSide = 160
 
-    /// Thumbnails of the images the HTML pictures, read from the dataset folder the results name; an image that can no
-    /// longer be read there (moved, or merged results from another machine) is left out of the pictures, not the report.
+    /// Thumbnails of the images the HTML pictures, read from the dataset folder the results name.
     static func thumbnails(_ results: EvaluationResults) -> [String: ReportPicture] {
-        let root = URL(fileURLWithPath: results.dataset)
+        thumbnails(of: EvaluationReport.picturedFiles(results), in: URL(fileURLWithPath: results.dataset), named: "mistake")
+    }
+
+    /// Thumbnails of `files` (relative to `root`), named `prefix-N.jpg`; an image that can no longer be read there
+    /// (moved, or merged results from another machine) is left out of the pictures, not the report.
+    static func thumbnails(of files: [String], in root: URL, named prefix: String) -> [String: ReportPicture] {
         let decoder = ImageDecoder()
         var pictures: [String: ReportPicture] = [:]
-        for (number, file) in EvaluationReport.picturedFiles(results).enumerated() {
+        for (number, file) in files.enumerated() {
             guard let bytes = try? Data(contentsOf: root.appendingPathComponent(file)),
-                  let thumbnail = try? decoder.decode(bytes).shrunk(toLongerSide: thumbnailSide),
+                  let thumbnail = try? decoder.decode(bytes, minimumShorterSide: thumbnailSide).shrunk(toLongerSide: thumbnailSide),
                   let jpeg = try? thumbnail.jpegData(quality: 82) else { continue }
-            pictures[file] = ReportPicture(fileName: "mistake-\(number).jpg", mediaType: "image/jpeg", data: jpeg,
+            pictures[file] = ReportPicture(fileName: "\(prefix)-\(number).jpg", mediaType: "image/jpeg", data: jpeg,
                                            width: thumbnail.width, height: thumbnail.height, alt: file)
         }
         return pictures
