@@ -83,7 +83,7 @@ e2e-demo: $(STEP_PREREQUISITES)
 e2e-catalog: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/EndToEnd/test_catalog.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 e2e-report: $(STEP_PREREQUISITES)
-	$(PYTEST) Tests/EndToEnd/test_report.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
+	$(PYTEST) Tests/EndToEnd/test_report.py Tests/EndToEnd/test_discover_page.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/e2e
 durability-sqlite: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/EndToEnd/test_durability.py --out .build/test-output/durability
 durability-postgres: $(STEP_PREREQUISITES)

@@ -48,7 +48,9 @@ public enum ReportStyle {
     .report-entry h3 { margin-bottom: 0.5rem; }
     .report-figures { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
     .report-figures figure { margin: 0; max-width: 20rem; }
-    .report-figures figure.eval-thumbnail { max-width: 11rem; }
+    .report-figures figure.eval-thumbnail, .report-figures figure.discovery-thumbnail { max-width: 11rem; }
+    .discovery-slice { border: 1px solid #8884; border-radius: 6px; padding: 0 1rem 1rem; margin: 1rem 0; break-inside: avoid; }
+    .discovery-slice .finding { font-weight: 600; }
     .report-figures img { display: block; max-width: 100%; height: auto; border-radius: 4px; }
     .category-finding { font-style: italic; }
     .reproducibility li { overflow-wrap: anywhere; }

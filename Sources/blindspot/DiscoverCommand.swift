@@ -4,6 +4,7 @@ import Analysis
 import ArgumentParser
 import Engine
 import Foundation
+import Reports
 import Weights
 
 struct DiscoverCommand: AsyncParsableCommand {
@@ -23,7 +24,7 @@ struct DiscoverCommand: AsyncParsableCommand {
     @Option(name: .customLong("model"), help: "A model to examine; repeat for several (default: the default model).")
     var models: [String] = []
 
-    @Option(help: "Where to write the results (.json); the penultimate features go beside it as OUT.embeddings.safetensors.")
+    @Option(help: "Where to write the results: .json (everything), .html (a page with thumbnails) or .md; the penultimate features go beside it as OUT.embeddings.safetensors.")
     var out: String?
 
     @Option(name: .customLong("max-slices"), help: "Slices kept per model.")
@@ -52,7 +53,9 @@ struct DiscoverCommand: AsyncParsableCommand {
         try OptionCheck.require(holdout, within: 0.05...0.95, "--holdout")
         try OptionCheck.require(batchSize, within: OptionCheck.batchSizes, "--batch")
         try OptionCheck.requireModels(models, "--model")
-        if let out, (out as NSString).pathExtension.lowercased() != "json" { throw ValidationError("--out must end in .json") }
+        if let out, !["json", "html", "htm", "md", "markdown"].contains((out as NSString).pathExtension.lowercased()) {
+            throw ValidationError("--out must end in .json, .html or .md")
+        }
     }
 
     func run() async throws {
@@ -91,12 +94,27 @@ struct DiscoverCommand: AsyncParsableCommand {
         let confirmSeconds = (ContinuousClock.now - confirmStart).milliseconds / 1000
 
         if let out {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-            try encoder.encode(results).write(to: URL(fileURLWithPath: out))
+            try Self.write(results, to: out, root: dataset.root)
             try Self.writeEmbeddings(input, to: Self.embeddingsPath(out))
         }
         print(Self.text(results, seconds: (scanSeconds, searchSeconds, confirmSeconds)))
+    }
+
+    /// The results as JSON, as an HTML page with thumbnails read from `root`, or as Markdown (no pictures), by extension.
+    static func write(_ results: DiscoveryResults, to out: String, root: URL) throws {
+        let data: Data
+        switch (out as NSString).pathExtension.lowercased() {
+        case "html", "htm":
+            let pictures = OutputFormat.thumbnails(of: DiscoveryReport.picturedFiles(results), in: root, named: "discovered")
+            data = Data(DiscoveryReport.document(results, pictures: pictures).utf8)
+        case "md", "markdown":
+            data = Data(DiscoveryReport.markdown(results, pictures: [:]).utf8)
+        default:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+            data = try encoder.encode(results)
+        }
+        try data.write(to: URL(fileURLWithPath: out), options: .atomic)
     }
 
     static func embeddingsPath(_ out: String) -> String {

@@ -1,0 +1,114 @@
+// Discovery's results as a self-contained HTML page or GitHub Markdown: per model a table of its slices, one card per
+// slice (numbers, eight thumbnails, confusions, intervention) and the suspect labels. The numbers are DiscoveryResults'.
+import Analysis
+import Foundation
+
+public enum DiscoveryReport {
+    /// Thumbnails shown per slice.
+    public static let picturesPerSlice = 8
+    /// Suspect labels listed per model.
+    public static let listedSuspects = 24
+
+    /// The files whose thumbnails the report shows: each slice's first members and the listed suspect labels.
+    public static func picturedFiles(_ results: DiscoveryResults) -> [String] {
+        var files: [String] = []
+        for model in results.models {
+            for slice in model.slices { files += slice.members.prefix(picturesPerSlice) }
+            files += model.suspectLabels.prefix(listedSuspects).map(\.file)
+        }
+        var seen = Set<String>()
+        return files.filter { seen.insert($0).inserted }
+    }
+
+    /// A complete page, readable offline (pictures inline) and in print.
+    public static func document(_ results: DiscoveryResults, pictures: [String: ReportPicture], date: Date = Date()) -> String {
+        let stamp = ISO8601DateFormatter().string(from: date)
+        return HTMLText.page(title: "Blind spots discovered in \(results.dataset)", head: "<link rel=\"icon\" href=\"data:,\">\n<style>\n\(ReportStyle.css)\n</style>", body: """
+        <h1>Blind spots discovered</h1>
+        <p class="hint">Made by Blindspot on \(HTMLText.escape(stamp)).</p>
+        \(ReportBlock.html(blocks(results, headingLevel: 2, pictures: pictures)))
+        """, bodyClass: "report")
+    }
+
+    /// The same in GitHub Markdown; pictures are files in `images/` beside it.
+    public static func markdown(_ results: DiscoveryResults, pictures: [String: ReportPicture]) -> String {
+        "# Blind spots discovered\n\n" + ReportBlock.markdown(blocks(results, headingLevel: 2, pictures: pictures))
+    }
+
+    static func percent(_ value: Double) -> String { "\(Int((value * 100).rounded()))%" }
+
+    static func interval(_ bounds: [Double], _ format: (Double) -> String) -> String {
+        bounds.count == 2 ? "[\(format(bounds[0])), \(format(bounds[1]))]" : ""
+    }
+
+    static func ratio(_ value: Double) -> String { value.isFinite ? String(format: "%.2f", value) : "∞" }
+
+    static func blocks(_ results: DiscoveryResults, headingLevel: Int, pictures: [String: ReportPicture]) -> [ReportBlock] {
+        var blocks: [ReportBlock] = [
+            .paragraph("\(results.images) images of \(results.dataset). Slices were searched on a seeded, class-stratified \(percent(1 - results.holdout)) "
+                + "of the images (seed \(results.seed)) and checked on the other \(percent(results.holdout)); a slice is confirmed when its error lift's "
+                + "lower bound on the held-out images exceeds 1 (95% family-wise). Slices hold at least \(results.minimumSize) images on the half they were found on."),
+        ]
+        for model in results.models {
+            let confirmed = model.slices.filter(\.confirmed).count
+            blocks.append(.heading(level: headingLevel, text: model.model, id: "model-\(model.model)"))
+            blocks.append(.paragraph("\(percent(model.errorRate)) of the images are misclassified (\(percent(model.heldOutErrorRate)) of the held-out half); "
+                + "\(confirmed) of \(model.slices.count) slices are confirmed; "
+                + (model.suspectLabels.count == 1 ? "1 image looks mislabelled and is left out." : "\(model.suspectLabels.count) images look mislabelled and are left out.")))
+            if !model.slices.isEmpty { blocks.append(.table(summary(model))) }
+            for slice in model.slices { blocks.append(card(slice, model: model.model, headingLevel: headingLevel + 1, pictures: pictures)) }
+            if !model.suspectLabels.isEmpty { blocks += suspects(model, headingLevel: headingLevel + 1, pictures: pictures) }
+        }
+        return blocks
+    }
+
+    static func summary(_ model: ModelDiscovery) -> ReportTable {
+        ReportTable(caption: "\(model.model): slices, confirmed first, by held-out lift × size",
+                    columns: ["slice", "status", "description", "held-out images", "error", "lift"],
+                    rows: model.slices.map { slice in
+                        ReportTable.Row(header: .init(slice.id), cells: [
+                            .init(slice.confirmed ? "confirmed" : "not confirmed", style: slice.confirmed ? "flip" : nil),
+                            .init(slice.description),
+                            .init(String(slice.heldOut.size)),
+                            .init(percent(slice.heldOut.errorRate), note: interval(slice.heldOut.errorRateCI, percent)),
+                            .init(ratio(slice.heldOut.lift), note: interval(slice.heldOut.liftCI, ratio)),
+                        ])
+                    }, numericColumns: [3, 4, 5])
+    }
+
+    static func card(_ slice: Slice, model: String, headingLevel: Int, pictures: [String: ReportPicture]) -> ReportBlock {
+        var blocks: [ReportBlock] = [
+            .heading(level: headingLevel, text: "\(slice.id): \(slice.description)", id: "\(model)-\(slice.id)"),
+            .paragraph("\(slice.confirmed ? "Confirmed" : "Not confirmed") \(slice.kind == .attribute ? "attribute" : "embedding") slice of \(slice.members.count) images. "
+                + "Held out: \(slice.heldOut.size) images, \(percent(slice.heldOut.errorRate)) wrong \(interval(slice.heldOut.errorRateCI, percent)), "
+                + "lift \(ratio(slice.heldOut.lift)) \(interval(slice.heldOut.liftCI, ratio)). Where it was found: \(slice.discovery.size) images, "
+                + "\(percent(slice.discovery.errorRate)) wrong, lift \(ratio(slice.discovery.lift))."),
+        ]
+        if let intervention = slice.intervention {
+            blocks.append(.paragraph("Intervention: \(intervention.finding).", className: intervention.causes ? "finding" : "hint"))
+        }
+        if !slice.confusions.isEmpty {
+            blocks.append(.list(slice.confusions.map { "\($0.expected) → \($0.predicted): \($0.count)" }))
+        }
+        let figures = slice.members.prefix(picturesPerSlice).compactMap { file in pictures[file].map { ($0, file, "discovery-thumbnail") } }
+        if !figures.isEmpty { blocks.append(.figures(figures)) }
+        return .container(tag: "article", className: "discovery-slice", blocks: blocks)
+    }
+
+    static func suspects(_ model: ModelDiscovery, headingLevel: Int, pictures: [String: ReportPicture]) -> [ReportBlock] {
+        let listed = model.suspectLabels.prefix(listedSuspects)
+        var blocks: [ReportBlock] = [
+            .heading(level: headingLevel, text: "Suspect labels (\(model.suspectLabels.count))", id: "\(model.model)-suspects"),
+            .paragraph("The model is at least as sure of another class as it is on average of that class's own images, and every other model agrees: "
+                + "judge whether the label or the model is wrong."),
+            .table(ReportTable(caption: "\(model.model): images whose labels look wrong", columns: ["file", "label", "model says", "confidence"],
+                               rows: listed.map { .init(header: .init($0.file), cells: [.init($0.label), .init($0.predicted), .init(percent($0.confidence))]) },
+                               numericColumns: [3])),
+        ]
+        let figures = listed.compactMap { suspect in
+            pictures[suspect.file].map { ($0, "labelled \(suspect.label); model: \(suspect.predicted)", "discovery-thumbnail") }
+        }
+        if !figures.isEmpty { blocks.append(.figures(figures)) }
+        return blocks
+    }
+}
