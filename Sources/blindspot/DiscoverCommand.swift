@@ -144,13 +144,13 @@ struct DiscoverCommand: AsyncParsableCommand {
             for slice in model.slices {
                 let held = slice.heldOut
                 lines.append("  \(slice.id) \(slice.confirmed ? "confirmed    " : "not confirmed") \(slice.description)")
-                lines.append("      held out: \(held.size) images, \(percent(held.errorRate)) wrong \(interval(held.errorRateCI, percent)), "
+                lines.append("      held out: \(held.size) image\(held.size == 1 ? "" : "s"), \(percent(held.errorRate)) wrong \(interval(held.errorRateCI, percent)), "
                     + "lift \(String(format: "%.2f", held.lift)) \(interval(held.liftCI) { String(format: "%.2f", $0) })"
                     + (slice.confusions.first.map { "; most often \($0.expected) → \($0.predicted) (\($0.count))" } ?? ""))
                 if let intervention = slice.intervention { lines.append("      intervention: \(intervention.finding)") }
             }
             if !model.suspectLabels.isEmpty {
-                lines.append("  \(model.suspectLabels.count) suspect labels (left out of the slices), e.g.:")
+                lines.append("  \(model.suspectLabels.count) suspect label\(model.suspectLabels.count == 1 ? "" : "s") (left out of the slices), e.g.:")
                 for suspect in model.suspectLabels.prefix(5) {
                     lines.append("      \(suspect.file): labelled \(suspect.label), \(String(format: "%.0f%%", suspect.confidence * 100)) \(suspect.predicted)")
                 }

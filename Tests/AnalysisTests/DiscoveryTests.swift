@@ -101,6 +101,25 @@ import Testing
         #expect(found.description.hasPrefix("\(found.members.count) images, mostly"))
     }
 
+    /// Six images that always fail, three per half: a bootstrap of so few is no evidence, however wrong they are.
+    @Test func aHandfulOfFailuresIsNeverConfirmed() throws {
+        let few = Set([0, 1, 2, 3, 4, 5].map { $0 * Self.perClass + 60 })
+        var input = Self.input(seed: 4) { _ in 0.1 }
+        input = DiscoveryInput(dataset: input.dataset, images: input.images.enumerated().map { index, image in
+            few.contains(index) ? DiscoveryImage(file: image.file, truth: image.truth, numeric: image.numeric,
+                                                 categories: ["dominant hue": "violet"], groups: image.groups) : image
+        }, models: [DiscoveryModelAnswers(model: "m", answers: input.models[0].answers.enumerated().map { index, answer in
+            few.contains(index) ? DiscoveryAnswer(predicted: 0, confidence: 0.2, truthProbability: 0.01, top5: [0]) : answer
+        }, features: nil)], classNames: input.classNames)
+        var settings = DiscoverySettings()
+        settings.minimumSize = 1
+        let result = try #require(Discovery.run(input, settings: settings).models.first)
+        let violet = try #require(result.slices.first { $0.rule == [.category(attribute: "dominant hue", value: "violet")] },
+                                  "the violet images are found: \(result.slices.map(\.description))")
+        #expect(violet.heldOut.errorRate == 1 && violet.heldOut.size < 5)
+        #expect(!violet.confirmed)
+    }
+
     @Test func independentErrorsConfirmNoMoreThanTheStatedRate() {
         var runsWithAConfirmedSlice = 0
         for seed in 0..<20 as Range<UInt64> {

@@ -80,7 +80,7 @@ public enum Discovery {
             let slice = Slice(id: "", kind: candidate.kind, description: candidate.description, rule: candidate.rule,
                               members: members.map { input.images[$0].file },
                               discovery: discoveryCheck.numbers(discovery.map { candidate.members[$0] }, confidence: confidence), heldOut: checked,
-                              confirmed: checked.size > 0 && checked.liftCI[0] > 1,
+                              confirmed: checked.size >= minimumHeldOut(settings) && checked.liftCI[0] > 1,
                               confusions: confusions(members.filter { wrong[$0] }, input: input, answers: answers), confidence: confidence)
             slices.append((slice, checked.lift * Double(checked.size)))
         }
@@ -121,6 +121,12 @@ public enum Discovery {
                                                                                    answers: answers, wrong: wrong, folder: counted),
                          rule: nil, members: members)
         }
+    }
+
+    /// The fewest held-out members a confirmed slice has: half the minimum size, and never under 5, since a bootstrap
+    /// of one or two images is no evidence.
+    static func minimumHeldOut(_ settings: DiscoverySettings) -> Int {
+        max(5, settings.minimumSize / 2)
     }
 
     /// The most frequent (expected, predicted) pairs among `wrong` images, at most five.

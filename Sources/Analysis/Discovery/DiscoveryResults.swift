@@ -66,7 +66,8 @@ public struct Slice: Sendable, Codable, Equatable {
     /// What the search saw on the discovery half.
     public let discovery: Numbers
     public let heldOut: Numbers
-    /// True when the held-out lift's lower bound exceeds 1.
+    /// True when the held-out lift's lower bound exceeds 1 and the held-out half holds at least max(5, minimum size / 2)
+    /// of its images.
     public let confirmed: Bool
     /// Its members' most frequent mistakes.
     public let confusions: [Confusion]

@@ -36,7 +36,8 @@ struct HeldOutCheck {
                     if errors[index] { wrongInSlice += 1 }
                 }
             }
-            guard inSlice > 0 else { continue }
+            // A resample without a member says nothing for the slice: counted as no error (conservative), not skipped,
+            // so that a slice of one or two images cannot look certain.
             let resampledRate = Self.rate(wrongInSlice, inSlice)
             rates.append(resampledRate)
             let resampledOverall = Self.rate(wrong, count)
