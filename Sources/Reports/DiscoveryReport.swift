@@ -87,6 +87,11 @@ public enum DiscoveryReport {
         if let intervention = slice.intervention {
             blocks.append(.paragraph("Intervention: \(intervention.finding).", className: intervention.causes ? "finding" : "hint"))
         }
+        if !slice.transfer.isEmpty {
+            blocks.append(.paragraph("Every model on its held-out images: " + slice.transfer.map {
+                "\($0.model) \(percent($0.heldOutErrorRate)) wrong (lift \(ratio($0.lift)))"
+            }.joined(separator: "; ") + "."))
+        }
         if !slice.confusions.isEmpty {
             blocks.append(.list(slice.confusions.map { "\($0.expected) → \($0.predicted): \($0.count)" }))
         }

@@ -148,6 +148,11 @@ struct DiscoverCommand: AsyncParsableCommand {
                     + "lift \(String(format: "%.2f", held.lift)) \(interval(held.liftCI) { String(format: "%.2f", $0) })"
                     + (slice.confusions.first.map { "; most often \($0.expected) → \($0.predicted) (\($0.count))" } ?? ""))
                 if let intervention = slice.intervention { lines.append("      intervention: \(intervention.finding)") }
+                if !slice.transfer.isEmpty {
+                    lines.append("      every model on its held-out images: " + slice.transfer.map {
+                        "\($0.model) \(percent($0.heldOutErrorRate)) wrong (lift \(String(format: "%.2f", $0.lift)))"
+                    }.joined(separator: ", "))
+                }
             }
             if !model.suspectLabels.isEmpty {
                 lines.append("  \(model.suspectLabels.count) suspect label\(model.suspectLabels.count == 1 ? "" : "s") (left out of the slices), e.g.:")

@@ -64,6 +64,25 @@ import Testing
         #expect(found.confusions.reduce(0) { $0 + $1.count } > 0)
         // Members come from both halves; the numbers of each half add up to them.
         #expect(found.discovery.size + found.heldOut.size == found.members.count)
+        #expect(found.transfer.isEmpty, "one model: nothing to transfer to")
+    }
+
+    /// A second model that fails on the same planted images, and a third that fails nowhere in particular.
+    @Test func everyModelsErrorOnASliceShowsWhetherItTransfers() throws {
+        let first = Self.input(seed: 3) { Self.planted($0) ? 0.9 : 0.15 }
+        let same = Self.input(seed: 3) { Self.planted($0) ? 0.9 : 0.15 }.models[0]
+        let other = Self.input(seed: 21) { _ in 0.15 }.models[0]
+        let input = DiscoveryInput(dataset: first.dataset, images: first.images,
+                                   models: [first.models[0], DiscoveryModelAnswers(model: "same", answers: same.answers, features: nil),
+                                            DiscoveryModelAnswers(model: "other", answers: other.answers, features: nil)],
+                                   classNames: first.classNames)
+        var settings = DiscoverySettings()
+        settings.seed = 11
+        let slice = try #require(Discovery.run(input, settings: settings).models[0].slices.first { $0.confirmed })
+        #expect(slice.transfer.map(\.model) == ["m", "same", "other"])
+        #expect(slice.transfer[0].lift > 2 && slice.transfer[1].lift > 2, "\(slice.transfer)")
+        #expect(slice.transfer[2].lift < 1.6, "\(slice.transfer)")
+        #expect(abs(slice.transfer[0].lift - slice.heldOut.lift) < 1e-9, "the discovering model's row repeats its own held-out lift")
     }
 
     /// Features in 64 dimensions: every image near one of six random centres, the planted images near a seventh, with

@@ -37,7 +37,8 @@ public enum Discovery {
 
     public static func run(_ input: DiscoveryInput, settings: DiscoverySettings) -> DiscoveryResults {
         let held = heldOut(input.images, holdout: settings.holdout, seed: settings.seed)
-        let models = input.models.indices.map { model(at: $0, input: input, held: held, settings: settings) }
+        var models = input.models.indices.map { model(at: $0, input: input, held: held, settings: settings) }
+        if input.models.count > 1 { models = models.map { withTransfer($0, input: input, held: held, settings: settings) } }
         return DiscoveryResults(dataset: input.dataset, images: input.images.count, seed: settings.seed, holdout: settings.holdout,
                                 minimumSize: settings.minimumSize, models: models)
     }
@@ -121,6 +122,28 @@ public enum Discovery {
                                                                                    answers: answers, wrong: wrong, folder: counted),
                          rule: nil, members: members)
         }
+    }
+
+    /// `discovered` with every model's held-out error on each of its slices, over the images its own numbers count
+    /// (its suspect labels left out unless kept), so that its own row repeats its held-out lift.
+    static func withTransfer(_ discovered: ModelDiscovery, input: DiscoveryInput, held: [Bool], settings: DiscoverySettings) -> ModelDiscovery {
+        let byFile = Dictionary(uniqueKeysWithValues: input.images.enumerated().map { ($1.file, $0) })
+        let suspects = settings.keepSuspectLabels ? [] : Set(discovered.suspectLabels.compactMap { byFile[$0.file] })
+        let heldOut = input.images.indices.filter { held[$0] && !suspects.contains($0) }
+        let slices = discovered.slices.map { slice -> Slice in
+            let members = slice.members.compactMap { byFile[$0] }.filter { held[$0] }
+            var updated = slice
+            updated.transfer = input.models.map { model in
+                func rate(_ indices: [Int]) -> Double {
+                    HeldOutCheck.rate(indices.count { model.answers[$0].predicted != input.images[$0].truth }, indices.count)
+                }
+                let overall = rate(heldOut)
+                return Transfer(model: model.model, heldOutErrorRate: rate(members), lift: overall > 0 ? rate(members) / overall : 0)
+            }
+            return updated
+        }
+        return ModelDiscovery(model: discovered.model, errorRate: discovered.errorRate, heldOutErrorRate: discovered.heldOutErrorRate,
+                              slices: slices, suspectLabels: discovered.suspectLabels)
     }
 
     /// The fewest held-out members a confirmed slice has: half the minimum size, and never under 5, since a bootstrap

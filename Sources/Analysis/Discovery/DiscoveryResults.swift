@@ -76,6 +76,16 @@ public struct Slice: Sendable, Codable, Equatable {
     /// For a confirmed attribute slice whose attribute a transformation can set: what setting it on images the model
     /// gets right does to them.
     public var intervention: Intervention? = nil
+    /// Every model's error on the slice's held-out members, beside its error on the whole held-out half: does the blind
+    /// spot transfer? Empty when one model was examined.
+    public var transfer: [Transfer] = []
+}
+
+public struct Transfer: Sendable, Codable, Equatable {
+    public let model: String
+    public let heldOutErrorRate: Double
+    /// That error over the model's own on the held-out half.
+    public let lift: Double
 }
 
 /// Images outside a slice that the model gets right, moved to the slice's level of one attribute by a transformation,
