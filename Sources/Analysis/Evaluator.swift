@@ -75,12 +75,9 @@ public struct Evaluator: Sendable {
         }
         var records: [EvaluationRecord] = []
         for classifier in classifiers {
-            let preprocessing = classifier.model.preprocessing
             for start in stride(from: 0, to: variants.count, by: batchSize) {
                 let batch = variants[start..<min(start + batchSize, variants.count)]
-                var tensor = Tensor(zeros: [batch.count] + preprocessing.tensorShape)
-                for (slot, variant) in batch.enumerated() { try preprocessing.write(variant.picture, into: &tensor, at: slot) }
-                for (variant, classification) in zip(batch, try classifier.classify(tensor, top: 5)) {
+                for (variant, classification) in zip(batch, try classifier.classify(batch.map(\.picture), top: 5)) {
                     records.append(EvaluationRecord(file: variant.image.file, truth: variant.image.classIndex, model: classifier.model.name,
                                                     transform: variant.transform?.key, top5: classification.predictions.map(\.index),
                                                     probabilities: classification.predictions.map(\.probability)))

@@ -132,6 +132,14 @@ public final class Classifier: Sendable {
         }
     }
 
+    /// Classifies decoded pictures as one batch, each through the model's own preprocessing.
+    public func classify(_ pictures: [RGBImage], top: Int) throws -> [Classification] {
+        let preprocessing = model.preprocessing
+        var batch = Tensor(zeros: [pictures.count] + preprocessing.tensorShape)
+        for (slot, picture) in pictures.enumerated() { try preprocessing.write(picture, into: &batch, at: slot) }
+        return try classify(batch, top: top)
+    }
+
     /// Softmax in double precision, with the maximum subtracted first.
     public static func softmax(_ logits: [Float]) -> [Double] {
         let largest = Double(logits.max() ?? 0)

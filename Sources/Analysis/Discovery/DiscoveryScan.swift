@@ -1,6 +1,5 @@
 // Reading a labelled folder for discovery: each image decoded once (on background threads, while the previous chunk
 // is classified), its attributes measured, and every model's answer and penultimate features from one forward pass.
-import Engine
 import Foundation
 import Imaging
 import Inference
@@ -52,10 +51,7 @@ public struct DiscoveryScan: Sendable {
             }
             images += readable.map(\.image)
             for (index, classifier) in classifiers.enumerated() where !readable.isEmpty {
-                let preprocessing = classifier.model.preprocessing
-                var tensor = Tensor(zeros: [readable.count] + preprocessing.tensorShape)
-                for (slot, read) in readable.enumerated() { try preprocessing.write(read.pixels, into: &tensor, at: slot) }
-                for (read, classification) in zip(readable, try classifier.classify(tensor, top: 5)) {
+                for (read, classification) in zip(readable, try classifier.classify(readable.map(\.pixels), top: 5)) {
                     let best = classification.predictions.first
                     answers[index].append(DiscoveryAnswer(predicted: best?.index ?? 0, confidence: best?.probability ?? 0,
                                                           truthProbability: classification.probabilities[read.image.truth],
