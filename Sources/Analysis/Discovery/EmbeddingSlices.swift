@@ -86,7 +86,7 @@ struct EmbeddingSearch {
             centres.append(augmented[chosen])
         }
         for _ in 0..<Self.iterations {
-            let nearest = augmented.map { point in centres.indices.min { Self.squaredDistance(point, centres[$0]) < Self.squaredDistance(point, centres[$1]) } ?? 0 }
+            let nearest = Self.nearest(augmented, centres: centres)
             var sums = centres.map { Array(repeating: 0.0, count: $0.count) }
             var counts = Array(repeating: 0, count: centres.count)
             for (point, cluster) in zip(augmented, nearest) {

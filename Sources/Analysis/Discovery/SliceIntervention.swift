@@ -97,27 +97,25 @@ public struct SliceIntervention: Sendable {
         let truths = chosen.map { input.images[$0].truth }
         let flips = try wrong(best.pictures, truths: truths, classifier: classifier)
         let controlFlips = try wrong(controls, truths: truths, classifier: classifier)
-        let check = HeldOutCheck(errors: flips, seed: seed &+ 3).numbers(Array(repeating: true, count: flips.count), confidence: 0.95)
-        let control = HeldOutCheck.rate(controlFlips.count { $0 }, controlFlips.count)
-        let causes = check.errorRateCI[0] > control
-        func percent(_ value: Double) -> String { "\(Int((value * 100).rounded()))%" }
+        let flipRate = EvaluationResults.fraction(flips)
+        let flipRateCI = EvaluationResults.bootstrap(flips)
+        let control = EvaluationResults.fraction(controlFlips)
+        let causes = flipRateCI[0] > control
+        let percent = Percent.whole
         let verb = Self.verbs[family] ?? family.rawValue
         let finding = causes
-            ? "\(verb) \(chosen.count) correct images to the slice's median \(SlicePredicate.words(attribute)) (\(family.rawValue) \(best.level.label)) flips \(percent(check.errorRate)) [\(percent(check.errorRateCI[0])), \(percent(check.errorRateCI[1]))], against \(percent(control)) re-encoded"
-            : "correlated, not caused by \(SlicePredicate.words(attribute)): \(verb) \(chosen.count) correct images to the slice's median flips \(percent(check.errorRate)), against \(percent(control)) re-encoded"
+            ? "\(verb) \(chosen.count) correct images to the slice's median \(SlicePredicate.words(attribute)) (\(family.rawValue) \(best.level.label)) flips \(percent(flipRate)) [\(percent(flipRateCI[0])), \(percent(flipRateCI[1]))], against \(percent(control)) re-encoded"
+            : "correlated, not caused by \(SlicePredicate.words(attribute)): \(verb) \(chosen.count) correct images to the slice's median flips \(percent(flipRate)), against \(percent(control)) re-encoded"
         return Intervention(attribute: attribute, family: family.rawValue, level: best.level.label, images: chosen.count,
-                            flipRate: check.errorRate, flipRateCI: check.errorRateCI, controlFlipRate: control, causes: causes, finding: finding)
+                            flipRate: flipRate, flipRateCI: flipRateCI, controlFlipRate: control, causes: causes, finding: finding)
     }
 
     /// Whether the model misses each picture's true class, in batches of 8.
     func wrong(_ pictures: [RGBImage], truths: [Int], classifier: Classifier) throws -> [Bool] {
-        let preprocessing = classifier.model.preprocessing
         var result: [Bool] = []
         for start in stride(from: 0, to: pictures.count, by: 8) {
             let batch = Array(pictures[start..<min(start + 8, pictures.count)])
-            var tensor = Tensor(zeros: [batch.count] + preprocessing.tensorShape)
-            for (slot, picture) in batch.enumerated() { try preprocessing.write(picture, into: &tensor, at: slot) }
-            result += try classifier.classify(tensor, top: 1).enumerated().map { $1.predictions.first?.index != truths[start + $0] }
+            result += try classifier.classify(batch, top: 1).enumerated().map { $1.predictions.first?.index != truths[start + $0] }
         }
         return result
     }
