@@ -1,5 +1,5 @@
 // Numbers as every message, page, report and progress bar shows them: byte counts in units of 1024 ("MB" is
-// 1 048 576 bytes) and fractions as percentages with one decimal.
+// 1 048 576 bytes) and fractions as percentages, with one decimal or whole.
 public enum ByteCount {
     /// "900 bytes", "512 KB", "20 MB", "1.5 GB".
     public static func readable(_ count: Int) -> String { readable(Double(count)) }
@@ -14,9 +14,13 @@ public enum ByteCount {
     }
 }
 
-/// A fraction (0.871) as a percentage with one decimal ("87.1%").
+/// A fraction (0.871) as a percentage: with one decimal ("87.1%"), or whole ("87%").
 public enum Percent {
     public static func text(_ fraction: Double) -> String {
         String(format: "%.1f%%", fraction * 100)
+    }
+
+    public static func whole(_ fraction: Double) -> String {
+        "\(Int((fraction * 100).rounded()))%"
     }
 }

@@ -2,6 +2,7 @@
 // slice (numbers, eight thumbnails, confusions, intervention) and the suspect labels. The numbers are DiscoveryResults'.
 import Analysis
 import Foundation
+import Imaging
 
 public enum DiscoveryReport {
     /// Thumbnails shown per slice.
@@ -35,13 +36,15 @@ public enum DiscoveryReport {
         "# Blind spots discovered\n\n" + ReportBlock.markdown(blocks(results, headingLevel: 2, pictures: pictures))
     }
 
-    static func percent(_ value: Double) -> String { "\(Int((value * 100).rounded()))%" }
+    static let percent = Percent.whole
 
-    static func interval(_ bounds: [Double], _ format: (Double) -> String) -> String {
+    /// "[0.42, 2.5]" for an interval of two bounds, each written by `format`; nothing for anything else.
+    public static func interval(_ bounds: [Double], _ format: (Double) -> String) -> String {
         bounds.count == 2 ? "[\(format(bounds[0])), \(format(bounds[1]))]" : ""
     }
 
-    static func ratio(_ value: Double) -> String { value.isFinite ? String(format: "%.2f", value) : "∞" }
+    /// A lift with two decimals ("2.48"), "∞" for an unbounded one.
+    public static func ratio(_ value: Double) -> String { value.isFinite ? String(format: "%.2f", value) : "∞" }
 
     static func blocks(_ results: DiscoveryResults, headingLevel: Int, pictures: [String: ReportPicture]) -> [ReportBlock] {
         var blocks: [ReportBlock] = [

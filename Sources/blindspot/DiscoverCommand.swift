@@ -4,6 +4,7 @@ import Analysis
 import ArgumentParser
 import Engine
 import Foundation
+import Imaging
 import Reports
 import Weights
 
@@ -132,10 +133,7 @@ struct DiscoverCommand: AsyncParsableCommand {
     }
 
     static func text(_ results: DiscoveryResults, seconds: (scan: Double, search: Double, confirm: Double)) -> String {
-        func percent(_ value: Double) -> String { String(format: "%.0f%%", value * 100) }
-        func interval(_ bounds: [Double], _ format: (Double) -> String) -> String {
-            bounds.count == 2 ? "[\(format(bounds[0])), \(format(bounds[1]))]" : ""
-        }
+        let (percent, interval, ratio) = (Percent.whole, DiscoveryReport.interval, DiscoveryReport.ratio)
         var lines = ["\(results.images) images of \(results.dataset); \(percent(results.holdout)) of each class held out (seed \(results.seed))"]
         for model in results.models {
             lines.append("")
@@ -145,19 +143,19 @@ struct DiscoverCommand: AsyncParsableCommand {
                 let held = slice.heldOut
                 lines.append("  \(slice.id) \(slice.confirmed ? "confirmed    " : "not confirmed") \(slice.description)")
                 lines.append("      held out: \(held.size) image\(held.size == 1 ? "" : "s"), \(percent(held.errorRate)) wrong \(interval(held.errorRateCI, percent)), "
-                    + "lift \(String(format: "%.2f", held.lift)) \(interval(held.liftCI) { String(format: "%.2f", $0) })"
+                    + "lift \(ratio(held.lift)) \(interval(held.liftCI, ratio))"
                     + (slice.confusions.first.map { "; most often \($0.expected) → \($0.predicted) (\($0.count))" } ?? ""))
                 if let intervention = slice.intervention { lines.append("      intervention: \(intervention.finding)") }
                 if !slice.transfer.isEmpty {
                     lines.append("      every model on its held-out images: " + slice.transfer.map {
-                        "\($0.model) \(percent($0.heldOutErrorRate)) wrong (lift \(String(format: "%.2f", $0.lift)))"
+                        "\($0.model) \(percent($0.heldOutErrorRate)) wrong (lift \(ratio($0.lift)))"
                     }.joined(separator: ", "))
                 }
             }
             if !model.suspectLabels.isEmpty {
                 lines.append("  \(model.suspectLabels.count) suspect label\(model.suspectLabels.count == 1 ? "" : "s") (left out of the slices), e.g.:")
                 for suspect in model.suspectLabels.prefix(5) {
-                    lines.append("      \(suspect.file): labelled \(suspect.label), \(String(format: "%.0f%%", suspect.confidence * 100)) \(suspect.predicted)")
+                    lines.append("      \(suspect.file): labelled \(suspect.label), \(percent(suspect.confidence)) \(suspect.predicted)")
                 }
             }
         }

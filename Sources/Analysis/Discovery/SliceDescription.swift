@@ -1,6 +1,7 @@
 // Words for a slice found in the embeddings, which has no rule to read: its members' dominant classes and group, the
 // answer it most often gets wrong, and the attribute on which its members stand furthest from the folder's.
 import Foundation
+import Imaging
 
 enum SliceDescription {
     /// E.g. "38 images, mostly Shetland sheepdog (8) and collie (6), all in WordNet group 'dog'; wrongly called
@@ -12,7 +13,7 @@ enum SliceDescription {
         let top = classes.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(2)
         parts[0] += ", mostly " + top.map { "\(input.classNames[$0.key]) (\($0.value))" }.joined(separator: " and ")
         if let group = commonGroup(members.map { input.images[$0].groups }) {
-            parts[0] += ", \(group.share == members.count ? "all" : "\(Int((Double(group.share) / Double(members.count) * 100).rounded()))%") in WordNet group '\(group.name)'"
+            parts[0] += ", \(group.share == members.count ? "all" : Percent.whole(Double(group.share) / Double(members.count))) in WordNet group '\(group.name)'"
         }
         var mistakes: [Int: Int] = [:]
         for index in members where wrong[index] { mistakes[answers.answers[index].predicted, default: 0] += 1 }
@@ -55,7 +56,7 @@ enum SliceDescription {
         guard let best, best.percentile < 0.2 || best.percentile > 0.8 else { return nil }
         let words = SlicePredicate.words(best.name)
         return best.percentile < 0.5
-            ? "\(words) lower than \(Int(((1 - best.percentile) * 100).rounded()))% of the folder"
-            : "\(words) higher than \(Int((best.percentile * 100).rounded()))% of the folder"
+            ? "\(words) lower than \(Percent.whole(1 - best.percentile)) of the folder"
+            : "\(words) higher than \(Percent.whole(best.percentile)) of the folder"
     }
 }
