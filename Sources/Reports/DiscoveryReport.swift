@@ -1,5 +1,5 @@
-// Discovery's results as a self-contained HTML page or GitHub Markdown: per model a table of its slices, one card per
-// slice (numbers, eight thumbnails, confusions, intervention) and the suspect labels. The numbers are DiscoveryResults'.
+// Discovery's results as a self-contained HTML page or GitHub Markdown: per model a table of its slices, a map of its
+// features, one card per slice (numbers, eight thumbnails, confusions, intervention) and the suspect labels.
 import Analysis
 import Foundation
 import Imaging
@@ -59,6 +59,7 @@ public enum DiscoveryReport {
                 + "\(confirmed) of \(model.slices.count) slices are confirmed; "
                 + (model.suspectLabels.count == 1 ? "1 image looks mislabelled and is left out." : "\(model.suspectLabels.count) images look mislabelled and are left out.")))
             if !model.slices.isEmpty { blocks.append(.table(summary(model))) }
+            if let map = map(model, records: results.records) { blocks.append(map) }
             for slice in model.slices { blocks.append(card(slice, model: model.model, headingLevel: headingLevel + 1, pictures: pictures)) }
             if !model.suspectLabels.isEmpty { blocks += suspects(model, headingLevel: headingLevel + 1, pictures: pictures) }
         }
@@ -77,6 +78,20 @@ public enum DiscoveryReport {
                             .init(ratio(slice.heldOut.lift), note: interval(slice.heldOut.liftCI, ratio)),
                         ])
                     }, numericColumns: [3, 4, 5])
+    }
+
+    /// The model's features on their first two principal components, errors and the first slices marked.
+    static func map(_ model: ModelDiscovery, records: [DiscoveryRecord]) -> ReportBlock? {
+        guard let points = model.map, points.count == records.count, model.answers.count == records.count, !records.isEmpty else { return nil }
+        let positions = Dictionary(records.enumerated().map { ($1.file, $0) }, uniquingKeysWith: { first, _ in first })
+        let map = EmbeddingMap(points: points, wrong: zip(records, model.answers).map { $0.label != $1.predicted },
+                               groups: model.slices.map { EmbeddingMap.Group(id: $0.id, members: $0.members.compactMap { positions[$0] }, confirmed: $0.confirmed) })
+        let title = "\(model.model): every image on the first two principal components of its features"
+        let sampled = map.stride > 1 ? " Every \(map.stride)th image is drawn." : ""
+        let caption = "\(title). Grey: right; red: wrong. Rings: the members of slices \(map.groups.map(\.id).joined(separator: ", ")) "
+            + "(dashed when not confirmed).\(sampled) The axes span the 1st to 99th percentile; images beyond sit on the edge."
+        return .rendered(html: "<figure class=\"report-chart discovery-map\">\(map.svg(title: title))<figcaption>\(HTMLText.escape(caption))</figcaption></figure>",
+                         markdown: "_The map of \(model.model)'s features is in the HTML page._\n\n")
     }
 
     static func card(_ slice: Slice, model: String, headingLevel: Int, pictures: [String: ReportPicture]) -> ReportBlock {

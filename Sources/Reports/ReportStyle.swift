@@ -51,6 +51,7 @@ public enum ReportStyle {
     .report-figures figure.eval-thumbnail, .report-figures figure.discovery-thumbnail { max-width: 11rem; }
     .discovery-slice { border: 1px solid #8884; border-radius: 6px; padding: 0 1rem 1rem; margin: 1rem 0; break-inside: avoid; }
     .discovery-slice .finding { font-weight: 600; }
+    .discovery-map { max-width: 44rem; margin: 1rem 0; }
     .report-figures img { display: block; max-width: 100%; height: auto; border-radius: 4px; }
     .category-finding { font-style: italic; }
     .reproducibility li { overflow-wrap: anywhere; }

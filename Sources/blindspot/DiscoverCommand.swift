@@ -46,6 +46,9 @@ struct DiscoverCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch"), help: "Images per chunk and batch.")
     var batchSize = 8
 
+    @Flag(help: "Continue a run that was interrupted: the chunks already read (kept in OUT.progress/) are not read again.")
+    var resume = false
+
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
@@ -54,6 +57,7 @@ struct DiscoverCommand: AsyncParsableCommand {
         try OptionCheck.require(holdout, within: 0.05...0.95, "--holdout")
         try OptionCheck.require(batchSize, within: OptionCheck.batchSizes, "--batch")
         try OptionCheck.requireModels(models, "--model")
+        if resume && out == nil { throw ValidationError("--resume needs --out: the progress is kept beside it") }
         if let out, !["json", "html", "htm", "md", "markdown"].contains((out as NSString).pathExtension.lowercased()) {
             throw ValidationError("--out must end in .json, .html or .md")
         }
@@ -72,10 +76,16 @@ struct DiscoverCommand: AsyncParsableCommand {
         let classifiers = try names.map { try environment.loader.load($0, backend: threading.backend()) }
         for file in dataset.unlabelled { printError("skipped \(file.file): \(file.reason)") }
 
+        let scan = DiscoveryScan(classifiers: classifiers, labels: labels, batchSize: batchSize)
+        // With --out the progress is kept for --resume; without, the features still go to disk, in a folder removed at the end.
+        let store = try scan.store(in: out.map { URL(fileURLWithPath: $0 + ".progress") } ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("blindspot-discover-\(UUID().uuidString)"), resume: resume)
+        defer { if out == nil { try? store.remove() } }
         let bar = ProgressBar(label: "discover", format: .items("images"))
         let scanStart = ContinuousClock.now
-        let (input, unreadable) = try DiscoveryScan(classifiers: classifiers, labels: labels, batchSize: batchSize)
-            .run(dataset, name: directory) { done, total in bar.update(completed: Int64(done), total: Int64(total)) }
+        let (input, unreadable) = try scan.run(dataset, name: directory, store: store) { done, total in
+            bar.update(completed: Int64(done), total: Int64(total))
+        }
         bar.finish()
         for file in unreadable { printError("skipped \(file.file): \(file.reason)") }
         guard !input.images.isEmpty else { throw CommandFailure(description: "discover: no image of \(directory) could be read") }
@@ -88,7 +98,7 @@ struct DiscoverCommand: AsyncParsableCommand {
         settings.seed = seed
         settings.keepSuspectLabels = keepSuspectLabels
         let searchStart = ContinuousClock.now
-        let found = Discovery.run(input, settings: settings)
+        let found = try Discovery.run(input, settings: settings)
         let searchSeconds = (ContinuousClock.now - searchStart).milliseconds / 1000
         let confirmStart = ContinuousClock.now
         let results = try SliceIntervention(classifiers: classifiers, root: dataset.root, seed: seed).run(found, input: input)
@@ -97,6 +107,7 @@ struct DiscoverCommand: AsyncParsableCommand {
         if let out {
             try Self.write(results, to: out, root: dataset.root)
             try Self.writeEmbeddings(input, to: Self.embeddingsPath(out))
+            try store.remove()
         }
         print(Self.text(results, seconds: (scanSeconds, searchSeconds, confirmSeconds)))
     }
@@ -122,14 +133,13 @@ struct DiscoverCommand: AsyncParsableCommand {
         ((out as NSString).deletingPathExtension) + ".embeddings.safetensors"
     }
 
-    /// One [images, features] tensor per model that gives features, rows in the order of the images read.
+    /// One [images, features] tensor per model that gives features, rows in the order of the records, copied from
+    /// where the scan kept them block by block.
     static func writeEmbeddings(_ input: DiscoveryInput, to path: String) throws {
-        var tensors: [String: Tensor] = [:]
-        for model in input.models {
-            guard let rows = model.features, let width = rows.first?.count else { continue }
-            tensors[model.model] = Tensor(shape: [rows.count, width], scalars: rows.flatMap { $0 })
+        let features = Dictionary(input.models.compactMap { model in model.features.map { (model.model, $0) } }, uniquingKeysWith: { first, _ in first })
+        try SafeTensors.write(shapes: features.mapValues { [$0.count, $0.width] }, to: URL(fileURLWithPath: path)) { key, write in
+            try features[key]?.forEachByteBlock(write)
         }
-        try SafeTensors.write(StateDict(tensors: tensors), to: URL(fileURLWithPath: path))
     }
 
     static func text(_ results: DiscoveryResults, seconds: (scan: Double, search: Double, confirm: Double)) -> String {

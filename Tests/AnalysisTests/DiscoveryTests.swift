@@ -49,7 +49,7 @@ import Testing
         let input = Self.input(seed: 3) { Self.planted($0) ? 0.9 : 0.15 }
         var settings = DiscoverySettings()
         settings.seed = 11
-        let result = try #require(Discovery.run(input, settings: settings).models.first)
+        let result = try #require(try Discovery.run(input, settings: settings).models.first)
         let plantedFiles = Set(input.images.filter(Self.planted).map(\.file))
         let best = result.slices.prefix(3).first { slice in
             let members = Set(slice.members)
@@ -78,7 +78,7 @@ import Testing
                                    classNames: first.classNames)
         var settings = DiscoverySettings()
         settings.seed = 11
-        let slice = try #require(Discovery.run(input, settings: settings).models[0].slices.first { $0.confirmed })
+        let slice = try #require(try Discovery.run(input, settings: settings).models[0].slices.first { $0.confirmed })
         #expect(slice.transfer.map(\.model) == ["m", "same", "other"])
         #expect(slice.transfer[0].lift > 2 && slice.transfer[1].lift > 2, "\(slice.transfer)")
         #expect(slice.transfer[2].lift < 1.6, "\(slice.transfer)")
@@ -86,9 +86,9 @@ import Testing
     }
 
     /// Features in 64 dimensions: every image near one of six random centres, the planted images near a seventh, with
-    /// noise. Their attributes say nothing, so only the embedding search can find them.
-    @Test func aClusterOfFailuresInTheEmbeddingsIsFoundAndDescribed() throws {
-        var input = Self.input(seed: 8) { _ in 0.12 }
+    /// noise, and most planted images wrong. Their attributes say nothing, so only the embedding search can find them.
+    static func clustered() -> (input: DiscoveryInput, planted: Set<Int>, features: [[Float]]) {
+        let input = Self.input(seed: 8) { _ in 0.12 }
         var random = SplitMix64(seed: 77)
         func gaussian() -> Float {
             let u = max(Double(random.next() >> 11) / Double(1 << 53), 1e-12), v = Double(random.next() >> 11) / Double(1 << 53)
@@ -106,9 +106,24 @@ import Testing
                 answers[index] = DiscoveryAnswer(predicted: (label + 1) % Self.classes, confidence: 0.3, truthProbability: 0.1, top5: [(label + 1) % Self.classes])
             }
         }
-        input = DiscoveryInput(dataset: input.dataset, images: input.images,
-                               models: [DiscoveryModelAnswers(model: "m", answers: answers, features: features)], classNames: input.classNames)
-        let result = try #require(Discovery.run(input, settings: DiscoverySettings()).models.first)
+        return (DiscoveryInput(dataset: input.dataset, images: input.images, models: [DiscoveryModelAnswers(model: "m", answers: answers, features: nil)],
+                               classNames: input.classNames), planted, features)
+    }
+
+    static func withFeatures(_ input: DiscoveryInput, _ features: FeatureRows) -> DiscoveryInput {
+        DiscoveryInput(dataset: input.dataset, images: input.images,
+                       models: input.models.map { DiscoveryModelAnswers(model: $0.model, answers: $0.answers, features: features) },
+                       classNames: input.classNames)
+    }
+
+    @Test func aClusterOfFailuresInTheEmbeddingsIsFoundAndDescribed() throws {
+        let (plain, planted, rows) = Self.clustered()
+        let input = Self.withFeatures(plain, try #require(FeatureRows(rows)))
+        let results = try Discovery.run(input, settings: DiscoverySettings())
+        let result = try #require(results.models.first)
+        #expect(results.records.map(\.file) == input.images.map(\.file))
+        #expect(result.answers.count == input.images.count && result.map?.count == input.images.count)
+        #expect(result.map?.allSatisfy { $0.count == 2 && $0.allSatisfy(\.isFinite) } == true)
         let plantedFiles = Set(planted.map { input.images[$0].file })
         let found = try #require(result.slices.first { $0.kind == .embedding && $0.confirmed },
                                  "a confirmed embedding slice: \(result.slices.map { "\($0.id) \($0.description) \($0.confirmed)" })")
@@ -132,20 +147,20 @@ import Testing
         }, features: nil)], classNames: input.classNames)
         var settings = DiscoverySettings()
         settings.minimumSize = 1
-        let result = try #require(Discovery.run(input, settings: settings).models.first)
+        let result = try #require(try Discovery.run(input, settings: settings).models.first)
         let violet = try #require(result.slices.first { $0.rule == [.category(attribute: "dominant hue", value: "violet")] },
                                   "the violet images are found: \(result.slices.map(\.description))")
         #expect(violet.heldOut.errorRate == 1 && violet.heldOut.size < 5)
         #expect(!violet.confirmed)
     }
 
-    @Test func independentErrorsConfirmNoMoreThanTheStatedRate() {
+    @Test func independentErrorsConfirmNoMoreThanTheStatedRate() throws {
         var runsWithAConfirmedSlice = 0
         for seed in 0..<20 as Range<UInt64> {
             let input = Self.input(seed: 100 + seed) { _ in 0.2 }
             var settings = DiscoverySettings()
             settings.seed = seed
-            let result = Discovery.run(input, settings: settings)
+            let result = try Discovery.run(input, settings: settings)
             if result.models[0].slices.contains(where: \.confirmed) { runsWithAConfirmedSlice += 1 }
         }
         print("null control: \(runsWithAConfirmedSlice) of 20 seeded runs confirmed a slice (family-wise rate 5%)")
@@ -156,7 +171,7 @@ import Testing
     @Test func relabelledImagesAreSuspectAndLeftOutOfTheSlices() throws {
         let relabelled = Set(stride(from: 3, to: 600, by: 60))  // ten images, one in every sixth class
         let input = Self.input(seed: 5, error: { _ in 0.1 }, relabel: relabelled)
-        let result = try #require(Discovery.run(input, settings: DiscoverySettings()).models.first)
+        let result = try #require(try Discovery.run(input, settings: DiscoverySettings()).models.first)
         let suspects = Set(result.suspectLabels.map(\.file))
         let planted = Set(relabelled.map { input.images[$0].file })
         #expect(suspects.intersection(planted).count >= 7, "\(suspects.intersection(planted).count) of 10 relabelled images are suspect")
@@ -175,4 +190,68 @@ import Testing
             #expect(input.images.indices.filter { input.images[$0].truth == label && first[$0] }.count == Self.perClass / 2)
         }
     }
+
+    /// The scan keeps features in a file and reads them back in blocks of 800 rows: 2500 rows come back as written,
+    /// and discovery on the clustered folder gives the same results from the file as from memory.
+    @Test func featuresReadFromAFileEqualFeaturesInMemory() throws {
+        let (plain, _, rows) = Self.clustered()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("features-\(UUID().uuidString).f32")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try rows.flatMap { $0 }.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: file)
+        let fromFile = FeatureRows(file: file, width: 64, count: rows.count)
+        var read: [[Float]] = []
+        try fromFile.forEachRow { index, row in
+            #expect(index == read.count)
+            read.append(Array(row))
+        }
+        #expect(read == rows)
+        let inMemory = try #require(FeatureRows(rows))
+        let fromMemory = try Discovery.run(Self.withFeatures(plain, inMemory), settings: DiscoverySettings())
+        #expect(try Discovery.run(Self.withFeatures(plain, fromFile), settings: DiscoverySettings()) == fromMemory)
+
+        let long = (0..<2500).map { row in (0..<3).map { Float(row * 3 + $0) } }
+        try long.flatMap { $0 }.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: file)
+        var blocks: [Int] = []
+        var longRead: [[Float]] = []
+        try FeatureRows(file: file, width: 3, count: 2500).forEachBlock { first, block in
+            blocks.append(first)
+            longRead += stride(from: 0, to: block.count, by: 3).map { Array(block[$0..<($0 + 3)]) }
+        }
+        #expect(blocks == [0, 800, 1600, 2400] && longRead == long)
+        #expect(throws: (any Error).self, "a file shorter than the rows it is said to hold") {
+            try FeatureRows(file: file, width: 3, count: 2600).forEachBlock { _, _ in }
+        }
+        #expect(FeatureRows([[1, 2], [3]]) == nil, "rows of different widths")
+    }
+
+    /// 500 features of 256 dimensions spread 10 along one direction and 1 along the others: the map's first axis is
+    /// that direction (the randomized PCA finds it), in units of the features' RMS spread.
+    @Test func theMapsFirstAxisIsTheDirectionOfMostSpread() throws {
+        let input = Self.input(seed: 12) { _ in 0.2 }
+        var random = SplitMix64(seed: 5)
+        func gaussian() -> Double {
+            let u = max(Double(random.next() >> 11) / Double(1 << 53), 1e-12), v = Double(random.next() >> 11) / Double(1 << 53)
+            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+        }
+        let direction = (0..<256).map { _ in gaussian() }
+        let norm = direction.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let amounts = input.images.indices.map { _ in 10 * gaussian() }
+        let rows = amounts.map { amount in (0..<256).map { Float(amount * direction[$0] / norm + gaussian()) } }
+        let features = try #require(FeatureRows(rows))
+        let map = try #require(try Discovery.run(Self.withFeatures(input, features), settings: DiscoverySettings()).models[0].map)
+        let x = map.map { Double($0[0]) }
+        func correlation(_ a: [Double], _ b: [Double]) -> Double {
+            let (meanA, meanB) = (a.reduce(0, +) / Double(a.count), b.reduce(0, +) / Double(b.count))
+            let covariance = zip(a, b).reduce(0) { $0 + ($1.0 - meanA) * ($1.1 - meanB) }
+            let spreads = a.reduce(0) { $0 + ($1 - meanA) * ($1 - meanA) } * b.reduce(0) { $0 + ($1 - meanB) * ($1 - meanB) }
+            return covariance / spreads.squareRoot()
+        }
+        #expect(abs(correlation(x, amounts)) > 0.99, "\(correlation(x, amounts))")
+        // Coordinates are scaled so the 16 kept together have an RMS norm of 1 on the fitted half. This axis holds a
+        // variance of about 101; the 15 others the largest noise eigenvalues of 300 rows in 256 dimensions, about 3
+        // each (Marchenko–Pastur: at most (1 + √(256/300))² ≈ 3.7). So its RMS is about √(101 / 146) ≈ 0.83.
+        let rms = (x.reduce(0) { $0 + $1 * $1 } / Double(x.count)).squareRoot()
+        #expect(rms > 0.75 && rms < 0.9, "\(rms)")
+    }
+
 }

@@ -35,12 +35,14 @@ public enum Discovery {
         return held
     }
 
-    public static func run(_ input: DiscoveryInput, settings: DiscoverySettings) -> DiscoveryResults {
+    /// The searches and checks; throws only when features kept in a file cannot be read.
+    public static func run(_ input: DiscoveryInput, settings: DiscoverySettings) throws -> DiscoveryResults {
         let held = heldOut(input.images, holdout: settings.holdout, seed: settings.seed)
-        var models = input.models.indices.map { model(at: $0, input: input, held: held, settings: settings) }
+        var models = try input.models.indices.map { try model(at: $0, input: input, held: held, settings: settings) }
         if input.models.count > 1 { models = models.map { withTransfer($0, input: input, held: held, settings: settings) } }
+        let records = zip(input.images, held).map { DiscoveryRecord(file: $0.file, label: input.classNames[$0.truth], heldOut: $1) }
         return DiscoveryResults(dataset: input.dataset, images: input.images.count, seed: settings.seed, holdout: settings.holdout,
-                                minimumSize: settings.minimumSize, models: models)
+                                minimumSize: settings.minimumSize, records: records, models: models)
     }
 
     /// A slice before its held-out check: what it is, and which of all the images belong to it.
@@ -52,7 +54,7 @@ public enum Discovery {
         let members: [Bool]
     }
 
-    static func model(at position: Int, input: DiscoveryInput, held: [Bool], settings: DiscoverySettings) -> ModelDiscovery {
+    static func model(at position: Int, input: DiscoveryInput, held: [Bool], settings: DiscoverySettings) throws -> ModelDiscovery {
         let answers = input.models[position]
         let suspects = Set(LabelTriage.suspects(images: input.images, model: position, answers: input.models))
         let counted = input.images.indices.filter { settings.keepSuspectLabels || !suspects.contains($0) }
@@ -66,8 +68,14 @@ public enum Discovery {
             Found(kind: .attribute, description: candidate.rule.map(\.text).joined(separator: " and "), rule: candidate.rule,
                   members: input.images.map { image in candidate.rule.allSatisfy { $0.holds(for: image) } })
         }
-        if let features = answers.features {
-            found += embeddingSlices(features: features, input: input, answers: answers, counted: counted, discovery: discovery,
+        var map: [[Float]]?
+        if let features = answers.features, discovery.count >= 2 {
+            var fitted = Array(repeating: false, count: input.images.count)
+            for index in discovery { fitted[index] = true }
+            let coordinates = try EmbeddingSearch(minimumSize: settings.minimumSize, seed: settings.seed).projection(features, fitted: fitted)
+                .coordinates(of: features)
+            map = coordinates.map { point in [0, 1].map { point.indices.contains($0) ? Float(point[$0]) : 0 } }
+            found += embeddingSlices(coordinates: coordinates, input: input, answers: answers, counted: counted, discovery: discovery,
                                      wrong: wrong, settings: settings)
         }
         // Every slice checked on the held-out half counts towards the correction.
@@ -96,21 +104,20 @@ public enum Discovery {
             SuspectLabel(file: input.images[index].file, label: input.classNames[input.images[index].truth],
                          predicted: input.classNames[answers.answers[index].predicted], confidence: answers.answers[index].confidence)
         }
+        let recordAnswers = answers.answers.map { RecordAnswer(predicted: input.classNames[$0.predicted], confidence: $0.confidence) }
         return ModelDiscovery(model: answers.model, errorRate: rate(counted), heldOutErrorRate: rate(heldOut), slices: ranked,
-                              suspectLabels: suspectLabels)
+                              suspectLabels: suspectLabels, answers: recordAnswers, map: map)
     }
 
-    /// The embedding search's clusters that fail more often than the discovery half, with a positive SliceLine score.
-    static func embeddingSlices(features: [[Float]], input: DiscoveryInput, answers: DiscoveryModelAnswers, counted: [Int], discovery: [Int],
+    /// The embedding search's clusters that fail more often than the discovery half, with a positive SliceLine score;
+    /// `coordinates` are every image's in the PCA space fitted on the discovery half.
+    static func embeddingSlices(coordinates: [[Double]], input: DiscoveryInput, answers: DiscoveryModelAnswers, counted: [Int], discovery: [Int],
                                 wrong: [Bool], settings: DiscoverySettings) -> [Found] {
         guard discovery.count >= 2 * settings.minimumSize else { return [] }
         let search = EmbeddingSearch(minimumSize: settings.minimumSize, seed: settings.seed)
-        let projection = search.projection(discovery.map { features[$0] })
-        var coordinates: [Int: [Double]] = [:]
-        for index in counted { coordinates[index] = projection.coordinates(features[index]) }
         let clusterCount = min(max(2, discovery.count / (2 * settings.minimumSize)), 24)
-        let centres = search.clusters(discovery.map { coordinates[$0] ?? [] }, errors: discovery.map { wrong[$0] }, count: clusterCount)
-        let assignment = Dictionary(uniqueKeysWithValues: zip(counted, EmbeddingSearch.nearest(counted.map { coordinates[$0] ?? [] }, centres: centres)))
+        let centres = search.clusters(discovery.map { coordinates[$0] }, errors: discovery.map { wrong[$0] }, count: clusterCount)
+        let assignment = Dictionary(uniqueKeysWithValues: zip(counted, EmbeddingSearch.nearest(counted.map { coordinates[$0] }, centres: centres)))
         let overall = HeldOutCheck.rate(discovery.count { wrong[$0] }, discovery.count)
         return centres.indices.compactMap { cluster in
             let inDiscovery = discovery.filter { assignment[$0] == cluster }
@@ -142,8 +149,9 @@ public enum Discovery {
             }
             return updated
         }
-        return ModelDiscovery(model: discovered.model, errorRate: discovered.errorRate, heldOutErrorRate: discovered.heldOutErrorRate,
-                              slices: slices, suspectLabels: discovered.suspectLabels)
+        var updated = discovered
+        updated.slices = slices
+        return updated
     }
 
     /// The fewest held-out members a confirmed slice has: half the minimum size, and never under 5, since a bootstrap

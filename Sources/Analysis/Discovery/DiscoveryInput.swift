@@ -3,7 +3,7 @@
 import Foundation
 
 /// One image as discovery sees it.
-public struct DiscoveryImage: Sendable, Equatable {
+public struct DiscoveryImage: Sendable, Equatable, Codable {
     public let file: String
     /// The labelled class.
     public let truth: Int
@@ -24,7 +24,7 @@ public struct DiscoveryImage: Sendable, Equatable {
 }
 
 /// One model's answer on one image.
-public struct DiscoveryAnswer: Sendable, Equatable {
+public struct DiscoveryAnswer: Sendable, Equatable, Codable {
     /// The most probable class.
     public let predicted: Int
     /// Its probability.
@@ -47,9 +47,9 @@ public struct DiscoveryModelAnswers: Sendable {
     public let model: String
     public let answers: [DiscoveryAnswer]
     /// The penultimate features per image (rows in image order), when the network gives them.
-    public let features: [[Float]]?
+    public let features: FeatureRows?
 
-    public init(model: String, answers: [DiscoveryAnswer], features: [[Float]]?) {
+    public init(model: String, answers: [DiscoveryAnswer], features: FeatureRows?) {
         self.model = model
         self.answers = answers
         self.features = features

@@ -10,16 +10,35 @@ public struct DiscoveryResults: Sendable, Codable, Equatable {
     /// The fraction of each class held out to check slices on.
     public let holdout: Double
     public let minimumSize: Int
-    public let models: [ModelDiscovery]
+    /// Every image read, in the order of the embeddings file's rows and of each model's `answers` and `map`.
+    public let records: [DiscoveryRecord]
+    public var models: [ModelDiscovery]
 
-    public init(dataset: String, images: Int, seed: UInt64, holdout: Double, minimumSize: Int, models: [ModelDiscovery]) {
+    public init(dataset: String, images: Int, seed: UInt64, holdout: Double, minimumSize: Int, records: [DiscoveryRecord], models: [ModelDiscovery]) {
         self.dataset = dataset
         self.images = images
         self.seed = seed
         self.holdout = holdout
         self.minimumSize = minimumSize
+        self.records = records
         self.models = models
     }
+}
+
+public struct DiscoveryRecord: Sendable, Codable, Equatable {
+    /// Its path relative to the folder.
+    public let file: String
+    /// The name of its labelled class.
+    public let label: String
+    /// Whether it is in the held-out half.
+    public let heldOut: Bool
+}
+
+/// A model's answer on one record.
+public struct RecordAnswer: Sendable, Codable, Equatable {
+    public let predicted: String
+    /// The probability of `predicted`.
+    public let confidence: Double
 }
 
 public struct ModelDiscovery: Sendable, Codable, Equatable {
@@ -29,8 +48,13 @@ public struct ModelDiscovery: Sendable, Codable, Equatable {
     /// Its error rate on the held-out half, which slices' lifts are measured against.
     public let heldOutErrorRate: Double
     /// Confirmed slices first, by held-out lift × size; then the others.
-    public let slices: [Slice]
+    public var slices: [Slice]
     public let suspectLabels: [SuspectLabel]
+    /// Its answer on every record, in their order.
+    public let answers: [RecordAnswer]
+    /// Every record's place on the plane of the first two principal components of the model's features (fitted on the
+    /// discovery half, in units of the features' RMS spread), in the order of the records; nil without features.
+    public let map: [[Float]]?
 }
 
 /// A suspected blind spot: a group of images, found on the discovery half and checked on the held-out one.

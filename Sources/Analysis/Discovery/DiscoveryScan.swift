@@ -1,5 +1,6 @@
 // Reading a labelled folder for discovery: each image decoded once (on background threads, while the previous chunk
-// is classified), its attributes measured, and every model's answer and penultimate features from one forward pass.
+// is classified), its attributes measured, every model's answer and penultimate features from one forward pass, and
+// each finished chunk kept in a ScanStore.
 import Foundation
 import Imaging
 import Inference
@@ -22,50 +23,56 @@ public struct DiscoveryScan: Sendable {
         let pixels: RGBImage
     }
 
-    /// Reads every image of `dataset` (`name` is how the results call it); files that cannot be read are returned
-    /// with the reason. `progress` hears (images done, images).
-    public func run(_ dataset: LabelledDataset, name: String,
+    /// Reads every image of `dataset` (`name` is how the results call it) that `store` does not hold yet, chunk by
+    /// chunk, each finished chunk recorded in `store`; files that cannot be read are returned with the reason.
+    /// `progress` hears (images done, images).
+    public func run(_ dataset: LabelledDataset, name: String, store: ScanStore,
                     progress: (Int, Int) -> Void = { _, _ in }) throws -> (input: DiscoveryInput, unreadable: [UnlabelledFile]) {
         let shorterSide = classifiers.compactMap(\.model.preprocessing.sourceShorterSide).max()
         let groups = labels.entries.map { Array($0.ancestors) }
-        var images: [DiscoveryImage] = []
-        var answers = Array(repeating: [DiscoveryAnswer](), count: classifiers.count)
-        var features = Array(repeating: [[Float]](), count: classifiers.count)
-        var hasFeatures = classifiers.map { $0.featureCount != nil }
-        var unreadable: [UnlabelledFile] = []
+        let finished = store.finishedFiles
         let chunks = stride(from: 0, to: dataset.images.count, by: batchSize).map {
             Array(dataset.images[$0..<min($0 + batchSize, dataset.images.count)])
         }
-        progress(0, dataset.images.count)
-        var done = 0
-        var next = chunks.first.map { read($0, dataset: dataset, shorterSide: shorterSide, groups: groups) }
-        for (position, chunk) in chunks.enumerated() {
+        let pending = chunks.map { $0.filter { !finished.contains($0.file) } }.filter { !$0.isEmpty }
+        var done = dataset.images.count - pending.reduce(0) { $0 + $1.count }
+        progress(done, dataset.images.count)
+        var next = pending.first.map { read($0, dataset: dataset, shorterSide: shorterSide, groups: groups) }
+        for (position, chunk) in pending.enumerated() {
             let outcomes = next?.wait() ?? []
-            if position + 1 < chunks.count { next = read(chunks[position + 1], dataset: dataset, shorterSide: shorterSide, groups: groups) }
+            if position + 1 < pending.count { next = read(pending[position + 1], dataset: dataset, shorterSide: shorterSide, groups: groups) }
             var readable: [Read] = []
+            var unreadable: [UnlabelledFile] = []
             for (labelled, outcome) in zip(chunk, outcomes) {
                 switch outcome {
                 case .success(let read): readable.append(read)
                 case .failure(let error): unreadable.append(UnlabelledFile(file: labelled.file, reason: "could not be read: \(error)"))
                 }
             }
-            images += readable.map(\.image)
+            var answers = Array(repeating: [DiscoveryAnswer](), count: classifiers.count)
+            var features = Array(repeating: [[Float]]?.none, count: classifiers.count)
             for (index, classifier) in classifiers.enumerated() where !readable.isEmpty {
-                for (read, classification) in zip(readable, try classifier.classify(readable.map(\.pixels), top: 5)) {
+                let classifications = try classifier.classify(readable.map(\.pixels), top: 5)
+                answers[index] = zip(readable, classifications).map { read, classification in
                     let best = classification.predictions.first
-                    answers[index].append(DiscoveryAnswer(predicted: best?.index ?? 0, confidence: best?.probability ?? 0,
-                                                          truthProbability: classification.probabilities[read.image.truth],
-                                                          top5: classification.predictions.map(\.index)))
-                    if let vector = classification.features { features[index].append(vector) } else { hasFeatures[index] = false }
+                    return DiscoveryAnswer(predicted: best?.index ?? 0, confidence: best?.probability ?? 0,
+                                           truthProbability: classification.probabilities[read.image.truth],
+                                           top5: classification.predictions.map(\.index))
                 }
+                if classifier.featureCount != nil { features[index] = classifications.compactMap(\.features) }
             }
+            try store.append(images: readable.map(\.image), answers: answers, features: features, unreadable: unreadable)
             done += chunk.count
             progress(done, dataset.images.count)
         }
-        let models = classifiers.indices.map { index in
-            DiscoveryModelAnswers(model: classifiers[index].model.name, answers: answers[index], features: hasFeatures[index] ? features[index] : nil)
-        }
-        return (DiscoveryInput(dataset: name, images: images, models: models, classNames: labels.entries.map(\.name)), unreadable)
+        let input = DiscoveryInput(dataset: name, images: store.images, models: store.modelAnswers(), classNames: labels.entries.map(\.name))
+        return (input, store.unreadable)
+    }
+
+    /// A store for a scan by these classifiers in `directory`: see ScanStore.
+    public func store(in directory: URL, resume: Bool) throws -> ScanStore {
+        try ScanStore(directory: directory, models: classifiers.map(\.model.name), featureWidths: classifiers.map(\.featureCount),
+                      batchSize: batchSize, resume: resume)
     }
 
     private func read(_ chunk: [LabelledImage], dataset: LabelledDataset, shorterSide: Int?, groups: [[String]]) -> PendingResults<Read> {

@@ -23,47 +23,92 @@ struct EmbeddingSearch {
         /// The RMS norm of the fitted rows' coordinates, which coordinates are divided by.
         let scale: Double
 
-        func coordinates(_ row: [Float]) -> [Double] {
+        func coordinates(_ row: UnsafeBufferPointer<Float>) -> [Double] {
             directions.map { direction in
                 var sum = 0.0
                 for index in direction.indices { sum += (Double(row[index]) - mean[index]) * direction[index] }
                 return sum / scale
             }
         }
+
+        /// The coordinates of every row of `features`, in order.
+        func coordinates(of features: FeatureRows) throws -> [[Double]] {
+            var result: [[Double]] = []
+            result.reserveCapacity(features.count)
+            try features.forEachRow { _, row in result.append(coordinates(row)) }
+            return result
+        }
     }
 
-    /// The randomized PCA of `rows` (n × d): a seeded Gaussian sketch with 8 extra columns, two power iterations
-    /// re-orthonormalized each time, then the exact eigenvectors of the small projected covariance (Jacobi).
-    func projection(_ rows: [[Float]]) -> Projection {
-        let count = rows.count
-        let dimensions = rows.first?.count ?? 0
+    /// The randomized PCA of the rows of `features` marked in `fitted` (Halko et al. 2011): a seeded Gaussian sketch
+    /// with 8 extra columns, three power iterations re-orthonormalized each time, then the exact eigenvectors of the
+    /// small projected covariance (Jacobi). Each pass streams the rows, so memory holds the sketch, never the rows.
+    func projection(_ features: FeatureRows, fitted: [Bool]) throws -> Projection {
+        let dimensions = features.width
+        var count = 0
         var mean = Array(repeating: 0.0, count: dimensions)
-        for row in rows { for index in 0..<dimensions { mean[index] += Double(row[index]) } }
+        try features.forEachRow { index, row in
+            guard fitted[index] else { return }
+            count += 1
+            for column in 0..<dimensions { mean[column] += Double(row[column]) }
+        }
         mean = mean.map { $0 / Double(max(count, 1)) }
-        let centred = rows.map { row in (0..<dimensions).map { Double(row[$0]) - mean[$0] } }
-        let width = min(Self.components + 8, dimensions, max(count - 1, 1))
+        let width = max(min(Self.components + 8, dimensions, count - 1), 1)
         var random = SplitMix64(seed: seed ^ 0x9CA)
-        // Z: d × width, a Gaussian sketch of the row space.
-        var sketch = (0..<dimensions).map { _ in (0..<width).map { _ in Self.gaussian(&random) } }
-        for _ in 0..<3 {
-            let y = Self.orthonormalColumns(Self.multiply(centred, sketch))          // n × width
-            sketch = Self.orthonormalColumns(Self.multiplyTransposed(centred, y))    // d × width
-        }
-        let projected = Self.multiply(centred, sketch)                              // n × width
+        // Z: d × width, row-major, a Gaussian sketch of the row space.
+        var sketch = Self.orthonormalColumns((0..<(dimensions * width)).map { _ in Self.gaussian(&random) }, columns: width)
         var covariance = Array(repeating: Array(repeating: 0.0, count: width), count: width)
-        for row in projected {
-            for i in 0..<width { for j in i..<width { covariance[i][j] += row[i] * row[j] } }
+        for pass in 0...3 {
+            // CᵀC·Z over the centred rows C, one row at a time: y = c·Z, then CᵀC·Z += cᵀ·y.
+            let product = try Self.gramProduct(features, fitted: fitted, mean: mean, sketch: sketch, width: width)
+            guard pass == 3 else {
+                sketch = Self.orthonormalColumns(product, columns: width)
+                continue
+            }
+            // Zᵀ·CᵀC·Z: the covariance of the rows projected on the sketch.
+            for i in 0..<width {
+                for j in 0..<width {
+                    var sum = 0.0
+                    for row in 0..<dimensions { sum += sketch[row * width + i] * product[row * width + j] }
+                    covariance[i][j] = sum
+                }
+            }
         }
-        for i in 0..<width { for j in 0..<i { covariance[i][j] = covariance[j][i] } }
         let (values, vectors) = Self.symmetricEigen(covariance)
         let order = values.indices.sorted { values[$0] > values[$1] }.prefix(min(Self.components, width))
         let directions = order.map { column in
-            (0..<dimensions).map { index in (0..<width).reduce(0.0) { $0 + sketch[index][$1] * vectors[$1][column] } }
+            (0..<dimensions).map { row in (0..<width).reduce(0.0) { $0 + sketch[row * width + $1] * vectors[$1][column] } }
         }
-        let unscaled = Projection(mean: mean, directions: directions, scale: 1)
-        let squares = rows.map { unscaled.coordinates($0).reduce(0) { $0 + $1 * $1 } }
-        let scale = max((squares.reduce(0, +) / Double(max(count, 1))).squareRoot(), 1e-12)
+        // An eigenvalue is the sum of squares of the fitted rows' coordinates along its direction.
+        let squares = order.reduce(0.0) { $0 + max(values[$1], 0) }
+        let scale = max((squares / Double(max(count, 1))).squareRoot(), 1e-12)
         return Projection(mean: mean, directions: directions, scale: scale)
+    }
+
+    /// CᵀC·Z (d × width, row-major) for the centred rows C of `features` marked in `fitted`.
+    static func gramProduct(_ features: FeatureRows, fitted: [Bool], mean: [Double], sketch: [Double], width: Int) throws -> [Double] {
+        let dimensions = features.width
+        var product = Array(repeating: 0.0, count: dimensions * width)
+        var centred = Array(repeating: 0.0, count: dimensions)
+        var projected = Array(repeating: 0.0, count: width)
+        try sketch.withUnsafeBufferPointer { z in
+            try product.withUnsafeMutableBufferPointer { out in
+                try features.forEachRow { index, row in
+                    guard fitted[index] else { return }
+                    for j in 0..<width { projected[j] = 0 }
+                    for column in 0..<dimensions {
+                        let value = Double(row[column]) - mean[column]
+                        centred[column] = value
+                        for j in 0..<width { projected[j] += value * z[column * width + j] }
+                    }
+                    for column in 0..<dimensions where centred[column] != 0 {
+                        let value = centred[column]
+                        for j in 0..<width { out[column * width + j] += value * projected[j] }
+                    }
+                }
+            }
+        }
+        return product
     }
 
     /// Clusters of `points` (PCA coordinates) with `errors` as an extra coordinate: k-means++ seeding, Lloyd's
@@ -117,45 +162,21 @@ struct EmbeddingSearch {
         return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 
-    /// a (n × k) · b (k × m).
-    static func multiply(_ a: [[Double]], _ b: [[Double]]) -> [[Double]] {
-        let columns = b.first?.count ?? 0
-        return a.map { row in
-            var out = Array(repeating: 0.0, count: columns)
-            for (index, value) in row.enumerated() where value != 0 {
-                let other = b[index]
-                for column in 0..<columns { out[column] += value * other[column] }
-            }
-            return out
-        }
-    }
-
-    /// aᵀ (k × n) · b (n × m) for a given as n × k.
-    static func multiplyTransposed(_ a: [[Double]], _ b: [[Double]]) -> [[Double]] {
-        let (inner, columns) = (a.first?.count ?? 0, b.first?.count ?? 0)
-        var out = Array(repeating: Array(repeating: 0.0, count: columns), count: inner)
-        for (rowA, rowB) in zip(a, b) {
-            for i in 0..<inner where rowA[i] != 0 {
-                for column in 0..<columns { out[i][column] += rowA[i] * rowB[column] }
-            }
-        }
-        return out
-    }
-
-    /// The columns of `matrix` made orthonormal (modified Gram–Schmidt); a column that vanishes stays zero.
-    static func orthonormalColumns(_ matrix: [[Double]]) -> [[Double]] {
-        guard let columns = matrix.first?.count else { return matrix }
+    /// The columns of a row-major matrix with `columns` columns made orthonormal (modified Gram–Schmidt); a column that
+    /// vanishes stays zero.
+    static func orthonormalColumns(_ matrix: [Double], columns: Int) -> [Double] {
         var result = matrix
+        let rows = columns > 0 ? matrix.count / columns : 0
         for column in 0..<columns {
             for previous in 0..<column {
                 var dot = 0.0
-                for row in result.indices { dot += result[row][column] * result[row][previous] }
-                for row in result.indices { result[row][column] -= dot * result[row][previous] }
+                for row in 0..<rows { dot += result[row * columns + column] * result[row * columns + previous] }
+                for row in 0..<rows { result[row * columns + column] -= dot * result[row * columns + previous] }
             }
             var norm = 0.0
-            for row in result.indices { norm += result[row][column] * result[row][column] }
+            for row in 0..<rows { norm += result[row * columns + column] * result[row * columns + column] }
             norm = norm.squareRoot()
-            for row in result.indices { result[row][column] = norm > 1e-12 ? result[row][column] / norm : 0 }
+            for row in 0..<rows { result[row * columns + column] = norm > 1e-12 ? result[row * columns + column] / norm : 0 }
         }
         return result
     }

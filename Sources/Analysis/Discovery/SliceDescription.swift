@@ -40,23 +40,29 @@ enum SliceDescription {
             .flatMap { (depth[$0.key] ?? 0) >= 6 ? ($0.key, $0.value) : nil }
     }
 
-    /// "brightness lower than 85% of the folder": the numeric attribute whose median over `members` sits at the most
-    /// extreme percentile of the folder's values, when that is below the 20th or above the 80th.
+    /// "brightness lower than 85% of the folder": the first of `deviations`, in words.
     static func strongestDeviation(members: [Int], folder: [Int], input: DiscoveryInput) -> String? {
-        let names = Set(folder.flatMap { input.images[$0].numeric.keys }).sorted()
-        var best: (name: String, percentile: Double)?
-        for name in names {
-            let all = folder.compactMap { input.images[$0].numeric[name] }.sorted()
-            let mine = members.compactMap { input.images[$0].numeric[name] }.sorted()
-            guard !all.isEmpty, !mine.isEmpty else { continue }
-            let median = mine[mine.count / 2]
-            let percentile = Double(all.count { $0 < median }) / Double(all.count)
-            if abs(percentile - 0.5) > abs((best?.percentile ?? 0.5) - 0.5) { best = (name, percentile) }
-        }
-        guard let best, best.percentile < 0.2 || best.percentile > 0.8 else { return nil }
+        guard let best = deviations(members: members, folder: folder, input: input).first else { return nil }
         let words = SlicePredicate.words(best.name)
         return best.percentile < 0.5
             ? "\(words) lower than \(Percent.whole(1 - best.percentile)) of the folder"
             : "\(words) higher than \(Percent.whole(best.percentile)) of the folder"
+    }
+
+    /// The numeric attributes whose median over `members` sits below the folder's 20th percentile or above its 80th,
+    /// most extreme first, with that percentile (the share of the folder below the members' median).
+    static func deviations(members: [Int], folder: [Int], input: DiscoveryInput) -> [(name: String, percentile: Double)] {
+        let names = Set(folder.flatMap { input.images[$0].numeric.keys }).sorted()
+        var found: [(name: String, percentile: Double)] = []
+        for name in names {
+            let all = folder.compactMap { input.images[$0].numeric[name] }
+            let mine = members.compactMap { input.images[$0].numeric[name] }.sorted()
+            guard !all.isEmpty, !mine.isEmpty else { continue }
+            let median = mine[mine.count / 2]
+            let percentile = Double(all.count { $0 < median }) / Double(all.count)
+            if percentile < 0.2 || percentile > 0.8 { found.append((name, percentile)) }
+        }
+        // Stable for equal extremes: the names' order.
+        return found.enumerated().sorted { (abs($0.element.percentile - 0.5), -$0.offset) > (abs($1.element.percentile - 0.5), -$1.offset) }.map(\.element)
     }
 }

@@ -1,5 +1,5 @@
-// Confirmation by intervention: for a confirmed attribute slice, images outside it that the model gets right are moved
-// to the slice's median of the attribute by the transformation that sets it, and classified again beside a control.
+// Confirmation by intervention: for a confirmed slice, images outside it that the model gets right are moved to the
+// slice's median of a suspected attribute by the transformation that sets it, and classified again beside a control.
 import Engine
 import Foundation
 import Imaging
@@ -36,8 +36,8 @@ public struct SliceIntervention: Sendable {
         self.seed = seed
     }
 
-    /// `results` with an intervention on every confirmed attribute slice that has an attribute a family can set (of
-    /// several, the one that flips most).
+    /// `results` with an intervention on every confirmed slice with a suspected cause a family can set (of several,
+    /// the one that flips most).
     public func run(_ results: DiscoveryResults, input: DiscoveryInput) throws -> DiscoveryResults {
         let byFile = Dictionary(uniqueKeysWithValues: input.images.enumerated().map { ($1.file, $0) })
         var models = results.models
@@ -46,24 +46,37 @@ public struct SliceIntervention: Sendable {
                   let answers = input.models.first(where: { $0.model == model.model }) else { continue }
             var slices = model.slices
             for (sliceIndex, slice) in slices.enumerated() where slice.confirmed {
-                guard let rule = slice.rule else { continue }
                 let members = Set(slice.members.compactMap { byFile[$0] })
                 var best: Intervention?
-                for (position, predicate) in rule.enumerated() {
-                    guard case let .range(attribute, from, to, _, _) = predicate, from == 0 || to == 1,
-                          let family = Self.family(for: attribute, low: from == 0) else { continue }
-                    let others = rule.enumerated().filter { $0.offset != position }.map(\.element)
-                    let outcome = try intervene(family: family, attribute: attribute, members: members, others: others,
+                for cause in Self.suspectedCauses(slice, members: members, input: input) {
+                    let outcome = try intervene(family: cause.family, attribute: cause.attribute, members: members, others: cause.others,
                                                 input: input, answers: answers, classifier: classifier)
                     if let outcome, outcome.flipRate > (best?.flipRate ?? -1) { best = outcome }
                 }
                 slices[sliceIndex].intervention = best
             }
-            models[modelIndex] = ModelDiscovery(model: model.model, errorRate: model.errorRate, heldOutErrorRate: model.heldOutErrorRate,
-                                                slices: slices, suspectLabels: model.suspectLabels)
+            models[modelIndex].slices = slices
         }
-        return DiscoveryResults(dataset: results.dataset, images: results.images, seed: results.seed, holdout: results.holdout,
-                                minimumSize: results.minimumSize, models: models)
+        var updated = results
+        updated.models = models
+        return updated
+    }
+
+    /// The attributes a family can set that may cause `slice`'s errors, with the family and the rule's other predicates:
+    /// an attribute slice's range predicates at an end of their attribute's scale; for an embedding slice, the
+    /// attributes on which its members' median lies below the folder's 20th percentile or above its 80th.
+    static func suspectedCauses(_ slice: Slice, members: Set<Int>, input: DiscoveryInput)
+        -> [(attribute: String, family: TransformFamily, others: [SlicePredicate])] {
+        guard let rule = slice.rule else {
+            return SliceDescription.deviations(members: members.sorted(), folder: Array(input.images.indices), input: input).compactMap { deviation in
+                family(for: deviation.name, low: deviation.percentile < 0.5).map { (deviation.name, $0, []) }
+            }
+        }
+        return rule.enumerated().compactMap { position, predicate in
+            guard case let .range(attribute, from, to, _, _) = predicate, from == 0 || to == 1,
+                  let family = family(for: attribute, low: from == 0) else { return nil }
+            return (attribute, family, rule.enumerated().filter { $0.offset != position }.map(\.element))
+        }
     }
 
     /// Moves up to `sampleSize` right-answered images outside the slice (those that meet the rule's other predicates
