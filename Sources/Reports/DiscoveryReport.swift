@@ -89,7 +89,7 @@ public enum DiscoveryReport {
         let title = "\(model.model): every image on the first two principal components of its features"
         let sampled = map.stride > 1 ? " Every \(map.stride)th image is drawn." : ""
         let caption = "\(title). Grey: right; red: wrong. Rings: the members of slices \(map.groups.map(\.id).joined(separator: ", ")) "
-            + "(dashed when not confirmed).\(sampled) The axes span the 1st to 99th percentile; images beyond sit on the edge."
+            + "(dashed when not confirmed).\(sampled) Images far from the rest sit on the edge."
         return .rendered(html: "<figure class=\"report-chart discovery-map\">\(map.svg(title: title))<figcaption>\(HTMLText.escape(caption))</figcaption></figure>",
                          markdown: "_The map of \(model.model)'s features is in the HTML page._\n\n")
     }

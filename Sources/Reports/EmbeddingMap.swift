@@ -19,8 +19,9 @@ public struct EmbeddingMap: Sendable {
 
     /// Points drawn at most; a larger map shows an evenly spaced subset (every k-th point) and says so.
     public static let mostPoints = 4000
-    /// Slices ringed at most.
+    /// Slices ringed at most, each in one of these colours (neither the grey of right answers nor the red of wrong ones).
     public static let mostGroups = 6
+    static let groupColours = ["#059669", "#d97706", "#7c3aed", "#0891b2", "#2563eb", "#db2777"]
 
     public let points: [[Float]]
     public let wrong: [Bool]
@@ -39,13 +40,15 @@ public struct EmbeddingMap: Sendable {
     public func svg(width: Int = 640, height: Int = 440, title: String) -> String {
         let margin = 24.0
         let drawn = Swift.stride(from: 0, to: points.count, by: stride).filter { points[$0].count >= 2 && wrong.indices.contains($0) }
-        // The view spans the 1st to the 99th percentile on each axis, so a few outliers do not crush the rest to a dot;
-        // points beyond it sit on the edge.
+        // The view spans the 5th to the 95th percentile on each axis widened by a quarter on each side, so a few
+        // outliers do not crush the rest into a corner; points beyond it sit on the edge.
         func range(_ axis: Int) -> (Double, Double) {
             let values = drawn.map { Double(points[$0][axis]) }.sorted()
             guard let first = values.first, let last = values.last else { return (0, 1) }
-            let low = values[Int(Double(values.count - 1) * 0.01)], high = values[Int(Double(values.count - 1) * 0.99)]
-            return high > low ? (low, high) : (first - 1, last + 1)
+            let low = values[Int(Double(values.count - 1) * 0.05)], high = values[Int(Double(values.count - 1) * 0.95)]
+            guard high > low else { return (first - 1, last + 1) }
+            let margin = (high - low) / 4
+            return (max(low - margin, first), min(high + margin, last))
         }
         let (xRange, yRange) = (range(0), range(1))
         func place(_ index: Int) -> (Double, Double) {
@@ -66,7 +69,7 @@ public struct EmbeddingMap: Sendable {
         var legend: [(String, String)] = [("#9ca3af", "right"), ("#dc2626", "wrong")]
         let drawnSet = Set(drawn)
         for (position, group) in groups.enumerated() {
-            let colour = LineChart.palette[(position + 2) % LineChart.palette.count]
+            let colour = Self.groupColours[position % Self.groupColours.count]
             let members = group.members.filter { drawnSet.contains($0) }
             guard !members.isEmpty else { continue }
             let rings = members.map { index -> String in

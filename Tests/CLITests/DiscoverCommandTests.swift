@@ -106,10 +106,61 @@ struct DiscoverResults: Decodable {
             slice.id.hasPrefix("e") && slice.confirmed && Double(Set(slice.members).intersection(dogs).count) / Double(slice.members.count) >= 0.7
         }
         #expect(cluster != nil, "a confirmed embedding slice of the blurred dogs: \(model.slices.map { "\($0.id) \($0.description) \($0.confirmed)" })")
+        // Its members are less sharp than most of the folder, so blurring correct images is tried, and flips them.
+        #expect(cluster?.intervention?.family == "blur" && cluster?.intervention?.causes == true, "\(String(describing: cluster?.intervention))")
         let suspects = model.suspectLabels.map(\.file)
         let planted = relabel.filter { photo in suspects.contains { $0.contains(photo.dropLast(5) + "-") } }
         print("planted label errors found: \(planted.count) of \(relabel.count); suspects: \(suspects.count)")
         #expect(planted.count >= 7, "\(model.suspectLabels.map { "\($0.file): \($0.label) → \($0.predicted)" })")
+    }
+
+    /// Killed once three chunks are on disk and run again with --resume, discover writes the same results and the same
+    /// embeddings as a run left alone; without --resume, the leftover progress is an error, not overwritten.
+    @Test func aKilledRunResumedEqualsAnUninterruptedOne() async throws {
+        try #require(CachedWeights.url("efficientnet-lite0-57934424.pth") != nil, "efficientnet_lite0's weights are in the cache (make test fetches them)")
+        try #require(SharedData.has("imagenet-sample"), "../shared is present (BLINDSPOT_SHARED)")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-resume-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let (whole, resumed) = (work.appendingPathComponent("whole.json"), work.appendingPathComponent("resumed.json"))
+        let arguments = ["discover", SharedData.url("imagenet-sample").path, "--model", "efficientnet_lite0", "--min-size", "5", "--seed", "2"]
+        let alone = try await BlindspotBinary.run(arguments + ["--out", whole.path], timeout: 900)
+        #expect(alone.status == 0, "\(alone.errors)")
+
+        let process = Process()
+        process.executableURL = BlindspotBinary.url
+        process.arguments = arguments + ["--out", resumed.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let chunks = resumed.path + ".progress/chunks.jsonl"
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, ((try? String(contentsOfFile: chunks, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 3 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "killed before it finished")
+        let kept = (try? String(contentsOfFile: chunks, encoding: .utf8))?.split(separator: "\n").count ?? 0
+        #expect(kept >= 3 && kept < 13, "killed with \(kept) of 13 chunks kept")
+
+        let again = try await BlindspotBinary.run(arguments + ["--out", resumed.path])
+        #expect(again.status != 0 && again.errors.contains("--resume"), "a leftover progress is not silently overwritten: \(again.errors)")
+        let other = try await BlindspotBinary.run(arguments + ["--out", resumed.path, "--resume", "--batch", "4"])
+        #expect(other.status != 0 && other.errors.contains("--batch 8"), "a resume with other chunks is refused: \(other.errors)")
+        let finished = try await BlindspotBinary.run(arguments + ["--out", resumed.path, "--resume"], timeout: 900)
+        #expect(finished.status == 0, "\(finished.errors)")
+        #expect(!FileManager.default.fileExists(atPath: resumed.path + ".progress"), "the progress goes once the results are written")
+        #expect(try Data(contentsOf: whole) == Data(contentsOf: resumed), "the same results, byte for byte")
+        let embeddings = { (url: URL) in try Data(contentsOf: url.deletingPathExtension().appendingPathExtension("embeddings.safetensors")) }
+        let features = try embeddings(whole)
+        #expect(try features == embeddings(resumed), "the same features, row for row")
+        // One [100, 1280] Float32 tensor: efficientnet_lite0's penultimate features of the 100 photos.
+        let headerLength = features.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try #require(try JSONSerialization.jsonObject(with: features.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
+        let tensor = try #require(header["efficientnet_lite0"] as? [String: Any])
+        #expect(tensor["shape"] as? [Int] == [100, 1280] && tensor["dtype"] as? String == "F32")
+        #expect(features.count == 8 + headerLength + 100 * 1280 * 4)
     }
 
     /// The `count` sample photos, dogs aside, that efficientnet_lite0 classifies right with the highest probability.

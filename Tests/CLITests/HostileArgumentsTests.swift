@@ -267,6 +267,7 @@ struct HostileFolder {
         .usage(["discover", "folder", "--seed", "-1"], "Missing value for '--seed <seed>'"),
         .usage(["discover", "folder", "--model", "resnet50"], "--model: unknown model 'resnet50'"),
         .usage(["discover", "folder", "--out", "d.txt"], "--out must end in .json, .html or .md"),
+        .usage(["discover", "folder", "--resume"], "--resume needs --out"),
         .usage(["discover"], "Missing expected argument '<directory>'"),
         .failure(["discover", "missing"], "error: missing: no such directory"),
         .failure(["discover", "folder"], "error: no images in folder (looked for .jpg, .jpeg, .png, .webp, .gif)"),
