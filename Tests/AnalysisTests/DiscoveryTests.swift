@@ -59,7 +59,7 @@ import Testing
         }
         let found = try #require(best, "a confirmed slice covering the planted images among the top three: \(result.slices.map(\.description))")
         print("planted: \(found.description): held-out \(found.heldOut.size) images, error \(found.heldOut.errorRate), lift \(found.heldOut.lift) \(found.heldOut.liftCI)")
-        #expect(found.rule?.contains(.group("dog")) == true)
+        #expect(found.rule?.contains(.group(name: "dog")) == true)
         #expect(found.heldOut.liftCI[0] > 1 && found.heldOut.errorRate > 0.6)
         #expect(found.confusions.reduce(0) { $0 + $1.count } > 0)
         // Members come from both halves; the numbers of each half add up to them.

@@ -9,7 +9,7 @@ public enum SlicePredicate: Sendable, Codable, Hashable {
     case range(attribute: String, from: Double, to: Double, lower: Double?, upper: Double?)
     case category(attribute: String, value: String)
     /// The labelled class belongs to this WordNet group.
-    case group(String)
+    case group(name: String)
 
     public func holds(for image: DiscoveryImage) -> Bool {
         switch self {
@@ -113,7 +113,7 @@ struct SliceSearch {
         var groupSizes: [String: Int] = [:]
         for image in images { for group in Set(image.groups) { groupSizes[group, default: 0] += 1 } }
         for (group, size) in groupSizes.sorted(by: { $0.key < $1.key }) where Double(size) <= Self.broadestGroup * Double(images.count) {
-            predicates.append(.group(group))
+            predicates.append(.group(name: group))
         }
         return predicates.filter { predicate in images.count { predicate.holds(for: $0) } >= minimumSize }
     }
