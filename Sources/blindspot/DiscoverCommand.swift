@@ -83,7 +83,7 @@ struct DiscoverCommand: AsyncParsableCommand {
         defer { if out == nil { try? store.remove() } }
         let bar = ProgressBar(label: "discover", format: .items("images"))
         let scanStart = ContinuousClock.now
-        let (input, unreadable) = try scan.run(dataset, name: directory, store: store) { done, total in
+        let (input, unreadable, times) = try scan.run(dataset, name: directory, store: store) { done, total in
             bar.update(completed: Int64(done), total: Int64(total))
         }
         bar.finish()
@@ -109,7 +109,8 @@ struct DiscoverCommand: AsyncParsableCommand {
             try Self.writeEmbeddings(input, to: Self.embeddingsPath(out))
             try store.remove()
         }
-        print(Self.text(results, seconds: (scanSeconds, searchSeconds, confirmSeconds)))
+        print(Self.text(results))
+        print(Self.timing(scan: scanSeconds, times: times, search: searchSeconds, confirm: confirmSeconds))
     }
 
     /// The results as JSON, as an HTML page with thumbnails read from `root`, or as Markdown (no pictures), by extension.
@@ -142,7 +143,7 @@ struct DiscoverCommand: AsyncParsableCommand {
         }
     }
 
-    static func text(_ results: DiscoveryResults, seconds: (scan: Double, search: Double, confirm: Double)) -> String {
+    static func text(_ results: DiscoveryResults) -> String {
         let (percent, interval, ratio) = (Percent.whole, DiscoveryReport.interval, DiscoveryReport.ratio)
         var lines = ["\(results.images) images of \(results.dataset); \(percent(results.holdout)) of each class held out (seed \(results.seed))"]
         for model in results.models {
@@ -169,9 +170,14 @@ struct DiscoverCommand: AsyncParsableCommand {
                 }
             }
         }
-        lines.append("")
-        lines.append(String(format: "read, measured and classified in %.1f s; searched and checked in %.2f s; interventions in %.1f s",
-                            seconds.scan, seconds.search, seconds.confirm))
         return lines.joined(separator: "\n")
+    }
+
+    /// Where the time went: the scan (classifying, and the decoding and measuring that overlap it on background
+    /// threads), the searches with their held-out checks, and the interventions.
+    static func timing(scan: Double, times: DiscoveryScan.Times, search: Double, confirm: Double) -> String {
+        String(format: "\nscanned in %.1f s: classifying %.1f s, waiting for images %.1f s (decoding %.1f s and measuring attributes %.1f s "
+            + "on background threads); searched and checked in %.2f s (%.1f%% of classifying); interventions in %.1f s",
+               scan, times.classifying, times.waiting, times.decoding, times.measuring, search, 100 * search / max(times.classifying, 1e-9), confirm)
     }
 }
