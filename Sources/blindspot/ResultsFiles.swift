@@ -23,3 +23,29 @@ extension EvaluationResults {
     }
 }
 
+extension DiscoveryResults {
+    /// The results `blindspot discover --out FILE.json` wrote to `path`.
+    static func read(from path: String) throws -> DiscoveryResults {
+        try ResultsFile.read(DiscoveryResults.self, from: path, writtenBy: "blindspot discover")
+    }
+
+    /// The places `dataset` (the folder as given to `discover`) may be, in order: as written when absolute, else
+    /// relative to the working directory, then to the folder of the results file at `resultsPath`.
+    func datasetCandidates(resultsPath: String) -> [URL] {
+        guard !dataset.isEmpty else { return [] }
+        if dataset.hasPrefix("/") { return [URL(fileURLWithPath: dataset, isDirectory: true)] }
+        return [URL(fileURLWithPath: dataset, isDirectory: true),
+                URL(fileURLWithPath: resultsPath).deletingLastPathComponent().appendingPathComponent(dataset, isDirectory: true)]
+    }
+
+    /// The first of `datasetCandidates` that is a folder this process may list; nil when none is.
+    func datasetFolder(resultsPath: String) -> URL? {
+        datasetCandidates(resultsPath: resultsPath).first { (try? FileCheck.listableDirectory($0.path)) != nil }
+    }
+
+    /// "discover.json: the dataset folder 'photos' was not found (looked at photos and results/photos)".
+    func datasetNotFound(resultsPath: String) -> String {
+        let places = datasetCandidates(resultsPath: resultsPath).map(\.path)
+        return "\(resultsPath): the dataset folder '\(dataset)' was not found" + (places.isEmpty ? "" : " (looked at \(places.joined(separator: " and ")))")
+    }
+}

@@ -293,6 +293,11 @@ struct HostileFolder {
         .failure(["report", "--out", "r"], "error: the catalog has no approved blind spots; nothing to report"),
         .failure(["report", "--out", "fifo", "--eval", "missing.json"], "error: fifo: is a FIFO (named pipe), not a directory to write"),
         .failure(["report", "--out", "", "--eval", "missing.json"], "error: '': no file name given"),
+        .usage(["report", "--out", "r", "--discover", "r.json", "--probe-families", "rotate"], "add --catalog"),
+        .failure(["report", "--out", "r", "--discover", "missing.json"], "error: missing.json: no such file"),
+        .failure(["report", "--out", "r", "--discover", "garbage.jpg"], "error: garbage.jpg: is not the JSON of `blindspot discover`: not valid JSON"),
+        .failure(["report", "--out", "r", "--discover", "fifo"], "error: fifo: is a FIFO (named pipe), not a results file"),
+        .failure(["report", "--out", "r", "--discover", "folder"], "error: folder: is a directory, not a results file"),
     ] + threadCases(["report", "--out", "r"])
 
     /// Every case is refused before the server listens; `--port 0` keeps a server that wrongly starts off real ports
@@ -380,7 +385,6 @@ struct HostileFolder {
         .failure(["catalog", "import-examples", "folder"], "error: folder: has no examples.json"),
         .failure(["catalog", "import-examples", "fifo-examples"], "error: fifo-examples/examples.json: is a FIFO (named pipe), not a JSON file"),
         .failure(["catalog", "import-examples", ""], "error: '': no file name given"),
-    ] + threadCases(["catalog", "recheck"]) + threadCases(["catalog", "import-examples", "folder"])
 
     static let modelsCases: [HostileCase] = [
         .usage(["models", "list", "extra"], "Unexpected argument 'extra'"),
