@@ -56,8 +56,8 @@ let package = Package(
         // Measuring speed and memory against ONNX Runtime: `blindspot bench`.
         .target(name: "Bench", dependencies: ["Inference", "ModelRegistry", "ChildProcess", "Engine", "EngineDNNL", "Imaging", "Models", "Transforms", "Weights"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
-        // The blind-spot catalog's rules (reports, verdicts, re-checks) and the post's examples.
-        .target(name: "Curation", dependencies: ["Inference", "Catalog", "Imaging", "Models"],
+        // The blind-spot catalog's rules (reports, verdicts, re-checks), the post's examples and discovered slices.
+        .target(name: "Curation", dependencies: ["Inference", "Analysis", "Catalog", "Imaging", "Models"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(name: "Catalog", dependencies: [
             "Imaging",

@@ -72,7 +72,7 @@ public struct LabelledDataset: Sendable {
                 }
                 images += files.map { LabelledImage(file: "\(name)/\($0)", classIndex: index) }
             } else if ImageFiles.extensions.contains((name as NSString).pathExtension.lowercased()) {
-                if let wordNetID = ImageFiles.wordNetID(of: name), let index = labels.index(ofWordNetID: wordNetID) {
+                if let index = Self.classIndex(of: name, labels: labels) {
                     images.append(LabelledImage(file: name, classIndex: index))
                 } else {
                     unlabelled.append(UnlabelledFile(file: name, reason: "the name does not start with a known WordNet id (WNID_…)"))
@@ -83,6 +83,17 @@ public struct LabelledDataset: Sendable {
         if images.isEmpty && unlabelled.isEmpty { throw NoImagesError(directory: root.relativePath) }
         guard !images.isEmpty else { throw DatasetError.empty(root.relativePath) }
         self.init(root: root, images: images, unlabelled: unlabelled)
+    }
+
+    /// The class of `file` (relative to the root) as a scan labels it: "FOLDER/NAME" by its folder (a WordNet id or
+    /// a class name), "NAME" by its `WNID_` prefix; nil when neither gives a class.
+    public static func classIndex(of file: String, labels: ImageNetLabels) -> Int? {
+        let parts = file.split(separator: "/", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1: return ImageFiles.wordNetID(of: file).flatMap(labels.index(ofWordNetID:))
+        case 2: return classIndex(folder: String(parts[0]), labels: labels)
+        default: return nil
+        }
     }
 
     /// A WordNet id ("n01440764") or an exact class name ("tench", "tench_fish" with underscores for spaces).

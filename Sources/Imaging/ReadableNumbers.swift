@@ -20,7 +20,10 @@ public enum Percent {
         String(format: "%.1f%%", fraction * 100)
     }
 
+    /// A fraction read from an edited results file may be anything: beyond Int's range (or NaN) it is written as
+    /// Swift prints it, since `Int(_:)` would trap.
     public static func whole(_ fraction: Double) -> String {
-        "\(Int((fraction * 100).rounded()))%"
+        let percent = (fraction * 100).rounded()
+        return abs(percent) < 1e15 ? "\(Int(percent))%" : "\(percent)%"
     }
 }

@@ -1,6 +1,6 @@
 // The blind-spot report: each category with its finding and reports (image, answers now, the transformations that
-// flip it, an occlusion heatmap), evaluation results and how to reproduce them, as one self-contained HTML file or
-// Markdown with pictures beside it. Examining one image and the layout are here; reading and writing are the command's.
+// flip it, an occlusion heatmap), evaluation and discovery results and how to reproduce them, as one self-contained
+// HTML file or Markdown with pictures beside it. Examining one image and the layout are here; reading and writing are the command's.
 import Analysis
 import Foundation
 import Imaging
@@ -50,10 +50,24 @@ public struct BlindSpotReport: Sendable {
         }
     }
 
+    /// The results of one `blindspot discover` run, the file they were read from, and the thumbnails of the files
+    /// `DiscoveryReport.picturedFiles` names (empty when the images were not found).
+    public struct Discovery: Sendable {
+        public let source: String
+        public let results: DiscoveryResults
+        public let pictures: [String: ReportPicture]
+
+        public init(source: String, results: DiscoveryResults, pictures: [String: ReportPicture]) {
+            self.source = source
+            self.results = results
+            self.pictures = pictures
+        }
+    }
+
     /// A model that answered, and what it takes to get exactly its answers back.
     public struct ModelRecord: Sendable {
         public let name: String
-        /// The weights file's name; nil when only a digest is known (from evaluation results).
+        /// The weights file's name; nil when only a digest is known (from evaluation results), or nothing (discovery's).
         public let weightsFile: String?
         public let weightsDigest: String?
         public let preprocessing: Preprocessing?
@@ -87,15 +101,17 @@ public struct BlindSpotReport: Sendable {
     /// The catalog's categories with approved reports; nil when the report leaves the catalog out.
     public var catalog: [Section]?
     public var evaluations: [Evaluation]
+    public var discoveries: [Discovery]
     public var provenance: Provenance
 
     public static let thumbnailSide = 224
     /// The families a report's image is probed with unless asked otherwise: the post's failures in a few seconds.
     public static let defaultProbeFamilies: [TransformFamily] = [.rotate, .flip, .grayscale, .blur, .noise, .cartoon, .crop, .zoomOut]
 
-    public init(catalog: [Section]?, evaluations: [Evaluation], provenance: Provenance) {
+    public init(catalog: [Section]?, evaluations: [Evaluation], discoveries: [Discovery] = [], provenance: Provenance) {
         self.catalog = catalog
         self.evaluations = evaluations
+        self.discoveries = discoveries
         self.provenance = provenance
     }
 
@@ -136,6 +152,7 @@ public struct BlindSpotReport: Sendable {
     /// Every picture the Markdown refers to, to be written to `images/`.
     public var pictures: [ReportPicture] {
         (catalog ?? []).flatMap(\.entries).flatMap { [$0.image, $0.heatmap] }
+            + discoveries.flatMap { $0.pictures.values.sorted { $0.fileName < $1.fileName } }
     }
 
     static let title = "Blind spots of ImageNet classifiers"
@@ -152,11 +169,15 @@ public struct BlindSpotReport: Sendable {
         if !evaluations.isEmpty {
             summary += " \(evaluations.count) evaluation\(evaluations.count == 1 ? "" : "s"): \(evaluations.map(\.source).joined(separator: ", "))."
         }
+        if !discoveries.isEmpty {
+            summary += " \(discoveries.count) discovery run\(discoveries.count == 1 ? "" : "s"): \(discoveries.map(\.source).joined(separator: ", "))."
+        }
         var blocks: [ReportBlock] = [.heading(level: 1, text: Self.title), .paragraph(summary, className: "report-intro")]
         var contents: [(text: String, id: String)] = []
         if catalog != nil { contents.append((text: "Overview", id: "overview")) }
         contents += sections.enumerated().map { (text: "\($1.title) (\($1.entries.count))", id: "category-\($0 + 1)") }
         contents += evaluations.enumerated().map { (text: "Evaluation of \($1.results.dataset)", id: "evaluation-\($0 + 1)") }
+        contents += discoveries.enumerated().map { (text: "Blind spots discovered in \($1.results.dataset)", id: "discovery-\($0 + 1)") }
         contents.append((text: "Reproducibility", id: "reproducibility"))
         blocks.append(.contents(contents))
 
@@ -180,6 +201,15 @@ public struct BlindSpotReport: Sendable {
             var parts = EvaluationReport.blocks(evaluation.results, headingLevel: 2, id: "evaluation-\(index + 1)")
             parts.insert(.paragraph("From \(evaluation.source).", className: "hint"), at: 1)
             blocks.append(.container(tag: "section", className: "eval-report", blocks: parts))
+        }
+        for (index, discovery) in discoveries.enumerated() {
+            var parts: [ReportBlock] = [.heading(level: 2, text: "Blind spots discovered in \(discovery.results.dataset)", id: "discovery-\(index + 1)"),
+                                        .paragraph("From \(discovery.source).", className: "hint")]
+            if discovery.pictures.isEmpty && !DiscoveryReport.picturedFiles(discovery.results).isEmpty {
+                parts.append(.paragraph("No thumbnails: the images were not found where the results say (\(discovery.results.dataset)).", className: "hint"))
+            }
+            parts += DiscoveryReport.blocks(discovery.results, headingLevel: 3, pictures: discovery.pictures)
+            blocks.append(.container(tag: "section", className: "discovery-report", blocks: parts))
         }
         blocks.append(.container(tag: "section", className: "reproducibility", blocks: reproducibilityBlocks()))
         return blocks
@@ -269,7 +299,7 @@ public struct BlindSpotReport: Sendable {
                     ReportTable.Row(header: .init(model.name), cells: [
                         .init(model.preprocessing.map { "\($0.outputWidth)×\($0.outputHeight)" } ?? "unknown"),
                         .init(model.preprocessing.map(Self.describe) ?? "unknown"),
-                        .init(model.weightsFile ?? "as in the evaluation results"),
+                        .init(model.weightsFile ?? (model.weightsDigest == nil ? "not recorded" : "as in the evaluation results")),
                         .init(model.weightsDigest ?? "unknown", style: "digest"),
                     ])
                 },

@@ -97,10 +97,7 @@ public enum DiscoveryReport {
     static func card(_ slice: Slice, model: String, headingLevel: Int, pictures: [String: ReportPicture]) -> ReportBlock {
         var blocks: [ReportBlock] = [
             .heading(level: headingLevel, text: "\(slice.id): \(slice.description)", id: "\(model)-\(slice.id)"),
-            .paragraph("\(slice.confirmed ? "Confirmed" : "Not confirmed") \(slice.kind == .attribute ? "attribute" : "embedding") slice of \(slice.members.count) images. "
-                + "Held out: \(slice.heldOut.size) images, \(percent(slice.heldOut.errorRate)) wrong \(interval(slice.heldOut.errorRateCI, percent)), "
-                + "lift \(ratio(slice.heldOut.lift)) \(interval(slice.heldOut.liftCI, ratio)). Where it was found: \(slice.discovery.size) images, "
-                + "\(percent(slice.discovery.errorRate)) wrong, lift \(ratio(slice.discovery.lift))."),
+            .paragraph(numbers(slice)),
         ]
         if let intervention = slice.intervention {
             blocks.append(.paragraph("Intervention: \(intervention.finding).", className: intervention.causes ? "finding" : "hint"))
@@ -116,6 +113,26 @@ public enum DiscoveryReport {
         let figures = slice.members.prefix(picturesPerSlice).compactMap { file in pictures[file].map { ($0, file, "discovery-thumbnail") } }
         if !figures.isEmpty { blocks.append(.figures(figures)) }
         return .container(tag: "article", className: "discovery-slice", blocks: blocks)
+    }
+
+    /// "Confirmed attribute slice of 40 images. Held out: 18 images, 61% wrong [39%, 83%], lift 2.48 [1.50, 3.40]. …"
+    static func numbers(_ slice: Slice) -> String {
+        "\(slice.confirmed ? "Confirmed" : "Not confirmed") \(slice.kind == .attribute ? "attribute" : "embedding") slice of \(slice.members.count) images. "
+            + "Held out: \(slice.heldOut.size) images, \(percent(slice.heldOut.errorRate)) wrong \(interval(slice.heldOut.errorRateCI, percent)), "
+            + "lift \(ratio(slice.heldOut.lift)) \(interval(slice.heldOut.liftCI, ratio)). Where it was found: \(slice.discovery.size) images, "
+            + "\(percent(slice.discovery.errorRate)) wrong, lift \(ratio(slice.discovery.lift))."
+    }
+
+    /// What a catalog category made from `slice` of `model` says: the card's numbers, the intervention's finding, the
+    /// most frequent confusion, and where it comes from (`source`, the results file's name).
+    public static func finding(_ slice: Slice, model: String, results: DiscoveryResults, source: String) -> String {
+        var sentences = [numbers(slice)]
+        if let intervention = slice.intervention { sentences.append("Intervention: \(intervention.finding).") }
+        if let confusion = slice.confusions.first {
+            sentences.append("Most often \(confusion.expected) → \(confusion.predicted) (\(confusion.count) image\(confusion.count == 1 ? "" : "s")).")
+        }
+        sentences.append("Slice \(slice.id) of \(model) in \(source), discovered in \(results.dataset) with seed \(results.seed).")
+        return sentences.joined(separator: " ")
     }
 
     static func suspects(_ model: ModelDiscovery, headingLevel: Int, pictures: [String: ReportPicture]) -> [ReportBlock] {

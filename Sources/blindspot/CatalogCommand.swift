@@ -1,5 +1,6 @@
-// `blindspot catalog`: the catalog as a regression suite (recheck), and its export, import and seeding with the
-// post's examples. Parses options and calls CatalogService / CatalogArchive.
+// `blindspot catalog`: the catalog as a regression suite (recheck), its export, import and seeding with the post's
+// examples, and filing a slice that discovery found. Parses options and calls CatalogService / CatalogArchive.
+import Analysis
 import ArgumentParser
 import Catalog
 import Curation
@@ -7,12 +8,13 @@ import Foundation
 import Imaging
 import Inference
 import ModelRegistry
+import Reports
 
 struct CatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog",
         abstract: "Re-check, export and import the catalog of reported blind spots.",
-        subcommands: [Recheck.self, Export.self, Import.self, ImportExamples.self])
+        subcommands: [Recheck.self, Export.self, Import.self, ImportExamples.self, ImportSlice.self])
 
     /// The models present (or `names`), loaded and warmed up, for commands that classify.
     static func loadModels(_ names: [String]?, threading: ThreadOptions, environment: CommandEnvironment) async throws -> ServedModels {
@@ -127,6 +129,84 @@ struct CatalogCommand: AsyncParsableCommand {
                     .importExamples(gallery), description)
             }
             print("\(description): \(added) of \(gallery.examples.count) examples added as approved reports (\(gallery.categories.count) categories)")
+        }
+    }
+
+    struct ImportSlice: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-slice",
+            abstract: "File the first images of a slice that `blindspot discover` found as pending reports, in a category titled after the slice.",
+            discussion: """
+                Each image is expected to be its label (its folder's class, or its WNID_ prefix's) and is judged by every \
+                present model, as any report is. The category's finding is the slice's held-out numbers, its intervention \
+                and most frequent confusion; importing the slice again reuses the category of the same title, and an image \
+                already reported with its class gets a confirmation. The images are read from the results' dataset folder \
+                (as written, else relative to the working directory, else to the results file's folder) or from --dataset.
+
+                Example: blindspot catalog import-slice discover.json --slice a1 --limit 8
+                """)
+
+        @OptionGroup var catalog: CatalogOptions
+
+        @Argument(help: "Results of `blindspot discover --out FILE.json`.")
+        var results: String
+
+        @Option(name: .customLong("slice"), help: ArgumentHelp("The slice's id, as the results and the report name it (a1, e2, …).", valueName: "id"))
+        var sliceID: String
+
+        @Option(help: "Take the slice from this model's slices (default: the results' first model).")
+        var model: String?
+
+        @Option(help: "The most images to file, taken in the slice's order.")
+        var limit = 8
+
+        @Option(help: "The labelled folder the results were made from (default: found from the results' dataset).")
+        var dataset: String?
+
+        @OptionGroup var threading: ThreadOptions
+
+        static let limits = 1...1000
+
+        func validate() throws {
+            try OptionCheck.require(limit, within: Self.limits, "--limit")
+        }
+
+        func run() async throws {
+            let results = try DiscoveryResults.read(from: self.results)
+            let chosen = try DiscoveredSlice(results, model: model, slice: sliceID, source: URL(fileURLWithPath: self.results).lastPathComponent)
+            let folder = try datasetFolder(results)
+            let environment = try CommandEnvironment()
+            let service = try await CatalogCommand.loadModels(nil, threading: threading, environment: environment)
+            defer { service.shutDown() }
+            let finding = DiscoveryReport.finding(chosen.slice, model: chosen.model.model, results: results, source: chosen.source)
+            let (filing, description) = try await catalog.withCatalog { store, vault, description in
+                (try await CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
+                    .importSlice(chosen, from: folder, limit: limit, finding: finding, reporter: "blindspot discover"), description)
+            }
+            for skipped in filing.skipped { printError("warning: skipped \(skipped.file): \(skipped.reason)") }
+            guard let category = filing.category, !filing.filed.isEmpty else {
+                throw CommandFailure(description: "no image of slice \(chosen.slice.id) could be filed from \(folder.path)")
+            }
+            print("\(description): category \"\(category.title)\" (\(category.slug), \(filing.madeCategory ? "new" : "already there"))")
+            for filed in filing.filed {
+                print("  report \(filed.report.id): \(filed.file), expected \(filed.report.expected.label)"
+                    + (filed.merged ? " (already reported: a confirmation added)" : ""))
+            }
+            let new = filing.filed.count { !$0.merged }
+            print("\(filing.filed.count) of the \(chosen.slice.members.count) images of slice \(chosen.slice.id) (\(chosen.model.model)) filed as pending reports, "
+                + "\(new) new; judged by \(service.readySchedulers().map(\.classifier.model.name).joined(separator: ", "))")
+        }
+
+        /// --dataset, else the results' dataset folder where it is found.
+        func datasetFolder(_ results: DiscoveryResults) throws -> URL {
+            if let dataset {
+                try FileCheck.listableDirectory(dataset)
+                return URL(fileURLWithPath: dataset, isDirectory: true)
+            }
+            guard let folder = results.datasetFolder(resultsPath: self.results) else {
+                throw CommandFailure(description: results.datasetNotFound(resultsPath: self.results) + "; pass --dataset DIR")
+            }
+            return folder
         }
     }
 }

@@ -171,19 +171,6 @@ struct EvalMergeCommand: AsyncParsableCommand {
     }
 }
 
-extension EvaluationResults {
-    /// The results `blindspot eval --out FILE.json` wrote to `path`; a file that is not such JSON is named with why.
-    static func read(from path: String) throws -> EvaluationResults {
-        try FileCheck.readable(path, expected: "a results file")
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        do {
-            return try JSONDecoder().decode(EvaluationResults.self, from: data)
-        } catch {
-            throw FileProblem(path: path, problem: "is not the JSON of `blindspot eval`: \(UserErrors.message(for: error))")
-        }
-    }
-}
-
 /// What `--out` writes, by its extension.
 enum OutputFormat {
     case json, html, markdown, csv

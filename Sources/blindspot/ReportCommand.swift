@@ -1,5 +1,5 @@
 // `blindspot report`: a self-contained static report of the blind spots — the catalog's approved reports examined by
-// every model now, and evaluation results — as DIR/index.html (one file, pictures inline) and DIR/report.md (with
+// every model now, evaluation and discovery results — as DIR/index.html (pictures inline) and DIR/report.md (with
 // DIR/images/). Reads the catalog and the results, loads the models; examining and rendering are BlindSpotReport's.
 import Analysis
 import ArgumentParser
@@ -14,19 +14,26 @@ import Transforms
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write a self-contained report of the blind spots: the catalog's reports examined by every model, and evaluation results.",
+        abstract: "Write a self-contained report of the blind spots: the catalog's reports examined by every model, evaluation and discovery results.",
         discussion: """
             Writes DIR/index.html (one file: pictures inline, no script, prints well) and DIR/report.md with its pictures \
-            in DIR/images/. Without --eval, the catalog is documented; with it, add --catalog for both.
+            in DIR/images/. Without --eval or --discover, the catalog is documented; with either, add --catalog for both.
 
-            Example: blindspot report --catalog --eval results.json --out report
+            A discovery's thumbnails are read from its dataset folder: as written in the results, else relative to the \
+            working directory, else to the results file's folder; when it is nowhere, the report has no thumbnails.
+
+            Example: blindspot report --catalog --eval results.json --discover discover.json --out report
             """)
 
-    @Flag(help: "Document the catalog's approved reports (the default without --eval).")
+    @Flag(help: "Document the catalog's approved reports (the default without --eval and --discover).")
     var catalog = false
 
     @Option(name: .customLong("eval"), parsing: .upToNextOption, help: "Results of `blindspot eval` (JSON) to include; several may follow.")
     var evaluations: [String] = []
+
+    @Option(name: .customLong("discover"), parsing: .upToNextOption,
+            help: "Results of `blindspot discover` (JSON) to include, with thumbnails from their dataset folder; several may follow.")
+    var discoveries: [String] = []
 
     @Option(help: "The folder to write index.html, report.md and images/ into (created if needed).")
     var out: String
@@ -43,7 +50,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
-    var includesCatalog: Bool { catalog || evaluations.isEmpty }
+    var includesCatalog: Bool { catalog || (evaluations.isEmpty && discoveries.isEmpty) }
 
     func validate() throws {
         try OptionCheck.requireModels(models, "--model")
@@ -64,6 +71,9 @@ struct ReportCommand: AsyncParsableCommand {
         let evaluations = try self.evaluations.map { path in
             BlindSpotReport.Evaluation(source: URL(fileURLWithPath: path).lastPathComponent, results: try EvaluationResults.read(from: path))
         }
+        let discoveries = try self.discoveries.enumerated().map { number, path in
+            try Self.discovery(at: path, picturesNamed: "discovery-\(number + 1)")
+        }
         let plan = ProbePlan(families: try families())
         var records: [BlindSpotReport.ModelRecord] = []
         var sections: [BlindSpotReport.Section]?
@@ -72,8 +82,8 @@ struct ReportCommand: AsyncParsableCommand {
             if examined.sections.isEmpty {
                 // An empty report would look like a catalog without blind spots; with results to show, only warn.
                 let nothing = "the catalog has no approved blind spots"
-                guard !evaluations.isEmpty else { throw CommandFailure(description: "\(nothing); nothing to report (approve reports in the web app, or run `blindspot catalog import-examples`)") }
-                printError("warning: \(nothing); the report has only the evaluation results")
+                guard !evaluations.isEmpty || !discoveries.isEmpty else { throw CommandFailure(description: "\(nothing); nothing to report (approve reports in the web app, or run `blindspot catalog import-examples`)") }
+                printError("warning: \(nothing); the report has only the \(evaluations.isEmpty ? "discovery" : discoveries.isEmpty ? "evaluation" : "evaluation and discovery") results")
             }
             sections = examined.sections
             records = examined.models
@@ -82,7 +92,11 @@ struct ReportCommand: AsyncParsableCommand {
             records.append(BlindSpotReport.ModelRecord(name: model.model, weightsFile: nil, weightsDigest: model.weightsDigest,
                                                        preprocessing: environment.loader.zoo.model(named: model.model)?.preprocessing))
         }
-        let report = BlindSpotReport(catalog: sections, evaluations: evaluations, provenance: BlindSpotReport.Provenance(
+        for name in discoveries.flatMap({ $0.results.models.map(\.model) }) where !records.contains(where: { $0.name == name }) {
+            records.append(BlindSpotReport.ModelRecord(name: name, weightsFile: nil, weightsDigest: nil,
+                                                       preprocessing: environment.loader.zoo.model(named: name)?.preprocessing))
+        }
+        let report = BlindSpotReport(catalog: sections, evaluations: evaluations, discoveries: discoveries, provenance: BlindSpotReport.Provenance(
             version: Blindspot.version, date: date, commandLine: Self.commandLine(CommandLine.arguments), models: records,
             probe: includesCatalog ? plan : nil))
 
@@ -95,6 +109,19 @@ struct ReportCommand: AsyncParsableCommand {
         for picture in report.pictures { try picture.data.write(to: images.appendingPathComponent(picture.fileName)) }
         print("\(folder.appendingPathComponent("index.html").path): \(html.count / 1024) KB, self-contained")
         print("\(folder.appendingPathComponent("report.md").path) with \(report.pictures.count) pictures in \(images.path)")
+    }
+
+    /// The discovery results at `path` with the thumbnails of the files the report pictures (named `prefix-N.jpg`),
+    /// read from their dataset folder; when that folder is not found, a warning, and no thumbnails.
+    static func discovery(at path: String, picturesNamed prefix: String) throws -> BlindSpotReport.Discovery {
+        let results = try DiscoveryResults.read(from: path)
+        let source = URL(fileURLWithPath: path).lastPathComponent
+        guard let folder = results.datasetFolder(resultsPath: path) else {
+            printError("warning: " + results.datasetNotFound(resultsPath: path) + "; its slices are shown without thumbnails")
+            return BlindSpotReport.Discovery(source: source, results: results, pictures: [:])
+        }
+        let pictures = OutputFormat.thumbnails(of: DiscoveryReport.picturedFiles(results), in: folder, named: prefix)
+        return BlindSpotReport.Discovery(source: source, results: results, pictures: pictures)
     }
 
     /// The approved reports by category, each examined by the models, and the models' records.

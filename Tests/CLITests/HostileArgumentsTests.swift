@@ -294,6 +294,11 @@ struct HostileFolder {
         .failure(["report", "--out", "r"], "error: the catalog has no approved blind spots; nothing to report"),
         .failure(["report", "--out", "fifo", "--eval", "missing.json"], "error: fifo: is a FIFO (named pipe), not a directory to write"),
         .failure(["report", "--out", "", "--eval", "missing.json"], "error: '': no file name given"),
+        .usage(["report", "--out", "r", "--discover", "r.json", "--probe-families", "rotate"], "add --catalog"),
+        .failure(["report", "--out", "r", "--discover", "missing.json"], "error: missing.json: no such file"),
+        .failure(["report", "--out", "r", "--discover", "garbage.jpg"], "error: garbage.jpg: is not the JSON of `blindspot discover`: not valid JSON"),
+        .failure(["report", "--out", "r", "--discover", "fifo"], "error: fifo: is a FIFO (named pipe), not a results file"),
+        .failure(["report", "--out", "r", "--discover", "folder"], "error: folder: is a directory, not a results file"),
     ] + threadCases(["report", "--out", "r"])
 
     /// Every case is refused before the server listens; `--port 0` keeps a server that wrongly starts off real ports
@@ -381,7 +386,18 @@ struct HostileFolder {
         .failure(["catalog", "import-examples", "folder"], "error: folder: has no examples.json"),
         .failure(["catalog", "import-examples", "fifo-examples"], "error: fifo-examples/examples.json: is a FIFO (named pipe), not a JSON file"),
         .failure(["catalog", "import-examples", ""], "error: '': no file name given"),
-    ] + threadCases(["catalog", "recheck"]) + threadCases(["catalog", "import-examples", "folder"])
+        .usage(["catalog", "import-slice", "r.json", "--slice", "a1", "--limit", "0"], "--limit must be 1…1000, not 0"),
+        .usage(["catalog", "import-slice", "r.json", "--slice", "a1", "--limit=-3"], "--limit must be 1…1000, not -3"),
+        .usage(["catalog", "import-slice", "r.json", "--slice", "a1", "--limit", "99999999999999999999"], "The value '99999999999999999999' is invalid for '--limit <limit>'"),
+        .usage(["catalog", "import-slice", "r.json"], "Missing expected argument '--slice <id>'"),
+        .usage(["catalog", "import-slice", "--slice", "a1"], "Missing expected argument '<results>'"),
+        .usage(["catalog", "import-slice", "r.json", "--slice", "a1", "--data", ""], "--data needs a directory"),
+        .failure(["catalog", "import-slice", "missing.json", "--slice", "a1"], "error: missing.json: no such file"),
+        .failure(["catalog", "import-slice", "garbage.jpg", "--slice", "a1"], "error: garbage.jpg: is not the JSON of `blindspot discover`: not valid JSON"),
+        .failure(["catalog", "import-slice", "folder", "--slice", "a1"], "error: folder: is a directory, not a results file"),
+        .failure(["catalog", "import-slice", "fifo", "--slice", "a1"], "error: fifo: is a FIFO (named pipe), not a results file"),
+        .failure(["catalog", "import-slice", "", "--slice", "a1"], "error: '': no file name given"),
+    ] + threadCases(["catalog", "recheck"]) + threadCases(["catalog", "import-examples", "folder"]) + threadCases(["catalog", "import-slice", "r.json", "--slice", "a1"])
 
     static let modelsCases: [HostileCase] = [
         .usage(["models", "list", "extra"], "Unexpected argument 'extra'"),
