@@ -42,8 +42,14 @@ import Testing
             "confirmed": false, "confusions": [], "confidence": 0.9975, "transfer": [],
         ]
         let model: [String: Any] = ["model": "efficientnet_lite0", "errorRate": 0.2, "heldOutErrorRate": 0.2, "slices": [a1, e1],
-                                    "suspectLabels": [["file": photos[20], "label": "tench", "predicted": "goldfish", "confidence": 0.93]]]
-        let object: [String: Any] = ["dataset": dataset, "images": 100, "seed": 7, "holdout": 0.5, "minimumSize": 5, "models": [model]]
+                                    "suspectLabels": [["file": photos[20], "label": "tench", "predicted": "goldfish", "confidence": 0.93]],
+                                    "answers": photos.map { _ in ["predicted": "goldfish", "confidence": 0.5] }]
+        // Every photo is a record, labelled with the name its file carries, every other one held out.
+        let records = photos.enumerated().map { index, file in
+            ["file": file, "label": String(file.drop { $0 != "_" }.dropFirst().prefix { $0 != "." }), "heldOut": index % 2 == 0] as [String: Any]
+        }
+        let object: [String: Any] = ["dataset": dataset, "images": photos.count, "seed": 7, "holdout": 0.5, "minimumSize": 5,
+                                     "records": records, "models": [model]]
         return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     }
 
