@@ -40,10 +40,10 @@ extension GraphBuilder {
         let inputChannels = self.shape(of: input)[0]
         let outputs = shape.outputChannels
         let weight = reader.tensor(keys.weight, shape: [outputs, inputChannels / shape.groups, shape.kernel.height, shape.kernel.width])
-        let gamma = reader.tensor(keys.batchNorm + ".weight", shape: [outputs])
-        let beta = reader.tensor(keys.batchNorm + ".bias", shape: [outputs])
-        let mean = reader.tensor(keys.batchNorm + ".running_mean", shape: [outputs])
-        let variance = reader.tensor(keys.batchNorm + ".running_var", shape: [outputs])
+        let gamma = reader.normalization(keys.batchNorm + ".weight", shape: [outputs])
+        let beta = reader.normalization(keys.batchNorm + ".bias", shape: [outputs])
+        let mean = reader.normalization(keys.batchNorm + ".running_mean", shape: [outputs])
+        let variance = reader.normalization(keys.batchNorm + ".running_var", shape: [outputs])
         reader.optional(keys.batchNorm + ".num_batches_tracked")
 
         let perOutput = weight.count / max(outputs, 1)

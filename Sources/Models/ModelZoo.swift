@@ -62,12 +62,12 @@ public struct ModelDescriptor: Sendable {
     }
 
     /// Every key this model reads, in state_dict order, with its shape (optional keys such as
-    /// `num_batches_tracked` are in `allKeys` only); none for an imported model.
-    public func parameters() -> (required: [(key: String, shape: [Int])], allKeys: [String]) {
-        guard let define else { return ([], []) }
+    /// `num_batches_tracked` are in `allKeys` only), and which belong to normalisation layers; none for an imported model.
+    public func parameters() -> (required: [(key: String, shape: [Int])], allKeys: [String], normalization: Set<String>) {
+        guard let define else { return ([], [], []) }
         var reader = ParameterReader(stateDict: nil)
         _ = define(&reader)
-        return (reader.requested, reader.allKeys)
+        return (reader.requested, reader.allKeys, reader.normalizationKeys)
     }
 }
 
@@ -78,8 +78,8 @@ public struct ModelZoo: Sendable {
         self.models = models
     }
 
-    /// inception_v3 and efficientnet_lite0…4.
-    public static let standard = ModelZoo(models: [inceptionV3] + (0...4).map(efficientNetLite))
+    /// inception_v3, efficientnet_lite0…4 and torchvision's ResNets.
+    public static let standard = ModelZoo(models: [inceptionV3] + (0...4).map(efficientNetLite) + resNets)
 
     public func model(named name: String) -> ModelDescriptor? {
         models.first { $0.name == name }
@@ -122,5 +122,30 @@ public struct ModelZoo: Sendable {
             preprocessing: Preprocessing(geometry: .centerCropFractionThenResize(numerator: size, denominator: size + 32, size: size, filter: .bicubic),
                                          normalization: .standardize(mean: SIMD3(repeating: 127), standardDeviation: SIMD3(repeating: 128))),
             release: liteReleases[variant], ignoredKeys: [], preference: variant, define: network.define)
+    }
+
+    /// torchvision's ImageNet normalisation: pixels scaled to [0, 1], then ImageNet's mean and standard deviation.
+    static let imageNetNormalization = Normalization.unitScaleThenStandardize(mean: SIMD3(0.485, 0.456, 0.406),
+                                                                              standardDeviation: SIMD3(0.229, 0.224, 0.225))
+
+    /// torchvision's published ResNet weights: the IMAGENET1K_V1 file of every depth (`resnetN`: shorter side to 256,
+    /// bilinear, centre crop 224) and, where torchvision published a second, better-trained set, IMAGENET1K_V2
+    /// (`resnetN_v2`: shorter side to 232). The hex in each file name begins its SHA-256, which torchvision checks.
+    static let resNetReleases: [(depth: Int, version: Int, file: String, resize: Int)] = [
+        (18, 1, "resnet18-f37072fd.pth", 256), (34, 1, "resnet34-b627a593.pth", 256), (50, 1, "resnet50-0676ba61.pth", 256),
+        (50, 2, "resnet50-11ad3fa6.pth", 232), (101, 1, "resnet101-63fe2227.pth", 256), (101, 2, "resnet101-cd907fc2.pth", 232),
+        (152, 1, "resnet152-394f9c45.pth", 256), (152, 2, "resnet152-f82ba261.pth", 232),
+    ]
+
+    static let resNets: [ModelDescriptor] = resNetReleases.compactMap { release in
+        guard let network = ResNet(depth: release.depth),
+              let digest = release.file.split(separator: "-").last?.split(separator: ".").first else { return nil }
+        return ModelDescriptor(
+            name: "resnet\(release.depth)" + (release.version == 1 ? "" : "_v\(release.version)"), inputSize: ResNet.inputSize,
+            preprocessing: Preprocessing(geometry: .resizeShorterSideThenCenterCrop(resize: release.resize, crop: ResNet.inputSize, filter: .bilinear),
+                                         normalization: imageNetNormalization),
+            release: WeightsRelease(fileName: release.file, source: .url("https://download.pytorch.org/models/\(release.file)"), sha256: String(digest)),
+            ignoredKeys: [], preference: 10 + 2 * (ResNet.depths.keys.sorted().firstIndex(of: release.depth) ?? 0) + release.version,
+            define: network.define)
     }
 }

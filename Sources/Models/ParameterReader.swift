@@ -8,6 +8,8 @@ public struct ParameterReader {
     public private(set) var requested: [(key: String, shape: [Int])] = []
     /// Every key the definition named, required or optional, in the order a PyTorch state_dict lists them.
     public private(set) var allKeys: [String] = []
+    /// The keys that belong to normalisation layers (batch norm's γ, β and running statistics).
+    public private(set) var normalizationKeys: Set<String> = []
     /// The tensors not yet handed out.
     private var stateDict: StateDict?
     /// The shape of every tensor the state dict had, for `validate`.
@@ -26,6 +28,12 @@ public struct ParameterReader {
         allKeys.append(key)
         if stateDict?[key]?.shape == shape, let found = stateDict?.tensors.removeValue(forKey: key) { return found }
         return Tensor(zeros: shape)
+    }
+
+    /// A normalisation layer's tensor: as `tensor`, and recorded in `normalizationKeys`.
+    public mutating func normalization(_ key: String, shape: [Int]) -> Tensor {
+        normalizationKeys.insert(key)
+        return tensor(key, shape: shape)
     }
 
     /// Names a key a checkpoint may or may not carry (BatchNorm's `num_batches_tracked`).

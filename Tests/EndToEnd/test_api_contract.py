@@ -56,7 +56,7 @@ def test_classify_conforms(demo_server, spec, image):
 @pytest.mark.parametrize("query, payload, content_type, status", [
     ("", b"not an image", "text/plain", 415),
     ("", CORRUPT_GIF, "image/gif", 400),
-    ("?model=resnet50", None, "image/jpeg", 404),  # an unknown model
+    ("?model=alexnet", None, "image/jpeg", 404),  # an unknown model
     ("?model=efficientnet_lite4", None, "image/jpeg", 409),  # a model without weights
     ("?expected=flying%20car", None, "image/jpeg", 422),  # an unknown class
 ], ids=["text-415", "corrupt-gif-400", "unknown-model-404", "no-weights-409", "unknown-class-422"])

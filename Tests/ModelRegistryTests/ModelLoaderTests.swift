@@ -31,7 +31,7 @@ import Testing
 
     @Test func errorsSayWhatToDo() throws {
         let loader = ModelLoader(cache: try temporaryCache(with: ["efficientnet-lite0-57934424.pth"]), labels: labels)
-        #expect(throws: ModelLoadError.unknownModel("resnet50", known: ModelZoo.standard.names)) { try loader.load("resnet50", backend: DNNLBackend()) }
+        #expect(throws: ModelLoadError.unknownModel("alexnet", known: ModelZoo.standard.names)) { try loader.load("alexnet", backend: DNNLBackend()) }
         let missing = ModelLoadError.noWeights(model: "efficientnet_lite1", expected: loader.cache.directory.appendingPathComponent("efficientnet-lite1-77cc7160.pth").path, fetchable: true)
         #expect(throws: missing) { try loader.load("efficientnet_lite1", backend: DNNLBackend()) }
         #expect(missing.description.contains("blindspot models fetch efficientnet_lite1"))

@@ -13,8 +13,8 @@ import TestSupport
     let loader = ModelLoader(cache: ModelCache(directory: CachedWeights.directory), labels: try! ImageNetLabels.bundled())
 
     @Test func unknownNamesAreRefusedAtStart() {
-        #expect(throws: ModelServiceError.unknownModel("resnet50", known: ModelZoo.standard.names)) {
-            try ServedModels(loader: loader, names: ["resnet50"], backend: DNNLBackend())
+        #expect(throws: ModelServiceError.unknownModel("alexnet", known: ModelZoo.standard.names)) {
+            try ServedModels(loader: loader, names: ["alexnet"], backend: DNNLBackend())
         }
     }
 

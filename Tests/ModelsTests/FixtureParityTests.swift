@@ -15,12 +15,27 @@ struct Fixture: Decodable {
         let top5: [Int]
     }
 
+    /// One `[key, shape]` pair of the fixtures' `state_dict` list.
+    struct KeyShape: Decodable, Equatable {
+        let key: String
+        let shape: [Int]
+
+        init(from decoder: any Decoder) throws {
+            var pair = try decoder.unkeyedContainer()
+            key = try pair.decode(String.self)
+            shape = try pair.decode([Int].self)
+        }
+    }
+
     let cases: [Case]
     let stateDictKeys: [String]?
+    /// Every state_dict key with its shape, in the newer fixtures.
+    var stateDict: [KeyShape]? = nil
 
     enum CodingKeys: String, CodingKey {
         case cases
         case stateDictKeys = "state_dict_keys"
+        case stateDict = "state_dict"
     }
 
     static func load(_ model: String) throws -> Fixture {
@@ -47,6 +62,11 @@ struct Fixture: Decodable {
             }
         }
         return worst
+    }
+
+    /// The largest |logit| of the fixture, for networks whose logits are large under the deterministic weights.
+    var largestLogit: Double {
+        cases.flatMap(\.logits).map(abs).max() ?? 0
     }
 }
 
@@ -94,16 +114,58 @@ struct Fixture: Decodable {
     }
 }
 
+extension FixtureParityTests {
+    /// torchvision's ResNet-50 under the deterministic weights, whose logits reach 10⁴: every key and shape as
+    /// torchvision's state_dict has them, and logits within 1e-5 of the largest.
+    @Test(.enabled(if: SharedData.has("fixtures/resnet50/reference.json")))
+    func resNet50MatchesPyTorch() throws {
+        let model = try #require(Self.zoo.model(named: "resnet50"))
+        let fixture = try Fixture.load("resnet50")
+        let parameters = model.parameters()
+        let expected = try #require(fixture.stateDict)
+        #expect(parameters.allKeys == expected.map(\.key), "ResNet-50's keys differ from torchvision's state_dict")
+        let shapes = Dictionary(uniqueKeysWithValues: parameters.required.map { ($0.key, $0.shape) })
+        #expect(expected.filter { !$0.key.hasSuffix("num_batches_tracked") }.allSatisfy { shapes[$0.key] == $0.shape })
+        #expect(parameters.allKeys.count == 320)
+
+        let graph = try model.deterministicGraph()
+        let batch = try fixture.batch("resnet50", preprocessing: model.preprocessing)
+        let logits = try DNNLBackend().prepare(graph).run(batch)
+        let relative = fixture.maximumError(logits) / fixture.largestLogit
+        print("resnet50: max |logit - PyTorch| / largest = \(relative) (largest \(fixture.largestLogit)) over \(fixture.cases.count) images")
+        #expect(relative <= 1e-5)
+        for (row, testCase) in fixture.cases.enumerated() {
+            let scores = Array(logits.scalars[(row * 1000)..<((row + 1) * 1000)])
+            #expect(scores.indices.max { scores[$0] < scores[$1] } == testCase.top5[0])
+        }
+    }
+
+    /// Every ResNet depth builds, with the key count torchvision's state_dict has, and each preprocessing follows its
+    /// weights' recipe.
+    @Test func everyResNetDepthBuilds() throws {
+        let keys = [18: 122, 34: 218, 50: 320, 101: 626, 152: 932]
+        for (depth, count) in keys {
+            let model = try #require(Self.zoo.model(named: "resnet\(depth)"))
+            #expect(model.parameters().allKeys.count == count, "resnet\(depth)")
+            #expect(model.preprocessing.geometry == .resizeShorterSideThenCenterCrop(resize: 256, crop: 224, filter: .bilinear))
+        }
+        for depth in [50, 101, 152] {
+            let model = try #require(Self.zoo.model(named: "resnet\(depth)_v2"))
+            #expect(model.preprocessing.geometry == .resizeShorterSideThenCenterCrop(resize: 232, crop: 224, filter: .bilinear))
+            #expect(model.release?.fileName.hasPrefix("resnet\(depth)-") == true && model.release?.sha256.count == 8)
+        }
+    }
+}
+
 extension ModelDescriptor {
-    /// The network under the fixtures' deterministic weights (../shared/fixtures/detweights.py); batch-norm
-    /// modules are named `….bn.…` in torchvision's Inception and `_bn…` in EfficientNet-Lite.
+    /// The network under the fixtures' deterministic weights (../shared/fixtures/detweights.py), whose rules for a
+    /// normalisation layer's keys differ.
     func deterministicGraph() throws -> Graph {
         let parameters = parameters()
         let shapes = Dictionary(uniqueKeysWithValues: parameters.required.map { ($0.key, $0.shape) })
         var tensors: [String: Tensor] = [:]
         for key in parameters.allKeys {
-            let isBatchNorm = key.contains(".bn.") || key.hasPrefix("_bn") || key.contains("._bn")
-            tensors[key] = DeterministicWeights.tensor(key, shape: shapes[key] ?? [], isBatchNorm: isBatchNorm)
+            tensors[key] = DeterministicWeights.tensor(key, shape: shapes[key] ?? [], isBatchNorm: parameters.normalization.contains(key))
         }
         return try graph(from: StateDict(tensors: tensors))
     }

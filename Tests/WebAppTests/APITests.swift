@@ -98,7 +98,7 @@ import WebApp
                 ("bad top", try await post("/api/v1/classify?top=0", "image/jpeg", photo), .badRequest, "bad_parameter"),
                 ("form without image", try await post("/api/v1/classify", Photos.multipart([("note", nil, nil, Data("x".utf8))]).contentType,
                                                       Photos.multipart([("note", nil, nil, Data("x".utf8))]).body.data), .badRequest, "missing_image"),
-                ("unknown model", try await post("/api/v1/classify?model=resnet50", "image/jpeg", photo), .notFound, "unknown_model"),
+                ("unknown model", try await post("/api/v1/classify?model=alexnet", "image/jpeg", photo), .notFound, "unknown_model"),
                 ("absent weights", try await post("/api/v1/classify?model=efficientnet_lite3", "image/jpeg", photo), .conflict, "model_not_present"),
                 ("too large", try await post("/api/v1/classify", "image/png", seedPNG), .contentTooLarge, "too_large"),
                 ("text body", try await post("/api/v1/classify", "text/plain", Data("hello".utf8)), .unsupportedMediaType, "unsupported_type"),

@@ -115,7 +115,7 @@ import WebApp
                 ("/api/v1/probe?expected=unicorn", .unprocessableContent, "unknown_label"),
                 ("/api/v1/probe?seed=-1", .badRequest, "bad_parameter"),
                 ("/api/v1/probe?thumbnails=maybe", .badRequest, "bad_parameter"),
-                ("/api/v1/probe?model=resnet50", .notFound, "unknown_model"),
+                ("/api/v1/probe?model=alexnet", .notFound, "unknown_model"),
                 ("/api/v1/explain?method=gradients", .badRequest, "bad_parameter"),
                 ("/api/v1/explain?class=unicorn", .unprocessableContent, "unknown_label"),
                 ("/api/v1/explain?method=superpixels&segments=3", .badRequest, "bad_parameter"),
