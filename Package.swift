@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["Inference", "Engine", "Imaging", "Models", "Transforms"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         // Measuring speed and memory against ONNX Runtime: `blindspot bench`.
-        .target(name: "Bench", dependencies: ["Inference", "ModelRegistry", "ChildProcess", "Engine", "EngineDNNL", "Imaging", "Models", "Transforms", "Weights"],
+        .target(name: "Bench", dependencies: ["Inference", "ModelRegistry", "ChildProcess", "Engine", "EngineDNNL", "Imaging", "Models", "Onnx", "Transforms", "Weights"],
                 swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         // The blind-spot catalog's rules (reports, verdicts, re-checks), the post's examples and discovered slices.
         .target(name: "Curation", dependencies: ["Inference", "Analysis", "Catalog", "Imaging", "Models"],
@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "ModelRegistry", "Analysis", "EngineDNNL", "Imaging", "ModelFetch", "Models"]),
         .testTarget(name: "ModelRegistryTests", dependencies: ["TestSupport", "ModelRegistry", "Inference", "Analysis", "EngineDNNL", "ModelFetch", "Models"]),
         .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis", "Inference", "Engine", "Imaging", "Models", "Transforms"]),
-        .testTarget(name: "BenchTests", dependencies: ["TestSupport", "Bench", "Engine", "EngineDNNL", "ModelRegistry", "Models"]),
+        .testTarget(name: "BenchTests", dependencies: ["TestSupport", "Bench", "Engine", "EngineDNNL", "ModelFetch", "ModelRegistry", "Models"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -43,7 +43,8 @@ public enum Benchmark {
     }
 }
 
-/// ONNX Runtime's CPU provider, run by `python` on `peers/<model>.onnx` with random input.
+/// ONNX Runtime's CPU provider, run by `python` on an ONNX file (`peers/<model>.onnx` where the shared data has one)
+/// with random input.
 public struct OnnxRuntimePeer: Sendable {
     public let python: String
     public let peersDirectory: URL
@@ -75,8 +76,8 @@ public struct OnnxRuntimePeer: Sendable {
         peersDirectory.appendingPathComponent(model + ".onnx")
     }
 
-    public func measure(model: String, inputSize: Int, batch: Int, threads: Int, runs: Int, warmup: Int) throws -> BenchmarkResult {
-        let file = modelFile(model)
+    /// The median time of ONNX Runtime running `file` (`model`'s network) on a random batch.
+    public func measure(model: String, file: URL, inputSize: Int, batch: Int, threads: Int, runs: Int, warmup: Int) throws -> BenchmarkResult {
         guard FileManager.default.fileExists(atPath: file.path) else { throw PeerError.unavailable("no peer model at \(file.path)") }
         let output = try run(["-c", Self.script, file.path, String(inputSize), String(batch), String(threads), String(runs), String(warmup)])
         guard let milliseconds = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw PeerError.failed(output) }

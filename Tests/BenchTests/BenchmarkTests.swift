@@ -1,10 +1,13 @@
 // The arithmetic and bookkeeping behind `blindspot bench`: FLOP counts of the networks, the sgemm yardstick,
 // percentiles and targets. No timing is asserted: speeds belong to benchmarks, not to tests.
 import Bench
+import Foundation
+import ModelFetch
 import Engine
 import EngineDNNL
 import ModelRegistry
 import Models
+import TestSupport
 import Testing
 
 @Suite struct BenchmarkTests {
@@ -55,4 +58,22 @@ import Testing
         #expect(BenchmarkTarget(section: .server, name: "fraction", measured: 0.85, .atLeast, 0.85, unit: "×").met)
         #expect(!BenchmarkTarget(section: .server, name: "fraction", measured: 0.8, .atLeast, 0.85, unit: "×").met)
     }
+
+    /// A model without a peer file in the shared data (ResNet-18 here) is timed against ONNX Runtime running the very
+    /// graph Blindspot runs, exported by Blindspot: both times come out of the same run.
+    @Test(.enabled(if: OnnxRuntimeRunner.isAvailable)) func aModelWithoutAPeerFileIsTimedAgainstItsOwnExportedGraph() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-peers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let settings = PerformanceSettings(models: ["resnet18"], batches: [1], threads: [2], runs: 1, warmup: 0,
+                                           peer: OnnxRuntimePeer(python: OnnxRuntimeRunner.python, peersDirectory: folder),
+                                           executable: URL(fileURLWithPath: "/bin/true"), samplePhotos: [folder])
+        let loader = ModelLoader(cache: ModelCache(directory: folder), labels: try ImageNetLabels.bundled())
+        var heard: [String] = []
+        let document = try PerformanceBenchmark(settings: settings, loader: loader) { heard.append($0) }.run([.forward])
+        let comparison = try #require(document.forward?.first)
+        #expect(comparison.model == "resnet18" && (comparison.onnxruntime?.msPerBatch ?? 0) > 0 && comparison.timeRatio != nil)
+        #expect(heard.contains("onnxruntime resnet18 (Blindspot's graph exported) batch 1, 2 threads"), "\(heard)")
+    }
+
 }
