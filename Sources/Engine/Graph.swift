@@ -19,6 +19,8 @@ public enum Activation: Sendable, Equatable, Hashable {
     case hardSigmoid(alpha: Float, beta: Float)
     /// x · relu6(x + 3) / 6
     case hardSwish
+    /// x · Φ(x) = x/2 · (1 + erf(x/√2)), the exact GELU (PyTorch's default).
+    case gelu
 
     public func apply(_ value: Float) -> Float {
         switch self {
@@ -30,6 +32,7 @@ public enum Activation: Sendable, Equatable, Hashable {
         case .sigmoid: return 1 / (1 + exp(-value))
         case .hardSigmoid(let alpha, let beta): return max(0, min(1, alpha * value + beta))
         case .hardSwish: return value * min(max(value + 3, 0), 6) / 6
+        case .gelu: return Float(Double(value) / 2 * (1 + erf(Double(value) / 2.0.squareRoot())))
         }
     }
 }
@@ -196,6 +199,24 @@ public struct Linear: Sendable {
     public var inputFeatures: Int { weightShape[1] }
 }
 
+/// Normalisation over the channels at each position of a [C, H, W] value (ConvNeXt's LayerNorm2d, and its LayerNorm
+/// over the last axis of channels-last data): y = (x − mean) / √(variance + ε) · weight + bias, per channel.
+public struct LayerNormalization: Sendable {
+    /// [C] each.
+    public let weight: Tensor
+    public let bias: Tensor
+    public let epsilon: Float
+
+    public init(weight: Tensor, bias: Tensor, epsilon: Float) {
+        precondition(weight.rank == 1 && bias.shape == weight.shape, "layer normalisation's weight and bias must be [C], got \(weight.shape) and \(bias.shape)")
+        self.weight = weight
+        self.bias = bias
+        self.epsilon = epsilon
+    }
+
+    public var channels: Int { weight.count }
+}
+
 /// The primitives. Each consumes the node's inputs in order.
 public enum Operation: Sendable {
     /// The graph's input, [C, H, W] per image.
@@ -222,6 +243,8 @@ public enum Operation: Sendable {
     case linear(Linear)
     /// Softmax over the features of a [C] value.
     case softmax
+    /// Normalisation over the channels at each position.
+    case layerNormalization(LayerNormalization)
 }
 
 /// A value produced by a node, named by the node's position.

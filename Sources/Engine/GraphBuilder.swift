@@ -133,6 +133,13 @@ public struct GraphBuilder {
         return append(.softmax, [input], shape(of: input))
     }
 
+    /// Normalisation over the channels at each position of a [C, H, W] value.
+    public mutating func layerNormalization(_ input: Value, _ normalization: LayerNormalization) -> Value {
+        let shape = spatialShape(of: input, for: "layer normalisation")
+        precondition(shape[0] == normalization.channels, "layer normalisation of \(normalization.channels) channels on \(shape)")
+        return append(.layerNormalization(normalization), [input], shape)
+    }
+
     private mutating func pool(_ operation: Operation, _ input: Value, _ pooling: Pooling) -> Value {
         let shape = spatialShape(of: input, for: "pooling")
         precondition(pooling.padding.top * 2 <= pooling.kernel.height && pooling.padding.left * 2 <= pooling.kernel.width,

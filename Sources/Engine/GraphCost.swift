@@ -13,7 +13,8 @@ extension Graph {
                 return total + outputValues * perOutput
             case .linear(let linear):
                 return total + linear.outputFeatures * linear.inputFeatures
-            case .input, .maxPool, .averagePool, .globalAveragePool, .concat, .binary, .constant, .activation, .reshape, .pad, .softmax:
+            case .input, .maxPool, .averagePool, .globalAveragePool, .concat, .binary, .constant, .activation, .reshape, .pad, .softmax,
+                 .layerNormalization:
                 return total
             }
         }

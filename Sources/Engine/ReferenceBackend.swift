@@ -42,6 +42,7 @@ struct ReferenceGraph: PreparedGraph {
         case .pad(let padding, let value): return ReferenceKernels.pad(arguments[0], padding, value: value)
         case .linear(let linear): return ReferenceKernels.linear(arguments[0], linear)
         case .softmax: return ReferenceKernels.softmax(arguments[0])
+        case .layerNormalization(let normalization): return ReferenceKernels.layerNormalization(arguments[0], normalization)
         }
     }
 }

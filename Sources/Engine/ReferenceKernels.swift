@@ -206,6 +206,34 @@ public enum ReferenceKernels {
         return Tensor(shape: input.shape, scalars: result)
     }
 
+    /// Normalisation over the channels at each position of an NCHW tensor, in Double: the mean, then the mean square
+    /// of the deviations (the biased variance, as PyTorch's LayerNorm takes it).
+    public static func layerNormalization(_ input: Tensor, _ normalization: LayerNormalization) -> Tensor {
+        let (batch, channels, height, width) = dimensions(input)
+        let plane = height * width
+        var result = input.scalars
+        for image in 0..<batch {
+            for position in 0..<plane {
+                let base = image * channels * plane + position
+                var mean = 0.0
+                for channel in 0..<channels { mean += Double(input.scalars[base + channel * plane]) }
+                mean /= Double(channels)
+                var variance = 0.0
+                for channel in 0..<channels {
+                    let deviation = Double(input.scalars[base + channel * plane]) - mean
+                    variance += deviation * deviation
+                }
+                variance /= Double(channels)
+                let scale = 1 / (variance + Double(normalization.epsilon)).squareRoot()
+                for channel in 0..<channels {
+                    let normalized = (Double(input.scalars[base + channel * plane]) - mean) * scale
+                    result[base + channel * plane] = Float(normalized * Double(normalization.weight.scalars[channel]) + Double(normalization.bias.scalars[channel]))
+                }
+            }
+        }
+        return Tensor(shape: input.shape, scalars: result)
+    }
+
     private static func dimensions(_ tensor: Tensor) -> (Int, Int, Int, Int) {
         precondition(tensor.rank == 4, "expected an NCHW tensor, got \(tensor.shape)")
         return (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])

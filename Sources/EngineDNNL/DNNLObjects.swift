@@ -261,6 +261,7 @@ extension Activation {
         case .hardSigmoid(let alpha, let beta):
             return [EltwiseStep(algorithm: dnnl_eltwise_linear, alpha: alpha, beta: beta), EltwiseStep(algorithm: dnnl_eltwise_clip, alpha: 0, beta: 1)]
         case .hardSwish: return [EltwiseStep(algorithm: dnnl_eltwise_hardswish, alpha: 0, beta: 0)]
+        case .gelu: return [EltwiseStep(algorithm: dnnl_eltwise_gelu_erf, alpha: 0, beta: 0)]
         }
     }
 }

@@ -188,6 +188,8 @@ struct PlanBuilder {
             try planPad(position, padding, value: value)
         case .linear(let linear):
             try planLinear(position, linear)
+        case .layerNormalization(let normalization):
+            try planLayerNormalization(position, normalization)
         case .softmax:
             try planSoftmax(position)
         }
@@ -390,7 +392,12 @@ struct PlanBuilder {
     /// A reshape reads its input in plain row-major layout and reinterprets the same bytes.
     private mutating func planReshape(_ position: Int) throws {
         let inputValue = graph.nodes[position].inputs[0].index
-        var source = try converted(inputValue, to: .plain(dimensions(of: inputValue)))
+        locations[position] = try view(inputValue, in: .plain(dimensions(of: inputValue)), as: .plain(dimensions(of: position)))
+    }
+
+    /// The bytes of `value` in layout `layout`, described as `view` (the same bytes under other dimensions).
+    private mutating func view(_ value: Int, in layout: MemoryDescriptor, as view: MemoryDescriptor) throws -> Location {
+        var source = try converted(value, to: layout)
         switch source.buffer {
         case .arena, .scratchpad: break
         case .input, .output, .constant:
@@ -399,7 +406,32 @@ struct PlanBuilder {
             try appendReorder(from: source, to: copy)
             source = copy
         }
-        locations[position] = Location(descriptor: try .plain(dimensions(of: position)), buffer: source.buffer)
+        return Location(descriptor: view, buffer: source.buffer)
+    }
+
+    /// oneDNN normalises over the last dimension: the value goes channels-last (NHWC, `acdb`), is seen as a plain
+    /// [N, H, W, C] tensor, normalised into a new one, which is seen as NCHW in `acdb` again.
+    private mutating func planLayerNormalization(_ position: Int, _ normalization: LayerNormalization) throws {
+        let inputValue = graph.nodes[position].inputs[0].index
+        let shape = dimensions(of: inputValue)
+        let channelsLast = [shape[0], shape[2], shape[3], shape[1]]
+        let source = try view(inputValue, in: MemoryDescriptor(dimensions: shape, tag: dnnl_acdb), as: .plain(channelsLast))
+        var operation = dnnl_layer_normalization_desc_t()
+        var sourceRaw = source.descriptor.raw
+        try check(dnnl_layer_normalization_forward_desc_init(&operation, dnnl_forward_inference, &sourceRaw, nil, normalization.epsilon,
+                                                             dnnl_use_scale.rawValue | dnnl_use_shift.rawValue),
+                  "describing layer normalisation node \(position)")
+        guard let primitive = try makePrimitive(&operation, attributes: Attributes(), engine: engine) else {
+            throw EngineError.backend("oneDNN has no implementation for layer normalisation node \(position)")
+        }
+        let output = primitive.memoryDescriptor(dnnl_query_dst_md)
+        let destination = Location(descriptor: output, buffer: .arena(newArenaBuffer(output.byteCount)))
+        let parameters = try MemoryDescriptor.plain([normalization.channels])
+        append(primitive, [PendingArgument(argument: DNNL_ARG_SRC, location: source),
+                           PendingArgument(argument: DNNL_ARG_SCALE, location: constant(copy(normalization.weight.scalars), parameters)),
+                           PendingArgument(argument: DNNL_ARG_SHIFT, location: constant(copy(normalization.bias.scalars), parameters)),
+                           PendingArgument(argument: DNNL_ARG_DST, location: destination)])
+        locations[position] = Location(descriptor: try MemoryDescriptor(dimensions: dimensions(of: position), tag: dnnl_acdb), buffer: destination.buffer)
     }
 
     /// A padded value lives in a buffer of its own whose border is filled once; every run writes the interior.

@@ -78,8 +78,8 @@ public struct ModelZoo: Sendable {
         self.models = models
     }
 
-    /// inception_v3, efficientnet_lite0…4 and torchvision's ResNets.
-    public static let standard = ModelZoo(models: [inceptionV3] + (0...4).map(efficientNetLite) + resNets)
+    /// inception_v3, efficientnet_lite0…4 and torchvision's ResNets and ConvNeXts.
+    public static let standard = ModelZoo(models: [inceptionV3] + (0...4).map(efficientNetLite) + resNets + convNeXts)
 
     public func model(named name: String) -> ModelDescriptor? {
         models.first { $0.name == name }
@@ -147,5 +147,22 @@ public struct ModelZoo: Sendable {
             release: WeightsRelease(fileName: release.file, source: .url("https://download.pytorch.org/models/\(release.file)"), sha256: String(digest)),
             ignoredKeys: [], preference: 10 + 2 * (ResNet.depths.keys.sorted().firstIndex(of: release.depth) ?? 0) + release.version,
             define: network.define)
+    }
+
+    /// torchvision's ConvNeXt IMAGENET1K_V1 weights, each with its recipe's resize (bilinear, centre crop 224).
+    static let convNeXtReleases: [(variant: String, file: String, resize: Int)] = [
+        ("tiny", "convnext_tiny-983f1562.pth", 236), ("small", "convnext_small-0c510722.pth", 230),
+        ("base", "convnext_base-6075fbad.pth", 232), ("large", "convnext_large-ea097f82.pth", 232),
+    ]
+
+    static let convNeXts: [ModelDescriptor] = convNeXtReleases.enumerated().compactMap { position, release in
+        guard let network = ConvNeXt(variant: release.variant),
+              let digest = release.file.split(separator: "-").last?.split(separator: ".").first else { return nil }
+        return ModelDescriptor(
+            name: "convnext_\(release.variant)", inputSize: ConvNeXt.inputSize,
+            preprocessing: Preprocessing(geometry: .resizeShorterSideThenCenterCrop(resize: release.resize, crop: ConvNeXt.inputSize, filter: .bilinear),
+                                         normalization: imageNetNormalization),
+            release: WeightsRelease(fileName: release.file, source: .url("https://download.pytorch.org/models/\(release.file)"), sha256: String(digest)),
+            ignoredKeys: [], preference: 30 + position, define: network.define)
     }
 }

@@ -67,6 +67,13 @@ private struct Exporter {
         case .sigmoid: add("Sigmoid", [input], output)
         case .hardSigmoid(let alpha, let beta): add("HardSigmoid", [input], output, ["alpha": .float(alpha), "beta": .float(beta)])
         case .hardSwish: add("HardSwish", [input], output)
+        case .gelu:
+            // Opset 17 has no Gelu: x · (1 + erf(x / √2)) / 2.
+            add("Div", [input, constant(output + "_sqrt2", Tensor(shape: [], scalars: [Float(2.0.squareRoot())]))], output + "_scaled")
+            add("Erf", [output + "_scaled"], output + "_erf")
+            add("Add", [output + "_erf", constant(output + "_one", Tensor(shape: [], scalars: [1]))], output + "_plus")
+            add("Mul", [input, output + "_plus"], output + "_product")
+            add("Mul", [output + "_product", constant(output + "_half", Tensor(shape: [], scalars: [0.5]))], output)
         }
     }
 
@@ -135,6 +142,12 @@ private struct Exporter {
             emit(position, "Gemm", arguments, ["transB": .int(1)], activation: l.activation)
         case .softmax:
             add("Softmax", inputs, output, ["axis": .int(-1)])
+        case .layerNormalization(let normalization):
+            // LayerNormalization normalises the trailing axes: over channels, through channels-last and back.
+            add("Transpose", inputs, output + "_nhwc", ["perm": .ints([0, 2, 3, 1])])
+            add("LayerNormalization", [output + "_nhwc", constant(output + "_scale", normalization.weight), constant(output + "_shift", normalization.bias)],
+                output + "_normalized", ["axis": .int(-1), "epsilon": .float(normalization.epsilon)])
+            add("Transpose", [output + "_normalized"], output, ["perm": .ints([0, 3, 1, 2])])
         }
     }
 

@@ -176,9 +176,30 @@ import Testing
         try expectAgreement(builder.build(output: flat), batchSizes: [1, 4])
     }
 
+    /// A ConvNeXt block and its surroundings: layer normalisation over channels on the network's input, after a
+    /// depthwise 7×7 convolution (with 20 channels, no multiple of either ISA's channel block), and after pooling;
+    /// 1×1 convolutions with GELU; the residual sum.
+    @Test func convNeXtBlockMatchesReference() throws {
+        var random = SplitMix64(seed: 19)
+        func normalization(_ channels: Int) -> LayerNormalization {
+            LayerNormalization(weight: Tensor(shape: [channels], scalars: random.tensor([channels], scale: 0.5).scalars.map { $0 + 1 }),
+                               bias: random.tensor([channels], scale: 0.2), epsilon: 1e-6)
+        }
+        var builder = GraphBuilder(name: "convnext block", inputShape: [20, 9, 11])
+        let stem = builder.layerNormalization(builder.input, normalization(20))
+        let depthwise = builder.convolution(stem, convolution(&random, input: 20, output: 20, kernel: Size2D(7, 7), padding: Padding2D(symmetric: 3, 3), groups: 20))
+        let normalized = builder.layerNormalization(depthwise, normalization(20))
+        let expanded = builder.convolution(normalized, convolution(&random, input: 20, output: 80, kernel: Size2D(1, 1), activation: .gelu))
+        let projected = builder.convolution(expanded, convolution(&random, input: 80, output: 20, kernel: Size2D(1, 1)))
+        let sum = builder.add(projected, stem)
+        let head = builder.layerNormalization(builder.globalAveragePool(sum), normalization(20))
+        let logits = builder.linear(head, Linear(weight: random.tensor([5, 20], scale: 0.3), bias: nil))
+        try expectAgreement(builder.build(output: logits), batchSizes: [1, 3])
+    }
+
     static let activations: [Activation] = [
         .relu, .relu6, .clip(lower: -0.5, upper: 0.25), .clip(lower: -.infinity, upper: 0.5), .leakyRelu(slope: 0.1), .sigmoid,
-        .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish,
+        .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish, .gelu,
     ]
 
     /// Each activation fused into a convolution, into a binary operation, and on its own.

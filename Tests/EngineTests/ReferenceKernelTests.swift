@@ -76,6 +76,17 @@ import Testing
         #expect(ReferenceKernels.globalAveragePool(Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 6])).scalars == [3])
     }
 
+    /// Channels 1, 2, 3 at one position and 5, 5, 5 at the other: mean 2, variance 2/3, so (−√1.5, 0, √1.5), scaled
+    /// and shifted per channel; a constant position is all bias (ε keeps 0/0 away). GELU: x·Φ(x), Φ(1) = 0.8413447.
+    @Test func layerNormalizationOverChannelsAndGELU() {
+        let input = Tensor(shape: [1, 3, 1, 2], scalars: [1, 5, 2, 5, 3, 5])
+        let normalization = LayerNormalization(weight: Tensor(shape: [3], scalars: [1, 2, 1]), bias: Tensor(shape: [3], scalars: [0, 0, 0.5]), epsilon: 1e-12)
+        let output = ReferenceKernels.layerNormalization(input, normalization).scalars
+        let root = Float(1.5.squareRoot())
+        for (actual, expected) in zip(output, [-root, 0, 0, 0, root + 0.5, 0.5] as [Float]) { #expect(abs(actual - expected) < 1e-6, "\(output)") }
+        #expect(abs(Activation.gelu.apply(1) - 0.8413447) < 1e-6 && Activation.gelu.apply(0) == 0 && abs(Activation.gelu.apply(-1) + 0.1586553) < 1e-6)
+    }
+
     @Test func referenceBackendRunsAGraph() throws {
         var builder = GraphBuilder(name: "tiny", inputShape: [1, 2, 2])
         let doubled = builder.convolution(builder.input, Convolution(weight: Tensor(shape: [1, 1, 1, 1], scalars: [2]), bias: nil))

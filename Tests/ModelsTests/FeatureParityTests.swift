@@ -85,6 +85,12 @@ struct FeatureFixture: Decodable {
         try check(try OnnxImporter.network(from: exported, name: "resnet50").graph, "resnet50", source: "ONNX round trip", relative: true)
     }
 
+    /// ConvNeXt-Tiny's features are the classifier's LayerNorm2d output after pooling, as torchvision's classifier.2 reads them.
+    @Test(.enabled(if: SharedData.has("fixtures/convnext_tiny/features.json")))
+    func convNeXtTinyFeaturesMatchPyTorch() throws {
+        try check(try #require(ModelZoo.standard.model(named: "convnext_tiny")).deterministicGraph(), "convnext_tiny", source: "built in", relative: true)
+    }
+
     /// An imported ONNX classifier is cut at the input of its last Gemm, which its importer made a linear layer.
     @Test(.enabled(if: SharedData.has("peers/inception_v3.onnx") && SharedData.has("fixtures/inception_v3/features.json")),
           arguments: ["inception_v3", "efficientnet_lite0"])

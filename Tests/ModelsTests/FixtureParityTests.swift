@@ -140,6 +140,33 @@ extension FixtureParityTests {
         }
     }
 
+    /// torchvision's ConvNeXt-Tiny under the deterministic weights (its LayerNorms by the batch-norm rules, its layer
+    /// scales 0.02·u): every key and shape, and logits within 1e-4 of the largest, on oneDNN and on the reference backend.
+    @Test(.enabled(if: SharedData.has("fixtures/convnext_tiny/reference.json")))
+    func convNeXtTinyMatchesPyTorch() throws {
+        let model = try #require(Self.zoo.model(named: "convnext_tiny"))
+        let fixture = try Fixture.load("convnext_tiny")
+        let parameters = model.parameters()
+        let expected = try #require(fixture.stateDict)
+        #expect(parameters.allKeys == expected.map(\.key), "ConvNeXt-Tiny's keys differ from torchvision's state_dict")
+        let shapes = Dictionary(uniqueKeysWithValues: parameters.required.map { ($0.key, $0.shape) })
+        #expect(expected.allSatisfy { shapes[$0.key] == $0.shape })
+        #expect(parameters.allKeys.count == 182)
+
+        let graph = try model.deterministicGraph()
+        let batch = try fixture.batch("convnext_tiny", preprocessing: model.preprocessing)
+        for backend in [try DNNLBackend() as any Backend, ReferenceBackend()] {
+            let logits = try backend.prepare(graph).run(batch)
+            let relative = fixture.maximumError(logits) / fixture.largestLogit
+            print("convnext_tiny on \(backend.name): max |logit - PyTorch| / largest = \(relative) (largest \(fixture.largestLogit))")
+            #expect(relative <= 1e-4, "\(backend.name)")
+            for (row, testCase) in fixture.cases.enumerated() {
+                let scores = Array(logits.scalars[(row * 1000)..<((row + 1) * 1000)])
+                #expect(scores.indices.max { scores[$0] < scores[$1] } == testCase.top5[0], "\(backend.name)")
+            }
+        }
+    }
+
     /// Every ResNet depth builds, with the key count torchvision's state_dict has, and each preprocessing follows its
     /// weights' recipe.
     @Test func everyResNetDepthBuilds() throws {

@@ -47,9 +47,11 @@ import Weights
         #expect(difference <= Float(Self.tolerance))
     }
 
-    /// A built-in network exported by Blindspot and run by ONNX Runtime gives Blindspot's numbers.
+    /// A built-in network exported by Blindspot and run by ONNX Runtime gives Blindspot's numbers (ResNet-50's, which
+    /// reach 10⁴ under the deterministic weights, within 1e-4 of the largest). ConvNeXt's channel LayerNorms go out as
+    /// Transpose → LayerNormalization → Transpose and its GELU as x·(1 + erf(x/√2))/2.
     @Test(.enabled(if: SharedData.has("fixtures/efficientnet_lite0/reference.json") && OnnxRuntimeRunner.isAvailable),
-          arguments: ["inception_v3", "efficientnet_lite0"])
+          arguments: ["inception_v3", "efficientnet_lite0", "resnet50", "convnext_tiny"])
     func exportRunsTheSameInOnnxRuntime(_ name: String) async throws {
         let model = try #require(ModelZoo.standard.model(named: name))
         // The real lite0 weights when cached, else the fixtures' deterministic weights: the export is the same code.
@@ -68,6 +70,7 @@ import Weights
         let theirs = try await OnnxRuntimeRunner.outputs(model: file, input: input)
         let difference = ours.maxAbsoluteDifference(theirs)
         print("\(name) exported: max |Blindspot - ONNX Runtime| = \(difference) over \(fixture.cases.count) fixture images")
-        #expect(difference <= Float(Self.tolerance))
+        let bound = name == "resnet50" ? Self.tolerance * fixture.largestLogit : Self.tolerance
+        #expect(Double(difference) <= bound)
     }
 }

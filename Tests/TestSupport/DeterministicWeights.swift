@@ -21,10 +21,13 @@ public enum DeterministicWeights {
         }
     }
 
-    /// The tensor stored under `name`; `isBatchNorm` says whether its owner is a BatchNorm2d.
+    /// The tensor stored under `name`; `isBatchNorm` says whether its owner is a normalisation layer (batch, layer or
+    /// group norm). The formula's extension: a leaf ending in `_weight` or `_bias` counts as `weight` or `bias`, and any
+    /// other key (a layer scale, a class token, a position embedding) is 0.02·u.
     public static func tensor(_ name: String, shape: [Int], isBatchNorm: Bool) -> Tensor {
         let count = Tensor.count(of: shape)
-        let leaf = name.split(separator: ".").last.map(String.init) ?? name
+        var leaf = name.split(separator: ".").last.map(String.init) ?? name
+        if leaf.hasSuffix("_weight") { leaf = "weight" } else if leaf.hasSuffix("_bias") { leaf = "bias" }
         if leaf == "num_batches_tracked" { return Tensor(zeros: shape) }
         let draws = uniform(name, count: count)
         let values: [Double]
@@ -32,7 +35,7 @@ public enum DeterministicWeights {
             switch leaf {
             case "weight", "running_var": values = draws.map { 1 + 0.25 * $0 }
             case "bias", "running_mean": values = draws.map { 0.1 * $0 }
-            default: preconditionFailure("unknown batch-norm key \(name)")
+            default: preconditionFailure("unknown normalisation key \(name)")
             }
         } else if leaf == "weight" {
             let fanIn = Double(count) / Double(shape[0])
@@ -40,7 +43,7 @@ public enum DeterministicWeights {
         } else if leaf == "bias" {
             values = draws.map { $0 * 0.01 }
         } else {
-            preconditionFailure("unknown key \(name)")
+            values = draws.map { $0 * 0.02 }
         }
         return Tensor(shape: shape, scalars: values.map { Float($0) })
     }
