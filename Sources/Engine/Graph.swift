@@ -217,6 +217,19 @@ public struct LayerNormalization: Sendable {
     public var channels: Int { weight.count }
 }
 
+/// Multi-head self-attention on tokens held as a [3C, T, 1] value (T tokens of C channels, as a 1×1 convolution's
+/// output leaves them): channels [0, C) are the queries, [C, 2C) the keys and [2C, 3C) the values, each split into
+/// `heads` heads of C / heads channels. Each head computes softmax(Q Kᵀ / √(C / heads)) V; the heads' outputs are
+/// side by side in the [C, T, 1] result, as PyTorch's MultiheadAttention has them before its output projection.
+public struct Attention: Sendable, Equatable {
+    public let heads: Int
+
+    public init(heads: Int) {
+        precondition(heads >= 1, "attention needs at least one head")
+        self.heads = heads
+    }
+}
+
 /// The primitives. Each consumes the node's inputs in order.
 public enum Operation: Sendable {
     /// The graph's input, [C, H, W] per image.
@@ -245,6 +258,8 @@ public enum Operation: Sendable {
     case softmax
     /// Normalisation over the channels at each position.
     case layerNormalization(LayerNormalization)
+    /// Multi-head self-attention: [3C, T, 1] → [C, T, 1].
+    case attention(Attention)
 }
 
 /// A value produced by a node, named by the node's position.

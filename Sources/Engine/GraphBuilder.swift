@@ -140,6 +140,13 @@ public struct GraphBuilder {
         return append(.layerNormalization(normalization), [input], shape)
     }
 
+    /// Multi-head self-attention on tokens: [3C, T, 1] (queries, keys, values) → [C, T, 1].
+    public mutating func attention(_ input: Value, heads: Int) -> Value {
+        let shape = spatialShape(of: input, for: "attention")
+        precondition(shape[2] == 1 && shape[0] % (3 * heads) == 0, "attention needs [3C, T, 1] with C divisible by \(heads) heads, got \(shape)")
+        return append(.attention(Attention(heads: heads)), [input], [shape[0] / 3, shape[1], 1])
+    }
+
     private mutating func pool(_ operation: Operation, _ input: Value, _ pooling: Pooling) -> Value {
         let shape = spatialShape(of: input, for: "pooling")
         precondition(pooling.padding.top * 2 <= pooling.kernel.height && pooling.padding.left * 2 <= pooling.kernel.width,

@@ -13,6 +13,10 @@ extension Graph {
                 return total + outputValues * perOutput
             case .linear(let linear):
                 return total + linear.outputFeatures * linear.inputFeatures
+            case .attention:
+                // Q Kᵀ and P V: T × T × C each over all heads.
+                let (channels, tokens) = (node.shape[0], node.shape[1])
+                return total + 2 * tokens * tokens * channels
             case .input, .maxPool, .averagePool, .globalAveragePool, .concat, .binary, .constant, .activation, .reshape, .pad, .softmax,
                  .layerNormalization:
                 return total

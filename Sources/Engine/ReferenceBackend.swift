@@ -43,6 +43,7 @@ struct ReferenceGraph: PreparedGraph {
         case .linear(let linear): return ReferenceKernels.linear(arguments[0], linear)
         case .softmax: return ReferenceKernels.softmax(arguments[0])
         case .layerNormalization(let normalization): return ReferenceKernels.layerNormalization(arguments[0], normalization)
+        case .attention(let attention): return ReferenceKernels.attention(arguments[0], attention)
         }
     }
 }

@@ -234,6 +234,41 @@ public enum ReferenceKernels {
         return Tensor(shape: input.shape, scalars: result)
     }
 
+    /// Multi-head self-attention on [N, 3C, T, 1], in Double: per image and head, scores Q Kᵀ / √d, a softmax over
+    /// each query's row, and the values weighted by it.
+    public static func attention(_ input: Tensor, _ attention: Attention) -> Tensor {
+        let (batch, triple, tokens, width) = dimensions(input)
+        precondition(width == 1 && triple % (3 * attention.heads) == 0, "attention needs [N, 3C, T, 1], got \(input.shape)")
+        let channels = triple / 3
+        let size = channels / attention.heads
+        let scale = 1 / Double(size).squareRoot()
+        var result = [Float](repeating: 0, count: batch * channels * tokens)
+        // Element (image, channel, token) of the input.
+        func at(_ image: Int, _ channel: Int, _ token: Int) -> Double { Double(input.scalars[(image * triple + channel) * tokens + token]) }
+        var scores = [Double](repeating: 0, count: tokens)
+        for image in 0..<batch {
+            for head in 0..<attention.heads {
+                let (query, key, value) = (head * size, channels + head * size, 2 * channels + head * size)
+                for row in 0..<tokens {
+                    for column in 0..<tokens {
+                        var dot = 0.0
+                        for index in 0..<size { dot += at(image, query + index, row) * at(image, key + index, column) }
+                        scores[column] = dot * scale
+                    }
+                    let largest = scores.max() ?? 0
+                    let weights = scores.map { exp($0 - largest) }
+                    let total = weights.reduce(0, +)
+                    for index in 0..<size {
+                        var sum = 0.0
+                        for column in 0..<tokens { sum += weights[column] * at(image, value + index, column) }
+                        result[(image * channels + head * size + index) * tokens + row] = Float(sum / total)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [batch, channels, tokens, 1], scalars: result)
+    }
+
     private static func dimensions(_ tensor: Tensor) -> (Int, Int, Int, Int) {
         precondition(tensor.rank == 4, "expected an NCHW tensor, got \(tensor.shape)")
         return (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])

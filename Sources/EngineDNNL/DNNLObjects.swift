@@ -51,6 +51,14 @@ struct MemoryDescriptor: Equatable {
         raw = descriptor
     }
 
+    /// A layout given element strides per dimension (a transposed or interleaved view of another tensor's bytes).
+    init(dimensions: [Int], strides: [Int]) throws {
+        var descriptor = dnnl_memory_desc_t()
+        try check(dnnl_memory_desc_init_by_strides(&descriptor, Int32(dimensions.count), dimensions.map(Int64.init), dnnl_f32, strides.map(Int64.init)),
+                  "describing memory \(dimensions) with strides \(strides)")
+        raw = descriptor
+    }
+
     /// The layout oneDNN may choose freely.
     static func any(_ dimensions: [Int]) throws -> MemoryDescriptor {
         try MemoryDescriptor(dimensions: dimensions, tag: dnnl_format_tag_any)
@@ -187,6 +195,13 @@ final class Attributes {
     /// Attributes that end with `activation` fused as eltwise post-ops, after an optional binary add of `addend`.
     convenience init(addend: MemoryDescriptor? = nil, activation: Activation) throws {
         try self.init(addend: addend, eltwise: activation.eltwiseSteps)
+    }
+
+    /// Attributes that multiply the output by `scale` (oneDNN's output scale, common to all outputs).
+    convenience init(outputScale scale: Float) throws {
+        try self.init()
+        var scale = scale
+        try check(dnnl_primitive_attr_set_output_scales(handle, 1, 0, &scale), "setting an output scale")
     }
 
     convenience init(addend: MemoryDescriptor? = nil, eltwise steps: [EltwiseStep]) throws {

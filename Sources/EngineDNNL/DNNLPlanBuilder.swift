@@ -190,6 +190,8 @@ struct PlanBuilder {
             try planLinear(position, linear)
         case .layerNormalization(let normalization):
             try planLayerNormalization(position, normalization)
+        case .attention(let attention):
+            try planAttention(position, attention)
         case .softmax:
             try planSoftmax(position)
         }
@@ -407,6 +409,62 @@ struct PlanBuilder {
             source = copy
         }
         return Location(descriptor: view, buffer: source.buffer)
+    }
+
+    /// Attention as primitives in the plan, all heads at once: the queries, keys and values reordered out of the
+    /// tokens' channels-last rows into [N, heads, T, d] each; a batched matmul Q·Kᵀ (K read transposed through its
+    /// strides) scaled by 1/√d; a softmax over each row, in place; a batched matmul P·V; a reorder of the heads'
+    /// outputs back into channels-last rows, [N, C, T, 1] in `acdb`.
+    private mutating func planAttention(_ position: Int, _ attention: Attention) throws {
+        let inputValue = graph.nodes[position].inputs[0].index
+        let shape = dimensions(of: inputValue)
+        let (batch, channels, tokens, heads) = (shape[0], shape[1] / 3, shape[2], attention.heads)
+        let size = channels / heads
+        let layout = try MemoryDescriptor(dimensions: shape, tag: dnnl_acdb)
+        let rows = try view(inputValue, in: layout, as: layout)
+        let split = [batch, heads, tokens, size]
+        let plainSplit = try MemoryDescriptor.plain(split)
+        let parts = try (0..<3).map { part -> Location in
+            let source = Location(descriptor: try MemoryDescriptor(dimensions: split, strides: [tokens * 3 * channels, size, 3 * channels, 1]),
+                                  buffer: rows.buffer, byteOffset: rows.byteOffset + part * channels * MemoryLayout<Float>.size)
+            let target = Location(descriptor: plainSplit, buffer: .arena(newArenaBuffer(plainSplit.byteCount)))
+            try appendReorder(from: source, to: target)
+            return target
+        }
+        let keysTransposed = Location(descriptor: try MemoryDescriptor(dimensions: [batch, heads, size, tokens],
+                                                                        strides: [heads * tokens * size, tokens * size, 1, size]), buffer: parts[1].buffer)
+        let scoresDescriptor = try MemoryDescriptor.plain([batch, heads, tokens, tokens])
+        let scores = Location(descriptor: scoresDescriptor, buffer: .arena(newArenaBuffer(scoresDescriptor.byteCount)))
+        try appendMatmul(parts[0], keysTransposed, scores, scale: 1 / Float(size).squareRoot(), position)
+
+        var softmax = dnnl_softmax_desc_t()
+        var scoresRaw = scoresDescriptor.raw
+        try check(dnnl_softmax_forward_desc_init(&softmax, dnnl_forward_inference, &scoresRaw, 3), "describing attention node \(position)'s softmax")
+        guard let normalize = try makePrimitive(&softmax, attributes: Attributes(), engine: engine) else {
+            throw EngineError.backend("oneDNN has no implementation for attention node \(position)'s softmax")
+        }
+        append(normalize, [PendingArgument(argument: DNNL_ARG_SRC, location: scores), PendingArgument(argument: DNNL_ARG_DST, location: scores)])
+
+        let outputs = Location(descriptor: plainSplit, buffer: .arena(newArenaBuffer(plainSplit.byteCount)))
+        try appendMatmul(scores, parts[2], outputs, scale: 1, position)
+        let result = try MemoryDescriptor(dimensions: [batch, channels, tokens, 1], tag: dnnl_acdb)
+        let destination = Location(descriptor: result, buffer: .arena(newArenaBuffer(result.byteCount)))
+        try appendReorder(from: outputs, to: Location(descriptor: try MemoryDescriptor(dimensions: split, strides: [tokens * channels, size, channels, 1]),
+                                                      buffer: destination.buffer))
+        locations[position] = destination
+    }
+
+    /// A batched matrix product `destination = scale · source × weights` over the leading dimensions.
+    private mutating func appendMatmul(_ source: Location, _ weights: Location, _ destination: Location, scale: Float, _ position: Int) throws {
+        var operation = dnnl_matmul_desc_t()
+        var (sourceRaw, weightsRaw, destinationRaw) = (source.descriptor.raw, weights.descriptor.raw, destination.descriptor.raw)
+        try check(dnnl_matmul_desc_init(&operation, &sourceRaw, &weightsRaw, nil, &destinationRaw), "describing attention node \(position)'s matmul")
+        let attributes = scale == 1 ? try Attributes() : try Attributes(outputScale: scale)
+        guard let primitive = try makePrimitive(&operation, attributes: attributes, engine: engine) else {
+            throw EngineError.backend("oneDNN has no implementation for attention node \(position)'s matmul")
+        }
+        append(primitive, [PendingArgument(argument: DNNL_ARG_SRC, location: source), PendingArgument(argument: DNNL_ARG_WEIGHTS, location: weights),
+                           PendingArgument(argument: DNNL_ARG_DST, location: destination)])
     }
 
     /// oneDNN normalises over the last dimension: the value goes channels-last (NHWC, `acdb`), is seen as a plain

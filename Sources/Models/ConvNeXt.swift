@@ -52,8 +52,10 @@ public struct ConvNeXt: Sendable {
         let scale = reader.tensor(prefix + ".layer_scale", shape: [width, 1, 1])
         var x = convolution(&builder, input, prefix + ".block.0", outputs: width, kernel: 7, stride: 1, padding: 3, groups: width, reader: &reader)
         x = normalization(&builder, x, prefix + ".block.2", reader: &reader)
-        x = pointwise(&builder, x, prefix + ".block.3", outputs: 4 * width, scale: nil, activation: .gelu, reader: &reader)
-        x = pointwise(&builder, x, prefix + ".block.5", outputs: width, scale: scale.scalars, activation: .identity, reader: &reader)
+        x = builder.pointwiseLinear(x, weightKey: prefix + ".block.3.weight", biasKey: prefix + ".block.3.bias", outputs: 4 * width,
+                                    activation: .gelu, reader: &reader)
+        x = builder.pointwiseLinear(x, weightKey: prefix + ".block.5.weight", biasKey: prefix + ".block.5.bias", outputs: width,
+                                    scale: scale.scalars, activation: .identity, reader: &reader)
         return builder.add(x, input)
     }
 
@@ -67,27 +69,7 @@ public struct ConvNeXt: Sendable {
                                                       padding: Padding2D(symmetric: padding, padding), groups: groups))
     }
 
-    /// A linear layer on every position, as a 1×1 convolution; its outputs multiplied by `scale` (weight and bias).
-    func pointwise(_ builder: inout GraphBuilder, _ input: Value, _ name: String, outputs: Int, scale: [Float]?, activation: Activation,
-                   reader: inout ParameterReader) -> Value {
-        let inputs = builder.shape(of: input)[0]
-        var weight = reader.tensor(name + ".weight", shape: [outputs, inputs]).scalars
-        var bias = reader.tensor(name + ".bias", shape: [outputs]).scalars
-        if let scale {
-            for output in 0..<outputs {
-                bias[output] *= scale[output]
-                for index in (output * inputs)..<((output + 1) * inputs) { weight[index] *= scale[output] }
-            }
-        }
-        return builder.convolution(input, Convolution(weight: Tensor(shape: [outputs, inputs, 1, 1], scalars: weight),
-                                                      bias: Tensor(shape: [outputs], scalars: bias), activation: activation))
-    }
-
-    /// LayerNorm over the channels (LayerNorm2d, or LayerNorm on channels-last data), `name.weight` and `name.bias`.
     func normalization(_ builder: inout GraphBuilder, _ input: Value, _ name: String, reader: inout ParameterReader) -> Value {
-        let channels = builder.shape(of: input)[0]
-        let weight = reader.normalization(name + ".weight", shape: [channels])
-        let bias = reader.normalization(name + ".bias", shape: [channels])
-        return builder.layerNormalization(input, LayerNormalization(weight: weight, bias: bias, epsilon: Self.epsilon))
+        builder.layerNormalization(input, name: name, epsilon: Self.epsilon, reader: &reader)
     }
 }

@@ -1,5 +1,5 @@
-// Building blocks shared by the model definitions: a convolution whose batch norm is folded in at load,
-// and a linear layer, both read from the checkpoint by name.
+// Building blocks shared by the model definitions, read from the checkpoint by name: a convolution whose batch norm is
+// folded in at load, a linear layer, a linear layer on every position (a 1×1 convolution), a LayerNorm over channels.
 import Engine
 
 /// Names the checkpoint keys of one convolution and the batch norm after it.
@@ -66,5 +66,31 @@ extension GraphBuilder {
         let weight = reader.tensor(prefix + ".weight", shape: [outputs, features])
         let bias = reader.tensor(prefix + ".bias", shape: [outputs])
         return linear(input, Linear(weight: weight, bias: bias))
+    }
+
+    /// A linear layer applied at every position (a token, a pixel), as a 1×1 convolution: `weightKey` [out, in] and
+    /// `biasKey` [out], its outputs multiplied by `scale` when given (ConvNeXt's layer scale, folded into both).
+    public mutating func pointwiseLinear(_ input: Value, weightKey: String, biasKey: String, outputs: Int, scale: [Float]? = nil,
+                                         activation: Activation, reader: inout ParameterReader) -> Value {
+        let inputs = shape(of: input)[0]
+        var weight = reader.tensor(weightKey, shape: [outputs, inputs]).scalars
+        var bias = reader.tensor(biasKey, shape: [outputs]).scalars
+        if let scale {
+            for output in 0..<outputs {
+                bias[output] *= scale[output]
+                for index in (output * inputs)..<((output + 1) * inputs) { weight[index] *= scale[output] }
+            }
+        }
+        return convolution(input, Convolution(weight: Tensor(shape: [outputs, inputs, 1, 1], scalars: weight),
+                                              bias: Tensor(shape: [outputs], scalars: bias), activation: activation))
+    }
+
+    /// LayerNorm over the channels at each position (LayerNorm2d, or LayerNorm on channels-last data or tokens):
+    /// `name.weight` and `name.bias`.
+    public mutating func layerNormalization(_ input: Value, name: String, epsilon: Float, reader: inout ParameterReader) -> Value {
+        let channels = shape(of: input)[0]
+        let weight = reader.normalization(name + ".weight", shape: [channels])
+        let bias = reader.normalization(name + ".bias", shape: [channels])
+        return layerNormalization(input, LayerNormalization(weight: weight, bias: bias, epsilon: epsilon))
     }
 }

@@ -78,8 +78,8 @@ public struct ModelZoo: Sendable {
         self.models = models
     }
 
-    /// inception_v3, efficientnet_lite0…4 and torchvision's ResNets and ConvNeXts.
-    public static let standard = ModelZoo(models: [inceptionV3] + (0...4).map(efficientNetLite) + resNets + convNeXts)
+    /// inception_v3, efficientnet_lite0…4 and torchvision's ResNets, ConvNeXts and Vision Transformers.
+    public static let standard = ModelZoo(models: [inceptionV3] + (0...4).map(efficientNetLite) + resNets + convNeXts + visionTransformers)
 
     public func model(named name: String) -> ModelDescriptor? {
         models.first { $0.name == name }
@@ -124,45 +124,46 @@ public struct ModelZoo: Sendable {
             release: liteReleases[variant], ignoredKeys: [], preference: variant, define: network.define)
     }
 
-    /// torchvision's ImageNet normalisation: pixels scaled to [0, 1], then ImageNet's mean and standard deviation.
-    static let imageNetNormalization = Normalization.unitScaleThenStandardize(mean: SIMD3(0.485, 0.456, 0.406),
-                                                                              standardDeviation: SIMD3(0.229, 0.224, 0.225))
+    /// A model with torchvision's weights `file` (from download.pytorch.org; the hex after the last dash begins its
+    /// SHA-256, which torchvision checks too) and its recipe: shorter side to `resize` (bilinear), centre crop 224,
+    /// pixels scaled to [0, 1] then standardised by ImageNet's mean and standard deviation.
+    static func torchvision(_ name: String, file: String, resize: Int, preference: Int,
+                            define: @escaping @Sendable (inout ParameterReader) -> Graph) -> ModelDescriptor {
+        let digest = file.split(separator: "-").last?.split(separator: ".").first.map(String.init) ?? ""
+        return ModelDescriptor(
+            name: name, inputSize: 224,
+            preprocessing: Preprocessing(geometry: .resizeShorterSideThenCenterCrop(resize: resize, crop: 224, filter: .bilinear),
+                                         normalization: .unitScaleThenStandardize(mean: SIMD3(0.485, 0.456, 0.406),
+                                                                                  standardDeviation: SIMD3(0.229, 0.224, 0.225))),
+            release: WeightsRelease(fileName: file, source: .url("https://download.pytorch.org/models/\(file)"), sha256: digest),
+            ignoredKeys: [], preference: preference, define: define)
+    }
 
-    /// torchvision's published ResNet weights: the IMAGENET1K_V1 file of every depth (`resnetN`: shorter side to 256,
-    /// bilinear, centre crop 224) and, where torchvision published a second, better-trained set, IMAGENET1K_V2
-    /// (`resnetN_v2`: shorter side to 232). The hex in each file name begins its SHA-256, which torchvision checks.
-    static let resNetReleases: [(depth: Int, version: Int, file: String, resize: Int)] = [
+    /// torchvision's published ResNet weights: the IMAGENET1K_V1 file of every depth (`resnetN`: shorter side to 256)
+    /// and, where torchvision published a second, better-trained set, IMAGENET1K_V2 (`resnetN_v2`: shorter side to 232).
+    static let resNets: [ModelDescriptor] = [
         (18, 1, "resnet18-f37072fd.pth", 256), (34, 1, "resnet34-b627a593.pth", 256), (50, 1, "resnet50-0676ba61.pth", 256),
         (50, 2, "resnet50-11ad3fa6.pth", 232), (101, 1, "resnet101-63fe2227.pth", 256), (101, 2, "resnet101-cd907fc2.pth", 232),
         (152, 1, "resnet152-394f9c45.pth", 256), (152, 2, "resnet152-f82ba261.pth", 232),
-    ]
-
-    static let resNets: [ModelDescriptor] = resNetReleases.compactMap { release in
-        guard let network = ResNet(depth: release.depth),
-              let digest = release.file.split(separator: "-").last?.split(separator: ".").first else { return nil }
-        return ModelDescriptor(
-            name: "resnet\(release.depth)" + (release.version == 1 ? "" : "_v\(release.version)"), inputSize: ResNet.inputSize,
-            preprocessing: Preprocessing(geometry: .resizeShorterSideThenCenterCrop(resize: release.resize, crop: ResNet.inputSize, filter: .bilinear),
-                                         normalization: imageNetNormalization),
-            release: WeightsRelease(fileName: release.file, source: .url("https://download.pytorch.org/models/\(release.file)"), sha256: String(digest)),
-            ignoredKeys: [], preference: 10 + 2 * (ResNet.depths.keys.sorted().firstIndex(of: release.depth) ?? 0) + release.version,
-            define: network.define)
+    ].enumerated().compactMap { position, release in
+        ResNet(depth: release.0).map { network in
+            torchvision("resnet\(release.0)" + (release.1 == 1 ? "" : "_v\(release.1)"), file: release.2, resize: release.3,
+                        preference: 10 + position, define: network.define)
+        }
     }
 
-    /// torchvision's ConvNeXt IMAGENET1K_V1 weights, each with its recipe's resize (bilinear, centre crop 224).
-    static let convNeXtReleases: [(variant: String, file: String, resize: Int)] = [
+    /// torchvision's ConvNeXt IMAGENET1K_V1 weights, each with its recipe's resize.
+    static let convNeXts: [ModelDescriptor] = [
         ("tiny", "convnext_tiny-983f1562.pth", 236), ("small", "convnext_small-0c510722.pth", 230),
         ("base", "convnext_base-6075fbad.pth", 232), ("large", "convnext_large-ea097f82.pth", 232),
-    ]
+    ].enumerated().compactMap { position, release in
+        ConvNeXt(variant: release.0).map { torchvision("convnext_\(release.0)", file: release.1, resize: release.2, preference: 30 + position, define: $0.define) }
+    }
 
-    static let convNeXts: [ModelDescriptor] = convNeXtReleases.enumerated().compactMap { position, release in
-        guard let network = ConvNeXt(variant: release.variant),
-              let digest = release.file.split(separator: "-").last?.split(separator: ".").first else { return nil }
-        return ModelDescriptor(
-            name: "convnext_\(release.variant)", inputSize: ConvNeXt.inputSize,
-            preprocessing: Preprocessing(geometry: .resizeShorterSideThenCenterCrop(resize: release.resize, crop: ConvNeXt.inputSize, filter: .bilinear),
-                                         normalization: imageNetNormalization),
-            release: WeightsRelease(fileName: release.file, source: .url("https://download.pytorch.org/models/\(release.file)"), sha256: String(digest)),
-            ignoredKeys: [], preference: 30 + position, define: network.define)
+    /// torchvision's ViT IMAGENET1K_V1 weights, each with its recipe's resize.
+    static let visionTransformers: [ModelDescriptor] = [
+        ("b_16", "vit_b_16-c867db91.pth", 256), ("b_32", "vit_b_32-d86f8d99.pth", 256), ("l_16", "vit_l_16-852ce7e3.pth", 242),
+    ].enumerated().compactMap { position, release in
+        VisionTransformer(variant: release.0).map { torchvision($0.name, file: release.1, resize: release.2, preference: 40 + position, define: $0.define) }
     }
 }

@@ -148,7 +148,31 @@ private struct Exporter {
             add("LayerNormalization", [output + "_nhwc", constant(output + "_scale", normalization.weight), constant(output + "_shift", normalization.bias)],
                 output + "_normalized", ["axis": .int(-1), "epsilon": .float(normalization.epsilon)])
             add("Transpose", [output + "_normalized"], output, ["perm": .ints([0, 3, 1, 2])])
+        case .attention(let attention):
+            exportAttention(attention, input: inputs[0], output: output, channels: node.shape[0], tokens: node.shape[1])
         }
+    }
+
+    /// [N, 3C, T, 1] → queries, keys and values [N, heads, T, d] (Reshape, Transpose, Gather), softmax(Q Kᵀ / √d) V,
+    /// and the heads side by side again as [N, C, T, 1].
+    mutating func exportAttention(_ attention: Attention, input: String, output: String, channels: Int, tokens: Int) {
+        let (heads, size) = (Int64(attention.heads), Int64(channels / attention.heads))
+        add("Reshape", [input, integers(output + "_split_shape", [-1, 3, heads, size, Int64(tokens)])], output + "_split")
+        add("Transpose", [output + "_split"], output + "_parts", ["perm": .ints([1, 0, 2, 4, 3])])
+        let parts = ["query", "key", "value"].enumerated().map { index, part in
+            let name = output + "_" + part
+            initializers.append(OnnxTensor(name: name + "_index", shape: [], int64s: [Int64(index)]))
+            add("Gather", [output + "_parts", name + "_index"], name, ["axis": .int(0)])
+            return name
+        }
+        add("Transpose", [parts[1]], output + "_key_t", ["perm": .ints([0, 1, 3, 2])])
+        add("MatMul", [parts[0], output + "_key_t"], output + "_products")
+        let scale = constant(output + "_scale", Tensor(shape: [], scalars: [1 / Float(size).squareRoot()]))
+        add("Mul", [output + "_products", scale], output + "_scores")
+        add("Softmax", [output + "_scores"], output + "_weights", ["axis": .int(-1)])
+        add("MatMul", [output + "_weights", parts[2]], output + "_heads")
+        add("Transpose", [output + "_heads"], output + "_heads_t", ["perm": .ints([0, 1, 3, 2])])
+        add("Reshape", [output + "_heads_t", integers(output + "_shape", [-1, Int64(channels), Int64(tokens), 1])], output)
     }
 
     /// The graph's output value is called "logits": rename it where it is written and read.

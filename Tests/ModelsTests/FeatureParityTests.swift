@@ -91,6 +91,12 @@ struct FeatureFixture: Decodable {
         try check(try #require(ModelZoo.standard.model(named: "convnext_tiny")).deterministicGraph(), "convnext_tiny", source: "built in", relative: true)
     }
 
+    /// ViT-B/16's features are the class token after the encoder's final LayerNorm.
+    @Test(.enabled(if: SharedData.has("fixtures/vit_b_16/features.json")))
+    func visionTransformerB16FeaturesMatchPyTorch() throws {
+        try check(try #require(ModelZoo.standard.model(named: "vit_b_16")).deterministicGraph(), "vit_b_16", source: "built in", relative: true)
+    }
+
     /// An imported ONNX classifier is cut at the input of its last Gemm, which its importer made a linear layer.
     @Test(.enabled(if: SharedData.has("peers/inception_v3.onnx") && SharedData.has("fixtures/inception_v3/features.json")),
           arguments: ["inception_v3", "efficientnet_lite0"])

@@ -167,6 +167,32 @@ extension FixtureParityTests {
         }
     }
 
+    /// torchvision's ViT-B/16 under the deterministic weights (class token and position embedding 0.02·u): every key
+    /// and shape, and logits within 1e-4 of the largest. The reference backend would take minutes here; the attention
+    /// block's own test compares the two backends.
+    @Test(.enabled(if: SharedData.has("fixtures/vit_b_16/reference.json")))
+    func visionTransformerB16MatchesPyTorch() throws {
+        let model = try #require(Self.zoo.model(named: "vit_b_16"))
+        let fixture = try Fixture.load("vit_b_16")
+        let parameters = model.parameters()
+        let expected = try #require(fixture.stateDict)
+        #expect(parameters.allKeys == expected.map(\.key), "ViT-B/16's keys differ from torchvision's state_dict")
+        let shapes = Dictionary(uniqueKeysWithValues: parameters.required.map { ($0.key, $0.shape) })
+        #expect(expected.allSatisfy { shapes[$0.key] == $0.shape })
+        #expect(parameters.allKeys.count == 152)
+
+        let graph = try model.deterministicGraph()
+        let batch = try fixture.batch("vit_b_16", preprocessing: model.preprocessing)
+        let logits = try DNNLBackend().prepare(graph).run(batch)
+        let relative = fixture.maximumError(logits) / fixture.largestLogit
+        print("vit_b_16: max |logit - PyTorch| / largest = \(relative) (largest \(fixture.largestLogit))")
+        #expect(relative <= 1e-4)
+        for (row, testCase) in fixture.cases.enumerated() {
+            let scores = Array(logits.scalars[(row * 1000)..<((row + 1) * 1000)])
+            #expect(scores.indices.max { scores[$0] < scores[$1] } == testCase.top5[0])
+        }
+    }
+
     /// Every ResNet depth builds, with the key count torchvision's state_dict has, and each preprocessing follows its
     /// weights' recipe.
     @Test func everyResNetDepthBuilds() throws {

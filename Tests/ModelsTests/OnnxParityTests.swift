@@ -49,9 +49,10 @@ import Weights
 
     /// A built-in network exported by Blindspot and run by ONNX Runtime gives Blindspot's numbers (ResNet-50's, which
     /// reach 10⁴ under the deterministic weights, within 1e-4 of the largest). ConvNeXt's channel LayerNorms go out as
-    /// Transpose → LayerNormalization → Transpose and its GELU as x·(1 + erf(x/√2))/2.
+    /// Transpose → LayerNormalization → Transpose and its GELU as x·(1 + erf(x/√2))/2; ViT's attention as Reshape,
+    /// Transpose, Gather, MatMul, Softmax, MatMul.
     @Test(.enabled(if: SharedData.has("fixtures/efficientnet_lite0/reference.json") && OnnxRuntimeRunner.isAvailable),
-          arguments: ["inception_v3", "efficientnet_lite0", "resnet50", "convnext_tiny"])
+          arguments: ["inception_v3", "efficientnet_lite0", "resnet50", "convnext_tiny", "vit_b_16"])
     func exportRunsTheSameInOnnxRuntime(_ name: String) async throws {
         let model = try #require(ModelZoo.standard.model(named: name))
         // The real lite0 weights when cached, else the fixtures' deterministic weights: the export is the same code.
