@@ -72,6 +72,8 @@ enum PerformanceGoals {
         "efficientnet_lite0": [1: (.atMost, 1.0), 8: (.atLeast, 1.0)],
         // Issue 19: at most ONNX Runtime's time for every new model, at most 0.9× for ResNet-50 at batch 8.
         "resnet50": [1: (.atMost, 1.0), 8: (.atMost, 0.9)],
+        "convnext_tiny": [1: (.atMost, 1.0), 8: (.atMost, 1.0)],
+        "vit_b_16": [1: (.atMost, 1.0), 8: (.atMost, 1.0)],
     ]
     static let peakModel = "inception_v3", peakFraction = 0.85
     static let memoryFactor = 1.3, memoryAllowanceMB = 100.0
