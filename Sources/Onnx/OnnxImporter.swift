@@ -18,7 +18,7 @@ public enum OnnxImporter {
         "Conv", "BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish",
         "Mul", "Add", "Sub", "Div", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "Gemm", "MatMul",
         "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Softmax", "Dropout", "Identity",
-        "Constant", "ConstantOfShape", "Shape", "Gather", "Cast", "Slice",
+        "Constant", "ConstantOfShape", "Shape", "Gather", "Cast", "Slice", "LayerNormalization", "Erf",
     ]
 
     /// The largest input side accepted, and the most scalars one image may have in any value.
@@ -70,6 +70,17 @@ struct Importer {
         case value(Value)
         /// A value with zero padding still to apply: a convolution takes it as its own padding.
         case padded(Value, Padding2D)
+        /// A value ONNX holds channels-last ([N, H, W, C], after a Transpose (0, 2, 3, 1)) and the graph as [C, H, W]:
+        /// LayerNormalization over its last axis, MatMul by a constant and per-channel constants apply to it as they
+        /// stand; a Transpose (0, 3, 1, 2) makes it a plain value again.
+        case channelsLast(Value)
+        /// Part of the exact GELU, x · (1 + erf(x / √2)) / 2, as exporters spell it out, on the value named `input`.
+        case gelu(input: String, stage: GeluStage)
+    }
+
+    /// How much of the GELU pattern has been seen: x / √2, its erf, plus one, times x; times one half completes it.
+    enum GeluStage {
+        case scaled, erf, plusOne, product
     }
 
     let graph: OnnxGraph
@@ -78,6 +89,8 @@ struct Importer {
     var symbols: [String: Symbol] = [:]
     /// How many node inputs and graph outputs read each name.
     var readers: [String: Int] = [:]
+    /// The operators that read each name.
+    var readingOperators: [String: [String]] = [:]
     /// The input's batch dimension when the file fixes it (exporters often write 1).
     let declaredBatch: Int64?
 
@@ -114,7 +127,12 @@ struct Importer {
         builder = GraphBuilder(name: name, inputShape: [channels, height, width])
         known[input.name] = .value(builder.input)
         symbols = known
-        for node in graph.nodes { for name in node.inputs where !name.isEmpty { readers[name, default: 0] += 1 } }
+        for node in graph.nodes {
+            for name in node.inputs where !name.isEmpty {
+                readers[name, default: 0] += 1
+                readingOperators[name, default: []].append(node.operation)
+            }
+        }
         for output in graph.outputs { readers[output.name, default: 0] += 1 }
     }
 
@@ -163,13 +181,15 @@ struct Importer {
             symbols[name] = .value(padded)
             return padded
         case .folded?: throw Refusal(reason: "'\(name)' is a constant where a computed value is expected")
+        case .channelsLast?: throw Refusal(reason: "'\(name)' is channels-last data where Blindspot needs [N, C, H, W]")
+        case .gelu?: throw Refusal(reason: "'\(name)' is part of a GELU that something else reads")
         case nil: throw OnnxError.invalid("'\(name)' is used before anything produces it")
         }
     }
 
     func isComputed(_ name: String) -> Bool {
         switch symbols[name] {
-        case .value?, .padded?: return true
+        case .value?, .padded?, .channelsLast?, .gelu?: return true
         default: return false
         }
     }
@@ -280,7 +300,10 @@ struct Importer {
         case "HardSigmoid": try activation(node, .hardSigmoid(alpha: float(node, "alpha", 0.2), beta: float(node, "beta", 0.5)))
         case "HardSwish": try activation(node, .hardSwish)
         case "Clip": try clip(node)
-        case "Add", "Sub", "Mul", "Div": try binary(node)
+        case "Add", "Sub", "Mul", "Div":
+            if try !transformerBinary(node) { try binary(node) }
+        case "Erf": try erf(node)
+        case "LayerNormalization": try layerNormalization(node)
         case "MaxPool", "AveragePool": try pool(node)
         case "GlobalAveragePool":
             let x = try value(first)
@@ -288,8 +311,10 @@ struct Importer {
             try produce(node, builder.globalAveragePool(x))
         case "Concat": try concat(node)
         case "Gemm": try gemm(node)
-        case "MatMul": try matMul(node)
-        case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose": try reshape(node)
+        case "MatMul":
+            if try !channelsLastMatMul(node) { try matMul(node) }
+        case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose":
+            if try !channelsTransposed(node) { try reshape(node) }
         case "Pad": try pad(node)
         case "Softmax": try softmax(node)
         default:

@@ -74,4 +74,39 @@ import Weights
         let bound = name == "resnet50" ? Self.tolerance * fixture.largestLogit : Self.tolerance
         #expect(Double(difference) <= bound)
     }
+
+    /// PyTorch's logits for torch.onnx's exports of small torchvision networks (../shared/fixtures/onnx).
+    struct TorchExports: Decodable {
+        struct File: Decodable { let torch: [[Double]] }
+        let inputs: [String]
+        let files: [String: File]
+    }
+
+    /// torch.onnx's export of a small ConvNeXt at opset 17 (LayerNormalization between Transposes, MatMul on
+    /// channels-last data, the exact GELU through Erf) is fused into Blindspot's own operations: channel
+    /// LayerNorms, 1×1 convolutions with their biases, GELU and layer scales folded in, and gives PyTorch's logits
+    /// on ViT-B/16's fixture inputs (224², ImageNet's mean and standard deviation) on both backends.
+    @Test(.enabled(if: SharedData.has("fixtures/onnx/reference.json") && SharedData.has("fixtures/vit_b_16/reference.json")))
+    func torchConvNeXtExportMatchesPyTorch() throws {
+        let reference = try JSONDecoder().decode(TorchExports.self, from: Data(contentsOf: SharedData.url("fixtures/onnx/reference.json")))
+        let expected = try #require(reference.files["convnext_mini_opset17.onnx"])
+        let data = try Data(contentsOf: SharedData.url("fixtures/onnx/convnext_mini_opset17.onnx"), options: .alwaysMapped)
+        let imported = try OnnxImporter.network(from: data, name: "convnext_mini")
+        let operations = imported.graph.nodes.map(\.operation)
+        let normalizations = operations.count { if case .layerNormalization = $0 { true } else { false } }
+        let geluConvolutions = operations.count { if case .convolution(let c) = $0, c.activation == .gelu { true } else { false } }
+        // Four stages of one block each: a LayerNorm per block, per downsampling, after the stem and before the head.
+        #expect(normalizations == 4 + 3 + 1 + 1 && geluConvolutions == 4, "\(operations.count) nodes")
+        let model = try #require(ModelZoo.standard.model(named: "vit_b_16"))
+        let fixture = Fixture(cases: reference.inputs.enumerated().map { index, file in
+            Fixture.Case(input: "inputs/" + file, logits: expected.torch[index], top5: [])
+        }, stateDictKeys: nil)
+        let batch = try fixture.batch("vit_b_16", preprocessing: model.preprocessing)
+        for backend in [try DNNLBackend() as any Backend, ReferenceBackend()] {
+            let error = fixture.maximumError(try backend.prepare(imported.graph).run(batch))
+            print("convnext_mini_opset17.onnx on \(backend.name): max |logit - PyTorch| = \(error) (largest \(fixture.largestLogit))")
+            #expect(error <= Self.tolerance, "\(backend.name)")
+        }
+    }
+
 }
