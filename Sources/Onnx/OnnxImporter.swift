@@ -19,6 +19,7 @@ public enum OnnxImporter {
         "Mul", "Add", "Sub", "Div", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "Gemm", "MatMul",
         "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Softmax", "Dropout", "Identity",
         "Constant", "ConstantOfShape", "Shape", "Gather", "Cast", "Slice", "LayerNormalization", "Erf",
+        "ReduceMean", "Pow", "Sqrt",
     ]
 
     /// The largest input side accepted, and the most scalars one image may have in any value.
@@ -76,6 +77,15 @@ struct Importer {
         case channelsLast(Value)
         /// Part of the exact GELU, x · (1 + erf(x / √2)) / 2, as exporters spell it out, on the value named `input`.
         case gelu(input: String, stage: GeluStage)
+        /// Part of LayerNormalization spelt out (opset < 17) over the channels-last value named `input`.
+        case normalizing(input: String, stage: NormalizationStage)
+    }
+
+    /// How much of (x − mean(x)) / √(mean((x − mean(x))²) + ε) has been seen.
+    enum NormalizationStage {
+        case mean, centred, squared, variance
+        case shifted(epsilon: Float)
+        case deviation(epsilon: Float)
     }
 
     /// How much of the GELU pattern has been seen: x / √2, its erf, plus one, times x; times one half completes it.
@@ -183,13 +193,14 @@ struct Importer {
         case .folded?: throw Refusal(reason: "'\(name)' is a constant where a computed value is expected")
         case .channelsLast?: throw Refusal(reason: "'\(name)' is channels-last data where Blindspot needs [N, C, H, W]")
         case .gelu?: throw Refusal(reason: "'\(name)' is part of a GELU that something else reads")
+        case .normalizing?: throw Refusal(reason: "'\(name)' is part of a LayerNorm that something else reads")
         case nil: throw OnnxError.invalid("'\(name)' is used before anything produces it")
         }
     }
 
     func isComputed(_ name: String) -> Bool {
         switch symbols[name] {
-        case .value?, .padded?, .channelsLast?, .gelu?: return true
+        case .value?, .padded?, .channelsLast?, .gelu?, .normalizing?: return true
         default: return false
         }
     }
@@ -303,6 +314,7 @@ struct Importer {
         case "Add", "Sub", "Mul", "Div":
             if try !transformerBinary(node) { try binary(node) }
         case "Erf": try erf(node)
+        case "ReduceMean", "Pow", "Sqrt": try normalizationStep(node)
         case "LayerNormalization": try layerNormalization(node)
         case "MaxPool", "AveragePool": try pool(node)
         case "GlobalAveragePool":

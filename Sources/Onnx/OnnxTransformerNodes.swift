@@ -1,5 +1,6 @@
 // What torch's exports of ConvNeXt-style networks add to a CNN: a Transpose to channels-last and back around
-// LayerNormalization and per-position MatMuls, and the exact GELU spelt out through Erf; each fused into the graph's ops.
+// LayerNormalization (or, before opset 17, its formula) and per-position MatMuls, and the exact GELU spelt out through
+// Erf; each fused into the graph's own operations.
 import Engine
 
 extension Importer {
@@ -15,7 +16,7 @@ extension Importer {
         case .value?, .padded?:
             // Only where nodes that work on channels-last data read it; a flatten of a 1×1 map stays a reshape, and
             // channels-last data is no network's output.
-            let understood: Set<String> = ["LayerNormalization", "MatMul", "Add", "Sub", "Mul", "Div", "Transpose"]
+            let understood: Set<String> = ["LayerNormalization", "ReduceMean", "MatMul", "Add", "Sub", "Mul", "Div", "Transpose"]
             let readingNodes = readingOperators[node.outputs.first ?? "", default: []]
             guard permutation == [0, 2, 3, 1], !readingNodes.isEmpty, readingNodes.allSatisfy(understood.contains) else { return false }
             let x = try value(name)
@@ -63,6 +64,8 @@ extension Importer {
             throw Refusal(reason: "channels-last data of \(channels) channels times a constant of shape \(b.shape)")
         }
         let outputs = b.shape[1]
+        let shape = builder.shape(of: x)
+        guard outputs * shape[1] * shape[2] <= OnnxImporter.maximumValueCount else { throw OnnxError.invalid("the output of MatMul is too large") }
         let weight = Tensor(shape: [outputs, channels, 1, 1], scalars: try b.transposed([1, 0]).floats)
         try alias(node, .channelsLast(builder.convolution(x, Convolution(weight: weight, bias: nil))))
         return true
@@ -78,6 +81,10 @@ extension Importer {
     mutating func transformerBinary(_ node: OnnxNode) throws -> Bool {
         guard let leftName = input(node, 0), let rightName = input(node, 1) else { return false }
         let names = [leftName, rightName]
+        if let step = try normalizationStep(node, names) {
+            try alias(node, step)
+            return true
+        }
         if let geluStep = try geluStep(node, names) {
             try alias(node, geluStep)
             return true
@@ -116,6 +123,16 @@ extension Importer {
             values = constant.floats
         } else {
             throw Refusal(reason: "a constant of shape \(constant.shape) on channels-last data of \(channels) channels")
+        }
+        // A LayerNorm's own scale and shift absorb a per-channel scale or shift (the formula's weight and bias).
+        if readers[name] == 1, case .layerNormalization(let normalization) = builder.operation(of: x), binary == .add || binary == .multiply {
+            let (weight, bias) = (normalization.weight.scalars, normalization.bias.scalars)
+            let scaled = binary == .multiply
+            builder.replaceOperation(of: x, with: .layerNormalization(LayerNormalization(
+                weight: Tensor(shape: [channels], scalars: scaled ? zip(weight, values).map(*) : weight),
+                bias: Tensor(shape: [channels], scalars: scaled ? zip(bias, values).map(*) : zip(bias, values).map(+)),
+                epsilon: normalization.epsilon)))
+            return x
         }
         if readers[name] == 1, case .convolution(let convolution) = builder.operation(of: x), convolution.activation == .identity {
             let perChannel = values.map(Double.init)
@@ -171,6 +188,57 @@ extension Importer {
             result = builder.activation(x, .gelu)
         }
         try alias(node, channelsLast ? .channelsLast(result) : .value(result))
+    }
+
+    /// ReduceMean over the last axis, Pow by 2 and Sqrt: only as steps of LayerNormalization's formula.
+    mutating func normalizationStep(_ node: OnnxNode) throws {
+        let name = input(node, 0)!
+        let output = node.outputs.first ?? ""
+        switch (node.operation, symbols[name]) {
+        case ("ReduceMean", .channelsLast?):
+            guard try lastAxisOnly(node), readingOperators[output] == ["Sub"] else { break }
+            return try alias(node, .normalizing(input: name, stage: .mean))
+        case ("ReduceMean", .normalizing(let x, .squared)?):
+            guard try lastAxisOnly(node) else { break }
+            return try alias(node, .normalizing(input: x, stage: .variance))
+        case ("Pow", .normalizing(let x, .centred)?):
+            guard let exponent = input(node, 1), isScalar(exponent, 2) else { break }
+            return try alias(node, .normalizing(input: x, stage: .squared))
+        case ("Sqrt", .normalizing(let x, .shifted(let epsilon))?):
+            return try alias(node, .normalizing(input: x, stage: .deviation(epsilon: epsilon)))
+        default:
+            break
+        }
+        throw Refusal(reason: "\(node.operation) is supported only inside LayerNormalization's formula over channels-last data")
+    }
+
+    /// Whether a ReduceMean keeps its dimension and averages the last axis of a channels-last [N, H, W, C] alone.
+    func lastAxisOnly(_ node: OnnxNode) throws -> Bool {
+        guard try int(node, "keepdims", 1) == 1 else { return false }
+        let axes = try input(node, 1).map { try integers(requireFolded($0, "axes"), "axes") } ?? ints(node, "axes")
+        return axes == [-1] || axes == [3]
+    }
+
+    /// The next symbol of LayerNormalization's formula when `node` continues it: x − mean, variance + ε, and
+    /// (x − mean) / √(variance + ε), which becomes the channel normalisation (scale 1, shift 0, until constants follow).
+    mutating func normalizationStep(_ node: OnnxNode, _ names: [String]) throws -> Symbol? {
+        switch (node.operation, symbols[names[0]], symbols[names[1]]) {
+        case ("Sub", .channelsLast?, .normalizing(let x, .mean)?) where x == names[0]:
+            return .normalizing(input: x, stage: .centred)
+        case ("Add", .normalizing(let x, .variance)?, .folded(let epsilon)?) where epsilon.count == 1,
+             ("Add", .folded(let epsilon)?, .normalizing(let x, .variance)?) where epsilon.count == 1:
+            let value = epsilon.floats[0]
+            guard value >= 0, value.isFinite else { throw OnnxError.invalid("epsilon \(value)") }
+            return .normalizing(input: x, stage: .shifted(epsilon: value))
+        case ("Div", .normalizing(let x, .centred)?, .normalizing(let same, .deviation(let epsilon))?) where x == same:
+            guard case .channelsLast(let value)? = symbols[x] else { return nil }
+            let channels = builder.shape(of: value)[0]
+            let normalization = LayerNormalization(weight: Tensor(shape: [channels], repeating: 1), bias: Tensor(shape: [channels], repeating: 0),
+                                                   epsilon: epsilon)
+            return .channelsLast(builder.layerNormalization(value, normalization))
+        default:
+            return nil
+        }
     }
 
     /// Whether `name` is a folded scalar within 1e-5 (relative) of `expected`.

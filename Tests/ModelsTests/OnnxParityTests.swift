@@ -82,15 +82,17 @@ import Weights
         let files: [String: File]
     }
 
-    /// torch.onnx's export of a small ConvNeXt at opset 17 (LayerNormalization between Transposes, MatMul on
-    /// channels-last data, the exact GELU through Erf) is fused into Blindspot's own operations: channel
-    /// LayerNorms, 1×1 convolutions with their biases, GELU and layer scales folded in, and gives PyTorch's logits
-    /// on ViT-B/16's fixture inputs (224², ImageNet's mean and standard deviation) on both backends.
-    @Test(.enabled(if: SharedData.has("fixtures/onnx/reference.json") && SharedData.has("fixtures/vit_b_16/reference.json")))
-    func torchConvNeXtExportMatchesPyTorch() throws {
+    /// torch.onnx's exports of a small ConvNeXt (LayerNormalization between Transposes, or at opset 14 its formula:
+    /// ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add; MatMul on channels-last data; the exact GELU through
+    /// Erf) are fused into Blindspot's own operations: channel LayerNorms, 1×1 convolutions with their biases, GELU
+    /// and layer scales folded in, and give PyTorch's logits on ViT-B/16's fixture inputs (224², ImageNet's mean and
+    /// standard deviation) on both backends.
+    @Test(.enabled(if: SharedData.has("fixtures/onnx/reference.json") && SharedData.has("fixtures/vit_b_16/reference.json")),
+          arguments: ["convnext_mini_opset14.onnx", "convnext_mini_opset17.onnx"])
+    func torchConvNeXtExportMatchesPyTorch(_ file: String) throws {
         let reference = try JSONDecoder().decode(TorchExports.self, from: Data(contentsOf: SharedData.url("fixtures/onnx/reference.json")))
-        let expected = try #require(reference.files["convnext_mini_opset17.onnx"])
-        let data = try Data(contentsOf: SharedData.url("fixtures/onnx/convnext_mini_opset17.onnx"), options: .alwaysMapped)
+        let expected = try #require(reference.files[file])
+        let data = try Data(contentsOf: SharedData.url("fixtures/onnx/" + file), options: .alwaysMapped)
         let imported = try OnnxImporter.network(from: data, name: "convnext_mini")
         let operations = imported.graph.nodes.map(\.operation)
         let normalizations = operations.count { if case .layerNormalization = $0 { true } else { false } }
@@ -104,7 +106,7 @@ import Weights
         let batch = try fixture.batch("vit_b_16", preprocessing: model.preprocessing)
         for backend in [try DNNLBackend() as any Backend, ReferenceBackend()] {
             let error = fixture.maximumError(try backend.prepare(imported.graph).run(batch))
-            print("convnext_mini_opset17.onnx on \(backend.name): max |logit - PyTorch| = \(error) (largest \(fixture.largestLogit))")
+            print("\(file) on \(backend.name): max |logit - PyTorch| = \(error) (largest \(fixture.largestLogit))")
             #expect(error <= Self.tolerance, "\(backend.name)")
         }
     }
