@@ -73,6 +73,18 @@ extension Importer {
         }
     }
 
+    /// `producer op perChannel` folded into the convolution or linear layer `producer`, as its bias or its scale;
+    /// false when it cannot be (a division by zero, another operation).
+    mutating func fold(_ binary: BinaryOperator, _ perChannel: [Double], into producer: Value) -> Bool {
+        let ones = [Double](repeating: 1, count: perChannel.count), zeros = [Double](repeating: 0, count: perChannel.count)
+        switch binary {
+        case .add: return rescale(producer, scale: ones, shift: perChannel)
+        case .subtract: return rescale(producer, scale: ones, shift: perChannel.map { -$0 })
+        case .multiply: return rescale(producer, scale: perChannel, shift: zeros)
+        case .divide: return perChannel.allSatisfy { $0 != 0 } && rescale(producer, scale: perChannel.map { 1 / $0 }, shift: zeros)
+        }
+    }
+
     /// Replaces the convolution or linear layer `value` by one with each output's weights times `scale` and its
     /// bias times `scale` plus `shift` (computed in Double).
     mutating func rescale(_ value: Value, scale: [Double], shift: [Double]) -> Bool {
@@ -184,16 +196,9 @@ extension Importer {
         let constant = try perImage(try requireFolded(constantName, "operand"), for: shape)
         if constantOnLeft && binary == .divide { throw Refusal(reason: "a constant divided by a computed value") }
         // A per-channel constant added to, or multiplying, a convolution or linear layer's output becomes its bias or scale.
-        if !(constantOnLeft && binary == .subtract), let producer = fusable(valueName), let perChannel = channelwise(constant, channels: shape[0]) {
-            let ones = [Double](repeating: 1, count: shape[0]), zeros = [Double](repeating: 0, count: shape[0])
-            let fused: Bool
-            switch binary {
-            case .add: fused = rescale(producer, scale: ones, shift: perChannel)
-            case .subtract: fused = rescale(producer, scale: ones, shift: perChannel.map { -$0 })
-            case .multiply: fused = rescale(producer, scale: perChannel, shift: zeros)
-            case .divide: fused = perChannel.allSatisfy { $0 != 0 } && rescale(producer, scale: perChannel.map { 1 / $0 }, shift: zeros)
-            }
-            if fused { return try produce(node, producer) }
+        if !(constantOnLeft && binary == .subtract), let producer = fusable(valueName), let perChannel = channelwise(constant, channels: shape[0]),
+           fold(binary, perChannel, into: producer) {
+            return try produce(node, producer)
         }
         if constantOnLeft && binary == .subtract {
             // c − x = (−1 · x) + c

@@ -134,17 +134,9 @@ extension Importer {
                 epsilon: normalization.epsilon)))
             return x
         }
-        if readers[name] == 1, case .convolution(let convolution) = builder.operation(of: x), convolution.activation == .identity {
-            let perChannel = values.map(Double.init)
-            let (ones, zeros) = ([Double](repeating: 1, count: channels), [Double](repeating: 0, count: channels))
-            let fused: Bool
-            switch binary {
-            case .add: fused = rescale(x, scale: ones, shift: perChannel)
-            case .subtract: fused = rescale(x, scale: ones, shift: perChannel.map { -$0 })
-            case .multiply: fused = rescale(x, scale: perChannel, shift: zeros)
-            case .divide: fused = perChannel.allSatisfy { $0 != 0 } && rescale(x, scale: perChannel.map { 1 / $0 }, shift: zeros)
-            }
-            if fused { return x }
+        if readers[name] == 1, case .convolution(let convolution) = builder.operation(of: x), convolution.activation == .identity,
+           fold(binary, values.map(Double.init), into: x) {
+            return x
         }
         return builder.binary(binary, x, builder.constant(Tensor(shape: [channels, 1, 1], scalars: values)))
     }

@@ -28,4 +28,27 @@ enum BlindspotBinary {
                                                 directory: directory, mergingErrors: false, timeout: timeout)
         return CommandResult(status: result.status, exited: result.exited, timedOut: result.timedOut, output: result.output, errors: result.errors)
     }
+
+    /// Starts the binary with `arguments` and kills it with SIGKILL as soon as `file` has `lines` lines (what a
+    /// resumable command has flushed), or after two minutes; true when the kill, not the command's end, stopped it.
+    static func killed(_ arguments: [String], once file: String, has lines: Int) async throws -> Bool {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, lineCount(file) < lines {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return process.terminationReason == .uncaughtSignal
+    }
+
+    /// The lines of `file`, 0 when it cannot be read.
+    static func lineCount(_ file: String) -> Int {
+        (try? String(contentsOfFile: file, encoding: .utf8))?.split(separator: "\n").count ?? 0
+    }
 }

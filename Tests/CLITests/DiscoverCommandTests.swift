@@ -127,21 +127,9 @@ struct DiscoverResults: Decodable {
         let alone = try await BlindspotBinary.run(arguments + ["--out", whole.path], timeout: 900)
         #expect(alone.status == 0, "\(alone.errors)")
 
-        let process = Process()
-        process.executableURL = BlindspotBinary.url
-        process.arguments = arguments + ["--out", resumed.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
         let chunks = resumed.path + ".progress/chunks.jsonl"
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, ((try? String(contentsOfFile: chunks, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 3 {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "killed before it finished")
-        let kept = (try? String(contentsOfFile: chunks, encoding: .utf8))?.split(separator: "\n").count ?? 0
+        #expect(try await BlindspotBinary.killed(arguments + ["--out", resumed.path], once: chunks, has: 3), "killed before it finished")
+        let kept = BlindspotBinary.lineCount(chunks)
         #expect(kept >= 3 && kept < 13, "killed with \(kept) of 13 chunks kept")
 
         let again = try await BlindspotBinary.run(arguments + ["--out", resumed.path])

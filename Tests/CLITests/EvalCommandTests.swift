@@ -68,21 +68,9 @@ import Testing
         let alone = try await BlindspotBinary.run(arguments + ["--out", whole.path])
         #expect(alone.status == 0, "\(alone.errors)")
 
-        let process = Process()
-        process.executableURL = BlindspotBinary.url
-        process.arguments = arguments + ["--out", resumed.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
         let log = resumed.path + ".progress.jsonl"
-        let deadline = Date().addingTimeInterval(120)
         // Kill once at least two chunks (2 × 8 images × 3 records) are on disk.
-        while Date() < deadline, ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 48 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "killed before it finished")
+        #expect(try await BlindspotBinary.killed(arguments + ["--out", resumed.path], once: log, has: 48), "killed before it finished")
         #expect(!FileManager.default.fileExists(atPath: resumed.path))
 
         let again = try await BlindspotBinary.run(arguments + ["--out", resumed.path])

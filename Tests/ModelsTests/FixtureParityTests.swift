@@ -115,51 +115,25 @@ struct Fixture: Decodable {
 }
 
 extension FixtureParityTests {
-    /// torchvision's ResNet-50 under the deterministic weights, whose logits reach 10⁴: every key and shape as
-    /// torchvision's state_dict has them, and logits within 1e-5 of the largest.
-    @Test(.enabled(if: SharedData.has("fixtures/resnet50/reference.json")))
-    func resNet50MatchesPyTorch() throws {
-        let model = try #require(Self.zoo.model(named: "resnet50"))
-        let fixture = try Fixture.load("resnet50")
+    /// torchvision's `name` under the deterministic weights: every key (`keyCount` of them) and shape as its state_dict
+    /// has them, and on each backend logits within `tolerance` of the largest (they reach 10⁴ for ResNet-50) with
+    /// PyTorch's top class.
+    func expectTorchvisionParity(_ name: String, keyCount: Int, tolerance: Double, backends: [any Backend]) throws {
+        let model = try #require(Self.zoo.model(named: name))
+        let fixture = try Fixture.load(name)
         let parameters = model.parameters()
         let expected = try #require(fixture.stateDict)
-        #expect(parameters.allKeys == expected.map(\.key), "ResNet-50's keys differ from torchvision's state_dict")
+        #expect(parameters.allKeys == expected.map(\.key), "\(name)'s keys differ from torchvision's state_dict")
         let shapes = Dictionary(uniqueKeysWithValues: parameters.required.map { ($0.key, $0.shape) })
         #expect(expected.filter { !$0.key.hasSuffix("num_batches_tracked") }.allSatisfy { shapes[$0.key] == $0.shape })
-        #expect(parameters.allKeys.count == 320)
-
+        #expect(parameters.allKeys.count == keyCount)
         let graph = try model.deterministicGraph()
-        let batch = try fixture.batch("resnet50", preprocessing: model.preprocessing)
-        let logits = try DNNLBackend().prepare(graph).run(batch)
-        let relative = fixture.maximumError(logits) / fixture.largestLogit
-        print("resnet50: max |logit - PyTorch| / largest = \(relative) (largest \(fixture.largestLogit)) over \(fixture.cases.count) images")
-        #expect(relative <= 1e-5)
-        for (row, testCase) in fixture.cases.enumerated() {
-            let scores = Array(logits.scalars[(row * 1000)..<((row + 1) * 1000)])
-            #expect(scores.indices.max { scores[$0] < scores[$1] } == testCase.top5[0])
-        }
-    }
-
-    /// torchvision's ConvNeXt-Tiny under the deterministic weights (its LayerNorms by the batch-norm rules, its layer
-    /// scales 0.02·u): every key and shape, and logits within 1e-4 of the largest, on oneDNN and on the reference backend.
-    @Test(.enabled(if: SharedData.has("fixtures/convnext_tiny/reference.json")))
-    func convNeXtTinyMatchesPyTorch() throws {
-        let model = try #require(Self.zoo.model(named: "convnext_tiny"))
-        let fixture = try Fixture.load("convnext_tiny")
-        let parameters = model.parameters()
-        let expected = try #require(fixture.stateDict)
-        #expect(parameters.allKeys == expected.map(\.key), "ConvNeXt-Tiny's keys differ from torchvision's state_dict")
-        let shapes = Dictionary(uniqueKeysWithValues: parameters.required.map { ($0.key, $0.shape) })
-        #expect(expected.allSatisfy { shapes[$0.key] == $0.shape })
-        #expect(parameters.allKeys.count == 182)
-
-        let graph = try model.deterministicGraph()
-        let batch = try fixture.batch("convnext_tiny", preprocessing: model.preprocessing)
-        for backend in [try DNNLBackend() as any Backend, ReferenceBackend()] {
+        let batch = try fixture.batch(name, preprocessing: model.preprocessing)
+        for backend in backends {
             let logits = try backend.prepare(graph).run(batch)
             let relative = fixture.maximumError(logits) / fixture.largestLogit
-            print("convnext_tiny on \(backend.name): max |logit - PyTorch| / largest = \(relative) (largest \(fixture.largestLogit))")
-            #expect(relative <= 1e-4, "\(backend.name)")
+            print("\(name) on \(backend.name): max |logit - PyTorch| / largest = \(relative) (largest \(fixture.largestLogit)) over \(fixture.cases.count) images")
+            #expect(relative <= tolerance, "\(backend.name)")
             for (row, testCase) in fixture.cases.enumerated() {
                 let scores = Array(logits.scalars[(row * 1000)..<((row + 1) * 1000)])
                 #expect(scores.indices.max { scores[$0] < scores[$1] } == testCase.top5[0], "\(backend.name)")
@@ -167,30 +141,21 @@ extension FixtureParityTests {
         }
     }
 
-    /// torchvision's ViT-B/16 under the deterministic weights (class token and position embedding 0.02·u): every key
-    /// and shape, and logits within 1e-4 of the largest. The reference backend would take minutes here; the attention
-    /// block's own test compares the two backends.
+    @Test(.enabled(if: SharedData.has("fixtures/resnet50/reference.json")))
+    func resNet50MatchesPyTorch() throws {
+        try expectTorchvisionParity("resnet50", keyCount: 320, tolerance: 1e-5, backends: [try DNNLBackend()])
+    }
+
+    /// Its LayerNorms follow the formula's batch-norm rules and its layer scales are 0.02·u.
+    @Test(.enabled(if: SharedData.has("fixtures/convnext_tiny/reference.json")))
+    func convNeXtTinyMatchesPyTorch() throws {
+        try expectTorchvisionParity("convnext_tiny", keyCount: 182, tolerance: 1e-4, backends: [try DNNLBackend(), ReferenceBackend()])
+    }
+
+    /// The reference backend would take minutes here; the attention layer's own test compares the two backends.
     @Test(.enabled(if: SharedData.has("fixtures/vit_b_16/reference.json")))
     func visionTransformerB16MatchesPyTorch() throws {
-        let model = try #require(Self.zoo.model(named: "vit_b_16"))
-        let fixture = try Fixture.load("vit_b_16")
-        let parameters = model.parameters()
-        let expected = try #require(fixture.stateDict)
-        #expect(parameters.allKeys == expected.map(\.key), "ViT-B/16's keys differ from torchvision's state_dict")
-        let shapes = Dictionary(uniqueKeysWithValues: parameters.required.map { ($0.key, $0.shape) })
-        #expect(expected.allSatisfy { shapes[$0.key] == $0.shape })
-        #expect(parameters.allKeys.count == 152)
-
-        let graph = try model.deterministicGraph()
-        let batch = try fixture.batch("vit_b_16", preprocessing: model.preprocessing)
-        let logits = try DNNLBackend().prepare(graph).run(batch)
-        let relative = fixture.maximumError(logits) / fixture.largestLogit
-        print("vit_b_16: max |logit - PyTorch| / largest = \(relative) (largest \(fixture.largestLogit))")
-        #expect(relative <= 1e-4)
-        for (row, testCase) in fixture.cases.enumerated() {
-            let scores = Array(logits.scalars[(row * 1000)..<((row + 1) * 1000)])
-            #expect(scores.indices.max { scores[$0] < scores[$1] } == testCase.top5[0])
-        }
+        try expectTorchvisionParity("vit_b_16", keyCount: 152, tolerance: 1e-4, backends: [try DNNLBackend()])
     }
 
     /// Every ResNet depth builds, with the key count torchvision's state_dict has, and each preprocessing follows its
