@@ -208,7 +208,7 @@ public struct BlindSpotReport: Sendable {
             if discovery.pictures.isEmpty && !DiscoveryReport.picturedFiles(discovery.results).isEmpty {
                 parts.append(.paragraph("No thumbnails: the images were not found where the results say (\(discovery.results.dataset)).", className: "hint"))
             }
-            parts += DiscoveryReport.blocks(discovery.results, headingLevel: 3, pictures: discovery.pictures)
+            parts += DiscoveryReport.blocks(discovery.results, headingLevel: 3, pictures: discovery.pictures, idPrefix: "discovery-\(index + 1)-")
             blocks.append(.container(tag: "section", className: "discovery-report", blocks: parts))
         }
         blocks.append(.container(tag: "section", className: "reproducibility", blocks: reproducibilityBlocks()))

@@ -46,7 +46,8 @@ public enum DiscoveryReport {
     /// A lift with two decimals ("2.48"), "∞" for an unbounded one.
     public static func ratio(_ value: Double) -> String { value.isFinite ? String(format: "%.2f", value) : "∞" }
 
-    static func blocks(_ results: DiscoveryResults, headingLevel: Int, pictures: [String: ReportPicture]) -> [ReportBlock] {
+    /// The page's blocks; `idPrefix` starts every anchor id, so that several results can share one report.
+    static func blocks(_ results: DiscoveryResults, headingLevel: Int, pictures: [String: ReportPicture], idPrefix: String = "") -> [ReportBlock] {
         var blocks: [ReportBlock] = [
             .paragraph("\(results.images) images of \(results.dataset). Slices were searched on a seeded, class-stratified \(percent(1 - results.holdout)) "
                 + "of the images (seed \(results.seed)) and checked on the other \(percent(results.holdout)); a slice is confirmed when its error lift's "
@@ -54,14 +55,16 @@ public enum DiscoveryReport {
         ]
         for model in results.models {
             let confirmed = model.slices.filter(\.confirmed).count
-            blocks.append(.heading(level: headingLevel, text: model.model, id: "model-\(model.model)"))
+            blocks.append(.heading(level: headingLevel, text: model.model, id: "\(idPrefix)model-\(model.model)"))
             blocks.append(.paragraph("\(percent(model.errorRate)) of the images are misclassified (\(percent(model.heldOutErrorRate)) of the held-out half); "
                 + "\(confirmed) of \(model.slices.count) slices are confirmed; "
                 + (model.suspectLabels.count == 1 ? "1 image looks mislabelled and is left out." : "\(model.suspectLabels.count) images look mislabelled and are left out.")))
             if !model.slices.isEmpty { blocks.append(.table(summary(model))) }
             if let map = map(model, records: results.records) { blocks.append(map) }
-            for slice in model.slices { blocks.append(card(slice, model: model.model, headingLevel: headingLevel + 1, pictures: pictures)) }
-            if !model.suspectLabels.isEmpty { blocks += suspects(model, headingLevel: headingLevel + 1, pictures: pictures) }
+            for slice in model.slices {
+                blocks.append(card(slice, model: model.model, headingLevel: headingLevel + 1, pictures: pictures, id: "\(idPrefix)\(model.model)-\(slice.id)"))
+            }
+            if !model.suspectLabels.isEmpty { blocks += suspects(model, headingLevel: headingLevel + 1, pictures: pictures, id: "\(idPrefix)\(model.model)-suspects") }
         }
         return blocks
     }
@@ -94,9 +97,9 @@ public enum DiscoveryReport {
                          markdown: "_The map of \(model.model)'s features is in the HTML page._\n\n")
     }
 
-    static func card(_ slice: Slice, model: String, headingLevel: Int, pictures: [String: ReportPicture]) -> ReportBlock {
+    static func card(_ slice: Slice, model: String, headingLevel: Int, pictures: [String: ReportPicture], id: String) -> ReportBlock {
         var blocks: [ReportBlock] = [
-            .heading(level: headingLevel, text: "\(slice.id): \(slice.description)", id: "\(model)-\(slice.id)"),
+            .heading(level: headingLevel, text: "\(slice.id): \(slice.description)", id: id),
             .paragraph(numbers(slice)),
         ]
         if let intervention = slice.intervention {
@@ -135,10 +138,10 @@ public enum DiscoveryReport {
         return sentences.joined(separator: " ")
     }
 
-    static func suspects(_ model: ModelDiscovery, headingLevel: Int, pictures: [String: ReportPicture]) -> [ReportBlock] {
+    static func suspects(_ model: ModelDiscovery, headingLevel: Int, pictures: [String: ReportPicture], id: String) -> [ReportBlock] {
         let listed = model.suspectLabels.prefix(listedSuspects)
         var blocks: [ReportBlock] = [
-            .heading(level: headingLevel, text: "Suspect labels (\(model.suspectLabels.count))", id: "\(model.model)-suspects"),
+            .heading(level: headingLevel, text: "Suspect labels (\(model.suspectLabels.count))", id: id),
             .paragraph("The model is at least as sure of another class as it is on average of that class's own images, and every other model agrees: "
                 + "judge whether the label or the model is wrong."),
             .table(ReportTable(caption: "\(model.model): images whose labels look wrong", columns: ["file", "label", "model says", "confidence"],

@@ -93,6 +93,9 @@ import Testing
         // Per file: a1's first eight, e1's five present photos (its missing one has none) and the suspect label.
         #expect(Self.count(html, "<figure class=\"discovery-thumbnail\"><img src=\"data:image/jpeg;base64,") == 2 * (8 + 5 + 1))
         #expect(html.contains("<th scope=\"row\">efficientnet_lite0</th>"), "the model in the reproducibility table")
+        // The same model's slices twice, yet every anchor once: each run's ids carry its section's.
+        let ids = html.components(separatedBy: " id=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+        #expect(Set(ids).count == ids.count && ids.contains("discovery-2-efficientnet_lite0-a1"), "\(ids)")
 
         let markdown = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(Self.count(markdown, "Held out: 12 images, 50% wrong \\[25%, 75%\\], lift 2.50 \\[1.30, 3.90\\]") == 2, "\(markdown)")
