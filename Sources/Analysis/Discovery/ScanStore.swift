@@ -48,19 +48,20 @@ public final class ScanStore {
         }
         let logURL = directory.appendingPathComponent(Self.logName)
         if !manager.fileExists(atPath: logURL.path) { manager.createFile(atPath: logURL.path, contents: nil) }
-        // Finished chunks; a torn last line (the kill came mid-write) is dropped.
-        let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+        // Finished chunks; a torn last line (the kill came mid-write, perhaps inside a character) is dropped. Split as
+        // bytes, so that a torn character cannot make the whole log unreadable.
+        let bytes = (try? Data(contentsOf: logURL)) ?? Data()
         var validLength = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            guard let chunk = try? JSONDecoder().decode(Chunk.self, from: Data(line.utf8)), chunk.answers.count == models.count else { break }
+        for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            guard let chunk = try? JSONDecoder().decode(Chunk.self, from: Data(line)), chunk.answers.count == models.count else { break }
             images += chunk.images
             for index in models.indices { answers[index] += chunk.answers[index] }
             unreadable += chunk.unreadable
-            validLength += line.utf8.count + 1
+            validLength += line.count + 1
         }
         log = try FileHandle(forWritingTo: logURL)
-        try log.truncate(atOffset: UInt64(min(validLength, text.utf8.count)))
-        if validLength > text.utf8.count { try log.write(contentsOf: Data("\n".utf8)) }
+        try log.truncate(atOffset: UInt64(min(validLength, bytes.count)))
+        if validLength > bytes.count { try log.write(contentsOf: Data("\n".utf8)) }
         // Feature rows beyond the finished chunks' came from the chunk that was cut short.
         let rows = images.count
         featureFiles = try featureWidths.enumerated().map { index, width in
