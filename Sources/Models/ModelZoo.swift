@@ -125,14 +125,14 @@ public struct ModelZoo: Sendable {
     }
 
     /// A model with torchvision's weights `file` (from download.pytorch.org; the hex after the last dash begins its
-    /// SHA-256, which torchvision checks too) and its recipe: shorter side to `resize` (bilinear), centre crop 224,
-    /// pixels scaled to [0, 1] then standardised by ImageNet's mean and standard deviation.
-    static func torchvision(_ name: String, file: String, resize: Int, preference: Int,
+    /// SHA-256, which torchvision checks too) and its recipe: shorter side to `resize` (bilinear), centre crop to the
+    /// network's `inputSize`, pixels scaled to [0, 1] then standardised by ImageNet's mean and standard deviation.
+    static func torchvision(_ name: String, inputSize: Int, file: String, resize: Int, preference: Int,
                             define: @escaping @Sendable (inout ParameterReader) -> Graph) -> ModelDescriptor {
         let digest = file.split(separator: "-").last?.split(separator: ".").first.map(String.init) ?? ""
         return ModelDescriptor(
-            name: name, inputSize: 224,
-            preprocessing: Preprocessing(geometry: .resizeShorterSideThenCenterCrop(resize: resize, crop: 224, filter: .bilinear),
+            name: name, inputSize: inputSize,
+            preprocessing: Preprocessing(geometry: .resizeShorterSideThenCenterCrop(resize: resize, crop: inputSize, filter: .bilinear),
                                          normalization: .unitScaleThenStandardize(mean: SIMD3(0.485, 0.456, 0.406),
                                                                                   standardDeviation: SIMD3(0.229, 0.224, 0.225))),
             release: WeightsRelease(fileName: file, source: .url("https://download.pytorch.org/models/\(file)"), sha256: digest),
@@ -147,7 +147,7 @@ public struct ModelZoo: Sendable {
         (152, 1, "resnet152-394f9c45.pth", 256), (152, 2, "resnet152-f82ba261.pth", 232),
     ].enumerated().compactMap { position, release in
         ResNet(depth: release.0).map { network in
-            torchvision("resnet\(release.0)" + (release.1 == 1 ? "" : "_v\(release.1)"), file: release.2, resize: release.3,
+            torchvision("resnet\(release.0)" + (release.1 == 1 ? "" : "_v\(release.1)"), inputSize: ResNet.inputSize, file: release.2, resize: release.3,
                         preference: 10 + position, define: network.define)
         }
     }
@@ -157,13 +157,13 @@ public struct ModelZoo: Sendable {
         ("tiny", "convnext_tiny-983f1562.pth", 236), ("small", "convnext_small-0c510722.pth", 230),
         ("base", "convnext_base-6075fbad.pth", 232), ("large", "convnext_large-ea097f82.pth", 232),
     ].enumerated().compactMap { position, release in
-        ConvNeXt(variant: release.0).map { torchvision("convnext_\(release.0)", file: release.1, resize: release.2, preference: 30 + position, define: $0.define) }
+        ConvNeXt(variant: release.0).map { torchvision("convnext_\(release.0)", inputSize: ConvNeXt.inputSize, file: release.1, resize: release.2, preference: 30 + position, define: $0.define) }
     }
 
     /// torchvision's ViT IMAGENET1K_V1 weights, each with its recipe's resize.
     static let visionTransformers: [ModelDescriptor] = [
         ("b_16", "vit_b_16-c867db91.pth", 256), ("b_32", "vit_b_32-d86f8d99.pth", 256), ("l_16", "vit_l_16-852ce7e3.pth", 242),
     ].enumerated().compactMap { position, release in
-        VisionTransformer(variant: release.0).map { torchvision($0.name, file: release.1, resize: release.2, preference: 40 + position, define: $0.define) }
+        VisionTransformer(variant: release.0).map { torchvision($0.name, inputSize: VisionTransformer.inputSize, file: release.1, resize: release.2, preference: 40 + position, define: $0.define) }
     }
 }
