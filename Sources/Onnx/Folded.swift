@@ -1,27 +1,47 @@
 // Tensors known at load time — weights, Constant nodes, and the shape arithmetic exporters leave in graphs
 // (Shape → Gather → Concat → Reshape, pads computed with Slice and Transpose) — and the operations that fold them.
-// The batch size is not known at load time: Shape writes it as a marker that may be moved around but not computed with.
+// The batch size N is not known at load time: Shape writes it symbolically, and integers computed from it stay a + b·N.
 import Foundation
+
+/// An integer of a shape computation: `constant + batch · N`, N the batch size left open until a batch runs.
+struct Dimension: Hashable, Sendable {
+    var constant: Int64
+    var batch: Int64
+
+    static let batchSize = Dimension(constant: 0, batch: 1)
+
+    init(constant: Int64, batch: Int64 = 0) {
+        self.constant = constant
+        self.batch = batch
+    }
+}
 
 struct Folded {
     enum Scalars {
         case floats([Float])
         case integers([Int64])
+        /// Integers some of which depend on the batch size.
+        case dimensions([Dimension])
     }
 
     var shape: [Int]
     var scalars: Scalars
-
-    /// Stands for the batch size in integer tensors made by Shape.
-    static let batch: Int64 = .min + 1
+    /// The axis along which this constant is repeated for every image of the batch (an Expand to a shape with N in it):
+    /// the tensor holds one image's copy, of size 1 along that axis.
+    var repeatedOverBatch: Int?
 
     init(shape: [Int], scalars: Scalars) {
         self.shape = shape
-        self.scalars = scalars
+        if case .dimensions(let values) = scalars, values.allSatisfy({ $0.batch == 0 }) {
+            self.scalars = .integers(values.map(\.constant))
+        } else {
+            self.scalars = scalars
+        }
     }
 
     init(shape: [Int], floats: [Float]) { self.init(shape: shape, scalars: .floats(floats)) }
     init(shape: [Int], integers: [Int64]) { self.init(shape: shape, scalars: .integers(integers)) }
+    init(shape: [Int], dimensions: [Dimension]) { self.init(shape: shape, scalars: .dimensions(dimensions)) }
 
     /// Every shape a Folded gets passes `checkedShape`, so this product and every stride fit in an Int.
     var count: Int { shape.reduce(1, *) }
@@ -49,18 +69,33 @@ struct Folded {
         return product
     }
 
-    /// The scalars as floats (integers converted).
+    /// The scalars as floats (integers converted; only the constant part of a dimension, which callers refuse first).
     var floats: [Float] {
         switch scalars {
         case .floats(let values): return values
         case .integers(let values): return values.map(Float.init)
+        case .dimensions(let values): return values.map { Float($0.constant) }
         }
     }
 
-    /// The scalars as integers, or nil for a float tensor.
+    /// The scalars as integers, or nil for a float tensor or one that depends on the batch size.
     var integers: [Int64]? {
         if case .integers(let values) = scalars { return values }
         return nil
+    }
+
+    /// The scalars as dimensions, or nil for a float tensor.
+    var dimensions: [Dimension]? {
+        switch scalars {
+        case .floats: return nil
+        case .integers(let values): return values.map { Dimension(constant: $0) }
+        case .dimensions(let values): return values
+        }
+    }
+
+    var dependsOnBatch: Bool {
+        if case .dimensions = scalars { return true }
+        return false
     }
 }
 
@@ -102,6 +137,7 @@ extension Folded {
         switch stored.scalars {
         case .floats(let values): storedCount = values.count
         case .integers(let values): storedCount = values.count
+        case .dimensions(let values): storedCount = values.count
         }
         guard storedCount == count else {
             throw OnnxError.invalid("tensor '\(tensor.name)' of shape \(shape) holds \(storedCount) values")
@@ -125,6 +161,7 @@ extension Folded {
         switch scalars {
         case .floats(let values): return Folded(shape: newShape, floats: picks.map { values[$0] })
         case .integers(let values): return Folded(shape: newShape, integers: picks.map { values[$0] })
+        case .dimensions(let values): return Folded(shape: newShape, dimensions: picks.map { values[$0] })
         }
     }
 
@@ -173,30 +210,30 @@ extension Folded {
             }
             return Folded(shape: shape, floats: values)
         }
-        var values: [Int64] = []
+        var values: [Dimension] = []
         for block in 0..<outer {
             for part in parts {
                 let size = part.count / max(outer, 1)
-                values += part.integers![(block * size)..<((block + 1) * size)]
+                values += part.dimensions![(block * size)..<((block + 1) * size)]
             }
         }
-        return Folded(shape: shape, integers: values)
+        return Folded(shape: shape, dimensions: values)
     }
 
-    /// NumPy-broadcast element-wise arithmetic; integers stay integers (ONNX divides them toward zero).
-    static func arithmetic(_ operation: String, _ left: Folded, _ right: Folded) throws(OnnxError) -> Folded {
-        let rank = max(left.shape.count, right.shape.count)
-        let leftShape = [Int](repeating: 1, count: rank - left.shape.count) + left.shape
-        let rightShape = [Int](repeating: 1, count: rank - right.shape.count) + right.shape
+    /// The NumPy broadcast of `tensors`' shapes, with each tensor's scalar offset for every element of the result.
+    static func broadcast(_ operation: String, _ shapes: [[Int]]) throws(OnnxError) -> (shape: [Int], offsets: [[Int]]) {
+        let rank = shapes.map(\.count).max() ?? 0
+        let shapes = shapes.map { [Int](repeating: 1, count: rank - $0.count) + $0 }
         var shape: [Int] = []
-        for (a, b) in zip(leftShape, rightShape) {
-            guard a == b || a == 1 || b == 1 else { throw OnnxError.invalid("\(operation) of shapes \(left.shape) and \(right.shape)") }
-            shape.append(max(a, b))
+        for axis in 0..<rank {
+            let sizes = Set(shapes.map { $0[axis] }).subtracting([1])
+            guard sizes.count <= 1 else { throw OnnxError.invalid("\(operation) of shapes \(shapes)") }
+            shape.append(sizes.first ?? 1)
         }
         guard checkedProduct(try checkedShape(shape, operation)) ?? .max <= maximumComputedCount else {
-            throw OnnxError.invalid("\(operation) of shapes \(left.shape) and \(right.shape) is too large")
+            throw OnnxError.invalid("\(operation) of shapes \(shapes) is too large")
         }
-        func offsets(_ own: [Int]) -> [Int] {
+        let offsets = shapes.map { own in
             let strides = Self.strides(own)
             var offsets = [0]
             for axis in 0..<rank {
@@ -204,25 +241,21 @@ extension Folded {
             }
             return offsets
         }
-        let (leftOffsets, rightOffsets) = (offsets(leftShape), offsets(rightShape))
-        if let a = left.integers, let b = right.integers {
-            guard !a.contains(batch), !b.contains(batch) else {
-                throw OnnxError.invalid("\(operation) computes with the batch size, which Blindspot leaves open until a batch runs")
-            }
-            var values: [Int64] = []
-            for (i, j) in zip(leftOffsets, rightOffsets) {
-                switch operation {
-                case "Add": values.append(a[i] &+ b[j])
-                case "Sub": values.append(a[i] &- b[j])
-                case "Mul": values.append(a[i] &* b[j])
-                default:
-                    let (quotient, overflow) = a[i].dividedReportingOverflow(by: b[j])
-                    guard b[j] != 0, !overflow else { throw OnnxError.invalid("integer division by zero or overflow in a shape computation") }
-                    values.append(quotient)
-                }
-            }
-            return Folded(shape: shape, integers: values)
+        return (shape, offsets)
+    }
+
+    /// NumPy-broadcast element-wise arithmetic; integers stay integers (ONNX divides them toward zero).
+    static func arithmetic(_ operation: String, _ left: Folded, _ right: Folded) throws(OnnxError) -> Folded {
+        let (shape, offsets) = try broadcast(operation, [left.shape, right.shape])
+        let (leftOffsets, rightOffsets) = (offsets[0], offsets[1])
+        if let a = left.dimensions, let b = right.dimensions {
+            let values = try zip(leftOffsets, rightOffsets).map { i, j throws(OnnxError) in try Dimension.apply(operation, a[i], b[j]) }
+            return Folded(shape: shape, dimensions: values)
         }
+        guard !left.dependsOnBatch, !right.dependsOnBatch else {
+            throw OnnxError.invalid("\(operation) mixes the batch size with floats")
+        }
+        guard operation != "Mod" else { throw OnnxError.invalid("Mod of floats") }
         let (a, b) = (left.floats, right.floats)
         let values = zip(leftOffsets, rightOffsets).map { i, j -> Float in
             switch operation {
@@ -233,5 +266,59 @@ extension Folded {
             }
         }
         return Folded(shape: shape, floats: values)
+    }
+}
+
+extension Dimension {
+    /// `left op right` for Add, Sub, Mul, Div and Mod; integers divide toward zero as ONNX does. What cannot be written
+    /// as a + b·N (N², a division that depends on N) is refused.
+    static func apply(_ operation: String, _ left: Dimension, _ right: Dimension) throws(OnnxError) -> Dimension {
+        func checked(_ result: (partialValue: Int64, overflow: Bool)) throws(OnnxError) -> Int64 {
+            guard !result.overflow else { throw OnnxError.invalid("overflow in a shape computation") }
+            return result.partialValue
+        }
+        switch operation {
+        case "Add":
+            return Dimension(constant: left.constant &+ right.constant, batch: try checked(left.batch.addingReportingOverflow(right.batch)))
+        case "Sub":
+            return Dimension(constant: left.constant &- right.constant, batch: try checked(left.batch.subtractingReportingOverflow(right.batch)))
+        case "Mul":
+            guard left.batch == 0 || right.batch == 0 else { throw OnnxError.invalid("a shape computation squares the batch size") }
+            return Dimension(constant: left.constant &* right.constant,
+                             batch: try checked(left.batch.multipliedReportingOverflow(by: right.constant))
+                                 &+ (try checked(right.batch.multipliedReportingOverflow(by: left.constant))))
+        default:
+            guard right.batch == 0 else {
+                guard left.batch != 0, left.constant == 0, right.constant == 0, left.batch % right.batch == 0, operation == "Div" else {
+                    throw OnnxError.invalid("a shape computation divides by the batch size")
+                }
+                return Dimension(constant: left.batch / right.batch)
+            }
+            guard right.constant != 0, !(right.constant == -1 && (left.constant == .min || left.batch == .min)) else {
+                throw OnnxError.invalid("integer division by zero or overflow in a shape computation")
+            }
+            if operation == "Mod" {
+                guard left.batch == 0 else { throw OnnxError.invalid("a shape computation takes the batch size modulo a number") }
+                // ONNX Mod with fmod = 0 takes the divisor's sign, as Python's % does.
+                let remainder = left.constant % right.constant
+                return Dimension(constant: remainder != 0 && (remainder < 0) != (right.constant < 0) ? remainder + right.constant : remainder)
+            }
+            guard left.batch % right.constant == 0 || left.batch == 0 else {
+                throw OnnxError.invalid("a shape computation divides the batch size by \(right.constant)")
+            }
+            guard left.batch == 0 || left.constant % right.constant == 0 else {
+                throw OnnxError.invalid("a shape computation divides a sum with the batch size by \(right.constant)")
+            }
+            return Dimension(constant: left.constant / right.constant, batch: left.batch / right.constant)
+        }
+    }
+
+    /// Whether two dimensions are equal for every batch size (true), for none (false), or for some only (nil).
+    static func equal(_ left: Dimension, _ right: Dimension) -> Bool? {
+        if left.batch == right.batch { return left.constant == right.constant }
+        // a1 + b1·N = a2 + b2·N holds only for N = (a2 − a1) / (b1 − b2), and N ≥ 1.
+        let (numerator, denominator) = (Double(right.constant) - Double(left.constant), Double(left.batch) - Double(right.batch))
+        let n = numerator / denominator
+        return n >= 1 && n == n.rounded() ? nil : false
     }
 }

@@ -6,6 +6,7 @@ extension Importer {
         let inputs = node.inputs.map { $0.isEmpty ? nil : folded($0) }
         func operand(_ index: Int) throws -> Folded {
             guard inputs.indices.contains(index), let tensor = inputs[index] else { throw OnnxError.invalid("input \(index) is missing") }
+            guard tensor.repeatedOverBatch == nil else { throw Refusal(reason: "it computes with a constant repeated over the batch") }
             return tensor
         }
         switch node.operation {
@@ -36,9 +37,11 @@ extension Importer {
         case "Cast":
             let source = try operand(0)
             switch try int(node, "to", 1) {
-            case 1, 10, 11: return Folded(shape: source.shape, floats: source.floats)
+            case 1, 10, 11:
+                guard !source.dependsOnBatch else { throw Refusal(reason: "it makes the batch size a float") }
+                return Folded(shape: source.shape, floats: source.floats)
             case 2, 3, 4, 5, 6, 7, 9, 12, 13:
-                if let values = source.integers { return Folded(shape: source.shape, integers: values) }
+                if let values = source.dimensions { return Folded(shape: source.shape, dimensions: values) }
                 return Folded(shape: source.shape, integers: source.floats.map { $0.isFinite ? Int64(max(min($0, 9e18), -9e18)) : 0 })
             default: throw Refusal(reason: "cast to type \(try int(node, "to", 1))")
             }
@@ -114,9 +117,68 @@ extension Importer {
             return try reshaped(data, to: squeezed(data.shape, node.operation, axes))
         case "Add", "Sub", "Mul", "Div":
             return try Folded.arithmetic(node.operation, operand(0), operand(1))
+        case "Mod":
+            guard try int(node, "fmod", 0) == 0 else { throw Refusal(reason: "fmod = 1") }
+            return try Folded.arithmetic(node.operation, operand(0), operand(1))
+        case "Sqrt":
+            let source = try operand(0)
+            guard !source.dependsOnBatch else { throw Refusal(reason: "it takes the square root of the batch size") }
+            return Folded(shape: source.shape, floats: source.floats.map { $0.squareRoot() })
+        case "Equal":
+            let (left, right) = (try operand(0), try operand(1))
+            let (shape, offsets) = try Folded.broadcast("Equal", [left.shape, right.shape])
+            if let a = left.dimensions, let b = right.dimensions {
+                return Folded(shape: shape, integers: try zip(offsets[0], offsets[1]).map { i, j in
+                    guard let equal = Dimension.equal(a[i], b[j]) else { throw Refusal(reason: "it compares the batch size with a number it may equal") }
+                    return equal ? 1 : 0
+                })
+            }
+            guard !left.dependsOnBatch, !right.dependsOnBatch else { throw OnnxError.invalid("Equal of the batch size and floats") }
+            let (a, b) = (left.floats, right.floats)
+            return Folded(shape: shape, integers: zip(offsets[0], offsets[1]).map { a[$0] == b[$1] ? 1 : 0 })
+        case "Where":
+            let (condition, chosen, other) = (try operand(0), try operand(1), try operand(2))
+            let flags = try integers(condition, "Where's condition")
+            let (shape, offsets) = try Folded.broadcast("Where", [condition.shape, chosen.shape, other.shape])
+            let picks = offsets[0].indices.map { flags[offsets[0][$0]] != 0 }
+            if let a = chosen.dimensions, let b = other.dimensions {
+                return Folded(shape: shape, dimensions: picks.indices.map { picks[$0] ? a[offsets[1][$0]] : b[offsets[2][$0]] })
+            }
+            guard !chosen.dependsOnBatch, !other.dependsOnBatch else { throw OnnxError.invalid("Where between the batch size and floats") }
+            let (a, b) = (chosen.floats, other.floats)
+            return Folded(shape: shape, floats: picks.indices.map { picks[$0] ? a[offsets[1][$0]] : b[offsets[2][$0]] })
+        case "Expand":
+            return try expanded(operand(0), to: operand(1))
         default:
             throw Refusal(reason: "it cannot be folded")
         }
+    }
+
+    /// Expand of a constant: the target may hold the batch size N once, along an axis where the constant has size 1;
+    /// the result keeps one image's copy there and says so (`repeatedOverBatch`).
+    func expanded(_ data: Folded, to target: Folded) throws -> Folded {
+        guard let dimensions = target.dimensions, target.shape.count == 1 else { throw OnnxError.invalid("Expand's shape must be a list of integers") }
+        let rank = max(dimensions.count, data.shape.count)
+        let padded = [Dimension](repeating: Dimension(constant: 1), count: rank - dimensions.count) + dimensions
+        var repeated: Int?
+        var sizes: [Int] = []
+        for (axis, dimension) in padded.enumerated() {
+            if dimension.batch != 0 {
+                guard dimension == .batchSize, repeated == nil else { throw Refusal(reason: "it expands to \(dimension.batch)·N + \(dimension.constant)") }
+                repeated = axis
+                sizes.append(1)
+            } else {
+                guard dimension.constant >= 0, dimension.constant <= 1 << 24 else { throw OnnxError.invalid("Expand to \(dimension.constant)") }
+                sizes.append(Int(dimension.constant))
+            }
+        }
+        let (shape, offsets) = try Folded.broadcast("Expand", [data.shape, sizes])
+        var result = data.mapScalars(shape: shape) { _, _ in offsets[0] }
+        if let repeated {
+            guard shape[repeated] == 1 else { throw OnnxError.invalid("Expand repeats over the batch an axis of size \(shape[repeated])") }
+            result.repeatedOverBatch = repeated
+        }
+        return result
     }
 
     func normalized(_ axis: Int64, rank: Int) throws -> Int {

@@ -19,7 +19,7 @@ public enum OnnxImporter {
         "Mul", "Add", "Sub", "Div", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "Gemm", "MatMul",
         "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Softmax", "Dropout", "Identity",
         "Constant", "ConstantOfShape", "Shape", "Gather", "Cast", "Slice", "LayerNormalization", "Erf",
-        "ReduceMean", "Pow", "Sqrt",
+        "ReduceMean", "Pow", "Sqrt", "Equal", "Where", "Expand", "Mod", "Split",
     ]
 
     /// The largest input side accepted, and the most scalars one image may have in any value.
@@ -71,10 +71,10 @@ struct Importer {
         case value(Value)
         /// A value with zero padding still to apply: a convolution takes it as its own padding.
         case padded(Value, Padding2D)
-        /// A value ONNX holds channels-last ([N, H, W, C], after a Transpose (0, 2, 3, 1)) and the graph as [C, H, W]:
-        /// LayerNormalization over its last axis, MatMul by a constant and per-channel constants apply to it as they
-        /// stand; a Transpose (0, 3, 1, 2) makes it a plain value again.
-        case channelsLast(Value)
+        /// A tensor ONNX has regrouped from a value (channels-last data, tokens, attention heads): see `View`.
+        case view(View)
+        /// Attention's query–key scores (`probabilities` once a Softmax has normalised them), waiting for the values.
+        case scores(Attending, probabilities: Bool)
         /// Part of the exact GELU, x · (1 + erf(x / √2)) / 2, as exporters spell it out, on the value named `input`.
         case gelu(input: String, stage: GeluStage)
         /// Part of LayerNormalization spelt out (opset < 17) over the channels-last value named `input`.
@@ -146,13 +146,16 @@ struct Importer {
         for output in graph.outputs { readers[output.name, default: 0] += 1 }
     }
 
-    func finish(producer: String, opset: Int64) throws -> ImportedNetwork {
+    mutating func finish(producer: String, opset: Int64) throws -> ImportedNetwork {
         guard graph.outputs.count == 1, let output = graph.outputs.first else {
             throw OnnxError.invalid("an image classifier has one output; this graph has \(graph.outputs.count)")
         }
-        var builder = self.builder
-        guard case .value(var value)? = symbols[output.name] else {
-            throw OnnxError.invalid("output '\(output.name)' is not computed from the input")
+        guard isComputed(output.name) else { throw OnnxError.invalid("output '\(output.name)' is not computed from the input") }
+        var value: Value
+        do {
+            value = try self.value(output.name)
+        } catch let refusal as Refusal {
+            throw OnnxError.invalid("output '\(output.name)': \(refusal.reason)")
         }
         var droppedSoftmax = false
         if case .softmax = builder.operation(of: value) {
@@ -191,7 +194,12 @@ struct Importer {
             symbols[name] = .value(padded)
             return padded
         case .folded?: throw Refusal(reason: "'\(name)' is a constant where a computed value is expected")
-        case .channelsLast?: throw Refusal(reason: "'\(name)' is channels-last data where Blindspot needs [N, C, H, W]")
+        case .view(let view)?:
+            guard let shape = view.plainShape else {
+                throw Refusal(reason: "'\(name)' is a tensor of shape \(view.shape.map(View.describe)) whose order is not the image's [N, C, H, W]")
+            }
+            return shape == builder.shape(of: view.value) ? view.value : builder.reshape(view.value, to: shape)
+        case .scores?: throw Refusal(reason: "'\(name)' is attention scores that something other than attention reads")
         case .gelu?: throw Refusal(reason: "'\(name)' is part of a GELU that something else reads")
         case .normalizing?: throw Refusal(reason: "'\(name)' is part of a LayerNorm that something else reads")
         case nil: throw OnnxError.invalid("'\(name)' is used before anything produces it")
@@ -200,7 +208,7 @@ struct Importer {
 
     func isComputed(_ name: String) -> Bool {
         switch symbols[name] {
-        case .value?, .padded?, .channelsLast?, .gelu?, .normalizing?: return true
+        case .value?, .padded?, .view?, .scores?, .gelu?, .normalizing?: return true
         default: return false
         }
     }
@@ -242,8 +250,16 @@ struct Importer {
     }
 
     func integers(_ tensor: Folded, _ what: String) throws -> [Int64] {
+        if tensor.dependsOnBatch { throw Refusal(reason: "\(what) depends on the batch size") }
         guard let values = tensor.integers else { throw OnnxError.invalid("\(what) must be integers") }
         return values
+    }
+
+    /// The view a name holds: its own, or a computed value's as ONNX sees it.
+    mutating func view(_ name: String) throws -> View {
+        if case .view(let view)? = symbols[name] { return view }
+        let x = try value(name)
+        return View(plain: x, shape: builder.shape(of: x))
     }
 
     /// `values` as small non-negative sizes (kernels, strides, dilations).
@@ -279,7 +295,7 @@ struct Importer {
 
     static let folding: Set<String> = [
         "Constant", "ConstantOfShape", "Gather", "Cast", "Slice", "Concat", "Transpose", "Reshape", "Unsqueeze", "Squeeze",
-        "Flatten", "Add", "Sub", "Mul", "Div", "Identity", "Dropout",
+        "Flatten", "Add", "Sub", "Mul", "Div", "Identity", "Dropout", "Mod", "Sqrt", "Equal", "Where", "Expand",
     ]
 
     mutating func handle(_ node: OnnxNode) throws {
@@ -297,12 +313,16 @@ struct Importer {
             try alias(node, symbols[first]!)
             share(first, node.outputs[0])
         case "Shape":
-            let dimensions = try folded(first).map { $0.shape } ?? builder.shape(of: value(first))
-            let shape = (folded(first) == nil ? [Folded.batch] : []) + dimensions.map(Int64.init)
+            let shape: [Dimension]
+            if let tensor = folded(first) {
+                shape = tensor.shape.indices.map { $0 == tensor.repeatedOverBatch ? .batchSize : Dimension(constant: Int64(tensor.shape[$0])) }
+            } else {
+                shape = try view(first).shape
+            }
             let start = Int(try int(node, "start", 0)), end = Int(try int(node, "end", Int64(shape.count)))
             let (from, to) = (min(max(start < 0 ? start + shape.count : start, 0), shape.count), min(max(end < 0 ? end + shape.count : end, 0), shape.count))
             let slice = Array(shape[from..<max(from, to)])
-            try alias(node, .folded(Folded(shape: [slice.count], integers: slice)))
+            try alias(node, .folded(Folded(shape: [slice.count], dimensions: slice)))
         case "Conv": try convolution(node)
         case "BatchNormalization": try batchNorm(node)
         case "Relu": try activation(node, .relu)
@@ -323,10 +343,18 @@ struct Importer {
             try produce(node, builder.globalAveragePool(x))
         case "Concat": try concat(node)
         case "Gemm": try gemm(node)
-        case "MatMul":
-            if try !channelsLastMatMul(node) { try matMul(node) }
+        case "MatMul": try matMul(node)
         case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose":
-            if try !channelsTransposed(node) { try reshape(node) }
+            // A transpose is always a view: it costs nothing, and the value is reshaped only if a later node needs it.
+            if node.operation == "Transpose" { return try regroup(node) }
+            if case .view? = symbols[first] { return try regroup(node) }
+            do {
+                try reshape(node)
+            } catch is Refusal {
+                try regroup(node)
+            }
+        case "Gather": try gather(node)
+        case "Split": try split(node)
         case "Pad": try pad(node)
         case "Softmax": try softmax(node)
         default:

@@ -250,7 +250,7 @@ extension Importer {
 
     mutating func concat(_ node: OnnxNode) throws {
         let names = node.inputs.filter { !$0.isEmpty }
-        guard names.allSatisfy(isComputed) else { throw Refusal(reason: "it joins constants with computed values") }
+        guard names.allSatisfy(isComputed) else { return try tokenConcat(node, names) }
         let values = try names.map { try value($0) }
         let shapes = values.map { builder.shape(of: $0) }
         guard shapes.allSatisfy({ $0.count == 3 && $0[1] == shapes[0][1] && $0[2] == shapes[0][2] }) else {
@@ -274,7 +274,6 @@ extension Importer {
 
     mutating func gemm(_ node: OnnxNode) throws {
         guard try int(node, "transA", 0) == 0 else { throw Refusal(reason: "transA = 1") }
-        let x = try value(input(node, 0)!)
         guard let weightName = input(node, 1) else { throw OnnxError.invalid("Gemm has no B") }
         let b = try requireFolded(weightName, "B")
         guard b.shape.count == 2 else { throw OnnxError.invalid("B of shape \(b.shape)") }
@@ -288,18 +287,29 @@ extension Importer {
             guard c.count == 1 || (c.count == outputs && c.shape.last == outputs) else { throw Refusal(reason: "a bias of shape \(c.shape)") }
             bias = c.count == 1 ? Array(repeating: c.floats[0] * beta, count: outputs) : c.floats.map { $0 * beta }
         }
-        guard builder.shape(of: x).first == features else { throw OnnxError.invalid("B \(b.shape) for inputs [N] + \(builder.shape(of: x))") }
-        try linear(node, x, weight: weight, outputs: outputs, bias: bias)
+        try linearLayer(node, weight: weight, outputs: outputs, features: features, bias: bias)
     }
 
+    /// MatMul by a constant [K, M] is a linear layer; between two computed tensors it is part of attention.
     mutating func matMul(_ node: OnnxNode) throws {
-        let x = try value(input(node, 0)!)
         guard let weightName = input(node, 1) else { throw OnnxError.invalid("MatMul has no second input") }
+        guard folded(weightName) != nil else { return try attentionProduct(node) }
         let b = try requireFolded(weightName, "second operand")
-        guard b.shape.count == 2, builder.shape(of: x).count == 1, builder.shape(of: x)[0] == b.shape[0] else {
-            throw Refusal(reason: "only [N, K] × [K, M] with a constant right side is supported")
+        guard b.shape.count == 2 else { throw Refusal(reason: "only a constant right side of rank 2 is supported, not \(b.shape)") }
+        try linearLayer(node, weight: b.transposed([1, 0]).floats, outputs: b.shape[1], features: b.shape[0], bias: nil)
+    }
+
+    /// A linear layer (`weight` [outputs, features]) on [N, K], or on the last axis of any tensor whose last axis is
+    /// the channels (tokens, channels-last data) as a 1×1 convolution.
+    mutating func linearLayer(_ node: OnnxNode, weight: [Float], outputs: Int, features: Int, bias: [Float]?) throws {
+        let name = input(node, 0)!
+        if case .view(let source)? = symbols[name], source.plainShape == nil {
+            guard source.valueShape[0] == features else { throw OnnxError.invalid("a weight for \(features) inputs on \(source.valueShape[0]) channels") }
+            return try alias(node, .view(pointwise(source, weight: weight, outputs: outputs, bias: bias)))
         }
-        try linear(node, x, weight: b.transposed([1, 0]).floats, outputs: b.shape[1], bias: nil)
+        let x = try value(name)
+        guard builder.shape(of: x).first == features else { throw OnnxError.invalid("a weight for \(features) inputs on [N] + \(builder.shape(of: x))") }
+        try linear(node, x, weight: weight, outputs: outputs, bias: bias)
     }
 
     // MARK: Shapes
@@ -341,26 +351,29 @@ extension Importer {
         throw Refusal(reason: "values are [N, C] or [N, C, H, W]; this makes [N] + \(target)")
     }
 
-    /// Reshape's target without the batch: the first entry must stand for the batch (the marker Shape wrote, 0,
+    /// Reshape's target without the batch: the first entry must stand for the batch (N as Shape wrote it, 0,
     /// −1 with the rest known, or the batch size the input declares).
     func reshapeTarget(_ node: OnnxNode, shape: [Int]) throws -> [Int] {
         guard let shapeName = input(node, 1) else { throw OnnxError.invalid("Reshape has no shape") }
-        var target = try integers(requireFolded(shapeName, "target shape"), "Reshape's shape")
+        let requested = try requireFolded(shapeName, "target shape")
+        guard let dimensions = requested.dimensions, let first = dimensions.first else { throw Refusal(reason: "a reshape to a scalar or to floats") }
+        guard dimensions.dropFirst().allSatisfy({ $0.batch == 0 }), first.batch == 0 || first == .batchSize else {
+            throw Refusal(reason: "it moves the batch dimension")
+        }
+        var target = dimensions.dropFirst().map(\.constant)
         let count = Int64(shape.reduce(1, *))
-        guard let first = target.first else { throw Refusal(reason: "a reshape to a scalar") }
-        target.removeFirst()
         let allowZero = try int(node, "allowzero", 0) == 1
         for index in target.indices where target[index] == 0 && !allowZero {
             guard index < shape.count else { throw OnnxError.invalid("Reshape copies dimension \(index + 1) of [N] + \(shape)") }
             target[index] = Int64(shape[index])
         }
-        guard !target.contains(Folded.batch), target.allSatisfy({ $0 >= -1 && $0 <= count }), target.filter({ $0 == -1 }).count <= 1 else {
+        guard target.allSatisfy({ $0 >= -1 && $0 <= count }), target.filter({ $0 == -1 }).count <= 1 else {
             throw Refusal(reason: "it moves the batch dimension")
         }
         guard let known = Folded.checkedProduct(target.filter { $0 != -1 }) else { throw OnnxError.invalid("cannot reshape [N] + \(shape) to \(target)") }
-        let isBatch = first == Folded.batch || (first == 0 && !allowZero) || first == declaredBatch
-            || (first == -1 && !target.contains(-1) && known == count)
-        guard isBatch else { throw Refusal(reason: "its first dimension \(first) is not the batch") }
+        let isBatch = first == .batchSize || (first.constant == 0 && !allowZero) || first.constant == declaredBatch
+            || (first.constant == -1 && !target.contains(-1) && known == count)
+        guard isBatch else { throw Refusal(reason: "its first dimension \(View.describe(first)) is not the batch") }
         if let unknown = target.firstIndex(of: -1) {
             guard known > 0, count % known == 0 else { throw OnnxError.invalid("cannot reshape [N] + \(shape) to \(target)") }
             target[unknown] = count / known
@@ -408,6 +421,7 @@ extension Importer {
     }
 
     mutating func softmax(_ node: OnnxNode) throws {
+        if try attentionSoftmax(node) { return }
         let x = try value(input(node, 0)!)
         let shape = builder.shape(of: x)
         let axis = try normalized(int(node, "axis", opset < 13 ? 1 : -1), rank: shape.count + 1)

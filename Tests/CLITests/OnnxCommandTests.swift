@@ -45,6 +45,42 @@ import Testing
         #expect(!(try await BlindspotBinary.run(["models", "list"], environment: home).output.contains("my-lite")))
     }
 
+    /// torch.onnx's export of a small Vision Transformer, added under a name, classifies a fixture image (already
+    /// 224², taken as it is) with PyTorch's probabilities, and exported again it is added and answers the same.
+    @Test(.enabled(if: SharedData.has("fixtures/onnx/vit_tiny_opset17.onnx") && SharedData.has("fixtures/vit_b_16/inputs/n02391049_zebra.png")))
+    func torchViTIsAddedAndClassifies() async throws {
+        struct Reference: Decodable {
+            struct File: Decodable { let torch: [[Double]] }
+            let inputs: [String]
+            let files: [String: File]
+        }
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: SharedData.url("fixtures/onnx/reference.json")))
+        let index = try #require(reference.inputs.firstIndex(of: "n02391049_zebra.png"))
+        let logits = try #require(reference.files["vit_tiny_opset17.onnx"]).torch[index]
+        let largest = logits.max() ?? 0
+        let total = logits.reduce(0) { $0 + exp($1 - largest) }
+        let expected = logits.enumerated().map { (index: $0.offset, probability: exp($0.element - largest) / total) }.sorted { $0.probability > $1.probability }
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-vit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let home = ["BLINDSPOT_HOME": directory.appendingPathComponent("home").path]
+        let zebra = SharedData.url("fixtures/vit_b_16/inputs/n02391049_zebra.png").path
+        let add = try await BlindspotBinary.run(["models", "add", "vit-tiny", SharedData.url("fixtures/onnx/vit_tiny_opset17.onnx").path], environment: home)
+        #expect(add.status == 0, "\(add.errors)")
+        let exported = directory.appendingPathComponent("again.onnx").path
+        let export = try await BlindspotBinary.run(["models", "export", "vit-tiny", "--onnx", exported], environment: home)
+        #expect(export.status == 0, "\(export.errors)")
+        #expect(try await BlindspotBinary.run(["models", "add", "vit-again", exported], environment: home).status == 0)
+        for name in ["vit-tiny", "vit-again"] {
+            let classified = try await BlindspotBinary.run(["classify", "--model", name, "--no-resize", "--json", "--top", "3", zebra], environment: home)
+            #expect(classified.status == 0, "\(classified.errors)")
+            let answers = try Self.predictions(classified.output)
+            #expect(answers.map(\.index) == expected.prefix(3).map(\.index), "\(name)")
+            for (answer, truth) in zip(answers, expected) { #expect(abs(answer.probability - truth.probability) < 1e-5, "\(name)") }
+        }
+    }
+
     @Test func unsupportedOperatorsAreRefusedByName() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-onnx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

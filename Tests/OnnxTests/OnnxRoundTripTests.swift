@@ -149,13 +149,16 @@ import Testing
     }
 
     @Test func unsupportedUsesNameTheNode() throws {
-        // A Transpose that reorders each image's data (NCHW → NHWC) cannot be run on [C, H, W] values.
-        let model = Self.model([OnnxNode(name: "to_nhwc", operation: "Transpose", inputs: ["x"], outputs: ["y"], attributes: ["perm": .ints([0, 2, 3, 1])])])
+        // A Transpose to NHWC is a view of the value; a pooling of it, over the width and channels, cannot be run.
+        let model = Self.model([
+            OnnxNode(name: "to_nhwc", operation: "Transpose", inputs: ["x"], outputs: ["t"], attributes: ["perm": .ints([0, 2, 3, 1])]),
+            OnnxNode(name: "pool", operation: "MaxPool", inputs: ["t"], outputs: ["y"], attributes: ["kernel_shape": .ints([2, 2])]),
+        ])
         #expect {
             try OnnxImporter.network(from: model.serialized(), name: "bad")
         } throws: { error in
             guard case .unsupportedUse(let node) = error as? OnnxError else { return false }
-            return node.node == "to_nhwc" && node.operation == "Transpose"
+            return node.node == "pool" && node.operation == "MaxPool" && String(describing: error).contains("[N, C, H, W]")
         }
     }
 
