@@ -197,25 +197,27 @@ import Testing
         try expectAgreement(builder.build(output: logits), batchSizes: [1, 3])
     }
 
-    /// A transformer encoder layer on 10 tokens of 24 channels with 3 heads, the tokens held as [C, T, 1]: the
-    /// input projection (a 1×1 convolution), attention, the output projection, the residual sums, LayerNorms and a
-    /// GELU MLP; then the first token picked by a 1×1 window striding over all of them.
-    @Test(arguments: [1, 3]) func attentionLayerMatchesReference(_ heads: Int) throws {
+    /// A transformer encoder layer, the tokens held as [C, T, 1]: the input projection (a 1×1 convolution),
+    /// attention, the output projection, the residual sums, LayerNorms and a GELU MLP; then the first token picked by
+    /// a 1×1 window striding over all of them. Token counts, heads and widths as ViT-B/16 (197 tokens, 12 heads) and
+    /// ViT-B/32 (50) have them, with channels no multiple of either ISA's block and head sizes of 5, 7 and 24.
+    @Test(arguments: [(10, 1, 24), (50, 3, 21), (197, 12, 60)])
+    func attentionLayerMatchesReference(_ tokens: Int, _ heads: Int, _ channels: Int) throws {
         var random = SplitMix64(seed: 23)
         func normalization(_ channels: Int) -> LayerNormalization {
             LayerNormalization(weight: Tensor(shape: [channels], scalars: random.tensor([channels], scale: 0.5).scalars.map { $0 + 1 }),
                                bias: random.tensor([channels], scale: 0.2), epsilon: 1e-6)
         }
-        var builder = GraphBuilder(name: "encoder layer, \(heads) heads", inputShape: [24, 10, 1])
-        let projected = builder.convolution(builder.layerNormalization(builder.input, normalization(24)),
-                                            convolution(&random, input: 24, output: 72, kernel: Size2D(1, 1)))
+        var builder = GraphBuilder(name: "encoder layer, \(heads) heads", inputShape: [channels, tokens, 1])
+        let projected = builder.convolution(builder.layerNormalization(builder.input, normalization(channels)),
+                                            convolution(&random, input: channels, output: 3 * channels, kernel: Size2D(1, 1)))
         let attended = builder.attention(projected, heads: heads)
-        let residual = builder.add(builder.convolution(attended, convolution(&random, input: 24, output: 24, kernel: Size2D(1, 1))), builder.input)
-        let expanded = builder.convolution(builder.layerNormalization(residual, normalization(24)),
-                                           convolution(&random, input: 24, output: 48, kernel: Size2D(1, 1), activation: .gelu))
-        let output = builder.add(builder.convolution(expanded, convolution(&random, input: 48, output: 24, kernel: Size2D(1, 1))), residual)
-        let first = builder.maxPool(output, Pooling(kernel: Size2D(1, 1), stride: Size2D(10, 1)))
-        let logits = builder.linear(first, Linear(weight: random.tensor([5, 24], scale: 0.3), bias: nil))
+        let residual = builder.add(builder.convolution(attended, convolution(&random, input: channels, output: channels, kernel: Size2D(1, 1))), builder.input)
+        let expanded = builder.convolution(builder.layerNormalization(residual, normalization(channels)),
+                                           convolution(&random, input: channels, output: 2 * channels, kernel: Size2D(1, 1), activation: .gelu))
+        let output = builder.add(builder.convolution(expanded, convolution(&random, input: 2 * channels, output: channels, kernel: Size2D(1, 1))), residual)
+        let first = builder.maxPool(output, Pooling(kernel: Size2D(1, 1), stride: Size2D(tokens, 1)))
+        let logits = builder.linear(first, Linear(weight: random.tensor([5, channels], scale: 0.3), bias: nil))
         try expectAgreement(builder.build(output: logits), batchSizes: [1, 3])
     }
 
