@@ -21,6 +21,9 @@ public enum Activation: Sendable, Equatable, Hashable {
     case hardSwish
     /// x · Φ(x) = x/2 · (1 + erf(x/√2)), the exact GELU (PyTorch's default).
     case gelu
+    /// x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³))), the GELU of PyTorch's approximate = "tanh".
+    case geluTanh
+    case tanh
 
     public func apply(_ value: Float) -> Float {
         switch self {
@@ -33,6 +36,10 @@ public enum Activation: Sendable, Equatable, Hashable {
         case .hardSigmoid(let alpha, let beta): return max(0, min(1, alpha * value + beta))
         case .hardSwish: return value * min(max(value + 3, 0), 6) / 6
         case .gelu: return Float(Double(value) / 2 * (1 + erf(Double(value) / 2.0.squareRoot())))
+        case .geluTanh:
+            let x = Double(value)
+            return Float(x / 2 * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x))))
+        case .tanh: return Float(Foundation.tanh(Double(value)))
         }
     }
 }

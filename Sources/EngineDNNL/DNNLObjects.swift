@@ -277,6 +277,8 @@ extension Activation {
             return [EltwiseStep(algorithm: dnnl_eltwise_linear, alpha: alpha, beta: beta), EltwiseStep(algorithm: dnnl_eltwise_clip, alpha: 0, beta: 1)]
         case .hardSwish: return [EltwiseStep(algorithm: dnnl_eltwise_hardswish, alpha: 0, beta: 0)]
         case .gelu: return [EltwiseStep(algorithm: dnnl_eltwise_gelu_erf, alpha: 0, beta: 0)]
+        case .geluTanh: return [EltwiseStep(algorithm: dnnl_eltwise_gelu_tanh, alpha: 0, beta: 0)]
+        case .tanh: return [EltwiseStep(algorithm: dnnl_eltwise_tanh, alpha: 0, beta: 0)]
         }
     }
 }

@@ -74,6 +74,18 @@ private struct Exporter {
             add("Add", [output + "_erf", constant(output + "_one", Tensor(shape: [], scalars: [1]))], output + "_plus")
             add("Mul", [input, output + "_plus"], output + "_product")
             add("Mul", [output + "_product", constant(output + "_half", Tensor(shape: [], scalars: [0.5]))], output)
+        case .geluTanh:
+            // x · (1 + tanh(√(2/π) · (x + 0.044715 · x · x · x))) / 2.
+            add("Mul", [input, input], output + "_square")
+            add("Mul", [output + "_square", input], output + "_cube")
+            add("Mul", [output + "_cube", constant(output + "_coefficient", Tensor(shape: [], scalars: [0.044715]))], output + "_term")
+            add("Add", [input, output + "_term"], output + "_inner")
+            add("Mul", [output + "_inner", constant(output + "_root", Tensor(shape: [], scalars: [Float((2 / Double.pi).squareRoot())]))], output + "_scaled")
+            add("Tanh", [output + "_scaled"], output + "_tanh")
+            add("Add", [output + "_tanh", constant(output + "_one", Tensor(shape: [], scalars: [1]))], output + "_plus")
+            add("Mul", [input, output + "_plus"], output + "_product")
+            add("Mul", [output + "_product", constant(output + "_half", Tensor(shape: [], scalars: [0.5]))], output)
+        case .tanh: add("Tanh", [input], output)
         }
     }
 

@@ -19,7 +19,7 @@ public enum OnnxImporter {
         "Mul", "Add", "Sub", "Div", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "Gemm", "MatMul",
         "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Softmax", "Dropout", "Identity",
         "Constant", "ConstantOfShape", "Shape", "Gather", "Cast", "Slice", "LayerNormalization", "Erf",
-        "ReduceMean", "Pow", "Sqrt", "Equal", "Where", "Expand", "Mod", "Split",
+        "ReduceMean", "Pow", "Sqrt", "Equal", "Where", "Expand", "Mod", "Split", "Tanh", "Gelu",
     ]
 
     /// The largest input side accepted, and the most scalars one image may have in any value.
@@ -330,6 +330,13 @@ struct Importer {
         case "Sigmoid": try activation(node, .sigmoid)
         case "HardSigmoid": try activation(node, .hardSigmoid(alpha: float(node, "alpha", 0.2), beta: float(node, "beta", 0.5)))
         case "HardSwish": try activation(node, .hardSwish)
+        case "Tanh": try activation(node, .tanh)
+        case "Gelu":
+            switch try string(node, "approximate", "none") {
+            case "none": try activation(node, .gelu)
+            case "tanh": try activation(node, .geluTanh)
+            case let other: throw OnnxError.invalid("Gelu's approximate '\(other)'")
+            }
         case "Clip": try clip(node)
         case "Add", "Sub", "Mul", "Div":
             if try !transformerBinary(node) { try binary(node) }

@@ -140,6 +140,16 @@ extension Importer {
 
     mutating func activation(_ node: OnnxNode, _ activation: Activation) throws {
         let name = input(node, 0)!
+        if case .view(let source)? = symbols[name], source.plainShape == nil {
+            // Element-wise on tokens or channels-last data: on the value, which keeps its layout.
+            guard source.isComplete else { throw Refusal(reason: "an activation on part of a tensor") }
+            if readers[name] == 1, case .convolution(let c) = builder.operation(of: source.value), c.activation == .identity,
+               let fused = builder.operation(of: source.value).ending(in: activation) {
+                builder.replaceOperation(of: source.value, with: fused)
+                return try alias(node, .view(source))
+            }
+            return try alias(node, .view(source.replacing(builder.activation(source.value, activation))))
+        }
         let x = try value(name)
         if let producer = fusable(name), let fused = builder.operation(of: producer).ending(in: activation) {
             builder.replaceOperation(of: producer, with: fused)

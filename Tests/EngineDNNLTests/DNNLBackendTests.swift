@@ -223,7 +223,7 @@ import Testing
 
     static let activations: [Activation] = [
         .relu, .relu6, .clip(lower: -0.5, upper: 0.25), .clip(lower: -.infinity, upper: 0.5), .leakyRelu(slope: 0.1), .sigmoid,
-        .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish, .gelu,
+        .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish, .gelu, .geluTanh, .tanh,
     ]
 
     /// Each activation fused into a convolution, into a binary operation, and on its own.

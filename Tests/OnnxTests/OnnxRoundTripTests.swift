@@ -53,6 +53,53 @@ import Testing
         #expect(imported.graph.nodes.count == graph.nodes.count - 1)
     }
 
+    /// Both GELUs and tanh, fused into convolutions, leave as opset 17 spells them (the tanh form through Tanh, which
+    /// comes back as a chain of element-wise nodes) and come back with the same numbers, in Blindspot and in ONNX
+    /// Runtime; opset 20's Gelu node, in either form, is read as the engine's own activation.
+    @Test func geluFormsSurviveExportAndImport() async throws {
+        var random = SplitMix64(seed: 5)
+        var builder = GraphBuilder(name: "gelus", inputShape: [4, 6, 6])
+        func convolution(_ activation: Activation) -> Convolution {
+            Convolution(weight: random.tensor([4, 4, 1, 1], scale: 0.8), bias: random.tensor([4], scale: 0.3), activation: activation)
+        }
+        var x = builder.convolution(builder.input, convolution(.gelu))
+        x = builder.convolution(x, convolution(.geluTanh))
+        x = builder.convolution(x, convolution(.tanh))
+        let pooled = builder.reshape(builder.globalAveragePool(x), to: [4])
+        let graph = builder.build(output: pooled)
+        let input = random.tensor([2] + graph.inputShape, scale: 2)
+        let expected = try ReferenceBackend().prepare(graph).run(input)
+        let model = OnnxExporter.model(of: graph, producerVersion: "test")
+        let imported = try OnnxImporter.network(from: model.serialized(), name: "gelus")
+        #expect(try DNNLBackend().prepare(imported.graph).run(input).maxAbsoluteDifference(expected) <= 1e-5)
+        try #require(OnnxRuntimeRunner.isAvailable, "ONNX Runtime runs the export")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gelus-\(UUID().uuidString).onnx")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try model.serialized().write(to: file)
+        #expect(try await OnnxRuntimeRunner.outputs(model: file, input: input).maxAbsoluteDifference(expected) <= 1e-5)
+
+        for (approximate, activation) in [("none", Activation.gelu), ("tanh", .geluTanh)] {
+            var single = GraphBuilder(name: "one gelu", inputShape: [4, 6, 6])
+            let weight = random.tensor([4, 4, 1, 1], scale: 0.8)
+            let y = single.reshape(single.globalAveragePool(single.convolution(single.input, Convolution(weight: weight, bias: nil, activation: activation))), to: [4])
+            let reference = single.build(output: y)
+            let nodes = [OnnxNode(name: "conv", operation: "Conv", inputs: ["x", "w"], outputs: ["c"]),
+                         OnnxNode(name: "gelu", operation: "Gelu", inputs: ["c"], outputs: ["g"], attributes: ["approximate": .string(approximate)]),
+                         OnnxNode(name: "pool", operation: "GlobalAveragePool", inputs: ["g"], outputs: ["p"]),
+                         OnnxNode(name: "flat", operation: "Flatten", inputs: ["p"], outputs: ["y"])]
+            let onnx = OnnxModel(irVersion: 9, opsets: ["": 20], producerName: "hand", producerVersion: "",
+                                 graph: OnnxGraph(name: "g", nodes: nodes, initializers: [OnnxTensor(name: "w", shape: weight.shape, floats: weight.scalars)],
+                                                  inputs: [OnnxValueInfo(name: "x", elementType: 1, dimensions: [.value(1), .value(4), .value(6), .value(6)])],
+                                                  outputs: [OnnxValueInfo(name: "y", elementType: 1, dimensions: nil)]))
+            let read = try OnnxImporter.network(from: onnx.serialized(), name: "gelu")
+            let operations = read.graph.nodes.map(\.operation)
+            #expect(operations.count == reference.nodes.count && operations.contains { if case .convolution(let c) = $0 { c.activation == activation } else { false } },
+                    "the Gelu fused into the convolution")
+            let difference = try ReferenceBackend().prepare(read.graph).run(input).maxAbsoluteDifference(ReferenceBackend().prepare(reference).run(input))
+            #expect(difference <= 1e-6, "approximate \(approximate)")
+        }
+    }
+
     /// x.view(x.size(0), -1) as PyTorch exports it, a Pad whose pads are computed, and a final Softmax.
     @Test func shapeArithmeticFoldsAtLoad() throws {
         var nodes: [OnnxNode] = []
