@@ -41,7 +41,7 @@ sample: weights
 # tests passed/failed/skipped (Swift's and pytest's; fuzz.sh counts as one), and `N passed, N failed`.
 # Logs: .build/test-output/steps/.
 E2E_STEPS := e2e-demo e2e-catalog e2e-report durability-sqlite durability-postgres storage-faults
-RELIABILITY_STEPS := reliability-hostile reliability-overload reliability-fuzz
+RELIABILITY_STEPS := reliability-hostile reliability-overload reliability-shutdown reliability-fuzz
 .PHONY: $(E2E_STEPS) $(RELIABILITY_STEPS)
 # Each step, run alone (`make e2e-demo`), first builds, fetches and installs what it needs (STEP_PREREQUISITES); under
 # `make test` that is done once, before the first step.
@@ -101,6 +101,8 @@ reliability-hostile: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/Reliability/test_hostile_inputs.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability
 reliability-overload: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/Reliability/test_overload.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability --seconds $(OVERLOAD_SECONDS)
+reliability-shutdown: $(STEP_PREREQUISITES)
+	$(PYTEST) Tests/Reliability/test_shutdown.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability
 reliability-fuzz: $(STEP_PREREQUISITES)
 	Tests/Fuzz/fuzz.sh
 

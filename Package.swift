@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         // C libraries from Debian: oneDNN (libdnnl-dev) and libvips (libvips-dev).
@@ -84,6 +85,9 @@ let package = Package(
             "Inference", "ModelRegistry", "Analysis", "Bench", "Curation", "ModelFetch", "Engine", "EngineDNNL", "Models", "Weights", "Onnx", "Imaging", "WebApp", "Catalog", "Reports", "Transforms",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .target(name: "TestSupport", dependencies: ["Engine", "ChildProcess", "EngineDNNL", "Imaging", "Inference", "ModelFetch", "ModelRegistry", "Models",

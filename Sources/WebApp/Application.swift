@@ -57,9 +57,11 @@ public struct WebDependencies: Sendable {
     public let metrics: ServerMetrics
     /// Where probes and explanations run, a bounded few at a time.
     public let analyses: AnalysisQueue
+    /// What is in flight, and whether the server is stopping.
+    public let drain: ServerDrain
 
     public init(models: any ModelService, catalog: CatalogService, admin: AdminAccess, gallery: ExampleGallery, labels: ImageNetLabels,
-                metrics: ServerMetrics, analyses: AnalysisQueue = AnalysisQueue()) {
+                metrics: ServerMetrics, analyses: AnalysisQueue = AnalysisQueue(), drain: ServerDrain = ServerDrain()) {
         self.models = models
         self.catalog = catalog
         self.admin = admin
@@ -67,6 +69,7 @@ public struct WebDependencies: Sendable {
         self.labels = labels
         self.metrics = metrics
         self.analyses = analyses
+        self.drain = drain
     }
 }
 
@@ -77,6 +80,7 @@ public func buildRouter(configuration: WebConfiguration, dependencies: WebDepend
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: DrainMiddleware(drain: dependencies.drain))
     router.add(middleware: SameOriginMiddleware())
     if let limit = configuration.rateLimit { router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limit: limit))) }
     let decoder = ImageDecoder(limits: configuration.decodeLimits)

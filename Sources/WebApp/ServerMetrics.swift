@@ -1,12 +1,18 @@
 // The server's Prometheus metrics: requests by route and status, request latency, and per model the queue
-// depth, batch sizes and inference time. One registry per application (no global metrics system).
+// depth, batch sizes and inference time; every series names its replica. One registry per application.
 import Foundation
 import Hummingbird
 import Inference
 import Prometheus
 
 public final class ServerMetrics: BatchSchedulerObserver, Sendable {
-    public init() {}
+    /// This server's name, the `replica` label of every series, so that a dashboard over several replicas can tell
+    /// them apart even where the scraper adds no pod or instance label.
+    let replica: String
+
+    public init(replica: String = "local") {
+        self.replica = replica
+    }
 
     let registry = PrometheusCollectorRegistry()
     private static let latencyBuckets: [Duration] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000].map { .microseconds(Int64($0 * 1000)) }
@@ -19,22 +25,30 @@ public final class ServerMetrics: BatchSchedulerObserver, Sendable {
     private static var requestDuration: MetricNameDescriptor { name("http_request_duration", unit: "seconds", help: "Time from request to response head, by route") }
     private static var batchSize: MetricNameDescriptor { name("batch_size", unit: "images", help: "Images per inference batch") }
     private static var inferenceDuration: MetricNameDescriptor { name("inference_duration", unit: "seconds", help: "Inference time of one batch") }
+    private static var draining: MetricNameDescriptor { name("draining", unit: "", help: "1 once the server received SIGTERM and admits nothing new") }
+    private static var inFlight: MetricNameDescriptor { name("requests_in_flight", unit: "", help: "Requests admitted and not yet answered") }
     private static var queueDepth: MetricNameDescriptor { name("queue_depth", unit: "images", help: "Images admitted and not yet answered (decoding, waiting or in inference)") }
 
     func requestCompleted(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: [("route", route)], buckets: Self.latencyBuckets).record(duration)
+        registry.makeCounter(descriptor: Self.requests, labels: [("replica", replica), ("route", route), ("method", method), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: [("replica", replica), ("route", route)], buckets: Self.latencyBuckets).record(duration)
+    }
+
+    /// The drain's state, read when /metrics is asked for.
+    func serverState(draining: Bool, inFlight: Int) {
+        registry.makeGauge(descriptor: Self.draining, labels: [("replica", replica)]).set(draining ? 1.0 : 0.0)
+        registry.makeGauge(descriptor: Self.inFlight, labels: [("replica", replica)]).set(Double(inFlight))
     }
 
     public func batchCompleted(model: String, size: Int, milliseconds: Double) {
-        registry.makeValueHistogram(descriptor: Self.batchSize, labels: [("model", model)], buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32])
+        registry.makeValueHistogram(descriptor: Self.batchSize, labels: [("replica", replica), ("model", model)], buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32])
             .record(Double(size))
-        registry.makeDurationHistogram(descriptor: Self.inferenceDuration, labels: [("model", model)], buckets: Self.latencyBuckets)
+        registry.makeDurationHistogram(descriptor: Self.inferenceDuration, labels: [("replica", replica), ("model", model)], buckets: Self.latencyBuckets)
             .record(.microseconds(Int64(milliseconds * 1000)))
     }
 
     public func queueDepthChanged(model: String, depth: Int) {
-        registry.makeGauge(descriptor: Self.queueDepth, labels: [("model", model)]).set(Double(depth))
+        registry.makeGauge(descriptor: Self.queueDepth, labels: [("replica", replica), ("model", model)]).set(Double(depth))
     }
 }
 

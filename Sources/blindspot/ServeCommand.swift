@@ -5,9 +5,12 @@ import Curation
 import Foundation
 import Hummingbird
 import Imaging
+import Logging
 import Inference
 import ModelRegistry
 import Models
+import ServiceLifecycle
+import UnixSignals
 import WebApp
 
 struct ServeCommand: AsyncParsableCommand {
@@ -84,6 +87,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a client may take to send a request body (408 beyond it).")
     var bodyTimeout = 30.0
 
+    @Option(help: "Seconds a stopping server (SIGTERM) waits for the requests it admitted: /readyz answers 503 and new requests 503 shutting_down meanwhile; then it exits 0.")
+    var shutdownGrace = 20.0
+
+    @Option(help: "This server's name in /metrics (the replica label of every series); default: the host name.")
+    var replica: String?
+
     @Option(help: "Seconds a connection may stay silent before it is closed.")
     var idleTimeout = 60.0
 
@@ -104,6 +113,8 @@ struct ServeCommand: AsyncParsableCommand {
         try OptionCheck.require(rateBurst, within: 1...1_000_000, "--rate-burst")
         try OptionCheck.require(bodyTimeout, within: 0.001...86_400, "--body-timeout")
         try OptionCheck.require(idleTimeout, within: 0.001...86_400, "--idle-timeout")
+        try OptionCheck.require(shutdownGrace, within: 0...3600, "--shutdown-grace")
+        if let replica, replica.isEmpty || replica.count > 200 { throw ValidationError("--replica takes a name of 1 to 200 characters") }
         if let models { try OptionCheck.requireModels(Self.names(models), "--models") }
         try OptionCheck.requireModels(try weightFiles().map(\.name), "--weights")
     }
@@ -128,7 +139,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let adminTokenFile { try FileCheck.readable(adminTokenFile, expected: "a token file") }
         let environment = try CommandEnvironment()
         let processEnvironment = ProcessInfo.processInfo.environment
-        let metrics = ServerMetrics()
+        let metrics = ServerMetrics(replica: replica ?? ProcessInfo.processInfo.hostName)
         let scheduling = BatchScheduler.Configuration(maximumBatchSize: maxBatch, batchWindow: .microseconds(Int64(batchWindowMs * 1000)),
                                                       queueCapacity: queue)
         // validate() refuses a model named twice.
@@ -156,8 +167,9 @@ struct ServeCommand: AsyncParsableCommand {
         let admin = AdminAccess(token: token)
         let decoder = ImageDecoder(limits: configuration.decodeLimits)
         let catalogService = CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: decoder)
+        let drain = ServerDrain()
         let dependencies = WebDependencies(models: service, catalog: catalogService, admin: admin, gallery: gallery, labels: environment.loader.labels,
-                                           metrics: metrics)
+                                           metrics: metrics, drain: drain)
 
         let offered = service.statuses().filter { if case .notPresent = $0.state { return false } else { return true } }
         if offered.isEmpty { printError("warning: \(ModelServiceError.noModel.description)") }
@@ -180,9 +192,43 @@ struct ServeCommand: AsyncParsableCommand {
         let app = try buildApplication(configuration: configuration, dependencies: dependencies) { port in
             say("Blindspot is serving on http://\(host):\(port) (models loading: \(offered.map(\.model.name).joined(separator: ", ")))")
         }
-        try await app.runService()
+        try await Self.run(app, drainingOnSIGTERM: drain, grace: .milliseconds(Int64(shutdownGrace * 1000)))
         service.shutDown()
         try await store.close()
+    }
+
+    /// Runs `app` until SIGINT, or SIGTERM: then /readyz turns 503 and nothing new is admitted, the requests in
+    /// flight get up to `grace` to finish, and the server closes its connections and returns.
+    static func run(_ app: some Service, drainingOnSIGTERM drain: ServerDrain, grace: Duration) async throws {
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigint], logger: Logger(label: "blindspot"))
+        // The grace was spent waiting for admitted requests: what still runs after it is cut off, not waited for again.
+        configuration.maximumGracefulShutdownDuration = .seconds(2)
+        let group = ServiceGroup(configuration: configuration)
+        // Each task says whether it was the server's: the server ends the run; the signal's task ending only started that.
+        try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return true
+            }
+            tasks.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sigterm) {
+                    drain.begin()
+                    say("SIGTERM: /readyz now answers 503 and new requests 503 shutting_down; finishing \(drain.inFlight) admitted request(s), for at most \(grace)")
+                    let left = await drain.waitUntilIdle(within: grace)
+                    await group.triggerGracefulShutdown()
+                    guard left > 0 else { break }
+                    // Work that ignores cancellation (an inference, a probe) would hold the server past its grace: the
+                    // process ends here instead. What it acknowledged is already stored; its unanswered requests fail.
+                    printError("warning: \(left) request(s) still in flight after \(grace); closing anyway")
+                    guard (try? await Task.sleep(for: .seconds(2))) != nil else { break }
+                    Foundation.exit(0)
+                }
+                return false
+            }
+            for try await serverEnded in tasks where serverEnded {
+                tasks.cancelAll()
+            }
+        }
     }
 
     /// The examples in the folder `path`; an examples.json there that is not a regular file this process may read

@@ -29,13 +29,15 @@ struct HealthRoutes: Sendable {
     func register(on router: Router<WebRequestContext>) {
         router.get("/healthz") { _, _ in JSONBody(["status": "alive"]) }
         router.get("/readyz") { _, _ in
-            let ready = dependencies.models.isReady
+            let draining = dependencies.drain.isDraining
+            let ready = dependencies.models.isReady && !draining
             // Readiness follows the models: a server whose catalog fails still classifies, and says why the catalog does not work.
-            return JSONBody(Readiness(status: ready ? "ready" : "not ready", models: states(), catalog: catalogState()),
+            return JSONBody(Readiness(status: draining ? "shutting down" : ready ? "ready" : "not ready", models: states(), catalog: catalogState()),
                             status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            dependencies.metrics.serverState(draining: dependencies.drain.isDraining, inFlight: dependencies.drain.inFlight)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: dependencies.metrics.registry.emitToBuffer())))
         }
     }
