@@ -8,8 +8,11 @@ PYTEST = python3 -m pytest -q -p no:cacheprovider --blindspot $(BLINDSPOT)
 BENCH_VENV := .venv-bench
 SCHEMATHESIS_VERSION := 4.32.5
 SCHEMATHESIS := $(BENCH_VENV)/schemathesis-$(SCHEMATHESIS_VERSION)
+MANIFESTS_VENV := .venv-manifests
+KUBERNETES_VALIDATE_VERSION := 1.37.0
+KUBERNETES_VALIDATE := $(MANIFESTS_VENV)/kubernetes-validate-$(KUBERNETES_VALIDATE_VERSION)
 
-.PHONY: setup setup-test build weights run sample test test-swift test-api test-e2e test-reliability bench
+.PHONY: setup setup-test build weights run sample test test-swift test-api test-e2e test-reliability test-manifests bench
 
 setup:
 	@scripts/setup.sh
@@ -47,7 +50,7 @@ RELIABILITY_STEPS := reliability-hostile reliability-overload reliability-shutdo
 # `make test` that is done once, before the first step.
 STEP_PREREQUISITES := weights setup-test
 test: $(STEP_PREREQUISITES)
-	@python3 scripts/test_steps.py --make-arguments 'STEP_PREREQUISITES=' test-swift test-api $(E2E_STEPS) $(RELIABILITY_STEPS)
+	@python3 scripts/test_steps.py --make-arguments 'STEP_PREREQUISITES=' test-swift test-api $(E2E_STEPS) $(RELIABILITY_STEPS) test-manifests
 
 # The PostgreSQL store's tests run against a throwaway cluster on a free local port, stopped whatever the result. Then the
 # engine, model and ONNX tests run again with oneDNN capped at AVX2 (ONEDNN_MAX_CPU_ISA), so an AVX-512 machine checks
@@ -105,6 +108,19 @@ reliability-shutdown: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/Reliability/test_shutdown.py --shared "$(BLINDSPOT_SHARED)" --out .build/test-output/reliability
 reliability-fuzz: $(STEP_PREREQUISITES)
 	Tests/Fuzz/fuzz.sh
+
+# The Kubernetes manifests of deploy/kubernetes, with no cluster: each validated against Kubernetes 1.31's schemas by
+# kubernetes-validate --strict (pinned, in a virtual environment of its own, .venv-manifests), CloudNativePG's Cluster
+# (which it has no schema for) against a small schema of ours; every command, flag, probe path, port, thread count,
+# Secret and model they name checked against the binary (its --help, a server started briefly) and the other files.
+# About 15 seconds once installed.
+test-manifests: $(STEP_PREREQUISITES) $(KUBERNETES_VALIDATE)
+	$(PYTEST) Tests/Deploy/test_manifests.py --kubernetes-validate $(MANIFESTS_VENV)/bin/kubernetes-validate --out .build/test-output/manifests
+
+$(KUBERNETES_VALIDATE):
+	python3 -m venv $(MANIFESTS_VENV)
+	$(MANIFESTS_VENV)/bin/python -m pip install --quiet kubernetes-validate==$(KUBERNETES_VALIDATE_VERSION)
+	touch $@
 
 # Every section of `blindspot bench` (a few minutes), ONNX Runtime running beside it from a local virtual environment
 # (.venv-bench, made once; the Swift tests compare ONNX files with ONNX Runtime through it too).

@@ -30,6 +30,8 @@ def pytest_addoption(parser):
     group.addoption("--schemathesis", default=str(paths.REPOSITORY / ".venv-bench" / "bin" / "st"),
                     help="test_api_fuzz: Schemathesis' command (`make test-api` installs it into .venv-bench)")
     group.addoption("--max-examples", type=int, default=25, help="test_api_fuzz: test cases per operation and phase")
+    group.addoption("--kubernetes-validate", default=str(paths.REPOSITORY / ".venv-manifests" / "bin" / "kubernetes-validate"),
+                    help="test_manifests: the validator's command (`make test-manifests` installs it into .venv-manifests)")
 
 
 @pytest.fixture(scope="session")
