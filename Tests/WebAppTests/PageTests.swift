@@ -115,6 +115,26 @@ import WebApp
         }
     }
 
+    /// Once draining (SIGTERM in `serve`), /readyz answers 503 "shutting down" and new requests 503 shutting_down with
+    /// Retry-After; /healthz and /metrics still answer.
+    @Test func drainingRefusesNewRequests() async throws {
+        let server = try await TestServer.make()
+        let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
+        try await server.test { client in
+            #expect(try await client.execute(uri: "/api/v1/classify", method: .post, headers: [.contentType: "image/jpeg"], body: ByteBuffer(bytes: photo)).status == .ok)
+            server.dependencies.drain.begin()
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            let readiness = try ready.body.json() as? [String: Any]
+            #expect(ready.status == .serviceUnavailable && readiness?["status"] as? String == "shutting down")
+            let refused = try await client.execute(uri: "/api/v1/classify", method: .post, headers: [.contentType: "image/jpeg"], body: ByteBuffer(bytes: photo))
+            #expect(refused.status == .serviceUnavailable && refused.headers[.retryAfter] == "1")
+            #expect(String(buffer: refused.body).contains(#""code":"shutting_down""#))
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"blindspot_draining{replica="local"} 1.0"#), "\(metrics)")
+        }
+    }
+
     @Test func healthAndMetrics() async throws {
         let server = try await TestServer.make()
         let photo = try #require(Photos.tench, "../shared/imagenet-sample is present (BLINDSPOT_SHARED)")
@@ -126,10 +146,11 @@ import WebApp
             _ = try await client.execute(uri: "/api/v1/classify", method: .post, headers: [.contentType: "image/jpeg"], body: ByteBuffer(bytes: photo))
             _ = try await client.execute(uri: "/api/v1/classify?model=nope", method: .post, headers: [.contentType: "image/jpeg"], body: ByteBuffer(bytes: photo))
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(metrics.contains(#"blindspot_http_requests_total{route="/api/v1/classify",method="POST",status="200"} 1"#), "\(metrics)")
-            #expect(metrics.contains(#"blindspot_http_requests_total{route="/api/v1/classify",method="POST",status="404"} 1"#))
-            #expect(metrics.contains(#"blindspot_batch_size_images_count{model="\#(TinyModelService.modelName)"} 1"#))
-            #expect(metrics.contains(#"blindspot_queue_depth_images{model="\#(TinyModelService.modelName)"} 0"#))
+            #expect(metrics.contains(#"blindspot_http_requests_total{replica="local",route="/api/v1/classify",method="POST",status="200"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"blindspot_http_requests_total{replica="local",route="/api/v1/classify",method="POST",status="404"} 1"#))
+            #expect(metrics.contains(#"blindspot_batch_size_images_count{replica="local",model="\#(TinyModelService.modelName)"} 1"#))
+            #expect(metrics.contains(#"blindspot_queue_depth_images{replica="local",model="\#(TinyModelService.modelName)"} 0"#))
+            #expect(metrics.contains(#"blindspot_draining{replica="local"} 0.0"#) && metrics.contains(#"blindspot_requests_in_flight{replica="local"} 0.0"#))
             #expect(metrics.contains("blindspot_http_request_duration_seconds_bucket"))
             #expect(metrics.contains("blindspot_inference_duration_seconds_bucket"))
         }
