@@ -17,7 +17,7 @@ public enum CatalogArchive {
 
     /// Writes every category, report and original image to `url` (replaced if it exists); returns what was written.
     @discardableResult
-    public static func export(store: any CatalogStore, vault: ImageVault, to url: URL) async throws -> Contents {
+    public static func export(store: any CatalogStore, images: any ImageStore, to url: URL) async throws -> Contents {
         let contents = Contents(format: format, categories: try await store.categories(), reports: try await store.allReports())
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString).zip.partial")
         defer { try? FileManager.default.removeItem(at: temporary) }
@@ -28,8 +28,8 @@ public enum CatalogArchive {
             encoder.dateEncodingStrategy = .millisecondsSince1970
             try add(try encoder.encode(contents), as: "catalog.json", to: archive)
             for sha256 in Set(contents.reports.map(\.image.sha256)).sorted() {
-                guard let original = vault.original(sha256: sha256) else {
-                    throw CatalogError.storage(.failed, detail: "the image \(sha256) is missing from \(vault.directory.path)")
+                guard let original = try await images.original(sha256: sha256) else {
+                    throw CatalogError.storage(.failed, detail: "the image \(sha256) is missing from \(images.location)")
                 }
                 try add(original, as: "images/\(sha256)", to: archive, compressed: false)
             }
@@ -40,10 +40,10 @@ public enum CatalogArchive {
         return contents
     }
 
-    /// Reads an archive made by `export` into `store` and `vault`: categories added, reports restored with their
+    /// Reads an archive made by `export` into `store` and `images`: categories added, reports restored with their
     /// ids, images checked and stored. Returns what was read.
     @discardableResult
-    public static func importArchive(from url: URL, into store: any CatalogStore, vault: ImageVault, decoder: ImageDecoder) async throws -> Contents {
+    public static func importArchive(from url: URL, into store: any CatalogStore, images: any ImageStore, decoder: ImageDecoder) async throws -> Contents {
         let archive: Archive
         do { archive = try Archive(url: url, accessMode: .read) } catch {
             throw CatalogError.invalid("\(url.path) is not a zip archive: \(error)")
@@ -65,7 +65,7 @@ public enum CatalogArchive {
             }
             let bytes = try read("images/\(sha256)", from: archive)
             guard ImageVault.sha256(of: bytes) == sha256 else { throw CatalogError.invalid("images/\(sha256) does not have that SHA-256") }
-            _ = try vault.store(bytes, decoder: decoder)
+            if try await !images.contains(sha256: sha256) { try await images.write(ImageVault.encode(bytes, decoder: decoder)) }
         }
         for category in contents.categories {
             try CatalogValidation.validate(category)

@@ -44,26 +44,42 @@ public struct ImageVault: Sendable {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Decodes `bytes` (which also checks them against the decoder's limits), then keeps the original and the
-    /// display copy. Storing the same bytes again rewrites nothing. A large JPEG is decoded at 1/2, 1/4 or 1/8
-    /// scale when that still leaves twice the display copy's pixels, so a report costs far less memory than a
-    /// full-size decode of a 50-megapixel photo.
-    public func store(_ bytes: Data, decoder: ImageDecoder) throws -> StoredImage {
-        let sha256 = Self.sha256(of: bytes)
-        // A JPEG over the decoder's limits is accepted when a shrunk decode fits them (its display copy is small).
+    /// The content address and upright size of `bytes`, checked against the decoder's limits without decoding them
+    /// (a JPEG over the limits is accepted when a shrunk decode fits them: its display copy is small).
+    public static func measure(_ bytes: Data, decoder: ImageDecoder) throws -> StoredImage {
         let size = try decoder.uprightSize(bytes, minimumShorterSide: 1)
-        let stored = StoredImage(sha256: sha256, width: size.width, height: size.height)
-        if contains(sha256: sha256) { return stored }
-        let displayShorterSide = Int((Double(Self.displaySide) * Double(min(size.width, size.height)) / Double(max(size.width, size.height))).rounded(.up))
+        return StoredImage(sha256: sha256(of: bytes), width: size.width, height: size.height)
+    }
+
+    /// Decodes `bytes` and makes the display copy. A large JPEG is decoded at 1/2, 1/4 or 1/8 scale when that still
+    /// leaves twice the display copy's pixels, so a report costs far less memory than a full-size decode of a
+    /// 50-megapixel photo.
+    public static func encode(_ bytes: Data, decoder: ImageDecoder) throws -> EncodedImage {
+        let stored = try measure(bytes, decoder: decoder)
+        let (width, height) = (stored.width, stored.height)
+        let displayShorterSide = Int((Double(displaySide) * Double(min(width, height)) / Double(max(width, height))).rounded(.up))
         let image = try decoder.decode(bytes, minimumShorterSide: max(1, displayShorterSide))
         let format = try ImageFormat(sniffing: bytes)
+        let display = try image.shrunk(toLongerSide: displaySide, filter: .bicubic).pngData()
+        return EncodedImage(stored: stored, original: bytes, originalExtension: format.fileExtension, display: display)
+    }
+
+    /// `encode` and `write`: keeps the original and the display copy, rewriting nothing when they are kept already.
+    public func store(_ bytes: Data, decoder: ImageDecoder) throws -> StoredImage {
+        let stored = try Self.measure(bytes, decoder: decoder)
+        if containsFiles(sha256: stored.sha256) { return stored }
+        try writeFiles(Self.encode(bytes, decoder: decoder))
+        return stored
+    }
+
+    /// Both files, flushed; the display copy last, as its presence is what `contains` checks.
+    func writeFiles(_ image: EncodedImage) throws {
+        let sha256 = image.stored.sha256
+        guard !containsFiles(sha256: sha256) else { return }
         let folder = folder(of: sha256)
         try Self.createFolder(folder)
-        try DurableFile.write(bytes, to: folder.appendingPathComponent("\(sha256).original.\(format.fileExtension)"))
-        let display = image.shrunk(toLongerSide: Self.displaySide, filter: .bicubic)
-        // The display copy last: its presence is what `contains` checks.
-        try DurableFile.write(try display.pngData(), to: displayFile(sha256: sha256))
-        return stored
+        try DurableFile.write(image.original, to: folder.appendingPathComponent("\(sha256).original.\(image.originalExtension)"))
+        try DurableFile.write(image.display, to: displayFile(sha256: sha256))
     }
 
     /// The PNG to show for `sha256` (whether or not it exists).
@@ -72,15 +88,29 @@ public struct ImageVault: Sendable {
     }
 
     /// The bytes that were sent, if kept.
-    public func original(sha256: String) -> Data? {
+    public func originalFile(sha256: String) -> Data? {
         let folder = folder(of: sha256)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         guard let name = names.first(where: { $0.hasPrefix("\(sha256).original.") }) else { return nil }
         return FileManager.default.contents(atPath: folder.appendingPathComponent(name).path)
     }
 
-    public func contains(sha256: String) -> Bool {
+    public func containsFiles(sha256: String) -> Bool {
         FileManager.default.fileExists(atPath: displayFile(sha256: sha256).path)
+    }
+
+    /// Every image kept here, as the SHA-256 its files are named after (for moving them elsewhere).
+    public func storedHashes() -> [String] {
+        let fileManager = FileManager.default
+        var hashes: [String] = []
+        for folder in ((try? fileManager.contentsOfDirectory(atPath: directory.path)) ?? []).sorted() where folder.count == 2 {
+            for name in ((try? fileManager.contentsOfDirectory(atPath: directory.appendingPathComponent(folder).path)) ?? []).sorted()
+            where name.hasSuffix(".png") && !name.hasPrefix(".") {
+                let sha256 = String(name.dropLast(4))
+                if sha256.count == 64, sha256.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) { hashes.append(sha256) }
+            }
+        }
+        return hashes
     }
 
     /// Removes both files of `sha256` (call only when no report points to it).
@@ -94,5 +124,20 @@ public struct ImageVault: Sendable {
     private func folder(of sha256: String) -> URL {
         precondition(sha256.count == 64 && sha256.allSatisfy(\.isHexDigit), "not a SHA-256: \(sha256)")
         return directory.appendingPathComponent(String(sha256.prefix(2)), isDirectory: true)
+    }
+}
+
+extension ImageVault: ImageStore {
+    public var location: String { directory.path }
+    public var healthDirectory: URL? { directory }
+    public var keepsImagesWithReports: Bool { false }
+
+    public func contains(sha256: String) async throws -> Bool { containsFiles(sha256: sha256) }
+    public func write(_ image: EncodedImage) async throws { try writeFiles(image) }
+    public func original(sha256: String) async throws -> Data? { originalFile(sha256: sha256) }
+    public func display(sha256: String) async throws -> Data? { FileManager.default.contents(atPath: displayFile(sha256: sha256).path) }
+
+    public func removeIfUnreferenced(sha256: String, store: any CatalogStore) async throws {
+        if try await !store.isReferenced(imageSHA256: sha256) { remove(sha256: sha256) }
     }
 }

@@ -102,6 +102,20 @@ public final class PostgresCatalogStore: CatalogStore {
             )
             """,
         ]),
+        // The images themselves, content-addressed, so that servers sharing the database share nothing else.
+        (2, [
+            """
+            CREATE TABLE image (
+                sha256 TEXT PRIMARY KEY CHECK (sha256 COLLATE "C" ~ '^[0-9a-f]{64}$'),
+                original BYTEA NOT NULL,
+                original_extension TEXT NOT NULL CHECK (original_extension IN ('jpg', 'png', 'webp', 'gif')),
+                display BYTEA NOT NULL,
+                width BIGINT NOT NULL CHECK (width > 0),
+                height BIGINT NOT NULL CHECK (height > 0),
+                created_at_ms BIGINT NOT NULL
+            )
+            """,
+        ]),
     ]
 
     private static func migrate(_ connection: PostgresConnection, schema: String?, logger: Logger) async throws {
@@ -147,6 +161,8 @@ public final class PostgresCatalogStore: CatalogStore {
         try CatalogValidation.validate(new)
         let now = Date().millisecondsSince1970
         return try await transaction { connection in
+            // The image first, in the same transaction: a report row never points to an image that is not there.
+            if let image = new.encoded { try await self.insert(image, at: now, on: connection) }
             // The common repeat first (it spends no id), then an insert that still merges when another server inserted
             // the same image and class in between.
             var found = try await connection.fetch("""

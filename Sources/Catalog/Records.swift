@@ -144,9 +144,14 @@ public struct NewFiledReport: Sendable, Equatable {
     public let note: String
     public let reporter: String?
     public let verdicts: [ModelVerdict]
+    /// The image itself, for a store that keeps images with their reports (`ImageStore.keepsImagesWithReports`): it is
+    /// written in the same transaction as the report. Nil when the image is kept elsewhere, or already.
+    public let encoded: EncodedImage?
 
-    public init(image: StoredImage, expected: CatalogClass, category: String?, note: String, reporter: String?, verdicts: [ModelVerdict]) {
+    public init(image: StoredImage, expected: CatalogClass, category: String?, note: String, reporter: String?, verdicts: [ModelVerdict],
+                encoded: EncodedImage? = nil) {
         self.image = image
+        self.encoded = encoded
         self.expected = expected
         self.category = category
         self.note = note

@@ -39,7 +39,7 @@ public enum CatalogHealth: Sendable, Equatable {
 
 public struct CatalogService: Sendable {
     public let store: any CatalogStore
-    public let vault: ImageVault
+    public let images: any ImageStore
     public let models: any ModelService
     public let labels: ImageNetLabels
     public let decoder: ImageDecoder
@@ -48,9 +48,9 @@ public struct CatalogService: Sendable {
     /// delete can never remove the files of a report being filed at the same moment (within this process).
     private let imageLocks = KeyedLock()
 
-    public init(store: any CatalogStore, vault: ImageVault, models: any ModelService, labels: ImageNetLabels, decoder: ImageDecoder) {
+    public init(store: any CatalogStore, images: any ImageStore, models: any ModelService, labels: ImageNetLabels, decoder: ImageDecoder) {
         self.store = store
-        self.vault = vault
+        self.images = images
         self.models = models
         self.labels = labels
         self.decoder = decoder
@@ -60,7 +60,7 @@ public struct CatalogService: Sendable {
     /// says now (a database elsewhere, PostgreSQL, is not asked).
     public func health() -> CatalogHealth {
         if let store = store as? UnavailableCatalogStore { return .unavailable(store.fault) }
-        if let diagnosis = StorageFault.diagnose(directory: vault.directory) { return .degraded(diagnosis.fault) }
+        if let directory = images.healthDirectory, let diagnosis = StorageFault.diagnose(directory: directory) { return .degraded(diagnosis.fault) }
         return .ready
     }
 
@@ -75,10 +75,17 @@ public struct CatalogService: Sendable {
         let reporter = reporter.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
         let sha256 = ImageVault.sha256(of: bytes)
         return try await imageLocks.withLock(sha256) {
-            // The files first, flushed, then the row that points to them.
-            let stored = try await Self.offThread { [vault, decoder] in try vault.store(bytes, decoder: decoder) }
+            // The image first: kept (files flushed) before the row that points to them, or written with the row in one
+            // transaction where the store keeps images itself. An image kept already is not encoded again.
+            var stored = try await Self.offThread { [decoder] in try ImageVault.measure(bytes, decoder: decoder) }
+            var encoded: EncodedImage?
+            if try await !images.contains(sha256: sha256) {
+                let image = try await Self.offThread { [decoder] in try ImageVault.encode(bytes, decoder: decoder) }
+                stored = image.stored
+                if images.keepsImagesWithReports { encoded = image } else { try await images.write(image) }
+            }
             return try await store.add(NewFiledReport(image: stored, expected: CatalogClass(index: expected, label: labels[expected].name),
-                                                 category: slug, note: note, reporter: reporter, verdicts: verdicts))
+                                                 category: slug, note: note, reporter: reporter, verdicts: verdicts, encoded: encoded))
         }
     }
 
@@ -90,7 +97,7 @@ public struct CatalogService: Sendable {
             guard let digest = models.weightsDigest(of: scheduler.classifier.model.name) else { return false }
             return !known.contains("\(scheduler.classifier.model.name) \(digest)")
         }
-        guard !missing.isEmpty, let bytes = vault.original(sha256: report.image.sha256) else { return report }
+        guard !missing.isEmpty, let bytes = try await images.original(sha256: report.image.sha256) else { return report }
         try await store.recordRecheck(of: report.id, verdicts: try await judge(bytes, expected: report.expected.index, with: missing))
         return try await store.report(id: report.id) ?? report
     }
@@ -103,8 +110,8 @@ public struct CatalogService: Sendable {
         let reports = try await store.allReports().filter { $0.status == .approved }
         var summary = RecheckSummary()
         for (done, report) in reports.enumerated() {
-            guard let bytes = vault.original(sha256: report.image.sha256) else {
-                throw CatalogError.storage(.failed, detail: "the image of report \(report.id) (\(report.image.sha256)) is missing from \(vault.directory.path)")
+            guard let bytes = try await images.original(sha256: report.image.sha256) else {
+                throw CatalogError.storage(.failed, detail: "the image of report \(report.id) (\(report.image.sha256)) is missing from \(images.location)")
             }
             let verdicts = try await judge(bytes, expected: report.expected.index, with: schedulers)
             try await store.recordRecheck(of: report.id, verdicts: verdicts)
@@ -125,7 +132,7 @@ public struct CatalogService: Sendable {
         guard let report = try await store.report(id: id) else { return nil }
         return try await imageLocks.withLock(report.image.sha256) {
             guard let deleted = try await store.delete(id: id) else { return nil }
-            if try await !store.isReferenced(imageSHA256: deleted.image.sha256) { vault.remove(sha256: deleted.image.sha256) }
+            try await images.removeIfUnreferenced(sha256: deleted.image.sha256, store: store)
             return deleted
         }
     }

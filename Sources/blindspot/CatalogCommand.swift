@@ -47,8 +47,8 @@ struct CatalogCommand: AsyncParsableCommand {
             let service = try await CatalogCommand.loadModels(models.isEmpty ? nil : models, threading: threading, environment: environment)
             defer { service.shutDown() }
             let bar = ProgressBar(label: "recheck", format: .items("reports"))
-            let (summary, description) = try await catalog.withCatalog { store, vault, description in
-                let catalogService = CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
+            let (summary, description) = try await catalog.withCatalog { store, images, description in
+                let catalogService = CatalogService(store: store, images: images, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
                 defer { bar.finish() }
                 return (try await catalogService.recheck(modelNames: models.isEmpty ? nil : models) { done, total in
                     bar.update(completed: Int64(done), total: Int64(total))
@@ -72,8 +72,8 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             try FileCheck.writable(file)
-            let contents = try await catalog.withCatalog { store, vault, _ in
-                try await CatalogArchive.export(store: store, vault: vault, to: URL(fileURLWithPath: file))
+            let contents = try await catalog.withCatalog { store, images, _ in
+                try await CatalogArchive.export(store: store, images: images, to: URL(fileURLWithPath: file))
             }
             print("\(file): \(contents.reports.count) reports, \(contents.categories.count) categories, \(Set(contents.reports.map(\.image.sha256)).count) images")
         }
@@ -90,8 +90,8 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             try FileCheck.readable(file, expected: "a zip file")
-            let (contents, description) = try await catalog.withCatalog { store, vault, description in
-                (try await CatalogArchive.importArchive(from: URL(fileURLWithPath: file), into: store, vault: vault, decoder: ImageDecoder()), description)
+            let (contents, description) = try await catalog.withCatalog { store, images, description in
+                (try await CatalogArchive.importArchive(from: URL(fileURLWithPath: file), into: store, images: images, decoder: ImageDecoder()), description)
             }
             print("\(description): imported \(contents.reports.count) reports and \(contents.categories.count) categories from \(file)")
         }
@@ -124,8 +124,8 @@ struct CatalogCommand: AsyncParsableCommand {
             guard !gallery.examples.isEmpty else { throw FileProblem(path: path, problem: "has no \(ExampleGallery.descriptionFile)") }
             let service = try await CatalogCommand.loadModels(nil, threading: threading, environment: environment)
             defer { service.shutDown() }
-            let (added, description) = try await catalog.withCatalog { store, vault, description in
-                (try await CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
+            let (added, description) = try await catalog.withCatalog { store, images, description in
+                (try await CatalogService(store: store, images: images, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
                     .importExamples(gallery), description)
             }
             print("\(description): \(added) of \(gallery.examples.count) examples added as approved reports (\(gallery.categories.count) categories)")
@@ -179,8 +179,8 @@ struct CatalogCommand: AsyncParsableCommand {
             let service = try await CatalogCommand.loadModels(nil, threading: threading, environment: environment)
             defer { service.shutDown() }
             let finding = DiscoveryReport.finding(chosen.slice, model: chosen.model.model, results: results, source: chosen.source)
-            let (filing, description) = try await catalog.withCatalog { store, vault, description in
-                (try await CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
+            let (filing, description) = try await catalog.withCatalog { store, images, description in
+                (try await CatalogService(store: store, images: images, models: service, labels: environment.loader.labels, decoder: ImageDecoder())
                     .importSlice(chosen, from: folder, limit: limit, finding: finding, reporter: "blindspot discover"), description)
             }
             for skipped in filing.skipped { printError("warning: skipped \(skipped.file): \(skipped.reason)") }

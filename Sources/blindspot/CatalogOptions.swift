@@ -27,11 +27,11 @@ struct CatalogOptions: ParsableArguments {
         }
     }
 
-    /// Runs `body` with the store and the image vault, and closes the store whether `body` succeeds or not.
-    func withCatalog<T>(_ body: (_ store: any CatalogStore, _ vault: ImageVault, _ description: String) async throws -> T) async throws -> T {
-        let (store, vault, description) = try await open()
+    /// Runs `body` with the store and where the images are, and closes the store whether `body` succeeds or not.
+    func withCatalog<T>(_ body: (_ store: any CatalogStore, _ images: any ImageStore, _ description: String) async throws -> T) async throws -> T {
+        let (store, images, description) = try await open()
         do {
-            let result = try await body(store, vault, description)
+            let result = try await body(store, images, description)
             try await store.close()
             return result
         } catch {
@@ -40,23 +40,25 @@ struct CatalogOptions: ParsableArguments {
         }
     }
 
-    /// The store and the image vault; the caller closes the store.
-    func open() async throws -> (store: any CatalogStore, vault: ImageVault, description: String) {
+    /// The store and where the images are: PostgreSQL keeps them itself (so `--data` holds nothing that must survive),
+    /// SQLite beside it in DATA/images. The caller closes the store.
+    func open() async throws -> (store: any CatalogStore, images: any ImageStore, description: String) {
         let directory = dataDirectory
-        let vault = try ImageVault(directory: directory.appendingPathComponent("images"))
         if let database {
-            return (try await PostgresCatalogStore.connect(url: database), vault, "PostgreSQL \(Self.withoutPassword(database))")
+            let store = try await PostgresCatalogStore.connect(url: database)
+            return (store, store, "PostgreSQL \(Self.withoutPassword(database))")
         }
+        let images = try ImageVault(directory: directory.appendingPathComponent("images"))
         let path = directory.appendingPathComponent("catalog.sqlite").path
-        return (try SQLiteCatalogStore(path: path), vault, path)
+        return (try SQLiteCatalogStore(path: path), images, path)
     }
 
     /// `open()` for a server, which keeps serving the rest when the catalog cannot be opened: then a store that
     /// answers every call with why (UnavailableCatalogStore), and that error, for the log.
-    func openForServing() async throws -> (store: any CatalogStore, vault: ImageVault, description: String, failure: CatalogError?) {
+    func openForServing() async throws -> (store: any CatalogStore, images: any ImageStore, description: String, failure: CatalogError?) {
         do {
-            let (store, vault, description) = try await open()
-            return (store, vault, description, nil)
+            let (store, images, description) = try await open()
+            return (store, images, description, nil)
         } catch let error as CatalogError {
             guard case .storage(let fault, let detail) = error else { throw error }
             let store = UnavailableCatalogStore(fault: fault, detail: detail)

@@ -127,9 +127,22 @@ struct ReportCommand: AsyncParsableCommand {
     /// The approved reports by category, each examined by the models, and the models' records.
     private func examineCatalog(environment: CommandEnvironment, plan: ProbePlan)
         async throws -> (sections: [BlindSpotReport.Section], models: [BlindSpotReport.ModelRecord]) {
-        let (categories, reports, vault) = try await store.withCatalog { store, vault, _ in
-            (try await store.categories(), try await store.allReports().filter { $0.status == .approved }.sorted { $0.id < $1.id }, vault)
+        // The store stays open while the images are read (PostgreSQL keeps them).
+        let (catalogStore, images, _) = try await store.open()
+        do {
+            let result = try await examine(catalogStore, images, environment: environment, plan: plan)
+            try await catalogStore.close()
+            return result
+        } catch {
+            try? await catalogStore.close()
+            throw error
         }
+    }
+
+    private func examine(_ store: any CatalogStore, _ images: any ImageStore, environment: CommandEnvironment, plan: ProbePlan)
+        async throws -> (sections: [BlindSpotReport.Section], models: [BlindSpotReport.ModelRecord]) {
+        let categories = try await store.categories()
+        let reports = try await store.allReports().filter { $0.status == .approved }.sorted { $0.id < $1.id }
         guard !reports.isEmpty else { return ([], []) }
         let loader = environment.loader
         let names = models.isEmpty ? loader.presentModels().map(\.name) : models
@@ -146,8 +159,8 @@ struct ReportCommand: AsyncParsableCommand {
         var entries: [Int64: BlindSpotReport.Entry] = [:]
         for (done, report) in reports.enumerated() {
             bar.update(completed: Int64(done), total: Int64(reports.count))
-            guard let bytes = vault.original(sha256: report.image.sha256) else {
-                throw CatalogError.storage(.failed, detail: "the image of report \(report.id) (\(report.image.sha256)) is missing from \(vault.directory.path)")
+            guard let bytes = try await images.original(sha256: report.image.sha256) else {
+                throw CatalogError.storage(.failed, detail: "the image of report \(report.id) (\(report.image.sha256)) is missing from \(images.location)")
             }
             let image = try ImageDecoder().decode(bytes, minimumShorterSide: shorterSide)
             entries[report.id] = try BlindSpotReport.examine(

@@ -159,14 +159,14 @@ struct ServeCommand: AsyncParsableCommand {
         let examplesDirectory = ExamplesFolder.locate(examples)
         let gallery = try examplesDirectory.map { try Self.gallery(at: $0, labels: environment.loader.labels) }
             ?? ExampleGallery(emptyAt: URL(fileURLWithPath: SharedData().folder(ExamplesFolder.name)))
-        let (store, vault, storeDescription, catalogFailure) = try await catalog.openForServing()
+        let (store, images, storeDescription, catalogFailure) = try await catalog.openForServing()
         if let catalogFailure {
             printError("warning: \(catalogFailure); the catalog answers 503 until the server is restarted with usable storage")
         }
         let token = try adminTokenFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? processEnvironment["BLINDSPOT_ADMIN_TOKEN"]
         let admin = AdminAccess(token: token)
         let decoder = ImageDecoder(limits: configuration.decodeLimits)
-        let catalogService = CatalogService(store: store, vault: vault, models: service, labels: environment.loader.labels, decoder: decoder)
+        let catalogService = CatalogService(store: store, images: images, models: service, labels: environment.loader.labels, decoder: decoder)
         let drain = ServerDrain()
         let dependencies = WebDependencies(models: service, catalog: catalogService, admin: admin, gallery: gallery, labels: environment.loader.labels,
                                            metrics: metrics, drain: drain)
@@ -178,7 +178,7 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             say("examples: none (\(ExamplesFolder.notFound()))")
         }
-        say("catalog: \(storeDescription), images in \(vault.directory.path); moderation \(admin.isConfigured ? "on" : "off (set BLINDSPOT_ADMIN_TOKEN or --admin-token-file)")")
+        say("catalog: \(storeDescription), images in \(images.location); moderation \(admin.isConfigured ? "on" : "off (set BLINDSPOT_ADMIN_TOKEN or --admin-token-file)")")
         service.startLoading { name, state in
             switch state {
             case .ready: say("model \(name) ready")

@@ -35,7 +35,7 @@ import Testing
         #expect(try await copy.allReports() == reports, "the round trip is exact")
         #expect(try await copy.categories() == original.categories())
         let vault = try ImageVault(directory: URL(fileURLWithPath: second + "/images"))
-        #expect(reports.allSatisfy { vault.original(sha256: $0.image.sha256).map(ImageVault.sha256(of:)) == $0.image.sha256 })
+        #expect(reports.allSatisfy { vault.originalFile(sha256: $0.image.sha256).map(ImageVault.sha256(of:)) == $0.image.sha256 })
         try await original.close()
         try await copy.close()
 

@@ -17,8 +17,8 @@ import Testing
         let vault = try Self.vault()
         let stored = try vault.store(bytes, decoder: ImageDecoder())
         #expect(stored.sha256 == ImageVault.sha256(of: bytes))
-        #expect(vault.contains(sha256: stored.sha256))
-        #expect(vault.original(sha256: stored.sha256) == bytes)
+        #expect(vault.containsFiles(sha256: stored.sha256))
+        #expect(vault.originalFile(sha256: stored.sha256) == bytes)
         let display = try Data(contentsOf: vault.displayFile(sha256: stored.sha256))
         #expect(try ImageFormat(sniffing: display) == .png)
         let shown = try ImageDecoder().decode(display)
@@ -26,7 +26,7 @@ import Testing
         #expect(Double(shown.width) / Double(shown.height) - Double(stored.width) / Double(stored.height) < 0.01)
         #expect(try vault.store(bytes, decoder: ImageDecoder()) == stored, "the same bytes again")
         vault.remove(sha256: stored.sha256)
-        #expect(!vault.contains(sha256: stored.sha256) && vault.original(sha256: stored.sha256) == nil)
+        #expect(!vault.containsFiles(sha256: stored.sha256) && vault.originalFile(sha256: stored.sha256) == nil)
     }
 
     @Test func refusesWhatIsNotAnImageAndWritesNothing() throws {

@@ -51,7 +51,7 @@ import Testing
 
         try FileManager.default.removeItem(at: filler)
         let stored = try vault.store(try Self.noisePNG(1), decoder: ImageDecoder())
-        #expect(vault.contains(sha256: stored.sha256))
+        #expect(vault.containsFiles(sha256: stored.sha256))
         let second = try await store.add(Samples.report(2)).report
         #expect(try await store.allReports().map(\.id) == [first.id, second.id])
         #expect(try await store.integrityCheck() == "ok")

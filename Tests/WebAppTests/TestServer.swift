@@ -39,7 +39,7 @@ struct TestServer {
     static func make(_ model: Model = .tiny, configuration: WebConfiguration = WebConfiguration(port: 0),
                      scheduling: BatchScheduler.Configuration = .init(), load: Bool = true,
                      analyses: AnalysisQueue = AnalysisQueue(),
-                     catalog makeCatalog: (URL) async throws -> (store: any CatalogStore, vault: ImageVault) = TestServer.sqliteCatalog) async throws -> TestServer {
+                     catalog makeCatalog: (URL) async throws -> (store: any CatalogStore, images: any ImageStore) = TestServer.sqliteCatalog) async throws -> TestServer {
         let metrics = ServerMetrics()
         let service: any ModelService
         switch model {
@@ -58,8 +58,8 @@ struct TestServer {
         }
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("blindspot-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        let (store, vault) = try await makeCatalog(data)
-        let catalog = CatalogService(store: store, vault: vault, models: service, labels: labels, decoder: ImageDecoder(limits: configuration.decodeLimits))
+        let (store, images) = try await makeCatalog(data)
+        let catalog = CatalogService(store: store, images: images, models: service, labels: labels, decoder: ImageDecoder(limits: configuration.decodeLimits))
         let gallery = SharedData.has("seed-examples")
             ? try ExampleGallery(directory: SharedData.url("seed-examples"), labels: labels)
             : ExampleGallery(emptyAt: SharedData.url("seed-examples"))
@@ -68,7 +68,7 @@ struct TestServer {
         return TestServer(dependencies: dependencies, configuration: configuration, dataDirectory: data)
     }
 
-    static func sqliteCatalog(in data: URL) async throws -> (store: any CatalogStore, vault: ImageVault) {
+    static func sqliteCatalog(in data: URL) async throws -> (store: any CatalogStore, images: any ImageStore) {
         (try SQLiteCatalogStore(path: data.appendingPathComponent("catalog.sqlite").path), try ImageVault(directory: data.appendingPathComponent("images")))
     }
 

@@ -24,7 +24,7 @@ struct CatalogRoutes: Sendable {
                                            page: page.page, pageSize: page.pageSize))
         }
         router.get("/api/v1/blindspots/:id") { _, context in JSONBody(try await view(try await current(try report(context)))) }
-        router.get("/api/v1/blindspots/:id/image") { _, context in try image(of: try await report(context)) }
+        router.get("/api/v1/blindspots/:id/image") { _, context in try await image(of: try await report(context)) }
         router.patch("/api/v1/blindspots/:id") { request, context in
             try admin.requireToChange(request)
             let expected = "{\"status\": \"approved\"}, \"rejected\" or \"pending\""
@@ -169,9 +169,8 @@ struct CatalogRoutes: Sendable {
         ReportView(report, categories: try await catalog.store.categories())
     }
 
-    private func image(of report: FiledReport) throws -> Response {
-        let file = catalog.vault.displayFile(sha256: report.image.sha256)
-        guard let data = FileManager.default.contents(atPath: file.path) else {
+    private func image(of report: FiledReport) async throws -> Response {
+        guard let data = try await catalog.images.display(sha256: report.image.sha256) else {
             throw APIError(status: .internalServerError, code: "image_missing", message: "the image of report \(report.id) is missing from the catalog")
         }
         return Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "public, max-age=86400, immutable"],
