@@ -14,7 +14,7 @@ struct CatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog",
         abstract: "Re-check, export and import the catalog of reported blind spots.",
-        subcommands: [Recheck.self, Export.self, Import.self, ImportExamples.self, ImportSlice.self])
+        subcommands: [Recheck.self, Export.self, Import.self, ImportExamples.self, ImportSlice.self, MoveImages.self])
 
     /// The models present (or `names`), loaded and warmed up, for commands that classify.
     static func loadModels(_ names: [String]?, threading: ThreadOptions, environment: CommandEnvironment) async throws -> ServedModels {
@@ -76,6 +76,48 @@ struct CatalogCommand: AsyncParsableCommand {
                 try await CatalogArchive.export(store: store, images: images, to: URL(fileURLWithPath: file))
             }
             print("\(file): \(contents.reports.count) reports, \(contents.categories.count) categories, \(Set(contents.reports.map(\.image.sha256)).count) images")
+        }
+    }
+
+    struct MoveImages: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "move-images",
+            abstract: "Copy the images of a file catalog (DIR/images) into the PostgreSQL catalog of --database, checked by SHA-256.",
+            discussion: """
+            Each image is checked against the SHA-256 it is named after, copied in its own transaction and read back; an \
+            image already there is skipped, so a run that stopped is simply run again. The files are left as they are. \
+            Exits 1 when an image was refused (its files do not hold what their name says).
+            Example: blindspot catalog move-images --from-data ~/.local/share/blindspot --database postgres://blindspot@db/blindspot
+            """)
+
+        @Option(name: .customLong("from-data"), help: "The data directory whose images/ folder holds the file catalog's images.")
+        var fromData: String
+
+        @OptionGroup var catalog: CatalogOptions
+
+        func validate() throws {
+            guard catalog.database != nil else { throw ValidationError("move-images copies into PostgreSQL: give --database postgres://…") }
+        }
+
+        func run() async throws {
+            let folder = URL(fileURLWithPath: fromData).appendingPathComponent("images")
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CommandFailure(description: "\(folder.path) is not a folder of catalog images (--from-data takes the data directory that holds images/)")
+            }
+            let vault = try ImageVault(directory: folder)
+            let bar = ProgressBar(label: "move-images", format: .items("images"))
+            let (summary, missing, description) = try await catalog.withCatalog { store, images, description in
+                let summary = try await ImageMove.move(from: vault, to: images) { done, total in bar.update(completed: Int64(done), total: Int64(total)) }
+                var missing = 0
+                for sha256 in Set(try await store.allReports().map(\.image.sha256)) where try await !images.contains(sha256: sha256) { missing += 1 }
+                return (summary, missing, description)
+            }
+            bar.finish()
+            print("\(description): copied \(summary.copied) images, \(summary.alreadyThere) already there, \(summary.refused.count) refused")
+            for (sha256, reason) in summary.refused { printError("refused \(sha256): \(reason)") }
+            if missing > 0 { printError("warning: \(missing) image(s) that reports point to are still missing from PostgreSQL") }
+            if !summary.refused.isEmpty { throw ExitCode(1) }
         }
     }
 
