@@ -43,7 +43,7 @@ sample: weights
 # Every step runs to its end whatever the others did (scripts/test_steps.py); the run ends with one summary: each step's
 # tests passed/failed/skipped (Swift's and pytest's; fuzz.sh counts as one), and `N passed, N failed`.
 # Logs: .build/test-output/steps/.
-E2E_STEPS := e2e-demo e2e-catalog e2e-report durability-sqlite durability-postgres storage-faults
+E2E_STEPS := e2e-demo e2e-catalog e2e-report durability-sqlite durability-postgres replicas storage-faults
 RELIABILITY_STEPS := reliability-hostile reliability-overload reliability-shutdown reliability-fuzz
 .PHONY: $(E2E_STEPS) $(RELIABILITY_STEPS)
 # Each step, run alone (`make e2e-demo`), first builds, fetches and installs what it needs (STEP_PREREQUISITES); under
@@ -91,6 +91,8 @@ durability-sqlite: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/EndToEnd/test_durability.py --out .build/test-output/durability
 durability-postgres: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/EndToEnd/test_durability.py --database postgres --kills 10 --time-limit 120 --out .build/test-output/durability-postgres
+replicas: $(STEP_PREREQUISITES)
+	$(PYTEST) Tests/EndToEnd/test_replicas.py --out .build/test-output/replicas
 storage-faults: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/EndToEnd/test_storage_faults.py --out .build/test-output/storage-faults
 

@@ -35,8 +35,9 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        // The body of these requests was not read to its end: the connection cannot carry another request.
-        if status == .contentTooLarge || status == .requestTimeout { headers[.connection] = "close" }
+        // The body of these requests was not read to its end: the connection cannot carry another request. A stopping
+        // server closes too, so the client's next request opens a connection, which a load balancer sends elsewhere.
+        if status == .contentTooLarge || status == .requestTimeout || code == "shutting_down" { headers[.connection] = "close" }
         if request.headers[.accept]?.contains("text/html") == true && !request.uri.path.hasPrefix("/api/") {
             headers[.contentType] = "text/html; charset=utf-8"
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ErrorPage(status: status, message: message).render())))

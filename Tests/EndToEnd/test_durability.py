@@ -1,8 +1,6 @@
 """Durability of the catalog: 16 clients file reports while `blindspot serve` is SIGKILLed at random moments and
 restarted; nothing it acknowledged may be lost (SQLite, or PostgreSQL with --database postgres, where the database
 is also made read-only under the running server). Summary in OUT/durability.json; OUT/data is kept when a test fails."""
-import http.client
-import json
 import random
 import shutil
 import threading
@@ -12,106 +10,22 @@ from collections import Counter
 import pytest
 
 from blindspot_harness import catalog
-from blindspot_harness.api import Answer, post
+from blindspot_harness.api import post
 from blindspot_harness.postgres import Postgres
 from blindspot_harness.results import problems_shown
-from blindspot_harness.server import HOST, Server
+from blindspot_harness.server import Server
 
 SEED = 20240601
 SUMMARY = "durability.json"
 READY_TIMEOUT_S = 60
 REQUEST_TIMEOUT_S = catalog.REQUEST_TIMEOUT_S
 CLIENT_JOIN_TIMEOUT_S = 2 * REQUEST_TIMEOUT_S + 5
-# What a client waits before its next attempt when the server is down or loading, so that 16 clients spinning on
-# refused connections and 503s do not starve the loading server of the machine's cores.
-RETRY_PAUSE_S = 0.1
 # Seconds the server lives once ready before it is killed, and how often a start is also killed while it loads.
 UPTIME_S = (0.3, 2.5)
 LOADING_KILL_CHANCE = 0.25
 LOADING_KILL_DELAY_S = (0.0, 1.0)
 # Seconds the clients keep going against the last server, which is not killed, before they stop.
 LAST_RUN_S = 1.0
-
-
-class Client(threading.Thread):
-    """Files reports until told to stop, each with a new image, over one keep-alive connection at a time. Keeps
-    what was acknowledged and the SHA-256 of every request whose answer was lost (which may have been committed)."""
-
-    def __init__(self, number, seed, port, stop):
-        super().__init__(name=f"client-{number}", daemon=True)
-        self.number, self.port, self.stop = number, port, stop
-        self.rng = random.Random(f"{seed}:client:{number}")
-        self.acknowledged = []  # (id, SHA-256, note, class index)
-        self.unanswered = set()  # SHA-256s of requests sent whose answer never came
-        self.sent = 0
-        self.refused = 0
-        self.connection_errors = Counter()  # exception name -> count (refused connections included)
-        self.unavailable = Counter()  # 503s by the error's code (model_unavailable while the model loads)
-        self.unexpected = []  # descriptions of any other answer, and of 201s that do not match the request
-        self.crash = None
-
-    def run(self):
-        try:
-            self.file_reports()
-        except Exception as error:  # A bug in the test is a failure too, not a silently idle client.
-            self.crash = f"{type(error).__name__}: {error}"
-
-    def file_reports(self):
-        connection = None
-        sequence = 0
-        while not self.stop.is_set():
-            sequence += 1
-            note = f"durability client {self.number:02d} report {sequence}: noise \u2014 \u00fcn\u00efc\u00f6de \u2713 & <b>\"quoted\"</b>"
-            body, content_type, sent = catalog.report_form(self.rng, note, filename=f"noise-{self.number}-{sequence}.png")
-            try:
-                if connection is None:
-                    connection = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT_S)
-                    connection.connect()
-            except OSError as error:
-                self.refused += 1
-                self.connection_errors[type(error).__name__] += 1
-                connection = self.close(connection)
-                self.stop.wait(RETRY_PAUSE_S)
-                continue
-            self.sent += 1
-            try:
-                connection.request("POST", "/api/v1/blindspots", body=body, headers={"Content-Type": content_type})
-                response = connection.getresponse()
-                data = response.read()
-            except (OSError, http.client.HTTPException) as error:
-                self.connection_errors[type(error).__name__] += 1
-                self.unanswered.add(sent[0])
-                connection = self.close(connection)
-                self.stop.wait(RETRY_PAUSE_S)
-                continue
-            if response.will_close:
-                connection = self.close(connection)
-            if response.status == 201:
-                self.record(data, sent)
-            elif response.status == 503:
-                self.unavailable[Answer(503, {}, data, 0).code] += 1
-                self.stop.wait(RETRY_PAUSE_S)
-            else:
-                self.unexpected.append(f"client {self.number} report {sequence}: status {response.status}: {data[:300]!r}")
-        self.close(connection)
-
-    def record(self, data, sent):
-        try:
-            report = json.loads(data)
-            identifier = report["id"]
-        except (ValueError, KeyError, TypeError):
-            self.unexpected.append(f"client {self.number}: a 201 without a report id: {data[:300]!r}")
-            return
-        # It is acknowledged whatever it says; what it says must match what was sent too.
-        self.acknowledged.append((identifier, *sent))
-        if catalog.described(report) != sent:
-            self.unexpected.append(f"client {self.number}: the 201 for report {identifier} says {catalog.described(report)!r}, not {sent!r}")
-
-    @staticmethod
-    def close(connection):
-        if connection is not None:
-            connection.close()
-        return None
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -162,7 +76,7 @@ def run(server, option, seed, summary):
     deadline = time.monotonic() + option.time_limit
     stats = Counter(kills=0, kills_while_loading=0, restarts=0)
     stop = threading.Event()
-    clients = [Client(number, seed, server.port, stop) for number in range(1, option.clients + 1)]
+    clients = [catalog.ReportingClient(number, seed, server.port, stop) for number in range(1, option.clients + 1)]
 
     def ready():
         server.wait_until_ready(min(READY_TIMEOUT_S, deadline - time.monotonic()))
@@ -332,8 +246,9 @@ def test_every_acknowledged_report_is_a_row_as_sent(stored, run):
     assert not lost, f"every acknowledged report is a row of `report` as it was sent ({len(run[2]) - len(lost)} of {len(run[2])})" + problems_shown(lost)
 
 
-def test_every_row_has_its_images(stored, data):
-    missing = catalog.missing_images(data, stored[1])
+def test_every_row_has_its_images(stored, data, postgres):
+    """SQLite: the files in DATA/images; PostgreSQL: the rows of its image table (nothing of the catalog is in --data)."""
+    missing = catalog.postgres_missing_images(postgres, stored[1]) if postgres else catalog.missing_images(data, stored[1])
     assert not missing, f"every row of `report` ({len(stored[1])}) has its original (with the row's SHA-256) and its display PNG" + problems_shown(missing)
 
 

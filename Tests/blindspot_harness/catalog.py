@@ -5,13 +5,20 @@ import hashlib
 import http.client
 import io
 import json
+import random
 import sqlite3
+import threading
 import time
+from collections import Counter
 
-from .api import multipart
+from .api import Answer, multipart
 from .images import PNG_END, PNG_SIGNATURE, noise_png
+from .server import HOST
 
 REQUEST_TIMEOUT_S = 20
+# What a client waits before its next attempt when the server is down or loading, so that 16 clients spinning on
+# refused connections and 503s do not starve the loading server of the machine's cores.
+RETRY_PAUSE_S = 0.1
 
 
 def sha256(data):
@@ -112,6 +119,24 @@ def missing_images(data, rows):
     return missing
 
 
+def postgres_missing_images(postgres, rows):
+    """Rows whose image is not in PostgreSQL's image table whole: an original with the row's SHA-256 and a whole PNG."""
+    output = postgres.sql("COPY (SELECT sha256, encode(sha256(original), 'hex'), encode(substring(display FROM 1 FOR 8), 'hex'), "
+                          "encode(substring(display FROM greatest(length(display) - 7, 1)), 'hex') FROM image) TO STDOUT WITH (FORMAT csv)")
+    images = {row[0]: row[1:] for row in csv.reader(io.StringIO(output, newline=""))}
+    missing = []
+    for identifier, (digest, _, _) in sorted(rows.items()):
+        if digest not in images:
+            missing.append(f"report {identifier}: no row of `image` for {digest}")
+            continue
+        original, start, end = images[digest]
+        if original != digest:
+            missing.append(f"report {identifier}: the stored original has SHA-256 {original}")
+        if bytes.fromhex(start) != PNG_SIGNATURE or bytes.fromhex(end) != PNG_END:
+            missing.append(f"report {identifier}: the stored display copy is not a whole PNG")
+    return missing
+
+
 def strangers(rows, acknowledged, unanswered):
     """(rows never acknowledged, those of them that belong to no request whose answer was lost)."""
     acknowledged_ids = {identifier for identifier, *_ in acknowledged}
@@ -127,3 +152,85 @@ def leftover_files(data, rows):
     partials = sum(path.name.endswith(".partial") for path in files)
     orphans = {path.name.split(".", 1)[0] for path in files if not path.name.endswith(".partial")} - referenced
     return {"images_without_a_report": len(orphans), "partial_files_left": partials}
+
+
+class ReportingClient(threading.Thread):
+    """Files reports until told to stop, each with a new image, over one keep-alive connection at a time. Keeps
+    what was acknowledged and the SHA-256 of every request whose answer was lost (which may have been committed)."""
+
+    def __init__(self, number, seed, port, stop, label="durability"):
+        super().__init__(name=f"client-{number}", daemon=True)
+        self.label = label
+        self.number, self.port, self.stop = number, port, stop
+        self.rng = random.Random(f"{seed}:client:{number}")
+        self.acknowledged = []  # (id, SHA-256, note, class index)
+        self.unanswered = set()  # SHA-256s of requests sent whose answer never came
+        self.sent = 0
+        self.refused = 0
+        self.connection_errors = Counter()  # exception name -> count (refused connections included)
+        self.unavailable = Counter()  # 503s by the error's code (model_unavailable while the model loads)
+        self.unexpected = []  # descriptions of any other answer, and of 201s that do not match the request
+        self.crash = None
+
+    def run(self):
+        try:
+            self.file_reports()
+        except Exception as error:  # A bug in the test is a failure too, not a silently idle client.
+            self.crash = f"{type(error).__name__}: {error}"
+
+    def file_reports(self):
+        connection = None
+        sequence = 0
+        while not self.stop.is_set():
+            sequence += 1
+            note = f"{self.label} client {self.number:02d} report {sequence}: noise \u2014 \u00fcn\u00efc\u00f6de \u2713 & <b>\"quoted\"</b>"
+            body, content_type, sent = report_form(self.rng, note, filename=f"noise-{self.number}-{sequence}.png")
+            try:
+                if connection is None:
+                    connection = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT_S)
+                    connection.connect()
+            except OSError as error:
+                self.refused += 1
+                self.connection_errors[type(error).__name__] += 1
+                connection = self.close(connection)
+                self.stop.wait(RETRY_PAUSE_S)
+                continue
+            self.sent += 1
+            try:
+                connection.request("POST", "/api/v1/blindspots", body=body, headers={"Content-Type": content_type})
+                response = connection.getresponse()
+                data = response.read()
+            except (OSError, http.client.HTTPException) as error:
+                self.connection_errors[type(error).__name__] += 1
+                self.unanswered.add(sent[0])
+                connection = self.close(connection)
+                self.stop.wait(RETRY_PAUSE_S)
+                continue
+            if response.will_close:
+                connection = self.close(connection)
+            if response.status == 201:
+                self.record(data, sent)
+            elif response.status == 503:
+                self.unavailable[Answer(503, {}, data, 0).code] += 1
+                self.stop.wait(RETRY_PAUSE_S)
+            else:
+                self.unexpected.append(f"client {self.number} report {sequence}: status {response.status}: {data[:300]!r}")
+        self.close(connection)
+
+    def record(self, data, sent):
+        try:
+            report = json.loads(data)
+            identifier = report["id"]
+        except (ValueError, KeyError, TypeError):
+            self.unexpected.append(f"client {self.number}: a 201 without a report id: {data[:300]!r}")
+            return
+        # It is acknowledged whatever it says; what it says must match what was sent too.
+        self.acknowledged.append((identifier, *sent))
+        if described(report) != sent:
+            self.unexpected.append(f"client {self.number}: the 201 for report {identifier} says {described(report)!r}, not {sent!r}")
+
+    @staticmethod
+    def close(connection):
+        if connection is not None:
+            connection.close()
+        return None
