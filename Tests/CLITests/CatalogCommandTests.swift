@@ -39,6 +39,26 @@ import Testing
         try await original.close()
         try await copy.close()
 
+        // PostgreSQL, where the images live in the database: the archive imported there gives the same reports and images,
+        // and exported from there and imported into a third (SQLite) catalog, the same catalog again.
+        if let postgres = ProcessInfo.processInfo.environment["BLINDSPOT_TEST_POSTGRES"], !postgres.isEmpty {
+            let intoPostgres = try await BlindspotBinary.run(["catalog", "import", archive, "--database", postgres])
+            #expect(intoPostgres.status == 0, "\(intoPostgres.errors)")
+            let store = try await PostgresCatalogStore.connect(url: postgres)
+            for report in reports {
+                #expect(try await store.report(id: report.id) == report)
+                #expect(try await store.original(sha256: report.image.sha256).map(ImageVault.sha256(of:)) == report.image.sha256)
+            }
+            try await store.close()
+            let fromPostgres = root.appendingPathComponent("from-postgres.zip").path, third = root.appendingPathComponent("third").path
+            #expect(try await BlindspotBinary.run(["catalog", "export", fromPostgres, "--database", postgres]).status == 0)
+            #expect(try await BlindspotBinary.run(["catalog", "import", fromPostgres, "--data", third]).status == 0)
+            let again = try SQLiteCatalogStore(path: third + "/catalog.sqlite")
+            let ids = Set(reports.map(\.id))
+            #expect(try await again.allReports().filter { ids.contains($0.id) } == reports, "SQLite → PostgreSQL → SQLite is exact")
+            try await again.close()
+        }
+
         let bogus = root.appendingPathComponent("bogus.zip")
         try Data("not a zip".utf8).write(to: bogus)
         let refused = try await BlindspotBinary.run(["catalog", "import", bogus.path, "--data", second])
