@@ -11,7 +11,7 @@ import pytest
 
 from blindspot_harness import catalog
 from blindspot_harness.api import post
-from blindspot_harness.postgres import Postgres
+from blindspot_harness.postgres import running
 from blindspot_harness.results import problems_shown
 from blindspot_harness.server import Server
 
@@ -50,12 +50,8 @@ def postgres(option, out):
     if option.database != "postgres":
         yield None
         return
-    cluster = Postgres(out / "postgres")
-    try:
-        cluster.start()
+    with running(out / "postgres") as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 
 from blindspot_harness import catalog
 from blindspot_harness.api import HealthProber, call, post
-from blindspot_harness.postgres import Postgres
+from blindspot_harness.postgres import running
 from blindspot_harness.results import problems_shown
 from blindspot_harness.server import Server
 
@@ -28,12 +28,8 @@ CLIENT_JOIN_TIMEOUT_S = 2 * catalog.REQUEST_TIMEOUT_S + 5
 
 @pytest.fixture(scope="module")
 def postgres(out):
-    cluster = Postgres(out / "postgres")
-    try:
-        cluster.start()
+    with running(out / "postgres") as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="module")

@@ -90,16 +90,10 @@ import Weights
     @Test(.enabled(if: SharedData.has("fixtures/onnx/reference.json") && SharedData.has("fixtures/vit_b_16/reference.json")),
           arguments: ["convnext_mini_opset14.onnx", "convnext_mini_opset17.onnx"])
     func torchConvNeXtExportMatchesPyTorch(_ file: String) async throws {
-        let reference = try JSONDecoder().decode(TorchExports.self, from: Data(contentsOf: SharedData.url("fixtures/onnx/reference.json")))
-        let expected = try #require(reference.files[file])
-        let data = try Data(contentsOf: SharedData.url("fixtures/onnx/" + file), options: .alwaysMapped)
-        let imported = try OnnxImporter.network(from: data, name: "convnext_mini")
-        let operations = imported.graph.nodes.map(\.operation)
-        let normalizations = operations.count { if case .layerNormalization = $0 { true } else { false } }
-        let geluConvolutions = operations.count { if case .convolution(let c) = $0, c.activation == .gelu { true } else { false } }
+        let (imported, counts) = try Self.importTorchExport(file)
         // Four stages of one block each: a LayerNorm per block, per downsampling, after the stem and before the head.
-        #expect(normalizations == 4 + 3 + 1 + 1 && geluConvolutions == 4, "\(operations.count) nodes")
-        try await expectTorchLogits(imported, expected.torch, inputs: reference.inputs, file: file)
+        #expect(counts.normalizations == 4 + 3 + 1 + 1 && counts.geluConvolutions == 4, "\(imported.graph.nodes.count) nodes")
+        try await expectTorchLogits(imported, file: file)
     }
 
     /// torch's exports of a small ViT (class token expanded over the batch with Where and Expand, the attention spelt
@@ -109,23 +103,28 @@ import Weights
     @Test(.enabled(if: SharedData.has("fixtures/onnx/reference.json") && SharedData.has("fixtures/vit_b_16/reference.json")),
           arguments: ["vit_tiny_opset14.onnx", "vit_tiny_opset17.onnx"])
     func torchViTExportMatchesPyTorch(_ file: String) async throws {
-        let reference = try JSONDecoder().decode(TorchExports.self, from: Data(contentsOf: SharedData.url("fixtures/onnx/reference.json")))
-        let expected = try #require(reference.files[file])
-        let data = try Data(contentsOf: SharedData.url("fixtures/onnx/" + file), options: .alwaysMapped)
-        let imported = try OnnxImporter.network(from: data, name: "vit_tiny")
-        let operations = imported.graph.nodes.map(\.operation)
-        let attentions = operations.count { if case .attention = $0 { true } else { false } }
-        let normalizations = operations.count { if case .layerNormalization = $0 { true } else { false } }
-        let geluConvolutions = operations.count { if case .convolution(let c) = $0, c.activation == .gelu { true } else { false } }
+        let (imported, counts) = try Self.importTorchExport(file)
         // Two encoder blocks: two LayerNorms each and one before the head.
-        #expect(attentions == 2 && normalizations == 2 * 2 + 1 && geluConvolutions == 2, "\(operations.count) nodes")
-        try await expectTorchLogits(imported, expected.torch, inputs: reference.inputs, file: file)
+        #expect(counts.attentions == 2 && counts.normalizations == 2 * 2 + 1 && counts.geluConvolutions == 2, "\(imported.graph.nodes.count) nodes")
+        try await expectTorchLogits(imported, file: file)
     }
 
-    /// `imported` gives PyTorch's `logits` for ViT-B/16's fixture `inputs` (224², ImageNet's mean and standard
-    /// deviation) on both backends, as a batch of all of them and for the first alone; exported again by Blindspot, it
-    /// gives them in ONNX Runtime too.
-    func expectTorchLogits(_ imported: ImportedNetwork, _ logits: [[Double]], inputs: [String], file: String) async throws {
+    /// `file` of ../shared/fixtures/onnx imported, with how many of the operations transformers add it holds.
+    static func importTorchExport(_ file: String) throws -> (ImportedNetwork, (attentions: Int, normalizations: Int, geluConvolutions: Int)) {
+        let data = try Data(contentsOf: SharedData.url("fixtures/onnx/" + file), options: .alwaysMapped)
+        let imported = try OnnxImporter.network(from: data, name: file)
+        let operations = imported.graph.nodes.map(\.operation)
+        return (imported, (operations.count { if case .attention = $0 { true } else { false } },
+                           operations.count { if case .layerNormalization = $0 { true } else { false } },
+                           operations.count { if case .convolution(let c) = $0, c.activation == .gelu { true } else { false } }))
+    }
+
+    /// `imported` gives PyTorch's logits (reference.json's, for `file`) for ViT-B/16's fixture inputs (224², ImageNet's
+    /// mean and standard deviation) on both backends, as a batch of all of them and for the first alone; exported again
+    /// by Blindspot, it gives them in ONNX Runtime too.
+    func expectTorchLogits(_ imported: ImportedNetwork, file: String) async throws {
+        let reference = try JSONDecoder().decode(TorchExports.self, from: Data(contentsOf: SharedData.url("fixtures/onnx/reference.json")))
+        let (logits, inputs) = (try #require(reference.files[file]).torch, reference.inputs)
         let model = try #require(ModelZoo.standard.model(named: "vit_b_16"))
         let fixture = Fixture(cases: inputs.enumerated().map { index, input in
             Fixture.Case(input: "inputs/" + input, logits: logits[index], top5: [])

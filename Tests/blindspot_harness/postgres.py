@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 from .paths import REPOSITORY
@@ -49,3 +50,14 @@ class Postgres:
         """Ends every session of the test's database, so that the server's pool reconnects (and sees new settings)."""
         self.sql(f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{self.database}' "
                  "AND pid <> pg_backend_pid()", database="postgres")
+
+
+@contextmanager
+def running(directory):
+    """A started cluster under `directory`, stopped at the end whatever happened."""
+    cluster = Postgres(directory)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
