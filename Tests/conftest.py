@@ -30,6 +30,7 @@ def pytest_addoption(parser):
     group.addoption("--schemathesis", default=str(paths.REPOSITORY / ".venv-bench" / "bin" / "st"),
                     help="test_api_fuzz: Schemathesis' command (`make test-api` installs it into .venv-bench)")
     group.addoption("--max-examples", type=int, default=25, help="test_api_fuzz: test cases per operation and phase")
+    group.addoption("--rootfs", default=".build/image/rootfs", help="test_image: the root file system scripts/build-rootfs.sh built")
 
 
 @pytest.fixture(scope="session")

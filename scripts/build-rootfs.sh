@@ -32,6 +32,7 @@ while (($#)); do
         *) root=$1; shift ;;
     esac
 done
+root=$(realpath -m "$root")
 [ "$(id -u)" -eq 0 ] || { echo "build-rootfs: needs root (mmdebstrap, chroot and file owners)" >&2; exit 1; }
 [ -n "$image_name" ] && [ -z "$tar_file" ] && tar_file="$cache/rootfs.tar"
 case $root in /|"") echo "build-rootfs: refusing to replace '$root'" >&2; exit 1 ;; esac
