@@ -12,7 +12,7 @@ MANIFESTS_VENV := .venv-manifests
 KUBERNETES_VALIDATE_VERSION := 1.37.0
 KUBERNETES_VALIDATE := $(MANIFESTS_VENV)/kubernetes-validate-$(KUBERNETES_VALIDATE_VERSION)
 
-.PHONY: setup setup-test build weights run sample test test-swift test-api test-e2e test-reliability test-manifests bench
+.PHONY: setup setup-test build weights run sample test test-swift test-api test-e2e test-reliability test-image test-manifests bench
 
 setup:
 	@scripts/setup.sh
@@ -50,7 +50,7 @@ RELIABILITY_STEPS := reliability-hostile reliability-overload reliability-shutdo
 # `make test` that is done once, before the first step.
 STEP_PREREQUISITES := weights setup-test
 test: $(STEP_PREREQUISITES)
-	@python3 scripts/test_steps.py --make-arguments 'STEP_PREREQUISITES=' test-swift test-api $(E2E_STEPS) $(RELIABILITY_STEPS) test-manifests
+	@python3 scripts/test_steps.py --make-arguments 'STEP_PREREQUISITES=' test-swift test-api $(E2E_STEPS) test-image $(RELIABILITY_STEPS) test-manifests
 
 # The PostgreSQL store's tests run against a throwaway cluster on a free local port, stopped whatever the result. Then the
 # engine, model and ONNX tests run again with oneDNN capped at AVX2 (ONEDNN_MAX_CPU_ISA), so an AVX-512 machine checks
@@ -95,6 +95,15 @@ replicas: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/EndToEnd/test_replicas.py --out .build/test-output/replicas
 storage-faults: $(STEP_PREREQUISITES)
 	$(PYTEST) Tests/EndToEnd/test_storage_faults.py --out .build/test-output/storage-faults
+
+# The runtime image's file system (deploy/container/Containerfile), built offline by scripts/build-rootfs.sh around this
+# checkout's release binary (Debian's part is kept under .build/image, so only the first run downloads), then run the way
+# a container runs it: `blindspot serve` chrooted into it as the image's user with its ENV and CMD, /proc and the weights
+# cache mounted in a namespace of its own; it must get ready, classify a photo right, pass the HEALTHCHECK and find every
+# library inside the root (ldd). Prints the size and the start-to-ready time. Needs root.
+test-image: $(STEP_PREREQUISITES)
+	scripts/build-rootfs.sh --build-dir "$(dir $(BLINDSPOT))" .build/image/rootfs
+	$(PYTEST) Tests/EndToEnd/test_image.py --shared "$(BLINDSPOT_SHARED)" --rootfs .build/image/rootfs --out .build/test-output/image
 
 # Hostile uploads against a real server (each gets its documented 4xx quickly, never a 5xx, within a memory bound),
 # 64 clients of `blindspot load` overloading it for OVERLOAD_SECONDS while /healthz is probed, and every fuzz target

@@ -32,6 +32,7 @@ def pytest_addoption(parser):
     group.addoption("--max-examples", type=int, default=25, help="test_api_fuzz: test cases per operation and phase")
     group.addoption("--kubernetes-validate", default=str(paths.REPOSITORY / ".venv-manifests" / "bin" / "kubernetes-validate"),
                     help="test_manifests: the validator's command (`make test-manifests` installs it into .venv-manifests)")
+    group.addoption("--rootfs", default=".build/image/rootfs", help="test_image: the root file system scripts/build-rootfs.sh built")
 
 
 @pytest.fixture(scope="session")
