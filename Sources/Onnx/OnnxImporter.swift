@@ -361,6 +361,7 @@ struct Importer {
                 try regroup(node)
             }
         case "Gather": try gather(node)
+        case "Slice": try slice(node)
         case "Split": try split(node)
         case "Pad": try pad(node)
         case "Softmax": try softmax(node)

@@ -13,7 +13,7 @@ struct Attending {
 
 extension Importer {
     /// Gather of one index from a computed tensor: one channel factor (query, key or value, when the projection is
-    /// split), or the first token.
+    /// split), or one token (the class token, DeiT's distillation token).
     mutating func gather(_ node: OnnxNode) throws {
         let name = input(node, 0)!
         guard let indicesName = input(node, 1) else { throw OnnxError.invalid("Gather has no indices") }
@@ -27,13 +27,48 @@ extension Importer {
         guard source.axes[axis] == [.rows(tokens)], source.valueShape[2] == 1 else {
             return try alias(node, .view(source.gathered(positions[0], axis: axis, keepsAxis: keepsAxis)))
         }
-        guard positions[0] == 0 || positions[0] == -Int64(tokens) else { throw Refusal(reason: "only the first token is picked out, not token \(positions[0])") }
+        try alias(node, .view(pickToken(positions[0], of: source, axis: axis, keepsAxis: keepsAxis)))
+    }
+
+    /// Slice of one token along the token axis (`x[:, 0:1]`); other slices of computed tensors are refused.
+    mutating func slice(_ node: OnnxNode) throws {
+        let source = try view(input(node, 0)!)
+        guard opset >= 10, let startsName = input(node, 1), let endsName = input(node, 2) else { throw Refusal(reason: "a slice of a computed tensor before opset 10") }
+        let starts = try integers(requireFolded(startsName, "starts"), "starts"), ends = try integers(requireFolded(endsName, "ends"), "ends")
+        let axes = try input(node, 3).map { try integers(requireFolded($0, "axes"), "axes") } ?? Array(0..<Int64(starts.count))
+        let steps = try input(node, 4).map { try integers(requireFolded($0, "steps"), "steps") } ?? Array(repeating: 1, count: starts.count)
+        let tokens = Int64(source.valueShape[1])
+        guard starts.count == 1, ends.count == 1, axes.count == 1, steps == [1] else { throw Refusal(reason: "a slice of a computed tensor along several axes or with steps") }
+        let axis = try normalized(axes[0], rank: source.rank)
+        let start = starts[0] < 0 ? starts[0] + tokens : starts[0]
+        let end = min(ends[0] < 0 ? ends[0] + tokens : ends[0], tokens)
+        guard source.axes[axis] == [.rows(Int(tokens))], end - start == 1 else { throw Refusal(reason: "a slice of a computed tensor other than one token") }
+        try alias(node, .view(pickToken(start, of: source, axis: axis, keepsAxis: true)))
+    }
+
+    /// Token `index` of `source`, whose `axis` is its value's rows ([C, T, 1]): a [C, 1, 1] value.
+    mutating func pickToken(_ index: Int64, of source: View, axis: Int, keepsAxis: Bool) throws -> View {
+        let tokens = source.valueShape[1]
+        let position = index < 0 ? index + Int64(tokens) : index
+        guard position >= 0, position < Int64(tokens) else { throw OnnxError.invalid("token \(index) of \(tokens)") }
         guard source.isComplete else { throw Refusal(reason: "a token picked out of part of a tensor") }
-        // A 1×1 window every `tokens` rows sees the first row alone.
-        var result = source.replacing(builder.maxPool(source.value, Pooling(kernel: Size2D(1, 1), stride: Size2D(tokens, 1))))
+        let channels = source.valueShape[0]
+        let picked: Value
+        if position == 0 {
+            // A 1×1 window every `tokens` rows sees the first row alone.
+            picked = builder.maxPool(source.value, Pooling(kernel: Size2D(1, 1), stride: Size2D(tokens, 1)))
+        } else {
+            // A per-channel window over all the rows weighing row `position` by 1 and the others by 0: that row exactly
+            // (for finite values).
+            var weight = [Float](repeating: 0, count: channels * tokens)
+            for channel in 0..<channels { weight[channel * tokens + Int(position)] = 1 }
+            picked = builder.convolution(source.value, Convolution(weight: Tensor(shape: [channels, 1, tokens, 1], scalars: weight), bias: nil,
+                                                                   stride: Size2D(tokens, 1), groups: channels))
+        }
+        var result = source.replacing(picked)
         result.valueShape[1] = 1
         if keepsAxis { result.axes[axis] = [] } else { result.axes.remove(at: axis) }
-        try alias(node, .view(result))
+        return result
     }
 
     /// Split of a computed tensor along one channel factor (queries, keys and values from one projection).

@@ -32,7 +32,21 @@ import Testing
     /// patches → class token and positions → LN → attention → projection + residual → LN → class token → head, as
     /// timm writes it: the batch read with Shape, qkv reshaped to [N, T, 3, heads, d] and permuted (2, 0, 3, 1, 4),
     /// Split and Squeeze, q · 0.5 then q @ kᵀ, Softmax, @ v, Transpose (0, 2, 1, 3) and a Reshape to [N, T, C].
-    static func timmStyle(_ w: Weights) -> OnnxModel {
+    /// How the head reads its token: Gather of one index (0: the class token; DeiT's distillation token is 1), or
+    /// Slice of one row then Flatten.
+    enum Head: Sendable, CustomStringConvertible {
+        case gather(Int64)
+        case slice(Int64)
+
+        var description: String {
+            switch self {
+            case .gather(let index): return "Gather \(index)"
+            case .slice(let index): return "Slice \(index):\(index + 1)"
+            }
+        }
+    }
+
+    static func timmStyle(_ w: Weights, head: Head = .gather(0)) -> OnnxModel {
         let c = Int64(channels), d = Int64(channels / heads)
         func node(_ operation: String, _ inputs: [String], _ output: String, _ attributes: [String: OnnxAttribute] = [:]) -> OnnxNode {
             OnnxNode(name: output, operation: operation, inputs: inputs, outputs: [output], attributes: attributes)
@@ -72,10 +86,19 @@ import Testing
             node("Add", ["projected", "projection_bias"], "projected_bias"),
             node("Add", ["projected_bias", "e"], "residual"),
             node("LayerNormalization", ["residual", "ones", "zeros"], "f", ["epsilon": .float(1e-6)]),
-            node("Gather", ["f", "zero"], "first", ["axis": .int(1)]),
             node("Gemm", ["first", "head", "head_bias"], "y", ["transB": .int(1)]),
         ]
-        let initializers = [
+        var picking: [OnnxNode]
+        var pickingConstants: [OnnxTensor]
+        switch head {
+        case .gather(let index):
+            picking = [node("Gather", ["f", "token"], "first", ["axis": .int(1)])]
+            pickingConstants = [OnnxTensor(name: "token", shape: [], int64s: [index])]
+        case .slice(let index):
+            picking = [node("Slice", ["f", "start", "end", "axis1"], "row"), node("Flatten", ["row"], "first", ["axis": .int(1)])]
+            pickingConstants = [integers("start", [index]), integers("end", [index + 1]), integers("axis1", [1])]
+        }
+        let initializers = pickingConstants + [
             floats("patch", w.patch), floats("patch_bias", w.patchBias), floats("class_token", w.classToken), floats("positions", w.positions),
             floats("ones", Tensor(shape: [channels], repeating: 1)), floats("zeros", Tensor(shape: [channels], repeating: 0)),
             floats("qkv", w.qkv), floats("qkv_bias", w.qkvBias), floats("projection", w.projection), floats("projection_bias", w.projectionBias),
@@ -85,13 +108,14 @@ import Testing
             integers("merge_heads", [Int64(tokens), c]),
         ]
         return OnnxModel(irVersion: 8, opsets: ["": 17], producerName: "hand", producerVersion: "",
-                         graph: OnnxGraph(name: "timm-style", nodes: nodes, initializers: initializers,
+                         graph: OnnxGraph(name: "timm-style", nodes: nodes.dropLast() + picking + nodes.suffix(1), initializers: initializers,
                                           inputs: [OnnxValueInfo(name: "x", elementType: 1, dimensions: [.parameter("batch"), .value(3), .value(8), .value(8)])],
                                           outputs: [OnnxValueInfo(name: "y", elementType: 1, dimensions: nil)]))
     }
 
-    /// The same network with the engine's own operations, tokens as [C, T, 1].
-    static func builtByHand(_ w: Weights) -> Graph {
+    /// The same network with the engine's own operations, tokens as [C, T, 1]; with `tokensOnly`, up to the last
+    /// LayerNorm (every token, no head).
+    static func builtByHand(_ w: Weights, tokensOnly: Bool = false) -> Graph {
         let (c, t) = (channels, tokens)
         var builder = GraphBuilder(name: "by hand", inputShape: [3, 8, 8])
         func transposed(_ matrix: Tensor) -> Tensor {
@@ -110,6 +134,7 @@ import Testing
         x = builder.attention(x, heads: heads)
         x = builder.convolution(x, Convolution(weight: transposed(w.projection), bias: w.projectionBias))
         x = builder.layerNormalization(builder.add(x, e), normalization)
+        if tokensOnly { return builder.build(output: x) }
         x = builder.reshape(builder.maxPool(x, Pooling(kernel: Size2D(1, 1), stride: Size2D(t, 1))), to: [c])
         let logits = builder.linear(x, Linear(weight: w.head, bias: w.headBias))
         return builder.build(output: logits)
@@ -130,6 +155,36 @@ import Testing
             let difference = logits.maxAbsoluteDifference(expected)
             print("timm-style block on \(backend.name): max |imported - by hand| = \(difference)")
             #expect(difference <= 1e-5, "\(backend.name)")
+        }
+    }
+
+    /// Any one token read by the head, by Gather or by Slice, gives that token's logits: checked against the tokens
+    /// the hand-built network ends with and the head applied here.
+    @Test(arguments: [Head.gather(1), .gather(-1), .slice(0), .slice(2)])
+    func anyTokenCanBeTheHeads(_ head: Head) throws {
+        let weights = Weights()
+        let imported = try OnnxImporter.network(from: Self.timmStyle(weights, head: head).serialized(), name: "timm-style")
+        var random = SplitMix64(seed: 13)
+        let input = random.tensor([2, 3, 8, 8])
+        let tokens = try ReferenceBackend().prepare(Self.builtByHand(weights, tokensOnly: true)).run(input)
+        let index: Int
+        switch head {
+        case .gather(let k), .slice(let k): index = Int(k < 0 ? k + Int64(Self.tokens) : k)
+        }
+        var expected: [Float] = []
+        for image in 0..<2 {
+            for output in 0..<Self.classes {
+                var sum = Double(weights.headBias.scalars[output])
+                for channel in 0..<Self.channels {
+                    let token = tokens.scalars[(image * Self.channels + channel) * Self.tokens + index]
+                    sum += Double(weights.head.scalars[output * Self.channels + channel]) * Double(token)
+                }
+                expected.append(Float(sum))
+            }
+        }
+        for backend in [try DNNLBackend() as any Backend, ReferenceBackend()] {
+            let difference = try backend.prepare(imported.graph).run(input).maxAbsoluteDifference(Tensor(shape: [2, Self.classes], scalars: expected))
+            #expect(difference <= 1e-5, "\(head) on \(backend.name): \(difference)")
         }
     }
 
