@@ -1,6 +1,6 @@
-// What torch's exports of ConvNeXt-style networks add to a CNN: a Transpose to channels-last and back around
-// LayerNormalization (or, before opset 17, its formula) and per-position MatMuls, and the exact GELU spelt out through
-// Erf; each fused into the graph's own operations.
+// What exports of ConvNeXt and ViT add to a CNN, on views (OnnxViews): regroupings, LayerNormalization (or, before
+// opset 17, its formula) and per-position MatMuls over the channels, element-wise constants laid out as the value is,
+// and the exact GELU spelt out through Erf; each fused into the graph's own operations.
 import Engine
 
 extension Importer {
@@ -26,7 +26,13 @@ extension Importer {
             guard let target = try requireFolded(shapeName, "target shape").dimensions else { throw OnnxError.invalid("Reshape's shape must be integers") }
             result = try source.reshaped(target, allowZero: int(node, "allowzero", 0) == 1)
         }
-        try alias(node, .view(result))
+        // Back in the value's own order and shape (channels-last data transposed back): the value itself, so the
+        // operations after it fuse into its producer as they do in any CNN.
+        if let shape = result.plainShape, shape == builder.shape(of: result.value) {
+            try alias(node, .value(result.value))
+        } else {
+            try alias(node, .view(result))
+        }
         share(name, node.outputs[0])
     }
 
@@ -67,6 +73,7 @@ extension Importer {
         result.normalize()
         return result
     }
+
     /// Erf is only run as part of the exact GELU.
     mutating func erf(_ node: OnnxNode) throws {
         guard case .gelu(let x, .scaled)? = symbols[input(node, 0)!] else { throw Refusal(reason: "Erf is supported only inside the exact GELU") }
