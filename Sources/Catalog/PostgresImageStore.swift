@@ -32,8 +32,9 @@ extension PostgresCatalogStore: ImageStore {
     public func removeIfUnreferenced(sha256: String, store: any CatalogStore) async throws {
         guard Self.isHash(sha256) else { return }
         try await transaction { connection in
-            // The image row locked first, so a report filed meanwhile by another server (which writes the image row in
-            // its own transaction) is either seen here or waits and writes the image again.
+            // The image row locked first: a report being filed with this image by another server holds that lock (see
+            // `insert`) until it commits, and is then seen by the check below; one that comes later waits for this
+            // transaction, finds no row and writes the image again.
             try await connection.fetch("SELECT sha256 FROM image WHERE sha256 = \(sha256) FOR UPDATE", logger: self.logger)
             try await connection.fetch("""
                 DELETE FROM image WHERE sha256 = \(sha256) AND NOT EXISTS (SELECT 1 FROM report WHERE image_sha256 = \(sha256))
@@ -41,13 +42,15 @@ extension PostgresCatalogStore: ImageStore {
         }
     }
 
-    /// Inserts `image` unless it is there already (content-addressed: the same hash is the same bytes).
+    /// Inserts `image` unless it is there already (content-addressed: the same hash is the same bytes). Either way the
+    /// row stays locked until the transaction ends (the no-op update takes the lock), so a concurrent
+    /// `removeIfUnreferenced` waits, then sees this transaction's report.
     func insert(_ image: EncodedImage, at now: Int64, on connection: PostgresConnection) async throws {
         let stored = image.stored
         try await connection.fetch("""
             INSERT INTO image (sha256, original, original_extension, display, width, height, created_at_ms)
             VALUES (\(stored.sha256), \(image.original), \(image.originalExtension), \(image.display), \(stored.width), \(stored.height), \(now))
-            ON CONFLICT (sha256) DO NOTHING
+            ON CONFLICT (sha256) DO UPDATE SET created_at_ms = image.created_at_ms
             """, logger: logger)
     }
 

@@ -75,11 +75,13 @@ public struct CatalogService: Sendable {
         let reporter = reporter.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
         let sha256 = ImageVault.sha256(of: bytes)
         return try await imageLocks.withLock(sha256) {
-            // The image first: kept (files flushed) before the row that points to them, or written with the row in one
-            // transaction where the store keeps images itself. An image kept already is not encoded again.
+            // The image first: kept (files flushed) before the row that points to them, or, where the store keeps images
+            // itself, always handed to it with the row, so that the transaction holds the image even when another server
+            // deletes that image's last report meanwhile. Files kept already are not encoded again.
             var stored = try await Self.offThread { [decoder] in try ImageVault.measure(bytes, decoder: decoder) }
             var encoded: EncodedImage?
-            if try await !images.contains(sha256: sha256) {
+            let kept = images.keepsImagesWithReports ? false : try await images.contains(sha256: sha256)
+            if !kept {
                 let image = try await Self.offThread { [decoder] in try ImageVault.encode(bytes, decoder: decoder) }
                 stored = image.stored
                 if images.keepsImagesWithReports { encoded = image } else { try await images.write(image) }
