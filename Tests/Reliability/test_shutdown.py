@@ -67,8 +67,14 @@ def test_sigterm_answers_what_was_admitted_and_refuses_the_rest(server_with, sha
     signalled = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
 
+    # The signal is handled on the server's own task: /readyz turns 503 within moments, long before the probes end.
+    deadline = time.monotonic() + 5
     readiness = call(server.base_url, "/readyz")
-    assert readiness.status == 503 and readiness.json["status"] == "shutting down", f"/readyz at once: {readiness.status} {readiness.json}"
+    while readiness.status != 503 and time.monotonic() < deadline:
+        time.sleep(0.01)
+        readiness = call(server.base_url, "/readyz")
+    assert readiness.status == 503 and readiness.json["status"] == "shutting down", f"/readyz within 5 s: {readiness.status} {readiness.json}"
+    assert all(thread.is_alive() for thread in threads), "the probes were still running when /readyz turned 503"
     assert call(server.base_url, "/healthz").status == 200, "/healthz still answers while draining"
     body, content_type = multipart([("image", "car.png", image)])
     refused = post(server.base_url, "/api/v1/classify", body, content_type)
