@@ -138,17 +138,22 @@ extension Importer {
 
     // MARK: Activations
 
+    /// `activation` on `x`: fused into the convolution that makes `x` when `fusing` (nothing else reads `x`) and that
+    /// convolution has none yet, else a node of its own.
+    mutating func activated(_ x: Value, _ activation: Activation, fusing: Bool) -> Value {
+        if fusing, case .convolution(let c) = builder.operation(of: x), c.activation == .identity, let fused = builder.operation(of: x).ending(in: activation) {
+            builder.replaceOperation(of: x, with: fused)
+            return x
+        }
+        return builder.activation(x, activation)
+    }
+
     mutating func activation(_ node: OnnxNode, _ activation: Activation) throws {
         let name = input(node, 0)!
         if case .view(let source)? = symbols[name], source.plainShape == nil {
             // Element-wise on tokens or channels-last data: on the value, which keeps its layout.
             guard source.isComplete else { throw Refusal(reason: "an activation on part of a tensor") }
-            if readers[name] == 1, case .convolution(let c) = builder.operation(of: source.value), c.activation == .identity,
-               let fused = builder.operation(of: source.value).ending(in: activation) {
-                builder.replaceOperation(of: source.value, with: fused)
-                return try alias(node, .view(source))
-            }
-            return try alias(node, .view(source.replacing(builder.activation(source.value, activation))))
+            return try alias(node, .view(source.replacing(activated(source.value, activation, fusing: readers[name] == 1))))
         }
         let x = try value(name)
         if let producer = fusable(name), let fused = builder.operation(of: producer).ending(in: activation) {
@@ -324,8 +329,8 @@ extension Importer {
 
     // MARK: Shapes
 
-    /// Flatten, Reshape, Squeeze, Unsqueeze and Transpose of a computed value: allowed when they keep the batch
-    /// first and only regroup the row-major order of each image.
+    /// Flatten, Reshape, Squeeze and Unsqueeze of a computed value into another value: allowed when they keep the batch
+    /// first and only regroup the row-major order of each image (Transpose is always a view: `regroup`).
     mutating func reshape(_ node: OnnxNode) throws {
         let name = input(node, 0)!
         let x = try value(name)
@@ -341,13 +346,6 @@ extension Importer {
             let full = try squeezed([-2] + shape, node.operation, axes)
             guard full.first == -2 else { throw Refusal(reason: "it moves the batch dimension") }
             target = Array(full.dropFirst())
-        case "Transpose":
-            let permutation = try ints(node, "perm")?.map { Int($0) } ?? Array((0...shape.count).reversed())
-            let full = [1] + shape
-            guard permutation.sorted() == Array(0...shape.count), permutation.first == 0 else { throw Refusal(reason: "it moves the batch dimension") }
-            let moved = permutation.filter { full[$0] != 1 }
-            guard moved == moved.sorted() else { throw Refusal(reason: "it reorders the data of each image (permutation \(permutation) of [N] + \(shape))") }
-            target = Array(permutation.dropFirst().map { full[$0] })
         default:
             target = try reshapeTarget(node, shape: shape)
         }

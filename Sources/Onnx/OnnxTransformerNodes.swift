@@ -188,16 +188,8 @@ extension Importer {
     mutating func finishGelu(_ node: OnnxNode, input name: String) throws {
         let source = try view(name)
         guard source.isComplete else { throw Refusal(reason: "GELU on part of a tensor") }
-        let x = source.value
-        var result = x
-        // The pattern reads x twice (the division and the product) and nothing else does.
-        if readers[name] == 2, let fused = builder.operation(of: x).ending(in: .gelu), case .convolution(let c) = builder.operation(of: x),
-           c.activation == .identity {
-            builder.replaceOperation(of: x, with: fused)
-        } else {
-            result = builder.activation(x, .gelu)
-        }
-        try alias(node, .view(source.replacing(result)))
+        // Fused when the pattern reads x twice (the division and the product) and nothing else does.
+        try alias(node, .view(source.replacing(activated(source.value, .gelu, fusing: readers[name] == 2))))
     }
 
     /// ReduceMean over the last axis, Pow by 2 and Sqrt: only as steps of LayerNormalization's formula.
