@@ -60,7 +60,7 @@ public enum CatalogArchive {
         }
         guard contents.format == format else { throw CatalogError.invalid("archive format \(contents.format) is not \(format)") }
         for sha256 in Set(contents.reports.map(\.image.sha256)) {
-            guard sha256.count == 64, sha256.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            guard ImageVault.isSHA256(sha256) else {
                 throw CatalogError.invalid("'\(sha256)' is not a SHA-256")
             }
             let bytes = try read("images/\(sha256)", from: archive)

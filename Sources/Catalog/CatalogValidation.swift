@@ -8,7 +8,7 @@ public enum CatalogValidation {
         if let reporter = new.reporter, reporter.isEmpty || reporter.unicodeScalars.count > CatalogLimits.reporterLength {
             throw CatalogError.invalid("the reporter's name must be 1 to \(CatalogLimits.reporterLength) characters")
         }
-        guard new.image.sha256.count == 64, new.image.sha256.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+        guard ImageVault.isSHA256(new.image.sha256) else {
             throw CatalogError.invalid("'\(new.image.sha256)' is not a SHA-256")
         }
     }

@@ -5,15 +5,11 @@ import Foundation
 import Imaging
 
 public enum ImageMove {
-    public struct Summary: Sendable, Equatable {
+    public struct Summary: Sendable {
         public var copied = 0
         public var alreadyThere = 0
         /// Images whose files do not hold what their name says (a changed or truncated original), with why; not copied.
         public var refused: [(sha256: String, reason: String)] = []
-
-        public static func == (left: Summary, right: Summary) -> Bool {
-            left.copied == right.copied && left.alreadyThere == right.alreadyThere && left.refused.map(\.sha256) == right.refused.map(\.sha256)
-        }
     }
 
     public static func move(from vault: ImageVault, to target: any ImageStore, decoder: ImageDecoder = ImageDecoder(),

@@ -40,6 +40,11 @@ public struct ImageVault: Sendable {
         try DurableFile.syncFolder(folder.deletingLastPathComponent())
     }
 
+    /// Whether `text` is a SHA-256 as the catalog writes them: 64 lowercase hex digits.
+    public static func isSHA256(_ text: String) -> Bool {
+        text.count == 64 && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+
     public static func sha256(of bytes: Data) -> String {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
@@ -107,7 +112,7 @@ public struct ImageVault: Sendable {
             for name in ((try? fileManager.contentsOfDirectory(atPath: directory.appendingPathComponent(folder).path)) ?? []).sorted()
             where name.hasSuffix(".png") && !name.hasPrefix(".") {
                 let sha256 = String(name.dropLast(4))
-                if sha256.count == 64, sha256.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) { hashes.append(sha256) }
+                if Self.isSHA256(sha256) { hashes.append(sha256) }
             }
         }
         return hashes

@@ -9,7 +9,7 @@ extension PostgresCatalogStore: ImageStore {
     public var keepsImagesWithReports: Bool { true }
 
     public func contains(sha256: String) async throws -> Bool {
-        guard Self.isHash(sha256) else { return false }
+        guard ImageVault.isSHA256(sha256) else { return false }
         return try await run { connection in
             try await connection.fetch("SELECT EXISTS (SELECT 1 FROM image WHERE sha256 = \(sha256))", logger: self.logger)
                 .first.map { try $0.decode(Bool.self) } ?? false
@@ -30,7 +30,7 @@ extension PostgresCatalogStore: ImageStore {
     }
 
     public func removeIfUnreferenced(sha256: String, store: any CatalogStore) async throws {
-        guard Self.isHash(sha256) else { return }
+        guard ImageVault.isSHA256(sha256) else { return }
         try await transaction { connection in
             // The image row locked first: a report being filed with this image by another server holds that lock (see
             // `insert`) until it commits, and is then seen by the check below; one that comes later waits for this
@@ -55,7 +55,7 @@ extension PostgresCatalogStore: ImageStore {
     }
 
     private func column(_ name: String, of sha256: String) async throws -> Data? {
-        guard Self.isHash(sha256) else { return nil }
+        guard ImageVault.isSHA256(sha256) else { return nil }
         let query: PostgresQuery = name == "original" ? "SELECT original FROM image WHERE sha256 = \(sha256)"
                                                       : "SELECT display FROM image WHERE sha256 = \(sha256)"
         return try await run { connection in
@@ -64,9 +64,5 @@ extension PostgresCatalogStore: ImageStore {
                 return Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
             }
         }
-    }
-
-    static func isHash(_ text: String) -> Bool {
-        text.count == 64 && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
 }
