@@ -1,14 +1,17 @@
-// Pillow's Image.resize for BILINEAR and BICUBIC on 8-bit RGB, reproduced bit for bit (Pillow 13's Resample.c):
+// Pillow's Image.resize for BOX, BILINEAR and BICUBIC on 8-bit RGB, reproduced bit for bit (Pillow 13's Resample.c):
 // two separable passes in Pillow's order, filter support widened by the downscale factor, 22-bit fixed-point
-// weights, and rounding to 8 bits between the passes. Not libvips, and no other filters.
+// weights, and rounding to 8 bits between the passes. Not libvips; NEAREST is `resizedNearest`.
 
 public enum ResamplingFilter: String, Sendable, Equatable {
+    /// The mean of the input pixels each output pixel covers (what ImageNet-C's pixelate shrinks with).
+    case box
     case bilinear
     case bicubic
 
     /// Half-width of the kernel at scale 1.
     var support: Double {
         switch self {
+        case .box: 0.5
         case .bilinear: 1
         case .bicubic: 2
         }
@@ -18,6 +21,8 @@ public enum ResamplingFilter: String, Sendable, Equatable {
     func weight(at x: Double) -> Double {
         let distance = abs(x)
         switch self {
+        case .box:
+            return x > -0.5 && x <= 0.5 ? 1 : 0
         case .bilinear:
             return distance < 1 ? 1 - distance : 0
         case .bicubic:
@@ -103,6 +108,31 @@ struct ResamplingAxis {
 }
 
 extension RGBImage {
+    /// Pillow's `image.resize((width, height), Image.NEAREST)`: output column x copies input column
+    /// ⌊x₀ + x · scale⌋ with x₀ = scale / 2, the position accumulated by repeated addition as Pillow's
+    /// ImagingScaleAffine does (the last bits decide which column a boundary falls in); rows likewise.
+    public func resizedNearest(width: Int, height: Int) -> RGBImage {
+        func sources(_ inputSize: Int, _ outputSize: Int) -> [Int] {
+            let scale = Double(inputSize) / Double(outputSize)
+            var position = scale / 2
+            return (0 ..< outputSize).map { _ in
+                defer { position += scale }
+                return min(Int(position), inputSize - 1)
+            }
+        }
+        let columns = sources(self.width, width), rows = sources(self.height, height)
+        var result = [UInt8](repeating: 0, count: width * height * 3)
+        for (row, sourceRow) in rows.enumerated() {
+            for (column, sourceColumn) in columns.enumerated() {
+                let from = (sourceRow * self.width + sourceColumn) * 3, to = (row * width + column) * 3
+                result[to] = pixels[from]
+                result[to + 1] = pixels[from + 1]
+                result[to + 2] = pixels[from + 2]
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: result)
+    }
+
     /// Pillow's `image.resize((width, height), filter)`. Equal sizes give the same pixels back.
     public func resized(width: Int, height: Int, filter: ResamplingFilter) -> RGBImage {
         resampled(from: bounds, width: width, height: height, filter: filter,

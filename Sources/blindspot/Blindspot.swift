@@ -14,7 +14,7 @@ struct Blindspot: AsyncParsableCommand {
         discussion: "Exit status: 0 on success, 1 when the work failed (a file, a model, the network), 2 for a usage error.",
         version: version,
         subcommands: [ClassifyCommand.self, ProbeCommand.self, ExplainCommand.self, EvalCommand.self, ReportCommand.self, ServeCommand.self, CatalogCommand.self,
-                      ModelsCommand.self, DiscoverCommand.self, BenchCommand.self, LoadCommand.self, BenchChildCommand.self])
+                      ModelsCommand.self, DiscoverCommand.self, CorruptCommand.self, BenchCommand.self, LoadCommand.self, BenchChildCommand.self])
 
     static func main() async {
         let command: any ParsableCommand

@@ -2,6 +2,7 @@
 // (`imagecorruptions` 1.1.2): names, categories and every severity's parameters, in this one table. The pixel
 // work is in the other files of this folder; `apply` is at the end.
 import Engine
+import Foundation
 import Imaging
 
 public enum Corruption: String, CaseIterable, Sendable, Codable {
@@ -79,5 +80,54 @@ public enum CorruptionError: Error, Sendable, Equatable, CustomStringConvertible
         case .badSeverity(let severity): "severity \(severity) is not one of 1 to 5"
         case let .failed(corruption, reason): "\(corruption.title) failed: \(reason)"
         }
+    }
+}
+
+extension Corruption {
+    /// "fog,snow" → those corruptions in that order; "common" the 15, "held-out" the 4, "all" the 19. An unknown
+    /// name is refused with the list.
+    public static func list(_ text: String) throws(UnknownCorruption) -> [Corruption] {
+        var chosen: [Corruption] = []
+        for piece in text.split(separator: ",") {
+            let name = piece.trimmingCharacters(in: .whitespaces)
+            let named: [Corruption]
+            switch name {
+            case "all": named = allCases
+            case "common": named = common
+            case "held-out": named = heldOut
+            default:
+                guard let corruption = Corruption(rawValue: name) else { throw UnknownCorruption(name: name) }
+                named = [corruption]
+            }
+            chosen += named.filter { !chosen.contains($0) }
+        }
+        guard !chosen.isEmpty else { throw UnknownCorruption(name: text) }
+        return chosen
+    }
+
+    /// The seed an image's corruptions are drawn with: `seed` mixed with the FNV-1a hash of the image's name (its
+    /// path within the folder), so every image has its own noise and a rerun, a resumed run or a shard the same.
+    public static func seed(forImageNamed name: String, seed: UInt64 = 0) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return hash ^ seed
+    }
+
+    /// The image as ImageNet-C made its files from ImageNet's validation images: the shorter side resized to 256
+    /// (Pillow's bilinear, as torchvision's Resize), then the centred 224 × 224.
+    public static func imageNetCrop(_ image: RGBImage) -> RGBImage {
+        let geometry = Preprocessing.Geometry.resizeShorterSideThenCenterCrop(resize: 256, crop: 224, filter: .bilinear)
+        // Only the geometry is used; the normalisation is never applied to these 8-bit pixels.
+        let preprocessing = Preprocessing(geometry: geometry, normalization: .standardize(mean: .zero, standardDeviation: .one))
+        return (try? preprocessing.inputImage(from: image)) ?? image
+    }
+}
+
+/// A corruption name that is none of ImageNet-C's.
+public struct UnknownCorruption: Error, Equatable, CustomStringConvertible {
+    public let name: String
+
+    public var description: String {
+        "unknown corruption '\(name)'; corruptions: \(Corruption.allCases.map(\.rawValue).joined(separator: ", ")), or common, held-out, all"
     }
 }
