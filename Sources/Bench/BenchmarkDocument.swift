@@ -44,6 +44,8 @@ public enum BenchmarkSection: String, Sendable, Codable, CaseIterable {
     case image
     /// Every transformation family's levels applied to a sample photo, as probes and `eval --transform` apply them.
     case transforms
+    /// ImageNet-C's corruptions, each severity, on ImageNet-C crops of sample photos, beside EfficientNet-Lite0's batch-1 pass.
+    case corruptions
     /// `blindspot serve` under concurrent clients, and its batch window.
     case server
     /// How cost grows with batch size, image size and concurrent clients.
@@ -186,6 +188,40 @@ public struct TransformTiming: Sendable, Codable, Equatable {
     }
 }
 
+/// One ImageNet-C corruption: each severity's median time per image, summarised.
+public struct CorruptionTiming: Sendable, Codable, Equatable {
+    public let corruption: String
+    /// One of the 15 mCE averages over (not held out).
+    public let common: Bool
+    /// The median over severities of each severity's median time per image.
+    public let medianMs: Double
+    public let slowestMs: Double
+    public let slowestSeverity: Int
+
+    public init(corruption: String, common: Bool, medianMs: Double, slowestMs: Double, slowestSeverity: Int) {
+        (self.corruption, self.common, self.medianMs, self.slowestMs, self.slowestSeverity) = (corruption, common, medianMs, slowestMs, slowestSeverity)
+    }
+}
+
+/// The corruptions section: every corruption's timing on `images` crops of `width`×`height`, and the classification
+/// they are compared with.
+public struct CorruptionTimings: Sendable, Codable, Equatable {
+    public let images: Int
+    public let width: Int
+    public let height: Int
+    public let corruptions: [CorruptionTiming]
+    /// The mean over the 15 common corruptions of their median time per image.
+    public let commonMeanMs: Double
+    public let classifier: String
+    /// The classifier's batch-1 forward pass on one image, median.
+    public let classifyMs: Double
+
+    public init(images: Int, width: Int, height: Int, corruptions: [CorruptionTiming], commonMeanMs: Double, classifier: String, classifyMs: Double) {
+        (self.images, self.width, self.height, self.corruptions, self.commonMeanMs, self.classifier, self.classifyMs)
+            = (images, width, height, corruptions, commonMeanMs, classifier, classifyMs)
+    }
+}
+
 public struct BenchmarkDocument: Sendable, Codable, Equatable {
     public var machine: MachineDescription
     public var forward: [ForwardComparison]?
@@ -194,6 +230,7 @@ public struct BenchmarkDocument: Sendable, Codable, Equatable {
     public var startup: [StartupMeasurement]?
     public var image: [ImagePathMeasurement]?
     public var transforms: [TransformTiming]?
+    public var corruptions: CorruptionTimings?
     public var server: [ServerMeasurement]?
     public var scaling: ScalingTables?
     public var targets: [BenchmarkTarget] = []

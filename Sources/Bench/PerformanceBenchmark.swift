@@ -81,6 +81,10 @@ enum PerformanceGoals {
     static let imageModel = "inception_v3"
     static let imageMilliseconds: [PerformanceSettings.ImageSize: Double] = [.init(4000, 3000): 20, .init(500, 375): 4]
     static let serverFraction = 0.85
+    /// Corrupting an image costs less than classifying it with this model, on average over the 15 common corruptions.
+    static let corruptionModel = "efficientnet_lite0"
+    /// Sample photos the corruptions section corrupts.
+    static let corruptionPhotos = 5
 }
 
 public final class PerformanceBenchmark {
@@ -130,6 +134,7 @@ public final class PerformanceBenchmark {
             case .startup: document.startup = try startupSection(into: &document.targets)
             case .image: document.image = try imageSection(into: &document.targets)
             case .transforms: document.transforms = try transformsSection()
+            case .corruptions: document.corruptions = try corruptionsSection(into: &document.targets)
             case .server: document.server = try serverSection(into: &document.targets)
             case .scaling: document.scaling = try scalingSection()
             }
@@ -250,6 +255,35 @@ public final class PerformanceBenchmark {
                                    medianMs: sorted.isEmpty ? 0 : sorted[sorted.count / 2], slowestMs: slowest?.1 ?? 0,
                                    slowestLevel: slowest?.0.label ?? "–")
         }
+    }
+
+    /// Every corruption at every severity on the ImageNet-C crops (256, then the centred 224) of the first sample
+    /// photos: each severity's median over the runs (at most 5) of the time per image, against EfficientNet-Lite0's
+    /// batch-1 forward pass on the same threads.
+    private func corruptionsSection(into targets: inout [BenchmarkTarget]) throws -> CorruptionTimings {
+        let photos = try settings.samplePhotos.prefix(PerformanceGoals.corruptionPhotos).map {
+            Corruption.imageNetCrop(try decoder.decode(try Data(contentsOf: $0)))
+        }
+        let timings = try Corruption.allCases.map { corruption in
+            progress("corruptions: \(corruption.rawValue) on \(photos.count) crops")
+            let timed = try Corruption.severities.map { severity in
+                (severity, try Benchmark.medianMilliseconds(runs: min(settings.runs, 5), warmup: min(settings.warmup, 1)) {
+                    for (number, photo) in photos.enumerated() { _ = try corruption.apply(to: photo, severity: severity, seed: UInt64(number)) }
+                } / Double(photos.count))
+            }
+            let slowest = timed.max { $0.1 < $1.1 } ?? (1, 0)
+            return CorruptionTiming(corruption: corruption.rawValue, common: Corruption.common.contains(corruption),
+                                    medianMs: Benchmark.median(timed.map(\.1)), slowestMs: slowest.1, slowestSeverity: slowest.0)
+        }
+        let common = timings.filter(\.common).map(\.medianMs)
+        let model = PerformanceGoals.corruptionModel
+        let classify = try forward(model, batch: 1, threads: threads, runs: settings.runs).msPerBatch
+        let result = CorruptionTimings(images: photos.count, width: photos.first?.width ?? 0, height: photos.first?.height ?? 0,
+                                       corruptions: timings, commonMeanMs: common.reduce(0, +) / Double(max(common.count, 1)),
+                                       classifier: model, classifyMs: classify)
+        targets.append(BenchmarkTarget(section: .corruptions, name: "mean over the 15 corruptions of ms per image ÷ \(model)'s batch-1 forward",
+                                       measured: result.commonMeanMs / classify, .atMost, 1, unit: "×"))
+        return result
     }
 
     private func serverSection(into targets: inout [BenchmarkTarget]) throws -> [ServerMeasurement] {

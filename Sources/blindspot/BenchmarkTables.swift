@@ -40,6 +40,13 @@ enum BenchmarkTables {
             lines += section("Transformations on a \(first.width)×\(first.height) photo (ms per level, medians of at most 5 runs)", header: ["family", "levels", "median", "slowest", "slowest level"],
                              transforms.map { [$0.family, "\($0.levels)", number($0.medianMs), number($0.slowestMs), $0.slowestLevel] })
         }
+        if let timings = document.corruptions {
+            lines += section("ImageNet-C corruptions on \(timings.images) crops of \(timings.width)×\(timings.height) (ms per image, medians of at most 5 runs); "
+                             + "\(timings.classifier) batch-1 forward: \(number(timings.classifyMs)) ms; mean of the 15: \(number(timings.commonMeanMs)) ms",
+                             header: ["corruption", "median", "slowest", "slowest severity", "÷ classify"],
+                             timings.corruptions.map { [$0.corruption + ($0.common ? "" : " (held out)"), number($0.medianMs), number($0.slowestMs),
+                                                        "\($0.slowestSeverity)", number($0.medianMs / timings.classifyMs)] })
+        }
         if let servers = document.server {
             for server in servers {
                 lines += section("`serve` \(server.model)\(server.syntheticWeights ? " (synthetic weights)" : ""), \(server.imageWidth)×\(server.imageHeight) JPEGs, "
