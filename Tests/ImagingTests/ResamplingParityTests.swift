@@ -27,6 +27,18 @@ struct ResamplingParityTests {
         (try? JSONDecoder().decode(Cases.self, from: Data(contentsOf: fixture)).cases) ?? []
     }
 
+    /// ImageNet-C's pixelate shrinks with BOX and enlarges with NEAREST; these values are Pillow's (11.3 and 13).
+    @Test func boxAndNearestMatchPillow() {
+        func row(_ values: [UInt8]) -> RGBImage { RGBImage(width: values.count, height: 1, pixels: values.flatMap { [$0, $0, $0] }) }
+        func reds(_ image: RGBImage) -> [UInt8] { Swift.stride(from: 0, to: image.pixels.count, by: 3).map { image.pixels[$0] } }
+        let five = row([10, 20, 30, 40, 50])
+        #expect(reds(five.resized(width: 3, height: 1, filter: .box)) == [15, 30, 45])
+        #expect(reds(five.resized(width: 2, height: 1, filter: .box)) == [20, 45])
+        // 112 → 300: Pillow accumulates the position, so output 37 reads input 13 where ⌊(37 + ½) · 112 / 300⌋ is 14.
+        let ramp = reds(row((0 ..< 112).map(UInt8.init)).resizedNearest(width: 300, height: 1))
+        #expect(ramp.count == 300 && ramp[37] == 13 && ramp[36] == 13 && ramp[38] == 14 && ramp[299] == 111)
+    }
+
     @Test func fixtureHasBothFiltersAndTwentyTwoCases() {
         let cases = Self.load()
         #expect(cases.count == 22)

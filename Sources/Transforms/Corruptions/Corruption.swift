@@ -127,6 +127,10 @@ extension Corruption {
 public struct UnknownCorruption: Error, Equatable, CustomStringConvertible {
     public let name: String
 
+    public init(name: String) {
+        self.name = name
+    }
+
     public var description: String {
         "unknown corruption '\(name)'; corruptions: \(Corruption.allCases.map(\.rawValue).joined(separator: ", ")), or common, held-out, all"
     }
