@@ -58,7 +58,13 @@ struct CorruptCommand: AsyncParsableCommand {
     func run() async throws {
         let files = try images.flatMap { try ImageFiles.expand($0) }
         for file in files { try FileCheck.readable(file, expected: "an image file") }
-        if let frostTextures { try FileCheck.listableDirectory(frostTextures) }
+        try FileCheck.writable(out, directory: true)
+        if let frostTextures {
+            try FileCheck.listableDirectory(frostTextures)
+            for name in FrostTextures.photographNames {
+                try FileCheck.readable((frostTextures as NSString).appendingPathComponent(name), expected: "a frost texture image")
+            }
+        }
         let frost = try frostTextures.map { try FrostTextures.photographs(in: URL(fileURLWithPath: $0)) } ?? .procedural
         let (corruptions, severities) = (try corruptions(), try severities())
         let root = URL(fileURLWithPath: out)
@@ -67,7 +73,8 @@ struct CorruptCommand: AsyncParsableCommand {
         var done: Int64 = 0
         let decoder = ImageDecoder()
         for file in files {
-            var image = try decoder.decode(ImageFiles.read(file))
+            var image: RGBImage
+            do { image = try decoder.decode(ImageFiles.read(file)) } catch { throw FileProblem(path: file, problem: UserErrors.message(for: error)) }
             if imagenetCrop { image = Corruption.imageNetCrop(image) }
             let name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
             let imageSeed = Corruption.seed(forImageNamed: (file as NSString).lastPathComponent, seed: seed)

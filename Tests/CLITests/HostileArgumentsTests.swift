@@ -112,7 +112,7 @@ struct HostileFolder {
         }
         #expect(commands.count >= 22, "\(commands)")
         let covered = Self.classifyCases + Self.probeCases + Self.explainCases + Self.evalCases + Self.reportCases + Self.serveCases
-            + Self.catalogCases + Self.modelsCases + Self.benchCases + Self.loadCases + Self.discoverCases + Self.rootCases
+            + Self.catalogCases + Self.modelsCases + Self.benchCases + Self.loadCases + Self.discoverCases + Self.corruptCases + Self.rootCases
         for command in commands {
             #expect(covered.contains { Array($0.arguments.prefix(command.count)) == command }, "no hostile case runs `blindspot \(command.joined(separator: " "))`")
         }
@@ -363,6 +363,28 @@ struct HostileFolder {
         .failure(["--examples", "fifo-examples"], "fifo-examples/examples.json: is a FIFO (named pipe), not a JSON file"),
     ] + threadCases([])).map { HostileCase(arguments: ["serve", "--port", "0"] + $0.arguments, status: $0.status, message: $0.message) }
 
+    static let corruptCases: [HostileCase] = [
+        .usage(["corrupt"], "Missing expected argument '<images> ...'"),
+        .usage(["corrupt", "garbage.jpg"], "Missing expected argument '--out <out>'"),
+        .usage(["corrupt", "garbage.jpg", "--out", "o", "--severity", "0"], "--severity is 1, 2, 3, 4, 5 or all, not '0'"),
+        .usage(["corrupt", "garbage.jpg", "--out", "o", "--severity=-1"], "--severity is 1, 2, 3, 4, 5 or all, not '-1'"),
+        .usage(["corrupt", "garbage.jpg", "--out", "o", "--severity", "NaN"], "--severity is 1, 2, 3, 4, 5 or all, not 'NaN'"),
+        .usage(["corrupt", "garbage.jpg", "--out", "o", "--corruption", "rain"], "--corruption: unknown corruption 'rain'; corruptions: gaussian_noise"),
+        .usage(["corrupt", "garbage.jpg", "--out", "o", "--corruption", ""], "--corruption: unknown corruption ''"),
+        .usage(["corrupt", "garbage.jpg", "--out", "o", "--seed=-1"], "The value '-1' is invalid for '--seed <seed>'"),
+        .usage(["corrupt", "garbage.jpg", "--out", "o", "--seed", "99999999999999999999999"], "is invalid for '--seed <seed>'"),
+        .failure(["corrupt", "missing.png", "--out", "o"], "error: missing.png: no such file"),
+        .failure(["corrupt", "garbage.jpg", "--out", "o"], "error: garbage.jpg: text is not an accepted image"),
+        .failure(["corrupt", "fifo", "--out", "o"], "error: fifo: is a FIFO (named pipe), not an image file"),
+        .failure(["corrupt", "folder", "--out", "o"], "error: no images in folder"),
+        .failure(["corrupt", "garbage.jpg", "--out", "fifo"], "error: fifo: is a FIFO (named pipe), not a directory to write"),
+        .failure(["corrupt", "garbage.jpg", "--out", "garbage.jpg"], "error: garbage.jpg: is a regular file, not a directory to write"),
+        .failure(["corrupt", "garbage.jpg", "--out", ""], "error: '': no file name given"),
+        .failure(["corrupt", "garbage.jpg", "--out", "o", "--frost-textures", "missing"], "error: missing: no such directory"),
+        .failure(["corrupt", "garbage.jpg", "--out", "o", "--frost-textures", "folder"], "error: folder/frost1.png: no such file"),
+        .failure(["corrupt", "garbage.jpg", "--out", "o", "--frost-textures", "fifo"], "error: fifo: is a FIFO (named pipe), not a directory"),
+    ]
+
     static let catalogCases: [HostileCase] = [
         .usage(["catalog", "recheck", "--model", "alexnet"], "--model: unknown model 'alexnet'"),
         .usage(["catalog", "recheck", "--model", "efficientnet_lite0", "--model", "efficientnet_lite0"], "--model names efficientnet_lite0 twice"),
@@ -503,6 +525,7 @@ struct HostileFolder {
     @Test func classify() async throws { try await Self.check(Self.classifyCases + Self.rootCases) }
     @Test func probe() async throws { try await Self.check(Self.probeCases) }
     @Test func explain() async throws { try await Self.check(Self.explainCases) }
+    @Test func corrupt() async throws { try await Self.check(Self.corruptCases) }
     @Test func eval() async throws { try await Self.check(Self.evalCases) }
     @Test func discover() async throws { try await Self.check(Self.discoverCases) }
     @Test func report() async throws { try await Self.check(Self.reportCases) }
