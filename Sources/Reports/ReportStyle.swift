@@ -52,6 +52,8 @@ public enum ReportStyle {
     .report-table td.heat-9 { background: #ef4444aa; }
     .robustness-card { border: 1px solid #8884; border-radius: 6px; padding: 0 1rem 1rem; margin: 1rem 0; }
     .robustness-card .headline { font-size: 1.1rem; font-weight: 600; }
+    .robustness-charts { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
+    .robustness-charts .report-chart { flex: 1 1 22rem; max-width: 32rem; }
     .report-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr)); gap: 1rem; }
     .report-chart { margin: 0; }
     .report-chart svg { width: 100%; height: auto; color: inherit; overflow: visible; }

@@ -36,12 +36,17 @@ enum RobustnessCardReport {
                 + (card.cleanError.map(Percent.text) ?? "not measured") + ".", className: "hint"),
         ]
         if !card.undefined.isEmpty {
-            blocks.append(.list(Corruption.allCases.compactMap { corruption in
-                card.undefined[corruption.rawValue].map { "\(corruption.title): \($0)" }
-            }))
+            // One line per reason, naming the corruptions it applies to.
+            var reasons: [String] = [], named: [String: [String]] = [:]
+            for corruption in Corruption.allCases {
+                guard let reason = card.undefined[corruption.rawValue] else { continue }
+                if named[reason] == nil { reasons.append(reason) }
+                named[reason, default: []].append(corruption.title)
+            }
+            blocks.append(.list(reasons.map { "\(named[$0, default: []].joined(separator: ", ")): \($0)" }))
         }
         blocks.append(.table(heatmap(model, card: card)))
-        blocks.append(.rendered(html: "<div class=\"report-charts\">\n"
+        blocks.append(.rendered(html: "<div class=\"robustness-charts\">\n"
             + figure(ceBars(model, card: card), caption: "\(model): CE per corruption (100% = the normaliser's error)")
             + figure(reliabilityDiagram(model, card: card),
                      caption: "\(model): reliability on the clean images, ECE \(Percent.text(card.ece)) (15 equal-width confidence bins)")

@@ -1,6 +1,6 @@
 // The robustness card's arithmetic on records built by hand (no corruption is run): CE, mCE and relative mCE against
 // sums worked out in the comments, the reference model's own CEs of 1, a zero denominator left out with its reason,
-// AlexNet's published table and its CEs of 1, ECE by hand, and the card's JSON keys.
+// AlexNet's published table and its CEs of 1, which folder counts as ImageNet-val, ECE by hand, and the card's JSON keys.
 import Analysis
 import Foundation
 import Testing
@@ -84,6 +84,18 @@ import Transforms
         #expect(card.ce["fog"] == .some(nil))
         #expect(card.undefined["fog"]?.contains("4 of 5 severities") == true, "\(card.undefined)")
         #expect(abs(try #require(card.meanCE) - 3.0 / 7) < 1e-12, "the mean is brightness's alone")
+    }
+
+    /// AlexNet's errors apply to ImageNet's validation set only: 50,000 images, 50 of each of the 1000 classes.
+    @Test func onlyTheValidationSetIsImageNetVal() {
+        let root = URL(fileURLWithPath: "/val")
+        func dataset(_ images: [LabelledImage]) -> LabelledDataset { LabelledDataset(root: root, images: images, unlabelled: []) }
+        let validation = (0..<50_000).map { LabelledImage(file: "image-\($0).JPEG", classIndex: $0 % 1000) }
+        #expect(RobustnessPlan.isImageNetValidation(dataset(validation)))
+        #expect(!RobustnessPlan.isImageNetValidation(dataset(Array(validation.dropLast()))))
+        let uneven = validation.enumerated().map { LabelledImage(file: $1.file, classIndex: $0 == 0 ? 1 : $1.classIndex) }
+        #expect(!RobustnessPlan.isImageNetValidation(dataset(uneven)), "class 0 with 49 images and class 1 with 51")
+        #expect(!RobustnessPlan.isImageNetValidation(dataset(Array(validation.prefix(100)))))
     }
 
     /// AlexNet's mean top-1 error over severities 1-5 per corruption, typed from the table published with ImageNet-C
