@@ -38,7 +38,10 @@ let package = Package(
         .target(name: "Onnx", dependencies: ["Engine"]),
         .target(name: "Imaging", dependencies: ["Engine", "VipsShim"]),
         .target(name: "Transforms", dependencies: ["Engine", "Imaging", "VipsShim"]),
-        .target(name: "Models", dependencies: ["Engine", "Weights", "Imaging"], resources: [.copy("Resources/imagenet-classes.tsv"), .copy("Resources/imagenet-wordnet.tsv")]),
+        .target(name: "Models", dependencies: ["Engine", "Weights", "Imaging"], resources: [
+            .copy("Resources/imagenet-classes.tsv"), .copy("Resources/imagenet-wordnet.tsv"),
+            .copy("Resources/imagenet-a-wnids.txt"), .copy("Resources/imagenet-r-wnids.txt"),
+        ]),
         .target(name: "ModelFetch", dependencies: [
             "Models", "ChildProcess",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -100,7 +103,7 @@ let package = Package(
         .testTarget(name: "TransformsTests", dependencies: ["TestSupport", "Transforms", "Imaging"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "Engine", "EngineDNNL", "Weights", "Imaging", "Onnx"]),
         .testTarget(name: "ModelFetchTests", dependencies: ["TestSupport", "ModelFetch"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ChildProcess", "blindspot", "Inference", "ModelRegistry", "Analysis", "Bench", "Curation", "Models", "Weights", "Catalog", "Reports", "Transforms"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ChildProcess", "blindspot", "Inference", "ModelRegistry", "Analysis", "Bench", "Curation", "Models", "Weights", "Catalog", "Reports", "Transforms", "Imaging"]),
         .testTarget(name: "WebAppTests", dependencies: [
             "TestSupport", "WebApp", "Inference", "ModelRegistry", "Analysis", "Curation", "EngineDNNL", "Models", "Imaging", "ModelFetch", "Catalog", "Transforms",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,6 +1,6 @@
 // What an evaluation found, computed only from the per-image records, so that results of shards merge exactly
-// and a resumed run equals an uninterrupted one: accuracies with bootstrap intervals, per-class recall, the
-// most frequent confusions, accuracy under each transformation next to the clean one, and where models disagree.
+// and a resumed run equals an uninterrupted one: accuracies with bootstrap intervals, per-class recall, the most
+// frequent confusions, accuracy under each transformation, robustness cards (RobustnessCard), where models disagree.
 import Engine
 import Foundation
 import Models
@@ -12,7 +12,7 @@ public struct EvaluationRecord: Sendable, Equatable, Codable {
     /// The true class.
     public let truth: Int
     public let model: String
-    /// "family:value" (e.g. "blur:2"); nil for the clean image.
+    /// `EvaluationTransform.key` ("blur:2", "imagenet-c:fog:3"); nil for the clean image.
     public let transform: String?
     /// The five most probable classes, best first, and their probabilities.
     public let top5: [Int]
@@ -51,63 +51,6 @@ public struct EvaluationRecord: Sendable, Equatable, Codable {
     }
 }
 
-/// A transformation applied to every image of an evaluation: one family at one level.
-public struct EvaluationTransform: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
-    public let family: TransformFamily
-    public let level: TransformLevel
-
-    public init(family: TransformFamily, level: TransformLevel) {
-        self.family = family
-        self.level = level
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case family, level
-    }
-
-    /// Only the family's own levels: a results file could name any number, which no transformation has.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let family = try container.decode(TransformFamily.self, forKey: .family)
-        let level = try container.decode(TransformLevel.self, forKey: .level)
-        guard family.levels.contains(level) else {
-            throw DecodingError.dataCorruptedError(forKey: .level, in: container,
-                                                   debugDescription: "\(level.value) (\(level.label)) is not a level of \(family.rawValue)")
-        }
-        self.init(family: family, level: level)
-    }
-
-    /// "blur:2": how records name it.
-    public var key: String { "\(family.rawValue):\(Self.number(level.value))" }
-    public var description: String { "\(family.title) \(level.label)" }
-
-    /// "blur:2", "rotate:90", "flip:vertical", "background:white", or "blur:all" for every level; "blur:mid" for
-    /// the middle level.
-    public static func parse(_ text: String) throws -> [EvaluationTransform] {
-        let parts = text.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count == 2, let family = TransformFamily(rawValue: parts[0]) else {
-            throw EvaluationError.badTransform(text, reason: "write FAMILY:LEVEL, FAMILY:mid or FAMILY:all; families: "
-                + TransformFamily.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        let levels = family.levels
-        switch parts[1].lowercased() {
-        case "all": return levels.map { EvaluationTransform(family: family, level: $0) }
-        case "mid", "middle": return [EvaluationTransform(family: family, level: levels[levels.count / 2])]
-        default:
-            let wanted = parts[1]
-            if let level = levels.first(where: { Double(wanted) == $0.value || $0.label.caseInsensitiveCompare(wanted) == .orderedSame }) {
-                return [EvaluationTransform(family: family, level: level)]
-            }
-            throw EvaluationError.badTransform(text, reason: "\(family.rawValue)'s levels are "
-                + levels.map { "\(number($0.value)) (\($0.label))" }.joined(separator: ", "))
-        }
-    }
-
-    static func number(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
-    }
-}
-
 public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     case badTransform(String, reason: String)
     case mismatched(String)
@@ -141,8 +84,9 @@ public struct EvaluationResults: Sendable, Codable {
 
     public struct TransformAccuracy: Sendable, Codable, Equatable {
         public let transform: String
-        public let family: TransformFamily
-        public let level: TransformLevel
+        /// For one of Blindspot's families; nil for ImageNet-C's corruptions (`transform` names them).
+        public let family: TransformFamily?
+        public let level: TransformLevel?
         public let images: Int
         public let top1: Double
         public let top5: Double
@@ -165,6 +109,8 @@ public struct EvaluationResults: Sendable, Codable {
         /// The most frequent wrong answers (true → predicted), up to 20.
         public let confusions: [Confusion]
         public let transforms: [TransformAccuracy]
+        /// ImageNet-C's card, when the evaluation made one (`eval --robustness-card`).
+        public let robustness: RobustnessCard?
     }
 
     /// An image that some models get right and others wrong (clean).
@@ -186,32 +132,43 @@ public struct EvaluationResults: Sendable, Codable {
     public let images: Int
     public let unlabelled: [UnlabelledFile]
     public let transforms: [EvaluationTransform]
+    /// The 200 classes the outputs were masked to (ImageNet-A or -R); nil: all 1000.
+    public let subset: ImageNetSubset?
+    /// How the robustness cards were made; nil when there are none.
+    public let robustness: RobustnessPlan?
     public let models: [ModelResults]
     public let disagreements: [Disagreement]
     /// Every model's answer on every image, sorted (file, model, transform): what merging and resuming rest on.
     public let records: [EvaluationRecord]
 
     /// Summarises `records` (any order). `digests` names each model's weights.
-    public init(dataset: String, unlabelled: [UnlabelledFile], transforms: [EvaluationTransform], records: [EvaluationRecord],
-                digests: [String: String], labels: ImageNetLabels) {
+    public init(dataset: String, unlabelled: [UnlabelledFile], transforms: [EvaluationTransform], subset: ImageNetSubset? = nil,
+                robustness: RobustnessPlan? = nil, records: [EvaluationRecord], digests: [String: String], labels: ImageNetLabels) {
         let records = records.sorted { ($0.file, $0.model, $0.transform ?? "") < ($1.file, $1.model, $1.transform ?? "") }
         self.dataset = dataset
         self.unlabelled = unlabelled
         self.transforms = transforms
+        self.subset = subset
+        self.robustness = robustness
         self.records = records
         let clean = records.filter { $0.transform == nil }
         images = Set(clean.map(\.file)).count
         var models: [String] = []
         for record in clean where !models.contains(record.model) { models.append(record.model) }
+        var byModel: [String: [EvaluationRecord]] = [:]
+        for record in records { byModel[record.model, default: []].append(record) }
         self.models = models.map { model in
-            Self.summarise(model: model, records: records.filter { $0.model == model }, transforms: transforms,
-                           digest: digests[model], labels: labels)
+            let mine = byModel[model] ?? []
+            return Self.summarise(model: model, records: mine, transforms: transforms, digest: digests[model], labels: labels,
+                                  card: robustness.map { plan in
+                                      RobustnessCard(records: mine, reference: plan.referenceModel.flatMap { byModel[$0] } ?? [], plan: plan)
+                                  })
         }
         disagreements = Self.disagreements(clean, models: models, labels: labels)
     }
 
     static func summarise(model: String, records: [EvaluationRecord], transforms: [EvaluationTransform], digest: String?,
-                          labels: ImageNetLabels) -> ModelResults {
+                          labels: ImageNetLabels, card: RobustnessCard?) -> ModelResults {
         let clean = records.filter { $0.transform == nil }
         let top1 = fraction(clean.map(\.isTop1)), top5 = fraction(clean.map(\.isTop5))
         var byClass: [Int: (images: Int, correct: Int)] = [:]
@@ -226,8 +183,10 @@ public struct EvaluationResults: Sendable, Codable {
             Confusion(trueIndex: pair[0], trueLabel: labels[pair[0]].name, predictedIndex: pair[1], predictedLabel: labels[pair[1]].name,
                       count: files.count, examples: Array(files.prefix(3)))
         }.sorted { ($1.count, $0.trueIndex, $0.predictedIndex) < ($0.count, $1.trueIndex, $1.predictedIndex) }
+        var byTransform: [String: [EvaluationRecord]] = [:]
+        for record in records { if let key = record.transform { byTransform[key, default: []].append(record) } }
         let transformed = transforms.map { transform in
-            let under = records.filter { $0.transform == transform.key }
+            let under = byTransform[transform.key] ?? []
             let accuracy = fraction(under.map(\.isTop1))
             return TransformAccuracy(transform: transform.key, family: transform.family, level: transform.level, images: under.count,
                                      top1: accuracy, top5: fraction(under.map(\.isTop5)), top1CI: bootstrap(under.map(\.isTop1)),
@@ -235,7 +194,7 @@ public struct EvaluationResults: Sendable, Codable {
         }
         return ModelResults(model: model, weightsDigest: digest, images: clean.count, top1: top1, top5: top5,
                             top1CI: bootstrap(clean.map(\.isTop1)), top5CI: bootstrap(clean.map(\.isTop5)),
-                            perClass: perClass, confusions: Array(confusions.prefix(20)), transforms: transformed)
+                            perClass: perClass, confusions: Array(confusions.prefix(20)), transforms: transformed, robustness: card)
     }
 
     static func disagreements(_ clean: [EvaluationRecord], models: [String], labels: ImageNetLabels) -> [Disagreement] {
@@ -277,6 +236,8 @@ public struct EvaluationResults: Sendable, Codable {
         for part in parts.dropFirst() {
             guard part.transforms == first.transforms else { throw EvaluationError.mismatched("the transformations differ") }
             guard part.models.map(\.model) == first.models.map(\.model) else { throw EvaluationError.mismatched("the models differ") }
+            guard part.subset == first.subset else { throw EvaluationError.mismatched("the class subsets differ") }
+            guard part.robustness == first.robustness else { throw EvaluationError.mismatched("the robustness cards were made differently") }
         }
         var seen = Set<String>()
         var records: [EvaluationRecord] = []
@@ -287,6 +248,6 @@ public struct EvaluationResults: Sendable, Codable {
         var digests: [String: String] = [:]
         for model in parts.flatMap(\.models) { digests[model.model] = model.weightsDigest }
         return EvaluationResults(dataset: first.dataset, unlabelled: parts.flatMap(\.unlabelled), transforms: first.transforms,
-                                 records: records, digests: digests, labels: labels)
+                                 subset: first.subset, robustness: first.robustness, records: records, digests: digests, labels: labels)
     }
 }

@@ -1,6 +1,7 @@
 // Evaluating models on a labelled dataset: images go through in fixed chunks (decoded and transformed on two
 // threads while the previous chunk is classified), each chunk's records handed to the caller as it completes, so
-// a killed run resumes at the first unfinished chunk with the same batches, hence the same numbers.
+// a killed run resumes at the first unfinished chunk with the same batches, hence the same numbers. ImageNet-C's
+// transforms follow ImageNetCProtocol; each variant is made once and classified by every model.
 import Engine
 import Foundation
 import Imaging
@@ -15,13 +16,20 @@ public struct Evaluator: Sendable {
     public let batchSize: Int
     /// Transformations run on a copy whose shorter side is at most this (the clean image is classified as is).
     public let workingShorterSide: Int
+    /// The classes the outputs are masked to (ImageNet-A's or -R's 200); nil: all.
+    public let classes: [Int]?
+    /// Where frost's ice comes from.
+    public let frost: FrostTextures
 
-    public init(classifiers: [Classifier], transforms: [EvaluationTransform] = [], batchSize: Int = 8, workingShorterSide: Int = 512) {
+    public init(classifiers: [Classifier], transforms: [EvaluationTransform] = [], batchSize: Int = 8, workingShorterSide: Int = 512,
+                classes: [Int]? = nil, frost: FrostTextures = .procedural) {
         precondition(!classifiers.isEmpty && batchSize >= 1)
         self.classifiers = classifiers
         self.transforms = transforms
         self.batchSize = batchSize
         self.workingShorterSide = workingShorterSide
+        self.classes = classes
+        self.frost = frost
     }
 
     /// The records a finished image has: one per model, clean and under each transformation.
@@ -75,9 +83,14 @@ public struct Evaluator: Sendable {
         }
         var records: [EvaluationRecord] = []
         for classifier in classifiers {
+            let own = classifier.model.preprocessing, cut = ImageNetCProtocol.preprocessing(for: own)
             for start in stride(from: 0, to: variants.count, by: batchSize) {
                 let batch = variants[start..<min(start + batchSize, variants.count)]
-                for (variant, classification) in zip(batch, try classifier.classify(batch.map(\.picture), top: 5)) {
+                var tensor = Tensor(zeros: [batch.count] + own.tensorShape)
+                for (slot, variant) in batch.enumerated() {
+                    try (variant.transform?.isCorruption == true ? cut : own).write(variant.picture, into: &tensor, at: slot)
+                }
+                for (variant, classification) in zip(batch, try classifier.classify(tensor, top: 5, among: classes)) {
                     records.append(EvaluationRecord(file: variant.image.file, truth: variant.image.classIndex, model: classifier.model.name,
                                                     transform: variant.transform?.key, top5: classification.predictions.map(\.index),
                                                     probabilities: classification.predictions.map(\.probability)))
@@ -89,13 +102,24 @@ public struct Evaluator: Sendable {
 
     /// Starts decoding (and transforming) `chunk` on two threads; `wait()` gives the results in chunk order.
     private func prepareInBackground(_ chunk: [LabelledImage], dataset: LabelledDataset) -> PendingResults<[RGBImage]> {
+        let cutting = transforms.contains(where: \.isCorruption)
         let shorterSide = classifiers.compactMap(\.model.preprocessing.sourceShorterSide).max()
-        let (transforms, workingShorterSide) = (self.transforms, self.workingShorterSide)
+        let (transforms, workingShorterSide, frost) = (self.transforms, self.workingShorterSide, self.frost)
         return PendingResults.start(count: chunk.count) { index in
             let bytes = try Data(contentsOf: dataset.url(of: chunk[index]))
-            let image = try ImageDecoder().decode(bytes, minimumShorterSide: shorterSide)
-            let working = transforms.isEmpty ? image : image.shrunk(toShorterSide: workingShorterSide)
-            return try [image] + transforms.map { try $0.family.apply(to: working, level: $0.level) }
+            let decoder = ImageDecoder()
+            let image = try decoder.decode(bytes, minimumShorterSide: shorterSide)
+            let working = transforms.contains { !$0.isCorruption } ? image.shrunk(toShorterSide: workingShorterSide) : image
+            // ImageNet-C's cut starts from the full-size decode, as PIL's did: shrink-on-load would change its pixels.
+            let cut = try cutting ? Corruption.imageNetCrop(decoder.decode(bytes)) : image
+            let seed = Corruption.seed(forImageNamed: chunk[index].file)
+            return try [image] + transforms.map { (transform) throws -> RGBImage in
+                switch transform {
+                case let .family(family, level): return try family.apply(to: working, level: level)
+                case let .corruption(corruption, severity): return try corruption.apply(to: cut, severity: severity, seed: seed, frost: frost)
+                case .corruptionBaseline: return cut
+                }
+            }
         }
     }
 }

@@ -118,14 +118,18 @@ public final class Classifier: Sendable {
     }
 
     /// Classifies a prepared batch, keeping the `top` most probable classes of each image, with its features.
-    public func classify(_ batch: Tensor, top: Int) throws -> [Classification] {
+    /// `among` masks the outputs to those classes (ImageNet-A's or -R's 200): the softmax runs over them only, every
+    /// other class gets probability 0 and is never among the predictions; `logits` stay all the network's.
+    public func classify(_ batch: Tensor, top: Int, among classes: [Int]? = nil) throws -> [Classification] {
         let (logits, features) = try forward(batch)
-        let classes = logits.shape[1]
+        let classCount = logits.shape[1]
         let featureCount = features.map { $0.count / max($0.shape[0], 1) } ?? 0
+        let kept = classes.map { $0.filter { (0..<classCount).contains($0) } }
         return (0..<logits.shape[0]).map { row in
-            let scores = Array(logits.scalars[(row * classes)..<((row + 1) * classes)])
-            let probabilities = Self.softmax(scores)
-            let best = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
+            let scores = Array(logits.scalars[(row * classCount)..<((row + 1) * classCount)])
+            let probabilities = kept.map { Self.softmax(scores, among: $0) } ?? Self.softmax(scores)
+            let candidates = kept ?? Array(probabilities.indices)
+            let best = candidates.sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
             let predictions = best.prefix(max(top, 0)).map { Prediction(index: $0, label: labels[$0].name, probability: probabilities[$0]) }
             let imageFeatures = features.map { Array($0.scalars[(row * featureCount)..<((row + 1) * featureCount)]) }
             return Classification(model: model.name, predictions: predictions, logits: scores, probabilities: probabilities, features: imageFeatures)
@@ -138,6 +142,13 @@ public final class Classifier: Sendable {
         var batch = Tensor(zeros: [pictures.count] + preprocessing.tensorShape)
         for (slot, picture) in pictures.enumerated() { try preprocessing.write(picture, into: &batch, at: slot) }
         return try classify(batch, top: top)
+    }
+
+    /// The softmax over `classes` only, in class order over all of `logits` (0 for every other class).
+    public static func softmax(_ logits: [Float], among classes: [Int]) -> [Double] {
+        var probabilities = [Double](repeating: 0, count: logits.count)
+        for (index, probability) in zip(classes, softmax(classes.map { logits[$0] })) { probabilities[index] = probability }
+        return probabilities
     }
 
     /// Softmax in double precision, with the maximum subtracted first.

@@ -55,6 +55,14 @@ public struct ModelLoader: Sendable {
         zoo.models.filter { cachedWeights(of: $0) != nil }.sorted { $0.preference > $1.preference }
     }
 
+    /// The present model with the smallest weights file (ties by name): the default reference of a robustness card.
+    public func smallestPresentModel() -> ModelDescriptor? {
+        func size(_ model: ModelDescriptor) -> Int {
+            cachedWeights(of: model).flatMap { try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int } ?? Int.max
+        }
+        return presentModels().min { (size($0), $0.name) < (size($1), $1.name) }
+    }
+
     /// inception_v3 when its weights are present, otherwise the best present model.
     public func defaultModel() -> ModelDescriptor? {
         presentModels().first

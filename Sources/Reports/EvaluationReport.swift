@@ -1,6 +1,6 @@
 // An evaluation's results as an HTML section or page, Markdown and a CSV of every record: accuracy with bootstrap
-// intervals, top-1 under each transformation beside the clean one, worst classes, frequent confusions, disagreements.
-// The numbers are EvaluationResults'; this only lays them out.
+// intervals, top-1 under each transformation beside the clean one, robustness cards (RobustnessCardReport), worst
+// classes, frequent confusions, disagreements. The numbers are EvaluationResults'; this only lays them out.
 import Analysis
 import Foundation
 import Imaging
@@ -76,13 +76,16 @@ public enum EvaluationReport {
         }
         blocks.append(.heading(level: level + 1, text: "Accuracy"))
         blocks.append(.table(accuracyTable(results)))
-        if !results.transforms.isEmpty {
+        if let plan = results.robustness {
+            blocks += RobustnessCardReport.blocks(results, plan: plan, headingLevel: level + 1)
+        }
+        if !groups(results).isEmpty {
             blocks.append(.heading(level: level + 1, text: "Robustness"))
             blocks.append(.paragraph("Top-1 accuracy on every image after one transformation, with its change relative to the clean "
                 + "top-1 in brackets (−50% means half the clean accuracy is lost), as ImageNet-C reports corruption errors.", className: "hint"))
             blocks.append(.table(robustnessTable(results)))
-            blocks.append(.charts(families(results.transforms).map { family, transforms in
-                (chart(results, family: family, transforms: transforms), "\(family.title): top-1 by level (the first point is clean)")
+            blocks.append(.charts(groups(results).map { group, transforms in
+                (chart(results, group: group, transforms: transforms), "\(group): top-1 by level (the first point is clean)")
             }))
         }
         blocks.append(.heading(level: level + 1, text: "Worst classes"))
@@ -149,11 +152,14 @@ public enum EvaluationReport {
 
     static func overview(_ results: EvaluationResults) -> String {
         let models = results.models.map(\.model).joined(separator: ", ")
-        let transforms = results.transforms.isEmpty ? "clean images only"
-            : "clean and under \(results.transforms.count) transformation\(results.transforms.count == 1 ? "" : "s") ("
-                + families(results.transforms).map { "\($0.family.title.lowercased()) \($0.transforms.map(\.level.label).joined(separator: ", "))" }
-                    .joined(separator: "; ") + ")"
-        return "\(results.images) labelled images, \(results.models.count) model\(results.models.count == 1 ? "" : "s") (\(models)); \(transforms)."
+        let listed = groups(results)
+        let count = listed.map(\.transforms.count).reduce(0, +)
+        let card = results.robustness == nil ? "" : "; ImageNet-C's robustness card (19 corruptions × 5 severities)"
+        let transforms = listed.isEmpty ? (card.isEmpty ? "; clean images only" : card)
+            : "; clean and under \(count) transformation\(count == 1 ? "" : "s") ("
+                + listed.map { "\($0.group.lowercased()) \($0.transforms.map(\.levelLabel).joined(separator: ", "))" }.joined(separator: "; ") + ")" + card
+        let subset = results.subset.map { "; outputs masked to \($0.title)'s 200 classes" } ?? ""
+        return "\(results.images) labelled images, \(results.models.count) model\(results.models.count == 1 ? "" : "s") (\(models))\(transforms)\(subset)."
     }
 
     static func accuracyTable(_ results: EvaluationResults) -> ReportTable {
@@ -173,10 +179,10 @@ public enum EvaluationReport {
 
     static func robustnessTable(_ results: EvaluationResults) -> ReportTable {
         var rows = [ReportTable.Row(header: .init("Clean"), cells: results.models.map { .init(Percent.text($0.top1)) })]
-        for (family, transforms) in families(results.transforms) {
-            rows.append(.group(family.title))
+        for (group, transforms) in groups(results) {
+            rows.append(.group(group))
             for transform in transforms {
-                rows.append(ReportTable.Row(header: .init(transform.level.label), cells: results.models.map { model in
+                rows.append(ReportTable.Row(header: .init(transform.levelLabel), cells: results.models.map { model in
                     guard let accuracy = accuracy(of: model, under: transform) else { return .init("—") }
                     return .init(Percent.text(accuracy.top1), note: change(accuracy.relativeDrop))
                 }))
@@ -196,8 +202,8 @@ public enum EvaluationReport {
                            numericColumns: Set(results.models.indices.map { $0 + 1 }), className: "robustness")
     }
 
-    static func chart(_ results: EvaluationResults, family: TransformFamily, transforms: [EvaluationTransform]) -> LineChart {
-        LineChart(title: "\(family.title): top-1 by level", xLabels: ["clean"] + transforms.map(\.level.label), yLabel: "top-1",
+    static func chart(_ results: EvaluationResults, group: String, transforms: [EvaluationTransform]) -> LineChart {
+        LineChart(title: "\(group): top-1 by level", xLabels: ["clean"] + transforms.map(\.levelLabel), yLabel: "top-1",
                   series: results.models.map { model in
                       LineChart.Series(name: model.model, values: [model.top1] + transforms.map { accuracy(of: model, under: $0)?.top1 },
                                        marked: Array(repeating: false, count: transforms.count + 1))
@@ -244,16 +250,22 @@ public enum EvaluationReport {
 
     // MARK: - Helpers
 
-    /// The transformations grouped by family, families in first-appearance order, levels mildest first.
-    static func families(_ transforms: [EvaluationTransform]) -> [(family: TransformFamily, transforms: [EvaluationTransform])] {
-        var order: [TransformFamily] = []
-        for transform in transforms where !order.contains(transform.family) { order.append(transform.family) }
-        return order.map { family in
-            let levels = family.levels
-            return (family, transforms.filter { $0.family == family }.sorted {
-                (levels.firstIndex(of: $0.level) ?? levels.count) < (levels.firstIndex(of: $1.level) ?? levels.count)
-            })
-        }
+    /// The transformations the robustness table lists (all but a card's, which the card shows), grouped by family or
+    /// corruption in first-appearance order, levels mildest first.
+    static func groups(_ results: EvaluationResults) -> [(group: String, transforms: [EvaluationTransform])] {
+        let listed = results.transforms.filter { results.robustness == nil || !$0.isCorruption }
+        var order: [String] = []
+        for transform in listed where !order.contains(transform.group) { order.append(transform.group) }
+        return order.map { group in (group, listed.filter { $0.group == group }.sorted { $0.rank < $1.rank }) }
+    }
+
+    /// "mCE 76.7% · relative mCE 105.0% · ECE 3.1%", or with a reference model "reference-normalised mean CE 98.2% ·
+    /// relative 97.0% · ECE 3.1% (not mCE)".
+    public static func robustnessHeadline(_ card: RobustnessCard) -> String {
+        func value(_ number: Double?) -> String { number.map(Percent.text) ?? "undefined" }
+        return card.isReferenceNormalised
+            ? "reference-normalised mean CE \(value(card.meanCE)) · relative \(value(card.relativeMeanCE)) · ECE \(Percent.text(card.ece)) (not mCE)"
+            : "mCE \(value(card.meanCE)) · relative mCE \(value(card.relativeMeanCE)) · ECE \(Percent.text(card.ece))"
     }
 
     static func accuracy(of model: EvaluationResults.ModelResults, under transform: EvaluationTransform) -> EvaluationResults.TransformAccuracy? {

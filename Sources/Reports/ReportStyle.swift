@@ -40,6 +40,20 @@ public enum ReportStyle {
     .report-table td.flip { background: #ef444428; }
     .report-table td.mean { font-weight: 600; }
     .report-table td.digest { font-family: ui-monospace, monospace; font-size: 0.8rem; overflow-wrap: anywhere; }
+    .report-table td.heat-0 { background: #ef44440a; }
+    .report-table td.heat-1 { background: #ef444418; }
+    .report-table td.heat-2 { background: #ef444426; }
+    .report-table td.heat-3 { background: #ef444434; }
+    .report-table td.heat-4 { background: #ef444444; }
+    .report-table td.heat-5 { background: #ef444456; }
+    .report-table td.heat-6 { background: #ef444468; }
+    .report-table td.heat-7 { background: #ef44447c; }
+    .report-table td.heat-8 { background: #ef444492; }
+    .report-table td.heat-9 { background: #ef4444aa; }
+    .robustness-card { border: 1px solid #8884; border-radius: 6px; padding: 0 1rem 1rem; margin: 1rem 0; }
+    .robustness-card .headline { font-size: 1.1rem; font-weight: 600; }
+    .robustness-charts { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
+    .robustness-charts .report-chart { flex: 1 1 22rem; max-width: 32rem; }
     .report-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr)); gap: 1rem; }
     .report-chart { margin: 0; }
     .report-chart svg { width: 100%; height: auto; color: inherit; overflow: visible; }
@@ -73,6 +87,7 @@ public enum ReportStyle {
       .report-table thead { display: table-header-group; }
       .report-entry { break-inside: avoid-page; }
       .table-scroll { overflow: visible; }
+      .report-table td[class^="heat-"], .report-table td[class*=" heat-"],
       .report-table td.ok, .report-table td.flip, .report-table tr.group th, .probe-summary td.ok, .probe-summary td.flip {
         print-color-adjust: exact; -webkit-print-color-adjust: exact;
       }

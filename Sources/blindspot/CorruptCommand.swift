@@ -59,13 +59,7 @@ struct CorruptCommand: AsyncParsableCommand {
         let files = try images.flatMap { try ImageFiles.expand($0) }
         for file in files { try FileCheck.readable(file, expected: "an image file") }
         try FileCheck.writable(out, directory: true)
-        if let frostTextures {
-            try FileCheck.listableDirectory(frostTextures)
-            for name in FrostTextures.photographNames {
-                try FileCheck.readable((frostTextures as NSString).appendingPathComponent(name), expected: "a frost texture image")
-            }
-        }
-        let frost = try frostTextures.map { try FrostTextures.photographs(in: URL(fileURLWithPath: $0)) } ?? .procedural
+        let frost = try FrostTextures.option(frostTextures)
         let (corruptions, severities) = (try corruptions(), try severities())
         let root = URL(fileURLWithPath: out)
         let bar = ProgressBar(label: "corrupt", format: .items("images"))
@@ -91,5 +85,17 @@ struct CorruptCommand: AsyncParsableCommand {
         }
         bar.finish()
         print("\(done) corrupted images in \(out) (frost: \(frost.source))")
+    }
+}
+
+extension FrostTextures {
+    /// `--frost-textures DIR`: the reference's photographs, each file checked before any is read; nil: procedural ice.
+    static func option(_ folder: String?) throws -> FrostTextures {
+        guard let folder else { return .procedural }
+        try FileCheck.listableDirectory(folder)
+        for name in photographNames {
+            try FileCheck.readable((folder as NSString).appendingPathComponent(name), expected: "a frost texture image")
+        }
+        return try photographs(in: URL(fileURLWithPath: folder))
     }
 }

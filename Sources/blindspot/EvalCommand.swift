@@ -5,8 +5,10 @@ import ArgumentParser
 import Foundation
 import Imaging
 import ModelFetch
+import ModelRegistry
 import Models
 import Reports
+import Transforms
 
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +25,9 @@ struct EvalRunCommand: AsyncParsableCommand {
         discussion: """
         DIR is an ImageFolder (one sub-folder per WordNet id or class name) or flat files named WNID_*.JPEG.
         Example: blindspot eval ../shared/imagenet-sample --model efficientnet_lite0 --transform blur:mid --transform rotate:90 --out eval.html
+        ImageNet-C: --transform imagenet-c:fog:3, imagenet-c:fog (severities 1-5), imagenet-c:common, imagenet-c:all; or the whole
+        card with --robustness-card (mCE normalised by AlexNet's published errors on ImageNet-val: 50,000 images, 50 per class;
+        elsewhere reference-normalised by --reference-model, default the present model with the smallest weights file).
         """)
 
     @Argument(help: "The labelled folder.")
@@ -31,8 +36,20 @@ struct EvalRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("model"), help: "A model to evaluate; repeat for several (default: the default model).")
     var models: [String] = []
 
-    @Option(name: .customLong("transform"), help: "FAMILY:LEVEL (e.g. blur:2, rotate:90, flip:vertical), FAMILY:mid or FAMILY:all; repeatable.")
+    @Option(name: .customLong("transform"), help: "FAMILY:LEVEL (e.g. blur:2, rotate:90, flip:vertical), FAMILY:mid, FAMILY:all, or imagenet-c:CORRUPTION[:SEVERITY], imagenet-c:common, imagenet-c:all; repeatable.")
     var transforms: [String] = []
+
+    @Flag(help: "ImageNet-C's robustness card for every model: 15 common and 4 held-out corruptions × 5 severities, CE, mCE, relative mCE, calibration.")
+    var robustnessCard = false
+
+    @Option(name: .customLong("reference-model"), help: "The model whose errors normalise CE (default off ImageNet-val: the present model with the smallest weights file); evaluated too.")
+    var referenceModel: String?
+
+    @Option(help: "imagenet-a or imagenet-r: mask the outputs to that dataset's 200 classes before top-1 and top-5.")
+    var subset: String?
+
+    @Option(name: .customLong("frost-textures"), help: "A folder with the reference's frost photographs (frost1.png … frost6.jpg); default: procedural ice.")
+    var frostTextures: String?
 
     @Option(help: "Evaluate only the first N images.")
     var limit: Int?
@@ -58,7 +75,22 @@ struct EvalRunCommand: AsyncParsableCommand {
         if resume && out == nil { throw ValidationError("--resume needs --out: the progress is kept beside it") }
         if let out { _ = try OutputFormat(path: out) }
         _ = try shardNumbers()
-        _ = try evaluationTransforms()
+        _ = try classSubset()
+        if referenceModel != nil && !robustnessCard { throw ValidationError("--reference-model normalises a robustness card: add --robustness-card") }
+        if let referenceModel { try OptionCheck.requireModels([referenceModel], "--reference-model") }
+        let chosen = try evaluationTransforms()
+        if frostTextures != nil && !chosen.contains(where: { $0.corruption?.corruption == .frost }) {
+            throw ValidationError("--frost-textures serves ImageNet-C's frost: add --robustness-card or --transform imagenet-c:frost")
+        }
+    }
+
+    /// The --subset.
+    func classSubset() throws -> ImageNetSubset? {
+        guard let subset else { return nil }
+        guard let chosen = ImageNetSubset(rawValue: subset.lowercased()) else {
+            throw ValidationError("--subset is one of " + ImageNetSubset.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return chosen
     }
 
     /// Every --transform, each FAMILY:all or FAMILY:mid expanded; a transformation named twice is a usage error.
@@ -72,6 +104,7 @@ struct EvalRunCommand: AsyncParsableCommand {
                 chosen.append(transform)
             }
         }
+        if robustnessCard { chosen += EvaluationTransform.robustnessCard.filter { !chosen.contains($0) } }
         return chosen
     }
 
@@ -87,18 +120,26 @@ struct EvalRunCommand: AsyncParsableCommand {
     func run() async throws {
         try FileCheck.listableDirectory(directory)
         if let out { try FileCheck.writable(out) }
+        let frost = try FrostTextures.option(frostTextures)
         let environment = try CommandEnvironment()
         let labels = environment.loader.labels
         // The folder is read before any model loads: a folder without images fails at once.
         var dataset = Self.readableOnly(try LabelledDataset(scanning: URL(fileURLWithPath: directory), labels: labels))
         let names: [String?] = models.isEmpty ? [nil] : models
-        let classifiers = try names.map { try environment.loader.load($0, backend: threading.backend()) }
+        var classifiers = try names.map { try environment.loader.load($0, backend: threading.backend()) }
         let evaluationTransforms = try evaluationTransforms()
+        // The normaliser is chosen on the whole folder, before --limit and --shard.
+        let plan = try robustnessCard ? robustnessPlan(for: dataset, loader: environment.loader, frost: frost) : nil
+        if let reference = plan?.referenceModel, !classifiers.contains(where: { $0.model.name == reference }) {
+            classifiers.append(try environment.loader.load(reference, backend: threading.backend()))
+        }
+        let subset = try classSubset()
         if let limit { dataset = dataset.limited(to: limit) }
         if let (index, count) = try shardNumbers() { dataset = dataset.shard(index, of: count) }
         for file in dataset.unlabelled { printError("skipped \(file.file): \(file.reason)") }
 
-        let evaluator = Evaluator(classifiers: classifiers, transforms: evaluationTransforms, batchSize: batchSize)
+        let evaluator = Evaluator(classifiers: classifiers, transforms: evaluationTransforms, batchSize: batchSize,
+                                  classes: try subset?.classIndices(in: labels), frost: frost)
         let log = try out.map { try ProgressLog(path: $0 + ".progress.jsonl", resume: resume) }
         let earlier = log?.earlier ?? (records: [], failures: [])
         let alreadyDone = evaluator.completedFiles(in: earlier.records)
@@ -118,13 +159,24 @@ struct EvalRunCommand: AsyncParsableCommand {
             environment.loader.cachedWeights(of: classifier.model).flatMap { try? ModelCache.sha256(ofFileAt: $0) }.map { (classifier.model.name, $0) }
         })
         let results = EvaluationResults(dataset: directory, unlabelled: dataset.unlabelled + failures, transforms: evaluationTransforms,
-                                        records: records, digests: digests, labels: labels)
+                                        subset: subset, robustness: plan, records: records, digests: digests, labels: labels)
         if let out {
             try OutputFormat(path: out).write(results, to: URL(fileURLWithPath: out))
             try log?.remove()
         }
         EvalSummary.print(results, imagesPerSecond: Double(dataset.images.count - alreadyDone.count) / max(seconds, 1e-9))
         if let out { print("results: \(out)") }
+    }
+
+    /// AlexNet's published errors normalise CE on ImageNet-val unless --reference-model names a model; elsewhere the
+    /// reference is --reference-model or the present model with the smallest weights file.
+    func robustnessPlan(for dataset: LabelledDataset, loader: ModelLoader, frost: FrostTextures) throws -> RobustnessPlan {
+        if referenceModel == nil && RobustnessPlan.isImageNetValidation(dataset) { return RobustnessPlan(referenceModel: nil, frost: frost.source) }
+        guard let reference = referenceModel ?? loader.smallestPresentModel()?.name else {
+            throw CommandFailure(description: "a robustness card off ImageNet-val needs a reference model, and none is present; "
+                + "fetch one with `blindspot models fetch efficientnet_lite0` or name one with --reference-model")
+        }
+        return RobustnessPlan(referenceModel: reference, frost: frost.source)
     }
 
     /// `dataset` with its files that are not regular files this process may read (a FIFO would stop the run)
@@ -280,23 +332,48 @@ final class ProgressLog {
     }
 }
 
-/// The terminal summary: accuracies with intervals, and each transformation's accuracy as a bar.
+/// The terminal summary: accuracies with intervals, each transformation's accuracy as a bar, and a robustness card's
+/// headline with its CE per corruption as bars.
 enum EvalSummary {
     static func print(_ results: EvaluationResults, imagesPerSecond: Double?) {
         let rate = imagesPerSecond.map { String(format: " · %.1f images/s", $0) } ?? ""
-        Swift.print("\(results.dataset): \(results.images) images\(results.unlabelled.isEmpty ? "" : ", \(results.unlabelled.count) skipped")\(rate)")
-        let width = results.transforms.map(\.description.count).max() ?? 0
+        let subset = results.subset.map { ", outputs masked to \($0.title)'s 200 classes" } ?? ""
+        Swift.print("\(results.dataset): \(results.images) images\(results.unlabelled.isEmpty ? "" : ", \(results.unlabelled.count) skipped")\(subset)\(rate)")
+        // A card's 96 transformations are summed up by the card, not listed.
+        let listed = results.transforms.filter { results.robustness == nil || !$0.isCorruption }
+        let width = listed.map(\.description.count).max() ?? 0
         for model in results.models {
             Swift.print("  \(model.model)  top-1 \(Percent.text(model.top1)) [\(Percent.text(model.top1CI[0])), \(Percent.text(model.top1CI[1]))]"
                 + "  top-5 \(Percent.text(model.top5)) [\(Percent.text(model.top5CI[0])), \(Percent.text(model.top5CI[1]))]")
-            for transform in model.transforms {
-                let bar = String(repeating: "█", count: Int((transform.top1 * 20).rounded()))
+            for transform in listed {
+                guard let accuracy = model.transforms.first(where: { $0.transform == transform.key }) else { continue }
+                let bar = String(repeating: "█", count: Int((accuracy.top1 * 20).rounded()))
                 let name = transform.description.padding(toLength: width, withPad: " ", startingAt: 0)
-                Swift.print("    \(name) top-1 \(Percent.text(transform.top1))  (\(change(transform.relativeDrop)) of clean)  \(bar)")
+                Swift.print("    \(name) top-1 \(Percent.text(accuracy.top1))  (\(change(accuracy.relativeDrop)) of clean)  \(bar)")
             }
+            if let card = model.robustness { printCard(card) }
         }
     }
 
+    /// "mCE 76.7% · relative mCE 105.0% · ECE 3.1%" with what normalises it, then CE per corruption as a bar
+    /// (█ per 10 points, so that 100%, the normaliser's own, is ten blocks).
+    static func printCard(_ card: RobustnessCard) {
+        let headline = EvaluationReport.robustnessHeadline(card)
+        Swift.print("    ImageNet-C: \(headline)")
+        Swift.print("      normalised by \(card.normaliser)")
+        let width = Corruption.allCases.map(\.title.count).max() ?? 0
+        for corruption in Corruption.allCases {
+            guard let value = card.ce[corruption.rawValue] else { continue }
+            let name = corruption.title.padding(toLength: width, withPad: " ", startingAt: 0)
+            let held = Corruption.heldOut.contains(corruption) ? "  (held out)" : ""
+            guard let value else {
+                Swift.print("      \(name) CE   —    \(card.undefined[corruption.rawValue] ?? "")")
+                continue
+            }
+            let bar = value.isFinite ? String(repeating: "█", count: Int(min(40, max(0, (value * 10).rounded())))) : ""
+            Swift.print("      \(name) CE \(Percent.whole(value).leftPadded(to: 5))  \(bar)\(held)")
+        }
+    }
 
     /// A relative drop as a signed change: "−35%", or "+3%" when the transformation helped.
     static func change(_ drop: Double) -> String {
@@ -305,6 +382,9 @@ enum EvalSummary {
     }
 }
 
-extension EvaluationResults.TransformAccuracy {
-    var description: String { EvaluationTransform(family: family, level: level).description }
+extension String {
+    /// Right-aligned in `width` characters.
+    func leftPadded(to width: Int) -> String {
+        String(repeating: " ", count: max(0, width - count)) + self
+    }
 }
