@@ -120,6 +120,8 @@ struct EvalRunCommand: AsyncParsableCommand {
     func run() async throws {
         try FileCheck.listableDirectory(directory)
         if let out { try FileCheck.writable(out) }
+        if let frostTextures { try FileCheck.listableDirectory(frostTextures) }
+        let frost = try frostTextures.map { try FrostTextures.photographs(in: URL(fileURLWithPath: $0)) } ?? .procedural
         let environment = try CommandEnvironment()
         let labels = environment.loader.labels
         // The folder is read before any model loads: a folder without images fails at once.
@@ -127,8 +129,6 @@ struct EvalRunCommand: AsyncParsableCommand {
         let names: [String?] = models.isEmpty ? [nil] : models
         var classifiers = try names.map { try environment.loader.load($0, backend: threading.backend()) }
         let evaluationTransforms = try evaluationTransforms()
-        if let frostTextures { try FileCheck.listableDirectory(frostTextures) }
-        let frost = try frostTextures.map { try FrostTextures.photographs(in: URL(fileURLWithPath: $0)) } ?? .procedural
         // The normaliser is chosen on the whole folder, before --limit and --shard.
         let plan = try robustnessCard ? robustnessPlan(for: dataset, loader: environment.loader, frost: frost) : nil
         if let reference = plan?.referenceModel, !classifiers.contains(where: { $0.model.name == reference }) {

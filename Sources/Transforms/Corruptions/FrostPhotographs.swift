@@ -12,19 +12,21 @@ extension FrostTextures {
         let decoder = ImageDecoder()
         let images = try referenceFileNames.map { name in
             let url = folder.appendingPathComponent(name)
-            guard let bytes = FileManager.default.contents(atPath: url.path) else { throw MissingFrostPhotograph(path: url.path) }
+            // Only a regular file is read: a FIFO under that name would block the read.
+            let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
+            guard type == .typeRegular, let bytes = FileManager.default.contents(atPath: url.path) else { throw MissingFrostPhotograph(path: url.path) }
             return try decoder.decode(bytes)
         }
         return .photographs(images, folder: folder.path)
     }
 }
 
-/// A frost photograph the folder lacks.
+/// A frost photograph the folder lacks (or holds as something other than a readable regular file).
 public struct MissingFrostPhotograph: Error, Equatable, CustomStringConvertible {
     public let path: String
 
     public var description: String {
-        "\(path) is missing or unreadable: --frost-textures names a folder with the reference's "
+        "\(path) is missing, unreadable or not a regular file: --frost-textures names a folder with the reference's "
             + FrostTextures.referenceFileNames.joined(separator: ", ")
     }
 }
