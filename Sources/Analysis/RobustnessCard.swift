@@ -232,7 +232,8 @@ public struct RobustnessCard: Sendable, Codable, Equatable {
         let count = calibrationBins
         var members = [[Int]](repeating: [], count: count)
         for (index, confidence) in confidences.enumerated() where confidence.isFinite {
-            members[min(count - 1, max(0, Int(confidence * Double(count))))].append(index)
+            // Clamped before the conversion: a probability read from an edited results file may be anything.
+            members[Int(min(Double(count - 1), max(0, (confidence * Double(count)).rounded(.down))))].append(index)
         }
         let total = Double(members.reduce(0) { $0 + $1.count })
         var ece = 0.0

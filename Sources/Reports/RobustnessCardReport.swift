@@ -63,7 +63,9 @@ enum RobustnessCardReport {
         func row(_ corruption: Corruption) -> ReportTable.Row {
             let cells = Corruption.severities.map { severity -> ReportTable.Cell in
                 guard let value = error["\(corruption.rawValue):\(severity)"] else { return .init("—") }
-                return .init(Percent.text(value), style: "heat-\(max(0, min(9, Int(((value.isFinite ? value : 0) * 10).rounded(.down)))))")
+                // Clamped before the conversion: an error read from an edited results file may be anything.
+                let shade = value.isFinite ? Int(min(9, max(0, (value * 10).rounded(.down)))) : 0
+                return .init(Percent.text(value), style: "heat-\(shade)")
             }
             return ReportTable.Row(header: .init(corruption.title), cells: cells + [
                 .init(percent(card.ce[corruption.rawValue]), style: "mean"), .init(percent(card.relativeCE[corruption.rawValue])),

@@ -48,7 +48,7 @@ struct EvalRunCommand: AsyncParsableCommand {
     @Option(help: "imagenet-a or imagenet-r: mask the outputs to that dataset's 200 classes before top-1 and top-5.")
     var subset: String?
 
-    @Option(name: .customLong("frost-textures"), help: "A folder with the reference's frost photographs (frost1.png … frost6.jpg); default: procedural ice.")
+    @Option(name: .customLong("frost-textures"), help: "A folder with the reference's frost photographs (frost1.png … frost5.jpg, as the imagecorruptions package ships them); default: procedural ice.")
     var frostTextures: String?
 
     @Option(help: "Evaluate only the first N images.")

@@ -139,6 +139,9 @@ import Transforms
         #expect(bins.count == 15 && bins.map(\.count) == [0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2])
         #expect(abs(try #require(bins[14].confidence) - 0.945) < 1e-12 && bins[14].accuracy == 0.5)
         #expect(bins[0].confidence == nil && bins[0].accuracy == nil && bins[14].upper == 1)
+        // Probabilities from an edited results file neither trap nor leave the bins: above 1 is the last, below 0 the first.
+        let edited = RobustnessCard.calibration(confidences: [1e300, -5, .nan], correct: [true, false, true]).bins
+        #expect(edited[14].count == 1 && edited[0].count == 1 && edited.map(\.count).reduce(0, +) == 2)
         // A card takes it from the clean records' top-1 probabilities: here all 0.62 (bin 9), "big" right on all 4: |1 − 0.62|.
         let card = Self.card(of: "big")
         #expect(abs(card.ece - 0.38) < 1e-12 && card.reliability[9].count == 4)
