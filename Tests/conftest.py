@@ -33,6 +33,8 @@ def pytest_addoption(parser):
     group.addoption("--kubernetes-validate", default=str(paths.REPOSITORY / ".venv-manifests" / "bin" / "kubernetes-validate"),
                     help="test_manifests: the validator's command (`make test-manifests` installs it into .venv-manifests)")
     group.addoption("--rootfs", default=".build/image/rootfs", help="test_image: the root file system scripts/build-rootfs.sh built")
+    group.addoption("--corruptions-python", default=str(paths.REPOSITORY / ".venv-corruptions" / "bin" / "python"),
+                    help="test_parity: the Python of the reference's environment (`make test-corruptions` makes .venv-corruptions)")
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,16 @@ def table(rows, columns):
     return "\n".join(line.rstrip() for line in lines)
 
 
+def markdown_table(rows, columns):
+    """A Markdown table of dicts `rows`: `columns` is [(key, heading)]; a missing value is an empty cell."""
+    def cell(value):
+        return "" if value is None else str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(heading for _, heading in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(key)) for key, _ in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def record(title, text):
     """Prints `text` under `title` at the end of the run (pytest's captured output would hide it)."""
     RECORDED.append((title, text))
