@@ -70,6 +70,12 @@ import Weights
         let scaling = try #require(document.scaling)
         #expect(scaling.batch.map(\.batch) == [1, 2, 4, 8, 16])
         #expect(scaling.imageSize.count == 3 && scaling.clients.map(\.run.load.clients) == [1, 2])
-        #expect(Set(document.targets.map(\.section)) == [.memory, .server], "targets of lite0 without a peer: \(document.targets)")
+        let corruptions = try #require(document.corruptions)
+        #expect(corruptions.corruptions.map(\.corruption) == Corruption.allCases.map(\.rawValue))
+        #expect(corruptions.corruptions.filter(\.common).count == 15 && corruptions.width == 224 && corruptions.height == 224 && corruptions.images >= 1)
+        let common = corruptions.corruptions.filter(\.common).map(\.medianMs)
+        #expect(abs(corruptions.commonMeanMs - common.reduce(0, +) / 15) < 1e-9 && corruptions.classifyMs > 0)
+        #expect(corruptions.corruptions.allSatisfy { $0.medianMs > 0 && $0.slowestMs >= $0.medianMs && (1...5).contains($0.slowestSeverity) })
+        #expect(Set(document.targets.map(\.section)) == [.memory, .server, .corruptions], "targets of lite0 without a peer: \(document.targets)")
     }
 }
