@@ -1,6 +1,6 @@
-// A probe: one image swept through the catalog of transformations (Transforms), every variant classified by one
-// or several models in batches, and per family the mildest level that breaks the prediction. Variants are made
-// a batch at a time and dropped once classified, so memory stays small; rendering is the caller's.
+// A probe: one image swept through the catalog of transformations and ImageNet-C's corruptions (Transforms), every
+// variant classified by one or several models in batches, and per family the mildest level that breaks the prediction.
+// Variants are made a batch at a time and dropped once classified, so memory stays small; rendering is the caller's.
 import Engine
 import Foundation
 import Imaging
@@ -10,26 +10,30 @@ import Transforms
 
 /// What to probe: which families, which classes count as right, and the noise seed.
 public struct ProbePlan: Sendable, Equatable {
-    public var families: [TransformFamily]
+    public var families: [ProbeFamily]
     /// Classes that count as a right answer; empty: a variant fails when its top-1 differs from the original's.
     public var expected: [Int]
     public var seed: UInt64
     /// Transforms run on a copy whose shorter side is at most this many pixels (the original is classified as is).
     public var workingShorterSide: Int
+    /// Where frost's ice comes from, for ImageNet-C's frost.
+    public var frost: FrostTextures
 
-    public init(families: [TransformFamily] = TransformFamily.allCases, expected: [Int] = [], seed: UInt64 = 0,
-                workingShorterSide: Int = 512) {
+    public init(families: [ProbeFamily] = ProbeFamily.standard, expected: [Int] = [], seed: UInt64 = 0,
+                workingShorterSide: Int = 512, frost: FrostTextures = .procedural) {
         self.families = families
         self.expected = expected
         self.seed = seed
         self.workingShorterSide = workingShorterSide
+        self.frost = frost
     }
 }
 
-/// One transformed copy: the original (no family) or one family at one level.
+/// One transformed copy: the original or ImageNet-C's clean crop (no family; see `ProbeResult.cropVariant`), or one
+/// family at one level.
 public struct ProbeVariant: Sendable, Equatable, Codable {
     public let id: Int
-    public let family: TransformFamily?
+    public let family: ProbeFamily?
     public let level: TransformLevel?
     /// A small JPEG `data:` URL of the variant as the first model sees it (cropped and resized), when asked for.
     public var thumbnail: String?
@@ -39,7 +43,7 @@ public struct ProbeVariant: Sendable, Equatable, Codable {
 public struct ProbeResult: Sendable, Codable {
     /// A family as probed: its levels, or why it did not apply to this image.
     public struct Family: Sendable, Codable {
-        public let family: TransformFamily
+        public let family: ProbeFamily
         public let title: String
         public let summary: String
         public let levels: [TransformLevel]
@@ -58,7 +62,7 @@ public struct ProbeResult: Sendable, Codable {
 
     /// One model's summary of one family.
     public struct FamilyOutcome: Sendable, Codable {
-        public let family: TransformFamily
+        public let family: ProbeFamily
         public let variants: Int
         public let flipped: Int
         /// The mildest level that flips the prediction, if any.
@@ -90,6 +94,9 @@ public struct ProbeResult: Sendable, Codable {
     public let seed: UInt64
     public let families: [Family]
     public let variants: [ProbeVariant]
+    /// The uncorrupted ImageNet-C crop (shorter side 256, centre 224) that ImageNet-C's families corrupt, classified as
+    /// they are: nil when none was probed. Its outcome tells what the crop alone does to the answer.
+    public let cropVariant: Int?
     public let models: [ModelOutcome]
     public let transformMilliseconds: Double
 }
@@ -97,24 +104,32 @@ public struct ProbeResult: Sendable, Codable {
 public enum Probe {
     /// Sweeps `image` through `plan` and classifies every variant with each of `classifiers` (at least one).
     /// The original is classified alone, exactly as a plain classification; variants go in batches of `batchSize`.
-    /// With `thumbnailSide`, each variant carries a thumbnail of that side. `progress` hears (variants done, variants
-    /// planned) after each batch.
+    /// Blindspot's families transform a copy shrunk to `plan.workingShorterSide` and each model takes it through its own
+    /// pipeline; ImageNet-C's corrupt the image's ImageNet-C crop, which each model takes as `eval` gives it corrupted
+    /// crops (`ImageNetCProtocol`), and the clean crop is classified once beside them. With `thumbnailSide`, each
+    /// variant carries a thumbnail of that side. `progress` hears (variants done, variants planned) after each batch.
     public static func run(_ image: RGBImage, plan: ProbePlan, classifiers: [Classifier], batchSize: Int = 8, thumbnailSide: Int? = nil,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> ProbeResult {
         // A programmer's error, not an input's: the probe route and command always pass at least one model.
         precondition(!classifiers.isEmpty, "a probe needs a model")
         let working = image.shrunk(toShorterSide: plan.workingShorterSide)
+        let crop = plan.families.contains { $0.corruption != nil } ? Corruption.imageNetCrop(image) : nil
         let planned = plan.families.flatMap { family in family.levels.map { (family, $0) } }
+        let total = planned.count + (crop == nil ? 1 : 2)
         var variants = [ProbeVariant(id: 0, family: nil, level: nil, thumbnail: nil)]
-        var notApplicable: [TransformFamily: String] = [:]
+        var notApplicable: [ProbeFamily: String] = [:]
         var thumbnails: [String] = []
         var transformTime = Duration.zero
         var inferenceTime = [Duration](repeating: .zero, count: classifiers.count)
         var classifications = [[Classification]](repeating: [], count: classifiers.count)
 
-        func classify(_ pictures: [RGBImage]) throws {
+        /// Classifies pictures that are all ImageNet-C crops (`cut`) or all whole images.
+        func classify(_ pictures: [RGBImage], cut: Bool) throws {
+            func preprocessing(_ classifier: Classifier) -> Preprocessing {
+                cut ? ImageNetCProtocol.preprocessing(for: classifier.model.preprocessing) : classifier.model.preprocessing
+            }
             for (position, classifier) in classifiers.enumerated() {
-                let preprocessing = classifier.model.preprocessing
+                let preprocessing = preprocessing(classifier)
                 var batch = Tensor(zeros: [pictures.count] + preprocessing.tensorShape)
                 for (slot, picture) in pictures.enumerated() { try preprocessing.write(picture, into: &batch, at: slot) }
                 let start = ContinuousClock.now
@@ -123,35 +138,52 @@ public enum Probe {
             }
             if let thumbnailSide {
                 for picture in pictures {
-                    thumbnails.append(try classifiers[0].model.preprocessing.inputImage(from: picture)
+                    thumbnails.append(try preprocessing(classifiers[0]).inputImage(from: picture)
                         .resized(width: thumbnailSide, height: thumbnailSide, filter: .bilinear).jpegDataURL(quality: 82))
                 }
             }
         }
 
-        try classify([image])
-        progress(1, planned.count + 1)
+        try classify([image], cut: false)
+        var cropVariant: Int?
+        var done = 1
+        progress(done, total)
         var next = planned.startIndex
         while next < planned.endIndex {
+            // A batch holds one kind of picture: crops (ImageNet-C's) or whole images (Blindspot's families).
+            let cut = planned[next].0.corruption != nil
             var pictures: [RGBImage] = []
             let start = ContinuousClock.now
-            while pictures.count < batchSize && next < planned.endIndex {
+            if cut, cropVariant == nil, let crop {
+                cropVariant = variants.count
+                pictures.append(crop)
+                variants.append(ProbeVariant(id: variants.count, family: nil, level: nil, thumbnail: nil))
+            }
+            while pictures.count < batchSize && next < planned.endIndex && (planned[next].0.corruption != nil) == cut {
                 let (family, level) = planned[next]
                 next += 1
                 guard notApplicable[family] == nil else { continue }
-                switch Result(catching: { () throws(TransformError) in try family.apply(to: working, level: level, seed: plan.seed) }) {
-                case .success(let picture):
-                    pictures.append(picture)
+                switch family {
+                case let .transform(transform):
+                    switch Result(catching: { () throws(TransformError) in try transform.apply(to: working, level: level, seed: plan.seed) }) {
+                    case .success(let picture):
+                        pictures.append(picture)
+                        variants.append(ProbeVariant(id: variants.count, family: family, level: level, thumbnail: nil))
+                    case .failure(.notApplicable(_, let reason)):
+                        notApplicable[family] = reason
+                    case .failure(let error):
+                        throw error
+                    }
+                case let .corruption(corruption):
+                    guard let crop else { break }
+                    pictures.append(try corruption.apply(to: crop, severity: Int(level.value), seed: plan.seed, frost: plan.frost))
                     variants.append(ProbeVariant(id: variants.count, family: family, level: level, thumbnail: nil))
-                case .failure(.notApplicable(_, let reason)):
-                    notApplicable[family] = reason
-                case .failure(let error):
-                    throw error
                 }
             }
             transformTime += ContinuousClock.now - start
-            if !pictures.isEmpty { try classify(pictures) }
-            progress(planned.distance(from: planned.startIndex, to: next) + 1, planned.count + 1)
+            if !pictures.isEmpty { try classify(pictures, cut: cut) }
+            done = planned.distance(from: planned.startIndex, to: next) + (cropVariant == nil ? 1 : 2)
+            progress(done, total)
         }
 
         let labels = classifiers[0].labels
@@ -160,14 +192,19 @@ public enum Probe {
                     model: classifiers[position].model.name, milliseconds: inferenceTime[position].milliseconds)
         }
         let families = plan.families.map { family in
-            ProbeResult.Family(family: family, title: family.title, summary: family.summary, levels: family.levels,
-                               notApplicable: notApplicable[family])
+            ProbeResult.Family(family: family, title: family.title, summary: summary(of: family, frost: plan.frost),
+                               levels: family.levels, notApplicable: notApplicable[family])
         }
         let expected = plan.expected.map { ExampleClass(index: $0, name: labels[$0].name) }
         for index in thumbnails.indices { variants[index].thumbnail = thumbnails[index] }
         return ProbeResult(width: image.width, height: image.height, workingWidth: working.width, workingHeight: working.height,
-                           expected: expected, seed: plan.seed, families: families, variants: variants, models: models,
-                           transformMilliseconds: transformTime.milliseconds)
+                           expected: expected, seed: plan.seed, families: families, variants: variants, cropVariant: cropVariant,
+                           models: models, transformMilliseconds: transformTime.milliseconds)
+    }
+
+    /// The family's summary; frost's also says where its ice came from.
+    private static func summary(of family: ProbeFamily, frost: FrostTextures) -> String {
+        family.corruption == .frost ? "\(family.summary) Frost: \(frost.source)." : family.summary
     }
 
     private static func outcome(of classifications: [Classification], variants: [ProbeVariant], plan: ProbePlan, labels: ImageNetLabels,
@@ -217,8 +254,16 @@ extension ProbeResult.FamilyOutcome {
 extension ProbeResult {
     /// One model's probe in one sentence, in the words every view uses: "efficientnet_lite0: 3 of 20 transformations
     /// flip the answer", or "efficientnet_lite0: the original is already a miss; 2 of 20 transformations bring 'sports
-    /// car' back (Rotation at 165°, Flip at vertical)". Families that do not apply to the image are not counted.
+    /// car' back (Rotation at 165°, Flip at vertical)". Families that do not apply to the image are not counted. When
+    /// ImageNet-C's clean crop alone changes what matters, the sentence ends by saying so.
     public func sentence(for model: ModelOutcome) -> String {
+        let crop = cropVariant.map { model.outcomes[$0].flipped } ?? !model.originalHit
+        let cropNote = crop == !model.originalHit ? ""
+            : model.originalHit ? "; ImageNet-C's clean crop alone already flips it" : "; ImageNet-C's clean crop alone brings it back"
+        return counted(for: model) + cropNote
+    }
+
+    private func counted(for model: ModelOutcome) -> String {
         let applicable = families.filter { $0.notApplicable == nil }
         let outcomes = applicable.compactMap { family in model.families.first { $0.family == family.family }.map { (family, $0) } }
         let single = outcomes.count == 1

@@ -106,7 +106,7 @@ public struct BlindSpotReport: Sendable {
 
     public static let thumbnailSide = 224
     /// The families a report's image is probed with unless asked otherwise: the post's failures in a few seconds.
-    public static let defaultProbeFamilies: [TransformFamily] = [.rotate, .flip, .grayscale, .blur, .noise, .cartoon, .crop, .zoomOut]
+    public static let defaultProbeFamilies: [ProbeFamily] = [.rotate, .flip, .grayscale, .blur, .noise, .cartoon, .crop, .zoomOut].map(ProbeFamily.transform)
 
     public init(catalog: [Section]?, evaluations: [Evaluation], discoveries: [Discovery] = [], provenance: Provenance) {
         self.catalog = catalog

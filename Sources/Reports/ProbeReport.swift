@@ -10,7 +10,7 @@ import Transforms
 public enum ProbeReport {
     /// The results as an HTML fragment (one `<section>`), with the variants' thumbnails when they have them.
     public static func fragment(_ result: ProbeResult) -> String {
-        var html = "<section class=\"probe-report\">\n"
+        var html = "<section class=\"probe-report\" data-variants=\"\(result.variants.count)\">\n"
         html += "<p class=\"probe-meta\">\(HTMLText.escape(meta(result)))</p>\n"
         html += result.models.map { "<p class=\"probe-verdict\">\(HTMLText.escape(result.sentence(for: $0))).</p>\n" }.joined()
         html += summaryTable(result)
@@ -21,12 +21,14 @@ public enum ProbeReport {
                 html += "<p class=\"probe-na\">Not applicable to this image: \(HTMLText.escape(reason))</p>\n</section>\n"
                 continue
             }
-            let ids = [0] + result.variants.filter { $0.family == family.family }.map(\.id)
+            // ImageNet-C's families start from the clean crop they corrupt, the others from the original.
+            let start = family.family.corruption == nil ? 0 : result.cropVariant ?? 0
+            let ids = [start] + result.variants.filter { $0.family == family.family }.map(\.id)
             html += "<figure class=\"probe-chart\">\n" + chart(result, family: family, ids: ids).svg() + "\n"
             html += "<figcaption>\(HTMLText.escape(chartCaption(result))) A cross marks a level where the prediction flipped.</figcaption>\n</figure>\n"
             html += "<ol class=\"probe-grid\" aria-label=\"\(HTMLText.escape(family.title)): variants\">\n"
             for id in ids {
-                html += cell(result, id: id, title: id == 0 ? "original" : result.variants[id].level?.label ?? "")
+                html += cell(result, id: id, title: label(result, id: id))
             }
             html += "</ol>\n</section>\n"
         }
@@ -83,6 +85,12 @@ public enum ProbeReport {
             let outcome = model.outcomes[0]
             return "<td class=\"\(outcome.flipped ? "flip" : "ok")\">\(HTMLText.escape(originalText(outcome)))</td>"
         }.joined() + "</tr>\n"
+        if let crop = result.cropVariant {
+            html += "<tr><th scope=\"row\">ImageNet-C crop, clean</th>" + result.models.map { model in
+                let outcome = model.outcomes[crop]
+                return "<td class=\"\(outcome.flipped ? "flip" : "ok")\">\(HTMLText.escape(originalText(outcome)))</td>"
+            }.joined() + "</tr>\n"
+        }
         for family in result.families {
             let title = HTMLText.escape(family.title)
             html += "<tr><th scope=\"row\">\(linkingFamilies ? "<a href=\"#probe-\(family.family.rawValue)\">\(title)</a>" : title)</th>"
@@ -99,8 +107,13 @@ public enum ProbeReport {
         return html + "</tbody>\n</table>\n"
     }
 
+    /// A variant's name in a grid or on a chart's axis: "original", "clean crop" or its level.
+    static func label(_ result: ProbeResult, id: Int) -> String {
+        id == 0 ? "original" : id == result.cropVariant ? "clean crop" : result.variants[id].level?.label ?? ""
+    }
+
     static func chart(_ result: ProbeResult, family: ProbeResult.Family, ids: [Int]) -> LineChart {
-        let labels = ids.map { $0 == 0 ? "original" : result.variants[$0].level?.label ?? "" }
+        let labels = ids.map { label(result, id: $0) }
         let series = result.models.map { model in
             LineChart.Series(name: model.model, values: ids.map { model.outcomes[$0].expected?.probability },
                              marked: ids.map { model.outcomes[$0].flipped })

@@ -9,15 +9,6 @@ public enum TransformFamily: String, CaseIterable, Sendable, Codable {
          blur, motionBlur = "motion-blur", noise, jpeg, pixelate, posterize, cartoon, sketch, crop,
          zoomOut = "zoom-out", background
 
-    /// "rotate, blur,noise" → those families, in that order; an unknown name is refused with the list of families.
-    public static func list(_ text: String) throws(UnknownFamily) -> [TransformFamily] {
-        try text.split(separator: ",").map { (piece) throws(UnknownFamily) -> TransformFamily in
-            let name = piece.trimmingCharacters(in: .whitespaces)
-            guard let family = TransformFamily(rawValue: name) else { throw UnknownFamily(name: name) }
-            return family
-        }
-    }
-
     /// Short human title, e.g. "Rotation, corners cropped".
     public var title: String {
         switch self {
@@ -188,13 +179,4 @@ enum Settings {
     static let backgroundDistance = 48
     /// The background applies when at least this fraction of the border ring belongs to it.
     static let uniformBorderFraction = 0.85
-}
-
-/// A family name that is not one of the families.
-public struct UnknownFamily: Error, Equatable, CustomStringConvertible {
-    public let name: String
-
-    public var description: String {
-        "unknown family '\(name)'; families: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", "))"
-    }
 }

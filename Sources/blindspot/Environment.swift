@@ -49,15 +49,15 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// "rotate, blur,noise" → those families; an unknown name is a usage error that lists the families.
-func transformFamilies(_ text: String) throws -> [TransformFamily] {
-    let families: [TransformFamily]
+/// "rotate, blur,imagenet-c:fog" → those probe families; an unknown name is a usage error that lists the families.
+func parseProbeFamilies(_ text: String) throws -> [ProbeFamily] {
+    let families: [ProbeFamily]
     do {
-        families = try TransformFamily.list(text)
+        families = try ProbeFamily.list(text)
     } catch {
         throw ValidationError(error.description)
     }
-    guard !families.isEmpty else { throw ValidationError("name at least one family: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", "))") }
+    guard !families.isEmpty else { throw ValidationError("name at least one family: \(ProbeFamily.all.map(\.rawValue).joined(separator: ", "))") }
     return families
 }
 

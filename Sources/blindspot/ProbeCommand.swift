@@ -13,7 +13,10 @@ struct ProbeCommand: AsyncParsableCommand {
         abstract: "Find which transformations (rotation, blur, noise, cartoon, …) flip a model's answer on an image.",
         discussion: """
         Families: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", ")).
+        ImageNet-C's corruptions, at severities 1-5 on the image's ImageNet-C crop: \(Corruption.allCases.map { ProbeFamily.imageNetCPrefix + $0.rawValue }.joined(separator: ", ")); \
+        or the groups imagenet-c:common (the 15 of mCE), imagenet-c:held-out (the 4) and imagenet-c:all.
         Example: blindspot probe car.jpg --expected 'sports car' --compare --html probe.html
+                 blindspot probe car.jpg --families flip,imagenet-c:common
         """)
 
     @Argument(help: "The image (JPEG, PNG, WebP or GIF).")
@@ -27,8 +30,12 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(help: "The right answer: a class index, WordNet id or exact name; several separated by commas. Default: each model's answer on the original.")
     var expected: String?
 
-    @Option(help: "Comma-separated families to run (default: all).")
+    @Option(help: "Comma-separated families to run (default: all of Blindspot's; ImageNet-C's are named imagenet-c:NAME).")
     var families: String?
+
+    @Option(name: .customLong("frost-textures"),
+            help: "A folder with the reference's frost photographs (frost1.png … frost5.jpg, in an installed imagecorruptions package) for imagenet-c:frost; default: Blindspot's procedural ice.")
+    var frostTextures: String?
 
     @Option(help: "Seed of the random noise.")
     var seed: UInt64 = 0
@@ -43,6 +50,9 @@ struct ProbeCommand: AsyncParsableCommand {
         if compare && (modelOptions.model != nil || modelOptions.weights != nil) {
             throw ValidationError("--compare uses every present model; leave out --model and --weights")
         }
+        if frostTextures != nil, try !selectedFamilies().contains(.corruption(.frost)) {
+            throw ValidationError("--frost-textures serves ImageNet-C's frost; add imagenet-c:frost (or imagenet-c:common or imagenet-c:all) to --families")
+        }
         _ = try selectedFamilies()
         _ = try expectedClasses()
     }
@@ -52,19 +62,20 @@ struct ProbeCommand: AsyncParsableCommand {
         try (expected?.split(separator: ",") ?? []).map { try OptionCheck.requireClass($0.trimmingCharacters(in: .whitespaces), "--expected") }
     }
 
-    func selectedFamilies() throws -> [TransformFamily] {
-        try families.map(transformFamilies) ?? TransformFamily.allCases
+    func selectedFamilies() throws -> [ProbeFamily] {
+        try families.map(parseProbeFamilies) ?? ProbeFamily.standard
     }
 
     func run() async throws {
         try FileCheck.oneImage(image, command: "probe")
         if let html { try FileCheck.writable(html) }
+        let frost = try FrostTextures.option(frostTextures)
         let environment = try CommandEnvironment()
         let classifiers = compare
             ? try environment.loader.presentModels().map { try environment.loader.load($0.name, backend: modelOptions.threading.backend()) }
             : [try modelOptions.loadClassifier(environment)]
         guard !classifiers.isEmpty else { throw CommandFailure(description: "no model is present; fetch one with `blindspot models fetch efficientnet_lite0`") }
-        let plan = ProbePlan(families: try selectedFamilies(), expected: try expectedClasses(), seed: seed)
+        let plan = ProbePlan(families: try selectedFamilies(), expected: try expectedClasses(), seed: seed, frost: frost)
         let shorterSide = classifiers.compactMap(\.model.preprocessing.sourceShorterSide).max()
         let decoded = try ImageDecoder().decode(try Data(contentsOf: URL(fileURLWithPath: image)), minimumShorterSide: shorterSide)
         let bar = ProgressBar(label: "probe", format: .items("variants"))
@@ -92,6 +103,9 @@ struct ProbeCommand: AsyncParsableCommand {
             print("\n\(model.model): original → \(ProbeReport.originalText(model.outcomes[0]))"
                 + " · \(Int(model.inferenceMilliseconds.rounded())) ms inference")
             print(result.sentence(for: model))
+            if let crop = result.cropVariant {
+                print("  ImageNet-C's clean crop → \(ProbeReport.originalText(model.outcomes[crop]))")
+            }
             let width = result.families.map(\.title.count).max() ?? 0
             let verdictWidth = model.families.map { $0.verdict(originalHit: model.originalHit).count }.max() ?? 5
             for family in result.families {

@@ -60,8 +60,8 @@ struct ReportCommand: AsyncParsableCommand {
         _ = try families()
     }
 
-    func families() throws -> [TransformFamily] {
-        try probeFamilies.map(transformFamilies) ?? BlindSpotReport.defaultProbeFamilies
+    func families() throws -> [ProbeFamily] {
+        try probeFamilies.map(parseProbeFamilies) ?? BlindSpotReport.defaultProbeFamilies
     }
 
     func run() async throws {

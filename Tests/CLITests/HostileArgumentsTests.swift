@@ -177,6 +177,10 @@ struct HostileFolder {
     static let probeCases: [HostileCase] = [
         .usage(["probe", "x.jpg", "--families", ""], "name at least one family"),
         .usage(["probe", "x.jpg", "--families", "rotate,sideways"], "unknown family 'sideways'"),
+        .usage(["probe", "x.jpg", "--families", "imagenet-c:sideways"], "unknown family 'imagenet-c:sideways'"),
+        .usage(["probe", "x.jpg", "--families", "imagenet-c"], "or the groups imagenet-c:all, imagenet-c:common, imagenet-c:held-out"),
+        .usage(["probe", "x.jpg", "--frost-textures", "folder"], "--frost-textures serves ImageNet-C's frost; add imagenet-c:frost"),
+        .failure(["probe", "garbage.jpg", "--families", "imagenet-c:frost", "--frost-textures", "missing"], "error: missing: no such directory"),
         .usage(["probe", "x.jpg", "--expected", "nope"], "--expected: 'nope' is not one of the 1000 ImageNet classes"),
         .usage(["probe", "x.jpg", "--expected", "1000"], "--expected: '1000' is not one of the 1000 ImageNet classes"),
         .usage(["probe", "x.jpg", "--expected=-1"], "--expected: '-1' is not one of the 1000 ImageNet classes"),

@@ -115,6 +115,23 @@ def test_probe_conforms(demo_server, spec, image):
     conforms(spec, unknown, "/api/v1/probe", "post")
 
 
+def test_probe_with_imagenet_c_conforms(demo_server, spec, image):
+    """ImageNet-C's corruptions by name and by group: the clean crop is its own variant and each corruption has 5 severities."""
+    probe = conforms(spec, post(demo_server.base_url, "/api/v1/probe?families=flip,imagenet-c:fog,imagenet-c:held-out&thumbnails=false",
+                                image[1], "image/jpeg"), "/api/v1/probe", "post")
+    families = [family["family"] for family in probe["families"]]
+    assert families == ["flip", "imagenet-c:fog", "imagenet-c:speckle_noise", "imagenet-c:gaussian_blur", "imagenet-c:spatter",
+                        "imagenet-c:saturate"], f"the families in the order asked ({families})"
+    crop = probe["cropVariant"]
+    assert crop == 3 and "family" not in probe["variants"][crop], f"the clean crop follows flip's two levels ({crop})"
+    assert len(probe["variants"]) == 1 + 2 + 1 + 5 * 5 == len(probe["models"][0]["outcomes"]), "every variant is answered"
+    fog = [variant["level"]["label"] for variant in probe["variants"] if variant.get("family") == "imagenet-c:fog"]
+    assert fog == [f"severity {n}" for n in range(1, 6)], f"fog's severities ({fog})"
+    plain = conforms(spec, post(demo_server.base_url, "/api/v1/probe?families=flip&thumbnails=false", image[1], "image/jpeg"),
+                     "/api/v1/probe", "post")
+    assert "cropVariant" not in plain, "no corruption, no crop"
+
+
 @pytest.mark.parametrize("method", ["patches", "superpixels"])
 def test_explanation_conforms(demo_server, spec, image, method):
     explanation = conforms(spec, post(demo_server.base_url, f"/api/v1/explain?method={method}", image[1], "image/jpeg",

@@ -225,6 +225,33 @@ def test_probe_and_explain_then_a_phone_width(browser, demo_server, default_mode
     browser.set_viewport(1280, 900)
 
 
+def test_probe_with_imagenet_c_corruptions(browser, demo_server, default_model, out):
+    """Chooses one of Blindspot's families and one ImageNet-C corruption: the count, the request and the report
+    (the clean ImageNet-C crop as its own row, the corruption's five severities) agree."""
+    open_example(browser, demo_server)
+    browser.find("details.families summary").click()
+    browser.find("#families-none").click()
+    browser.find('input[name="family"][value="flip"]').click()
+    browser.find("#corruptions-common").click()
+    assert browser.text("#families-count") == "1 of 20 + 15 ImageNet-C", f"the count names both kinds ({browser.text('#families-count')!r})"
+    browser.find("#corruptions-none").click()
+    browser.find('input[name="corruption"][value="imagenet-c:fog"]').click()
+    assert browser.text("#families-count") == "1 of 20 + 1 ImageNet-C", f"one corruption chosen ({browser.text('#families-count')!r})"
+    browser.find("#probe").click()
+    progress = browser.text("#probe-status")
+    # The original, flip's 2 levels, the clean crop and fog's 5 severities.
+    assert progress.startswith(f"Probing 9 variants with {default_model}"), f"the page counts the crop ({progress!r})"
+    wait_for_analysis(browser, "probe", "#probe-output .probe-report", "the probe with a corruption")
+    rows = [row.text for row in browser.find_all("#probe-output .probe-summary tbody tr > th")]
+    assert rows == ["Original", "ImageNet-C crop, clean", "Mirror and upside down", "Fog (ImageNet-C)"], f"the summary's rows ({rows})"
+    fog = [cell.text for cell in browser.find_all('#probe-output section[id="probe-imagenet-c:fog"] .probe-grid .level')]
+    assert fog == ["clean crop"] + [f"severity {n}" for n in range(1, 6)], f"fog's grid starts from the clean crop ({fog})"
+    summary = browser.text("#probe-status")
+    assert summary.startswith("Probed 9 variants. ") and "of 2 transformations" in summary, f"the status line ({summary!r})"
+    browser.js("document.getElementById('probe-title').scrollIntoView()")
+    browser.screenshot(out / "probe-imagenet-c.png", whole_page=False)
+
+
 def test_console_has_no_severe_entries(browser, demo_server):
     """Of everything this module's browser did; the 422 of the unknown expected class is deliberate (Chromium logs it)."""
     severe = [message for message in browser.severe_console_entries() if not ("/api/v1/probe?" in message and "status of 422" in message)]

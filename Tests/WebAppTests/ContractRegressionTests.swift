@@ -77,8 +77,9 @@ import Transforms
                 #expect(values.count == 1000 && values.allSatisfy(matches), "every class matches choice \(choice)")
                 #expect(!others.contains(where: matches), "choice \(choice) matches nothing else")
             }
-            let families = try #require((schemas["TransformFamily"] as? [String: Any])?["enum"] as? [String])
-            #expect(families == TransformFamily.allCases.map(\.rawValue))
+            let families = try #require((schemas["ProbeFamily"] as? [String: Any])?["enum"] as? [String])
+            #expect(families.count == 39 && families == ProbeFamily.all.map(\.rawValue))
+            #expect(families.contains("rotate") && families.contains("imagenet-c:fog") && families.allSatisfy { ProbeFamily(rawValue: $0) != nil })
             for (index, text) in [(0, "0"), (999, "999"), (409, "analog clock"), (409, "Analog Clock"), (0, "n01440764")] {
                 #expect(labels.resolve(text) == index, "\(text)")
             }

@@ -249,15 +249,20 @@ struct DemoPage {
     }
 
     /// Probe and Explain, with what they take: the expected class (app.js fills in the example's), the explanation's
-    /// method, every model at once (when there are several), and the families to probe.
+    /// method, every model at once (when there are several), and the families to probe: Blindspot's, all chosen, and
+    /// ImageNet-C's corruptions, none chosen.
     private var analysisControls: String {
-        let families = TransformFamily.allCases
-        let checkboxes: String = families.map { family in
-            """
-            <label class="check"><input type="checkbox" name="family" value="\(HTML.escape(family.rawValue))" \
-            data-variants="\(family.levels.count)" checked> \(HTML.escape(family.title))</label>
-            """
-        }.joined(separator: "\n")
+        let families = ProbeFamily.standard
+        func checkboxes(_ families: [ProbeFamily], name: String, checked: Bool) -> String {
+            families.map { family in
+                """
+                <label class="check"><input type="checkbox" name="\(name)" value="\(HTML.escape(family.rawValue))" \
+                data-variants="\(family.levels.count)"\(common(family) ? " data-common" : "")\(checked ? " checked" : "")> \(HTML.escape(family.transform?.title ?? family.corruption?.title ?? ""))</label>
+                """
+            }.joined(separator: "\n")
+        }
+        /// One of the 15 corruptions mCE averages over.
+        func common(_ family: ProbeFamily) -> Bool { family.corruption.map(Corruption.common.contains) ?? false }
         let variants = 1 + families.map(\.levels.count).reduce(0, +)
         let everyModel = availableModels.count < 2 ? "" : """
             <div class="check-field">
@@ -292,11 +297,21 @@ struct DemoPage {
         <fieldset>
         <legend class="visually-hidden">Transformations to probe</legend>
         <div class="family-checks">
-        \(checkboxes)
+        \(checkboxes(families, name: "family", checked: true))
         </div>
         <div class="toolbar">
         <button type="button" id="families-all" class="tool">Select all</button>
         <button type="button" id="families-none" class="tool">Select none</button>
+        </div>
+        </fieldset>
+        <fieldset>
+        <legend>ImageNet-C's corruptions, as published: 5 severities each, on the image's 224 × 224 ImageNet-C crop</legend>
+        <div class="family-checks">
+        \(checkboxes(Corruption.allCases.map(ProbeFamily.corruption), name: "corruption", checked: false))
+        </div>
+        <div class="toolbar">
+        <button type="button" id="corruptions-common" class="tool">The 15 of mCE</button>
+        <button type="button" id="corruptions-none" class="tool">None</button>
         </div>
         </fieldset>
         </details>

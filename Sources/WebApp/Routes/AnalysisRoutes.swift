@@ -25,7 +25,7 @@ struct AnalysisRoutes: Sendable {
         let classifiers = try models(query.list("model"))
         let labels = dependencies.labels
         let plan = ProbePlan(
-            families: try query.list("families").map(Self.families) ?? TransformFamily.allCases,
+            families: try query.list("families").map(Self.families) ?? ProbeFamily.standard,
             expected: try query.list("expected").map { try APIRoutes.classes($0, labels: labels) } ?? [],
             seed: try query["seed"].map { text in
                 guard let seed = UInt64(text) else { throw QueryParameters.bad("seed", "must be a whole number from 0 to \(UInt64.max)") }
@@ -94,9 +94,9 @@ struct AnalysisRoutes: Sendable {
         return try names.map { try service.scheduler(named: $0).classifier }
     }
 
-    static func families(_ names: [String]) throws -> [TransformFamily] {
+    static func families(_ names: [String]) throws -> [ProbeFamily] {
         do {
-            return try TransformFamily.list(names.joined(separator: ","))
+            return try ProbeFamily.list(names.joined(separator: ","))
         } catch {
             throw APIError.badRequest(error.description, code: "bad_parameter")
         }
