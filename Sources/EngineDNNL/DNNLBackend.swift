@@ -95,4 +95,11 @@ extension DNNLBackend {
         guard let graph = prepared as? DNNLGraph else { return [] }
         return try graph.plan(for: batchSize).destinationLayouts
     }
+
+    /// The implementations timed for the convolutions of `prepared`'s plan at `batchSize` and the one chosen for each
+    /// (diagnostics; a convolution like one met earlier in the same build reuses that choice and is not listed).
+    public static func kernelChoices(of prepared: any PreparedGraph, batchSize: Int) throws -> [KernelChoice] {
+        guard let graph = prepared as? DNNLGraph else { return [] }
+        return try graph.plan(for: batchSize).choices
+    }
 }

@@ -22,10 +22,12 @@ final class DNNLPlan: @unchecked Sendable {
     /// Weights and biases the steps read, in the layouts their primitives chose.
     let constants: [AlignedBuffer]
     let stream: DNNLStream
+    /// The implementations timed for each convolution whose kind the build had not met before, and the one chosen.
+    let choices: [KernelChoice]
     private let lock = NSLock()
 
     init(batchSize: Int, steps: [Step], memories: [Memory], inputMemory: Memory, outputMemory: Memory,
-         arena: AlignedBuffer, scratchpad: AlignedBuffer, constants: [AlignedBuffer], stream: DNNLStream) {
+         arena: AlignedBuffer, scratchpad: AlignedBuffer, constants: [AlignedBuffer], stream: DNNLStream, choices: [KernelChoice]) {
         self.batchSize = batchSize
         self.steps = steps
         self.memories = memories
@@ -35,6 +37,7 @@ final class DNNLPlan: @unchecked Sendable {
         self.scratchpad = scratchpad
         self.constants = constants
         self.stream = stream
+        self.choices = choices
     }
 
     /// Runs every step from `input` (plain NCHW) into `output` (plain row-major).

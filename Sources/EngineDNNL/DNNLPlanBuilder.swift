@@ -4,8 +4,8 @@ import CDNNL
 import Engine
 
 /// Weights in the layouts primitives asked for, shared by every plan of one prepared graph. Each node's plain weights
-/// are kept only until the first plan has reordered them; later layouts are reordered from that first copy, so the
-/// network's weights are held once, not twice.
+/// are kept only until a plan has reordered them into a blocked layout; later layouts are reordered from that copy, so
+/// the network's weights are held once, not twice (twice for Winograd's layouts, which oneDNN cannot reorder from).
 final class WeightCache {
     /// Each node's weights in the graph's plain layout, until a plan first asks for them.
     private var plain: [Int: [Float]]
@@ -26,10 +26,19 @@ final class WeightCache {
                 let from = try Memory(plainDescriptor, engine: engine, pointer: UnsafeMutableRawPointer(mutating: scalars.baseAddress!))
                 try reorderOnce(from: from, to: to, engine: engine)
             }
-            plain[node] = nil
-        } else if let (earlierDescriptor, earlier) = entries[node]?.first(where: { $0.0.dimensions == descriptor.dimensions }) {
+            // oneDNN reorders out of blocked layouts only, not out of Winograd's: keep the plain weights beside those.
+            if descriptor.isBlocked { plain[node] = nil }
+        } else if let (earlierDescriptor, earlier) = entries[node]?.first(where: { $0.0.isBlocked && $0.0.dimensions == descriptor.dimensions }) {
             let from = try Memory(earlierDescriptor, engine: engine, pointer: earlier.pointer)
-            try reorderOnce(from: from, to: to, engine: engine)
+            if descriptor.isBlocked {
+                try reorderOnce(from: from, to: to, engine: engine)
+            } else {
+                // oneDNN makes Winograd's layouts from plain weights only: go through a plain copy.
+                let plainCopy = AlignedBuffer(byteCount: plainDescriptor.byteCount)
+                let middle = try Memory(plainDescriptor, engine: engine, pointer: plainCopy.pointer)
+                try reorderOnce(from: from, to: middle, engine: engine)
+                try reorderOnce(from: middle, to: to, engine: engine)
+            }
         } else {
             throw EngineError.backend("the weights of node \(node) are neither plain nor in a layout of \(descriptor.dimensions)")
         }
@@ -82,6 +91,8 @@ struct PlanBuilder {
     let batchSize: Int
     let engine: DNNLEngine
     let weights: WeightCache
+    /// Times the implementations oneDNN offers for each convolution; shared by the attempts of one build.
+    let trials: KernelTrials
     /// Concats that are not written in place: learnt by earlier attempts, or refused by their first input's kernel.
     private var copiedConcats: Set<Int>
 
@@ -96,8 +107,9 @@ struct PlanBuilder {
     /// The layout of each in-place concat's buffer, once reserved.
     private var concatTags: [Int: dnnl_format_tag_t] = [:]
 
-    init(graph: Graph, batchSize: Int, engine: DNNLEngine, weights: WeightCache, copiedConcats: Set<Int>) {
+    init(graph: Graph, batchSize: Int, engine: DNNLEngine, weights: WeightCache, trials: KernelTrials, copiedConcats: Set<Int>) {
         self.graph = graph
+        self.trials = trials
         self.batchSize = batchSize
         self.engine = engine
         self.weights = weights
@@ -108,8 +120,9 @@ struct PlanBuilder {
     /// Builds the plan, retrying with copying concats where in-place writing was refused.
     static func build(graph: Graph, batchSize: Int, engine: DNNLEngine, weights: WeightCache) throws -> DNNLPlan {
         var copied: Set<Int> = []
+        let trials = try KernelTrials(engine: engine)
         while true {
-            var builder = PlanBuilder(graph: graph, batchSize: batchSize, engine: engine, weights: weights, copiedConcats: copied)
+            var builder = PlanBuilder(graph: graph, batchSize: batchSize, engine: engine, weights: weights, trials: trials, copiedConcats: copied)
             do {
                 return try builder.makePlan()
             } catch let refusal as InPlaceConcatRefused {
@@ -207,7 +220,7 @@ struct PlanBuilder {
         let attributes = try Attributes(activation: convolution.activation)
         let (engine, outputDimensions) = (self.engine, dimensions(of: position))
 
-        func make(source: MemoryDescriptor, destination: MemoryDescriptor) throws -> Primitive? {
+        func describe(_ algorithm: dnnl_alg_kind_t, source: MemoryDescriptor, destination: MemoryDescriptor) throws -> dnnl_convolution_desc_t {
             var operation = dnnl_convolution_desc_t()
             var (sourceRaw, destinationRaw) = (source.raw, destination.raw)
             var weightsRaw = try MemoryDescriptor.any(weightDimensions).raw
@@ -215,28 +228,39 @@ struct PlanBuilder {
             let padding = convolution.padding
             try withUnsafeMutablePointer(to: &biasRaw) { bias in
                 try check(dnnl_dilated_convolution_forward_desc_init(
-                    &operation, dnnl_forward_inference, dnnl_convolution_direct, &sourceRaw, &weightsRaw,
+                    &operation, dnnl_forward_inference, algorithm, &sourceRaw, &weightsRaw,
                     biasDescriptor == nil ? nil : bias, &destinationRaw,
                     [Int64(convolution.stride.height), Int64(convolution.stride.width)],
                     [Int64(convolution.dilation.height - 1), Int64(convolution.dilation.width - 1)],
                     [Int64(padding.top), Int64(padding.left)], [Int64(padding.bottom), Int64(padding.right)]),
                     "describing convolution node \(position)")
             }
-            return try makePrimitive(&operation, attributes: attributes, engine: engine)
+            return operation
+        }
+        let trials = self.trials
+        /// Every implementation oneDNN offers, direct and Winograd, reading the layout it prefers (the input is then
+        /// reordered once) or the producer's layout as it is; the fastest, reorder included, wins.
+        func fastest(destination: MemoryDescriptor) throws -> Primitive? {
+            var candidates: [Primitive] = []
+            for algorithm in [dnnl_convolution_direct, dnnl_convolution_winograd] {
+                for input in [try MemoryDescriptor.any(source.descriptor.dimensions), source.descriptor] {
+                    var operation = try describe(algorithm, source: input, destination: destination)
+                    for offered in try offeredImplementations(&operation, attributes: attributes, engine: engine)
+                    where !candidates.contains(where: { $0.implementation == offered.implementation
+                                                        && $0.memoryDescriptor(dnnl_query_src_md) == offered.memoryDescriptor(dnnl_query_src_md) }) {
+                        candidates.append(offered)
+                    }
+                }
+            }
+            var problem = try describe(dnnl_convolution_direct, source: source.descriptor, destination: destination)
+            let key = withUnsafeBytes(of: &problem, Array.init) + Array("\(convolution.activation)".utf8)
+            return try trials.choose(candidates, node: position, source: source.descriptor, key: key)
         }
 
+        // The layout the fastest implementation writes decides a concat's layout when this is its first input.
         let (primitive, destination) = try withDestination(of: position, natural: {
-            try make(source: .any(source.descriptor.dimensions), destination: .any(outputDimensions))
-        }, make: { destination in
-            // Let oneDNN choose the input layout; read the producer's layout as it is only when that costs no speed
-            // (the same kernel accepts it), else reorder the input once.
-            guard let chosen = try make(source: .any(source.descriptor.dimensions), destination: destination) else { return nil }
-            if chosen.memoryDescriptor(dnnl_query_src_md) == source.descriptor { return chosen }
-            if let direct = try make(source: source.descriptor, destination: destination), direct.implementation == chosen.implementation {
-                return direct
-            }
-            return chosen
-        })
+            try fastest(destination: .any(outputDimensions))
+        }, make: fastest)
         let input = try converted(inputValue, to: primitive.memoryDescriptor(dnnl_query_src_md))
         let weightsDescriptor = primitive.memoryDescriptor(dnnl_query_weights_md)
         let weightBuffer = try weights.buffer(node: position, plainDescriptor: .plain(weightDimensions),
@@ -312,17 +336,19 @@ struct PlanBuilder {
             locations[position] = whole
             return
         }
-        // oneDNN's fast concat needs one layout: bring every input to the first one's.
+        // oneDNN's fast concat needs one layout: bring every input to the first one's, or to NHWC where that one's
+        // channel blocks would be padded (oneDNN concatenates padded blocks with its reference kernel only).
         let common = try location(of: inputs[0]).descriptor
-        let commonTag = Self.concatTags.first(where: { common.hasTag($0.0) })?.0 ?? dnnl_abcd
+        var (commonTag, block) = Self.concatTags.first(where: { common.hasTag($0.0) }) ?? (dnnl_abcd, 1)
+        if !inputs.allSatisfy({ graph.nodes[$0].shape[0] % block == 0 }) { commonTag = dnnl_acdb }
         let sources = try inputs.map { try converted($0, to: MemoryDescriptor(dimensions: dimensions(of: $0), tag: commonTag)) }
         let attributes = try Attributes()
-        let destination = try slotDescriptor(of: position)
+        let destination = try slotDescriptor(of: position) ?? MemoryDescriptor(dimensions: dimensions(of: position), tag: commonTag)
         var descriptor: dnnl_primitive_desc_t?
         var sourceDescriptors = sources.map(\.descriptor.raw)
-        var destinationRaw = destination?.raw ?? dnnl_memory_desc_t()
+        var destinationRaw = destination.raw
         try withUnsafeMutablePointer(to: &destinationRaw) { pointer in
-            try check(dnnl_concat_primitive_desc_create(&descriptor, destination == nil ? nil : pointer, Int32(sources.count), 1,
+            try check(dnnl_concat_primitive_desc_create(&descriptor, pointer, Int32(sources.count), 1,
                                                         &sourceDescriptors, attributes.handle, engine.handle),
                       "describing concat node \(position)")
         }
@@ -751,6 +777,7 @@ struct PlanBuilder {
             planSteps.append(DNNLPlan.Step(primitive: primitive, arguments: executionArguments))
         }
         return DNNLPlan(batchSize: batchSize, steps: planSteps, memories: memories, inputMemory: inputMemory, outputMemory: outputMemory,
-                        arena: arena, scratchpad: scratchpad, constants: Array(constants.values), stream: try DNNLStream(engine: engine))
+                        arena: arena, scratchpad: scratchpad, constants: Array(constants.values), stream: try DNNLStream(engine: engine),
+                        choices: trials.choices)
     }
 }

@@ -124,7 +124,9 @@ import Testing
     /// with every branch a multiple of the running ISA's block (8 on AVX2, 16 on AVX-512) the concat is written in place;
     /// with one branch of 1.5 blocks the later windows are off the block, so that concat copies, but must still agree.
     /// Where the convolutions choose NHWC (oneDNN 2.6's AVX-512 brgconv kernels do), one image's channels are not
-    /// contiguous either, so every concat copies.
+    /// contiguous either, so every concat copies; where they choose plain NCHW (a gemm kernel may time fastest), every
+    /// channel window is dense, so the concat is written in place whatever the branches' widths. The layout is the
+    /// one the first branch's timed choice writes, read from the one-image plan.
     @Test(arguments: [true, false])
     func oneImageConcatIsWrittenInPlace(onBlock: Bool) throws {
         let block = DNNLBackend.channelBlock
@@ -146,14 +148,16 @@ import Testing
         let single = try DNNLBackend.operationKinds(of: prepared, batchSize: 1)
         let several = try DNNLBackend.operationKinds(of: prepared, batchSize: 2)
         #expect(several.contains("concat"), "two images: \(several)")
-        let layouts = try DNNLBackend.destinationLayouts(of: prepared, batchSize: 2)
-        let convolutionLayout = try #require(zip(several, layouts).first { $0.0 == "convolution" }?.1, "layouts \(layouts)")
+        let layouts = try DNNLBackend.destinationLayouts(of: prepared, batchSize: 1)
+        let convolutionLayout = try #require(zip(single, layouts).first { $0.0 == "convolution" }?.1, "layouts \(layouts)")
         print("convolutions write \(convolutionLayout) on \(DNNLBackend.instructionSet)")
         let blockOfLayout = ["abcd": 1, "aBcd8b": 8, "aBcd16b": 16, "acdb": nil][convolutionLayout]
         let inPlace: Bool
         switch try #require(blockOfLayout, "an activation layout the test knows: \(convolutionLayout)") {
         case nil:
             inPlace = false
+        case 1:
+            inPlace = true
         case let layoutBlock?:
             #expect(layoutBlock == block, "\(convolutionLayout) on \(DNNLBackend.instructionSet), whose block is \(block)")
             inPlace = onBlock
@@ -274,6 +278,49 @@ import Testing
         var direct = GraphBuilder(name: "reshape input", inputShape: [2, 3, 4])
         let flattened = direct.reshape(direct.input, to: [24])
         try expectAgreement(direct.build(output: flattened))
+    }
+
+    /// A plan times every implementation oneDNN offers for a convolution and keeps the fastest: oneDNN's first offer
+    /// unless another is at least 5% faster. A 3×3 stride-1 layer has several on every ISA; Winograd is among them
+    /// exactly where oneDNN has it (AVX-512), and whichever wins, the results agree with the reference.
+    @Test func convolutionImplementationIsChosenByTiming() throws {
+        var random = SplitMix64(seed: 29)
+        var builder = GraphBuilder(name: "timed 3×3", inputShape: [64, 28, 28])
+        let output = builder.convolution(builder.input, convolution(&random, input: 64, output: 64, kernel: Size2D(3, 3),
+                                                                    padding: Padding2D(symmetric: 1, 1), activation: .relu))
+        let graph = builder.build(output: output)
+        try expectAgreement(graph, batchSizes: [1, 2])
+        let prepared = try DNNLBackend().prepare(graph)
+        let choices = try DNNLBackend.kernelChoices(of: prepared, batchSize: 1)
+        #expect(choices.count == 1, "one convolution: \(choices)")
+        let choice = try #require(choices.first)
+        let names = choice.timings.map(\.implementation)
+        print("\(DNNLBackend.instructionSet): \(choice.timings.map { "\($0.implementation) \($0.milliseconds) ms" }), chosen \(choice.chosen)")
+        #expect(names.count >= 2, "candidates: \(names)")
+        #expect(names.first == choice.first)
+        #expect(!names.contains { $0.hasPrefix("ref") })
+        let winogradOffered = names.contains { $0.contains("wino") }
+        #expect(winogradOffered == (DNNLBackend.channelBlock == 16), "\(DNNLBackend.instructionSet): \(names)")
+        let times = choice.timings.map(\.milliseconds)
+        let fastest = try #require(times.min())
+        if choice.chosenIndex == 0 {
+            #expect(fastest >= 0.95 * times[0], "\(times)")
+        } else {
+            #expect(times[choice.chosenIndex] == fastest && fastest < 0.95 * times[0], "\(times), chose \(choice.chosenIndex)")
+        }
+        #expect(try DNNLBackend.implementations(of: prepared, batchSize: 1).contains(choice.chosen))
+    }
+
+    /// Winograd's weights are in a layout oneDNN cannot reorder from: a second batch size that chooses another layout for
+    /// them reorders from the plain weights, which are kept for that, and both agree with the reference.
+    @Test func winogradWeightsServeSeveralBatchSizes() throws {
+        var random = SplitMix64(seed: 31)
+        var builder = GraphBuilder(name: "two 3×3", inputShape: [32, 14, 14])
+        let first = builder.convolution(builder.input, convolution(&random, input: 32, output: 32, kernel: Size2D(3, 3),
+                                                                   padding: Padding2D(symmetric: 1, 1), activation: .relu))
+        let second = builder.convolution(first, convolution(&random, input: 32, output: 48, kernel: Size2D(3, 3),
+                                                            padding: Padding2D(symmetric: 1, 1)))
+        try expectAgreement(builder.build(output: second), batchSizes: [1, 4, 1, 2])
     }
 
     @Test func concurrentCallersGetTheirOwnResults() async throws {

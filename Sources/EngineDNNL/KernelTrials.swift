@@ -1,0 +1,212 @@
+// Chooses among the implementations oneDNN offers for one convolution by timing each on scratch memory when a plan is
+// built: oneDNN's first offer is not always its fastest (Winograd is never first). Not a cost model; times are measured.
+import CDNNL
+import Dispatch
+import Engine
+
+/// One way to run an operation: a primitive and whether it reads its input as the producer wrote it.
+struct Candidate {
+    let primitive: Primitive
+    /// The milliseconds of one run, including the reorder of the input into the layout the primitive reads.
+    var milliseconds: Double
+}
+
+/// What a plan's builder learnt about one operation: every candidate it timed, the chosen one first.
+public struct KernelChoice: Sendable, Equatable {
+    public struct Timing: Sendable, Equatable {
+        /// oneDNN's name, e.g. "brgconv:avx512_core" or "jit_wino_4x3:avx512_core".
+        public let implementation: String
+        /// One run, including the reorder of the input into the layout the implementation reads.
+        public let milliseconds: Double
+    }
+
+    /// The node of the graph the choice was made for.
+    public let node: Int
+    /// oneDNN's first offer.
+    public let first: String
+    /// The candidates in the order they were timed (oneDNN's first offer first).
+    public let timings: [Timing]
+    /// The position of the chosen candidate in `timings`.
+    public let chosenIndex: Int
+
+    /// oneDNN's name for the chosen implementation.
+    public var chosen: String { timings[chosenIndex].implementation }
+}
+
+/// Implementations oneDNN offers for an operation descriptor, in its order of preference. Reference kernels are left out,
+/// and so are kernels for an older instruction set than the newest one offered (oneDNN offers its SSE4.1 and AVX2 kernels
+/// on AVX-512 machines too; they were never faster here): what remains is a handful per convolution.
+func offeredImplementations<Descriptor>(_ operation: inout Descriptor, attributes: Attributes, engine: DNNLEngine) throws -> [Primitive] {
+    var iterator: dnnl_primitive_desc_iterator_t?
+    let status = withUnsafePointer(to: &operation) { pointer in
+        dnnl_primitive_desc_iterator_create(&iterator, UnsafeRawPointer(pointer), attributes.handle, engine.handle, nil)
+    }
+    if status == dnnl_unimplemented { return [] }
+    try check(status, "listing implementations")
+    guard let iterator else { return [] }
+    defer { dnnl_primitive_desc_iterator_destroy(iterator) }
+    var offered: [(String, dnnl_primitive_desc_t)] = []
+    repeat {
+        guard let descriptor = dnnl_primitive_desc_iterator_fetch(iterator) else { break }
+        let name = implementationName(descriptor)
+        if name.hasPrefix("ref") {
+            dnnl_primitive_desc_destroy(descriptor)
+        } else {
+            offered.append((name, descriptor))
+        }
+    } while dnnl_primitive_desc_iterator_next(iterator) == dnnl_success
+    let newest = offered.compactMap { instructionSetRank($0.0) }.max()
+    var primitives: [Primitive] = []
+    for (name, descriptor) in offered {
+        if let rank = instructionSetRank(name), let newest, rank < newest {
+            dnnl_primitive_desc_destroy(descriptor)
+            continue
+        }
+        primitives.append(try Primitive(descriptor: descriptor))
+    }
+    return primitives
+}
+
+/// oneDNN's implementation name of a primitive descriptor.
+func implementationName(_ descriptor: dnnl_primitive_desc_t) -> String {
+    var name: UnsafePointer<CChar>?
+    guard dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return "?" }
+    return String(cString: name)
+}
+
+/// How new the instruction set an implementation name ends with is ("jit:avx2" → 3), nil for names without one
+/// ("x64:gemm:jit", "simple:any").
+func instructionSetRank(_ implementation: String) -> Int? {
+    guard let suffix = implementation.split(separator: ":").last else { return nil }
+    if suffix.hasPrefix("avx512") { return 4 }
+    if suffix.hasPrefix("avx2") { return 3 }
+    if suffix.hasPrefix("avx") { return 2 }
+    if suffix.hasPrefix("sse") { return 1 }
+    return nil
+}
+
+/// Times primitives on scratch memory of their own descriptors, for one plan's builder. Choices are remembered by the
+/// operation's descriptor, so a network's repeated layers (ResNet-50 has 53 convolutions of 23 kinds) are timed once.
+final class KernelTrials {
+    /// Timed runs of each candidate after one untimed; the fastest counts. A candidate slower than 1.5× the best so far
+    /// after its first timed run is not run again.
+    static let runs = 3
+    static let giveUp = 1.5
+    /// oneDNN's first offer is kept unless another is this much faster: closer times are noise on a shared machine.
+    static let margin = 0.95
+
+    private let engine: DNNLEngine
+    private let stream: DNNLStream
+    private var scratch = AlignedBuffer(byteCount: 0)
+    private var reorders: [[UInt8]: Double] = [:]
+    private var remembered: [[UInt8]: String] = [:]
+    private(set) var choices: [KernelChoice] = []
+
+    init(engine: DNNLEngine) throws {
+        self.engine = engine
+        stream = try DNNLStream(engine: engine)
+    }
+
+    /// The fastest of `candidates` for node `node` whose input is in layout `source`; `key` names the problem so that an
+    /// identical one later is not timed again. Returns nil for no candidates.
+    func choose(_ candidates: [Primitive], node: Int, source: MemoryDescriptor, key: [UInt8]) throws -> Primitive? {
+        guard let first = candidates.first else { return nil }
+        if let name = remembered[key], let known = candidates.first(where: { $0.implementation + describe($0) == name }) {
+            return known
+        }
+        var timed: [Candidate] = []
+        var best = Double.infinity
+        for primitive in candidates {
+            let input = primitive.memoryDescriptor(dnnl_query_src_md)
+            let reorder = input == source ? 0 : try reorderMilliseconds(from: source, to: input)
+            let run = try milliseconds(primitive, stopAbove: best * Self.giveUp - reorder) + reorder
+            best = min(best, run)
+            timed.append(Candidate(primitive: primitive, milliseconds: run))
+        }
+        var chosen = 0
+        for (index, candidate) in timed.enumerated().dropFirst() where candidate.milliseconds < timed[chosen].milliseconds
+            && candidate.milliseconds < timed[0].milliseconds * Self.margin {
+            chosen = index
+        }
+        let primitive = timed[chosen].primitive
+        remembered[key] = primitive.implementation + describe(primitive)
+        choices.append(KernelChoice(node: node, first: first.implementation,
+                                    timings: timed.map { .init(implementation: $0.primitive.implementation, milliseconds: $0.milliseconds) },
+                                    chosenIndex: chosen))
+        return primitive
+    }
+
+    /// Distinguishes candidates of one name that read different layouts.
+    private func describe(_ primitive: Primitive) -> String {
+        let source = primitive.memoryDescriptor(dnnl_query_src_md).raw
+        return withUnsafeBytes(of: source) { "@" + $0.map(String.init).joined(separator: ",") }
+    }
+
+    /// The fastest of a few runs of `primitive` on scratch memory; after one run above `stopAbove`, that run.
+    private func milliseconds(_ primitive: Primitive, stopAbove: Double) throws -> Double {
+        let arguments: [Int32] = [DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD]
+        let descriptors = arguments.compactMap { argument -> (Int32, MemoryDescriptor)? in
+            guard let queried = dnnl_primitive_desc_query_md(primitive.descriptor, dnnl_query_exec_arg_md, argument),
+                  queried.pointee.ndims > 0 else { return nil }
+            return (argument, MemoryDescriptor(queried.pointee))
+        }
+        return try withScratch(descriptors.map(\.1)) { memories in
+            var executionArguments = zip(descriptors, memories).map { dnnl_exec_arg_t(arg: $0.0.0, memory: $0.1.handle) }
+            func run() throws -> Double {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try check(dnnl_primitive_execute(primitive.handle, stream.handle, Int32(executionArguments.count), &executionArguments),
+                          "timing \(primitive.implementation)")
+                try check(dnnl_stream_wait(stream.handle), "waiting for a timed run")
+                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            }
+            _ = try run()
+            var best = Double.infinity
+            for _ in 0..<Self.runs {
+                best = min(best, try run())
+                if best > stopAbove { break }
+            }
+            return best
+        }
+    }
+
+    private func reorderMilliseconds(from source: MemoryDescriptor, to destination: MemoryDescriptor) throws -> Double {
+        let key = withUnsafeBytes(of: source.raw, Array.init) + withUnsafeBytes(of: destination.raw, Array.init)
+        if let known = reorders[key] { return known }
+        var (sourceRaw, destinationRaw) = (source.raw, destination.raw)
+        var descriptor: dnnl_primitive_desc_t?
+        try check(dnnl_reorder_primitive_desc_create(&descriptor, &sourceRaw, engine.handle, &destinationRaw, engine.handle, nil),
+                  "describing a timed reorder")
+        let reorder = try Primitive(descriptor: descriptor!)
+        let time = try withScratch([source, destination]) { memories in
+            var arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: memories[0].handle), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: memories[1].handle)]
+            var best = Double.infinity
+            for attempt in 0...Self.runs {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try check(dnnl_primitive_execute(reorder.handle, stream.handle, 2, &arguments), "timing a reorder")
+                try check(dnnl_stream_wait(stream.handle), "waiting for a timed reorder")
+                if attempt > 0 { best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+            }
+            return best
+        }
+        reorders[key] = time
+        return time
+    }
+
+    /// Runs `body` with one memory object per descriptor, each in its own part of a reused scratch buffer filled with
+    /// small ordinary numbers (no denormals, no NaN: every layout's bytes read as floats near 0.01).
+    private func withScratch<Result>(_ descriptors: [MemoryDescriptor], _ body: ([Memory]) throws -> Result) throws -> Result {
+        let sizes = descriptors.map { ArenaPlanner.aligned($0.byteCount) }
+        let total = sizes.reduce(0, +)
+        if scratch.byteCount < total {
+            scratch = AlignedBuffer(byteCount: total)
+            scratch.pointer.initializeMemory(as: Float.self, repeating: 0.01, count: total / MemoryLayout<Float>.stride)
+        }
+        var offset = 0
+        var memories: [Memory] = []
+        for (descriptor, size) in zip(descriptors, sizes) {
+            memories.append(try Memory(descriptor, engine: engine, pointer: scratch.pointer + offset))
+            offset += size
+        }
+        return try body(memories)
+    }
+}
