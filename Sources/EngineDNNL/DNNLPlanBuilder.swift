@@ -238,20 +238,35 @@ struct PlanBuilder {
             return operation
         }
         let trials = self.trials
-        /// Every implementation oneDNN offers, direct and Winograd, reading the layout it prefers (the input is then
-        /// reordered once) or the producer's layout as it is; the fastest, reorder included, wins.
+        /// oneDNN's first direct offer (reading the producer's layout as it is where the same kernel accepts it, else the
+        /// layout it prefers, reordered once), timed against another kernel that reads the producer's layout as it is
+        /// and against each Winograd implementation oneDNN offers; without either, the first offer, untimed.
         func fastest(destination: MemoryDescriptor) throws -> Primitive? {
-            var candidates: [Primitive] = []
-            for algorithm in [dnnl_convolution_direct, dnnl_convolution_winograd] {
-                for input in [try MemoryDescriptor.any(source.descriptor.dimensions), source.descriptor] {
-                    var operation = try describe(algorithm, source: input, destination: destination)
-                    for offered in try offeredImplementations(&operation, attributes: attributes, engine: engine)
-                    where !candidates.contains(where: { $0.implementation == offered.implementation
-                                                        && $0.memoryDescriptor(dnnl_query_src_md) == offered.memoryDescriptor(dnnl_query_src_md) }) {
-                        candidates.append(offered)
+            var operation = try describe(dnnl_convolution_direct, source: .any(source.descriptor.dimensions), destination: destination)
+            guard var direct = try makePrimitive(&operation, attributes: attributes, engine: engine) else { return nil }
+            var candidates = [direct]
+            if direct.memoryDescriptor(dnnl_query_src_md) != source.descriptor {
+                var reading = try describe(dnnl_convolution_direct, source: source.descriptor, destination: destination)
+                if let other = try makePrimitive(&reading, attributes: attributes, engine: engine), !other.implementation.hasPrefix("ref") {
+                    if other.implementation == direct.implementation {
+                        direct = other
+                        candidates = [other]
+                    } else {
+                        candidates.append(other)
                     }
                 }
             }
+            var winograd: [Primitive] = []
+            for input in [try MemoryDescriptor.any(source.descriptor.dimensions), source.descriptor] {
+                var operation = try describe(dnnl_convolution_winograd, source: input, destination: destination)
+                for offered in try offeredImplementations(&operation, attributes: attributes, engine: engine)
+                where !winograd.contains(where: { $0.implementation == offered.implementation
+                                                  && $0.memoryDescriptor(dnnl_query_src_md) == offered.memoryDescriptor(dnnl_query_src_md) }) {
+                    winograd.append(offered)
+                }
+            }
+            candidates += winograd
+            if candidates.count == 1 { return direct }
             var problem = try describe(dnnl_convolution_direct, source: source.descriptor, destination: destination)
             let key = withUnsafeBytes(of: &problem, Array.init) + Array("\(convolution.activation)".utf8)
             return try trials.choose(candidates, node: position, source: source.descriptor, key: key)

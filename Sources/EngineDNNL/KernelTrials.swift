@@ -1,5 +1,5 @@
-// Chooses among the implementations oneDNN offers for one convolution by timing each on scratch memory when a plan is
-// built: oneDNN's first offer is not always its fastest (Winograd is never first). Not a cost model; times are measured.
+// Chooses between oneDNN's first offer for a convolution, a kernel that reads the producer's layout without a reorder,
+// and the Winograd implementations oneDNN offers (never first) by timing each on scratch memory when a plan is built.
 import CDNNL
 import Dispatch
 import Engine
@@ -33,9 +33,7 @@ public struct KernelChoice: Sendable, Equatable {
     public var chosen: String { timings[chosenIndex].implementation }
 }
 
-/// Implementations oneDNN offers for an operation descriptor, in its order of preference. Reference kernels are left out,
-/// and so are kernels for an older instruction set than the newest one offered (oneDNN offers its SSE4.1 and AVX2 kernels
-/// on AVX-512 machines too; they were never faster here): what remains is a handful per convolution.
+/// Implementations oneDNN offers for an operation descriptor, in its order of preference, reference kernels left out.
 func offeredImplementations<Descriptor>(_ operation: inout Descriptor, attributes: Attributes, engine: DNNLEngine) throws -> [Primitive] {
     var iterator: dnnl_primitive_desc_iterator_t?
     let status = withUnsafePointer(to: &operation) { pointer in
@@ -45,25 +43,15 @@ func offeredImplementations<Descriptor>(_ operation: inout Descriptor, attribute
     try check(status, "listing implementations")
     guard let iterator else { return [] }
     defer { dnnl_primitive_desc_iterator_destroy(iterator) }
-    var offered: [(String, dnnl_primitive_desc_t)] = []
+    var primitives: [Primitive] = []
     repeat {
         guard let descriptor = dnnl_primitive_desc_iterator_fetch(iterator) else { break }
-        let name = implementationName(descriptor)
-        if name.hasPrefix("ref") {
+        if implementationName(descriptor).hasPrefix("ref") {
             dnnl_primitive_desc_destroy(descriptor)
         } else {
-            offered.append((name, descriptor))
+            primitives.append(try Primitive(descriptor: descriptor))
         }
     } while dnnl_primitive_desc_iterator_next(iterator) == dnnl_success
-    let newest = offered.compactMap { instructionSetRank($0.0) }.max()
-    var primitives: [Primitive] = []
-    for (name, descriptor) in offered {
-        if let rank = instructionSetRank(name), let newest, rank < newest {
-            dnnl_primitive_desc_destroy(descriptor)
-            continue
-        }
-        primitives.append(try Primitive(descriptor: descriptor))
-    }
     return primitives
 }
 
@@ -74,26 +62,16 @@ func implementationName(_ descriptor: dnnl_primitive_desc_t) -> String {
     return String(cString: name)
 }
 
-/// How new the instruction set an implementation name ends with is ("jit:avx2" → 3), nil for names without one
-/// ("x64:gemm:jit", "simple:any").
-func instructionSetRank(_ implementation: String) -> Int? {
-    guard let suffix = implementation.split(separator: ":").last else { return nil }
-    if suffix.hasPrefix("avx512") { return 4 }
-    if suffix.hasPrefix("avx2") { return 3 }
-    if suffix.hasPrefix("avx") { return 2 }
-    if suffix.hasPrefix("sse") { return 1 }
-    return nil
-}
-
 /// Times primitives on scratch memory of their own descriptors, for one plan's builder. Choices are remembered by the
-/// operation's descriptor, so a network's repeated layers (ResNet-50 has 53 convolutions of 23 kinds) are timed once.
+/// operation's descriptor, so a network's repeated layers (ResNet-50's 16 3×3 stride-1 convolutions are of 4 kinds) are
+/// timed once.
 final class KernelTrials {
-    /// Timed runs of each candidate after one untimed; the fastest counts. A candidate slower than 1.5× the best so far
-    /// after its first timed run is not run again.
+    /// Timed runs of each candidate after one untimed; the fastest counts. A candidate slower than 1.5× the leader
+    /// after a round is not run again.
     static let runs = 3
     static let giveUp = 1.5
     /// oneDNN's first offer is kept unless another is this much faster: closer times are noise on a shared machine.
-    static let margin = 0.95
+    static let margin = 0.9
 
     private let engine: DNNLEngine
     private let stream: DNNLStream
@@ -114,15 +92,21 @@ final class KernelTrials {
         if let name = remembered[key], let known = candidates.first(where: { $0.implementation + describe($0) == name }) {
             return known
         }
-        var timed: [Candidate] = []
-        var best = Double.infinity
-        for primitive in candidates {
+        let reorders = try candidates.map { primitive in
             let input = primitive.memoryDescriptor(dnnl_query_src_md)
-            let reorder = input == source ? 0 : try reorderMilliseconds(from: source, to: input)
-            let run = try milliseconds(primitive, stopAbove: best * Self.giveUp - reorder) + reorder
-            best = min(best, run)
-            timed.append(Candidate(primitive: primitive, milliseconds: run))
+            return try input == source ? 0 : reorderMilliseconds(from: source, to: input)
         }
+        // The candidates take turns, so that a burst of load from another process slows them alike.
+        let runs = try runners(candidates)
+        for run in runs { _ = try run() }
+        var times = [Double](repeating: .infinity, count: candidates.count)
+        var racing = Array(candidates.indices)
+        for _ in 0..<Self.runs {
+            for index in racing { times[index] = min(times[index], try runs[index]() + reorders[index]) }
+            let leader = racing.map { times[$0] }.min() ?? .infinity
+            racing = racing.filter { times[$0] <= leader * Self.giveUp }
+        }
+        let timed = zip(candidates, times).map { Candidate(primitive: $0.0, milliseconds: $0.1) }
         var chosen = 0
         for (index, candidate) in timed.enumerated().dropFirst() where candidate.milliseconds < timed[chosen].milliseconds
             && candidate.milliseconds < timed[0].milliseconds * Self.margin {
@@ -142,30 +126,29 @@ final class KernelTrials {
         return withUnsafeBytes(of: source) { "@" + $0.map(String.init).joined(separator: ",") }
     }
 
-    /// The fastest of a few runs of `primitive` on scratch memory; after one run above `stopAbove`, that run.
-    private func milliseconds(_ primitive: Primitive, stopAbove: Double) throws -> Double {
+    /// One closure per primitive that runs it once on scratch memory and returns its milliseconds. The primitives share
+    /// the scratch buffer: they run one at a time and what they compute is thrown away.
+    private func runners(_ primitives: [Primitive]) throws -> [() throws -> Double] {
         let arguments: [Int32] = [DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD]
-        let descriptors = arguments.compactMap { argument -> (Int32, MemoryDescriptor)? in
-            guard let queried = dnnl_primitive_desc_query_md(primitive.descriptor, dnnl_query_exec_arg_md, argument),
-                  queried.pointee.ndims > 0 else { return nil }
-            return (argument, MemoryDescriptor(queried.pointee))
+        let descriptors = primitives.map { primitive in
+            arguments.compactMap { argument -> (Int32, MemoryDescriptor)? in
+                guard let queried = dnnl_primitive_desc_query_md(primitive.descriptor, dnnl_query_exec_arg_md, argument),
+                      queried.pointee.ndims > 0 else { return nil }
+                return (argument, MemoryDescriptor(queried.pointee))
+            }
         }
-        return try withScratch(descriptors.map(\.1)) { memories in
+        reserveScratch(descriptors.map { $0.map { ArenaPlanner.aligned($0.1.byteCount) }.reduce(0, +) }.max() ?? 0)
+        return try zip(primitives, descriptors).map { primitive, descriptors in
+            let memories = try scratchMemories(descriptors.map(\.1))
             var executionArguments = zip(descriptors, memories).map { dnnl_exec_arg_t(arg: $0.0.0, memory: $0.1.handle) }
-            func run() throws -> Double {
+            let (stream, count) = (self.stream, Int32(executionArguments.count))
+            return {
                 let start = DispatchTime.now().uptimeNanoseconds
-                try check(dnnl_primitive_execute(primitive.handle, stream.handle, Int32(executionArguments.count), &executionArguments),
-                          "timing \(primitive.implementation)")
+                try check(dnnl_primitive_execute(primitive.handle, stream.handle, count, &executionArguments), "timing \(primitive.implementation)")
                 try check(dnnl_stream_wait(stream.handle), "waiting for a timed run")
+                withExtendedLifetime(memories) {}
                 return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             }
-            _ = try run()
-            var best = Double.infinity
-            for _ in 0..<Self.runs {
-                best = min(best, try run())
-                if best > stopAbove { break }
-            }
-            return best
         }
     }
 
@@ -192,21 +175,26 @@ final class KernelTrials {
         return time
     }
 
-    /// Runs `body` with one memory object per descriptor, each in its own part of a reused scratch buffer filled with
-    /// small ordinary numbers (no denormals, no NaN: every layout's bytes read as floats near 0.01).
+    /// Runs `body` with one memory object per descriptor on the scratch buffer.
     private func withScratch<Result>(_ descriptors: [MemoryDescriptor], _ body: ([Memory]) throws -> Result) throws -> Result {
-        let sizes = descriptors.map { ArenaPlanner.aligned($0.byteCount) }
-        let total = sizes.reduce(0, +)
-        if scratch.byteCount < total {
-            scratch = AlignedBuffer(byteCount: total)
-            scratch.pointer.initializeMemory(as: Float.self, repeating: 0.01, count: total / MemoryLayout<Float>.stride)
-        }
+        reserveScratch(descriptors.map { ArenaPlanner.aligned($0.byteCount) }.reduce(0, +))
+        return try body(scratchMemories(descriptors))
+    }
+
+    /// Grows the scratch buffer to `byteCount`, filled with small ordinary numbers (no denormals, no NaN: every
+    /// layout's bytes read as floats near 0.01). Memory objects made before on the old buffer must not run after.
+    private func reserveScratch(_ byteCount: Int) {
+        guard scratch.byteCount < byteCount else { return }
+        scratch = AlignedBuffer(byteCount: byteCount)
+        scratch.pointer.initializeMemory(as: Float.self, repeating: 0.01, count: byteCount / MemoryLayout<Float>.stride)
+    }
+
+    /// One memory object per descriptor, each in its own part of the scratch buffer (which must be large enough).
+    private func scratchMemories(_ descriptors: [MemoryDescriptor]) throws -> [Memory] {
         var offset = 0
-        var memories: [Memory] = []
-        for (descriptor, size) in zip(descriptors, sizes) {
-            memories.append(try Memory(descriptor, engine: engine, pointer: scratch.pointer + offset))
-            offset += size
+        return try descriptors.map { descriptor in
+            defer { offset += ArenaPlanner.aligned(descriptor.byteCount) }
+            return try Memory(descriptor, engine: engine, pointer: scratch.pointer + offset)
         }
-        return try body(memories)
     }
 }

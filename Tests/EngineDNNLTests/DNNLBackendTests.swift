@@ -124,7 +124,8 @@ import Testing
     /// with every branch a multiple of the running ISA's block (8 on AVX2, 16 on AVX-512) the concat is written in place;
     /// with one branch of 1.5 blocks the later windows are off the block, so that concat copies, but must still agree.
     /// Where the convolutions choose NHWC (oneDNN 2.6's AVX-512 brgconv kernels do), one image's channels are not
-    /// contiguous either, so every concat copies; where they choose plain NCHW (a gemm kernel may time fastest), every
+    /// contiguous either, so every concat copies; where they choose plain NCHW (a gemm kernel reading the network's plain
+    /// input may time fastest), every
     /// channel window is dense, so the concat is written in place whatever the branches' widths. The layout is the
     /// one the first branch's timed choice writes, read from the one-image plan.
     @Test(arguments: [true, false])
@@ -280,10 +281,10 @@ import Testing
         try expectAgreement(direct.build(output: flattened))
     }
 
-    /// A plan times every implementation oneDNN offers for a convolution and keeps the fastest: oneDNN's first offer
-    /// unless another is at least 5% faster. A 3×3 stride-1 layer has several on every ISA; Winograd is among them
-    /// exactly where oneDNN has it (AVX-512), and whichever wins, the results agree with the reference.
-    @Test func convolutionImplementationIsChosenByTiming() throws {
+    /// A plan times oneDNN's first offer for a convolution against a kernel that reads the producer's layout as it is
+    /// (here the network's plain input) and, where oneDNN offers it (a 3×3 stride-1 layer on AVX-512), Winograd; it
+    /// keeps the first offer unless another is at least 10% faster. Whichever wins, the results agree with the reference.
+    @Test func convolutionKernelIsChosenByTiming() throws {
         var random = SplitMix64(seed: 29)
         var builder = GraphBuilder(name: "timed 3×3", inputShape: [64, 28, 28])
         let output = builder.convolution(builder.input, convolution(&random, input: 64, output: 64, kernel: Size2D(3, 3),
@@ -297,16 +298,16 @@ import Testing
         let names = choice.timings.map(\.implementation)
         print("\(DNNLBackend.instructionSet): \(choice.timings.map { "\($0.implementation) \($0.milliseconds) ms" }), chosen \(choice.chosen)")
         #expect(names.count >= 2, "candidates: \(names)")
-        #expect(names.first == choice.first)
-        #expect(!names.contains { $0.hasPrefix("ref") })
+        #expect(names.first == choice.first && !choice.first.contains("wino"))
+        #expect(names.filter { !$0.contains("wino") }.count <= 2, "the first offer and one kernel reading the input as it is: \(names)")
         let winogradOffered = names.contains { $0.contains("wino") }
         #expect(winogradOffered == (DNNLBackend.channelBlock == 16), "\(DNNLBackend.instructionSet): \(names)")
         let times = choice.timings.map(\.milliseconds)
         let fastest = try #require(times.min())
         if choice.chosenIndex == 0 {
-            #expect(fastest >= 0.95 * times[0], "\(times)")
+            #expect(fastest >= 0.9 * times[0], "\(times)")
         } else {
-            #expect(times[choice.chosenIndex] == fastest && fastest < 0.95 * times[0], "\(times), chose \(choice.chosenIndex)")
+            #expect(times[choice.chosenIndex] == fastest && fastest < 0.9 * times[0], "\(times), chose \(choice.chosenIndex)")
         }
         #expect(try DNNLBackend.implementations(of: prepared, batchSize: 1).contains(choice.chosen))
     }
