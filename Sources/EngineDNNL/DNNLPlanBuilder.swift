@@ -245,6 +245,7 @@ struct PlanBuilder {
             var operation = try describe(dnnl_convolution_direct, source: .any(source.descriptor.dimensions), destination: destination)
             guard var direct = try makePrimitive(&operation, attributes: attributes, engine: engine) else { return nil }
             var candidates = [direct]
+            var reorderedAfter: [ObjectIdentifier: MemoryDescriptor] = [:]
             if direct.memoryDescriptor(dnnl_query_src_md) != source.descriptor {
                 var reading = try describe(dnnl_convolution_direct, source: source.descriptor, destination: destination)
                 if let other = try makePrimitive(&reading, attributes: attributes, engine: engine), !other.implementation.hasPrefix("ref") {
@@ -253,6 +254,11 @@ struct PlanBuilder {
                         candidates = [other]
                     } else {
                         candidates.append(other)
+                        // A kernel that writes neither the layout it reads (which continues a chain, as after a
+                        // Winograd layer) nor the first offer's leaves a reorder to the next layer: it pays for it here.
+                        let written = other.memoryDescriptor(dnnl_query_dst_md)
+                        let natural = direct.memoryDescriptor(dnnl_query_dst_md)
+                        if written != source.descriptor && written != natural { reorderedAfter[ObjectIdentifier(other)] = natural }
                     }
                 }
             }
@@ -269,7 +275,7 @@ struct PlanBuilder {
             if candidates.count == 1 { return direct }
             var problem = try describe(dnnl_convolution_direct, source: source.descriptor, destination: destination)
             let key = withUnsafeBytes(of: &problem, Array.init) + Array("\(convolution.activation)".utf8)
-            return try trials.choose(candidates, node: position, source: source.descriptor, key: key)
+            return try trials.choose(candidates, node: position, source: source.descriptor, key: key, reorderedAfter: reorderedAfter)
         }
 
         // The layout the fastest implementation writes decides a concat's layout when this is its first input.

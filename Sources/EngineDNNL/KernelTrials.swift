@@ -87,14 +87,19 @@ final class KernelTrials {
 
     /// The fastest of `candidates` for node `node` whose input is in layout `source`; `key` names the problem so that an
     /// identical one later is not timed again. Returns nil for no candidates.
-    func choose(_ candidates: [Primitive], node: Int, source: MemoryDescriptor, key: [UInt8]) throws -> Primitive? {
+    /// A candidate listed in `reorderedAfter` is charged for a reorder of its output into that layout too.
+    func choose(_ candidates: [Primitive], node: Int, source: MemoryDescriptor, key: [UInt8],
+                reorderedAfter: [ObjectIdentifier: MemoryDescriptor] = [:]) throws -> Primitive? {
         guard let first = candidates.first else { return nil }
         if let name = remembered[key], let known = candidates.first(where: { $0.implementation + describe($0) == name }) {
             return known
         }
         let reorders = try candidates.map { primitive in
             let input = primitive.memoryDescriptor(dnnl_query_src_md)
-            return try input == source ? 0 : reorderMilliseconds(from: source, to: input)
+            let after = try reorderedAfter[ObjectIdentifier(primitive)].map {
+                try reorderMilliseconds(from: primitive.memoryDescriptor(dnnl_query_dst_md), to: $0)
+            } ?? 0
+            return try (input == source ? 0 : reorderMilliseconds(from: source, to: input)) + after
         }
         // The candidates take turns, so that a burst of load from another process slows them alike.
         let runs = try runners(candidates)
