@@ -5,14 +5,32 @@ import Engine
 
 /// Weights in the layouts primitives asked for, shared by every plan of one prepared graph. Each node's plain weights
 /// are kept only until a plan has reordered them into a blocked layout; later layouts are reordered from that copy, so
-/// the network's weights are held once, not twice (twice for Winograd's layouts, which oneDNN cannot reorder from).
+/// the network's weights are held once, not twice. Winograd's layouts are the exception: oneDNN cannot reorder out of
+/// them, so a node whose first layout is Winograd's keeps its plain weights too (or its blocked copy, if an earlier
+/// plan made one) — about 5× its plain bytes in all, which is why Winograd runs within `winogradAllowance`.
 final class WeightCache {
     /// Each node's weights in the graph's plain layout, until a plan first asks for them.
     private var plain: [Int: [Float]]
     private var entries: [Int: [(MemoryDescriptor, AlignedBuffer)]] = [:]
+    /// The bytes Winograd may still add to this graph's memory, over every plan (see `WinogradAdmission`).
+    private(set) var winogradAllowance: Int
 
-    init(plain: [Int: [Float]]) {
+    /// `winogradFraction`: the bytes Winograd may add, as a fraction of the plain weights' bytes.
+    init(plain: [Int: [Float]], winogradFraction: Double) {
         self.plain = plain
+        let plainBytes = plain.values.reduce(0) { $0 + $1.count * MemoryLayout<Float>.stride }
+        winogradAllowance = Int(winogradFraction * Double(plainBytes))
+    }
+
+    /// Whether node `node`'s weights are already held in layout `descriptor`.
+    func holds(node: Int, _ descriptor: MemoryDescriptor) -> Bool {
+        entries[node]?.contains { $0.0 == descriptor } ?? false
+    }
+
+    /// Takes `bytes` out of the Winograd allowance, which must hold them.
+    func spendWinogradAllowance(_ bytes: Int) {
+        precondition(bytes <= winogradAllowance, "Winograd admitted past its allowance")
+        winogradAllowance -= bytes
     }
 
     /// The buffer holding node `node`'s weights in layout `descriptor`, made once. `plainDescriptor` describes the
@@ -93,6 +111,8 @@ struct PlanBuilder {
     let weights: WeightCache
     /// Times the implementations oneDNN offers for each convolution; shared by the attempts of one build.
     let trials: KernelTrials
+    /// The convolutions that run Winograd in this plan, admitted before it is built (`admittedWinogradNodes()`).
+    private var winogradNodes: Set<Int> = []
     /// Concats that are not written in place: learnt by earlier attempts, or refused by their first input's kernel.
     private var copiedConcats: Set<Int>
 
@@ -121,8 +141,11 @@ struct PlanBuilder {
     static func build(graph: Graph, batchSize: Int, engine: DNNLEngine, weights: WeightCache) throws -> DNNLPlan {
         var copied: Set<Int> = []
         let trials = try KernelTrials(engine: engine)
+        let winogradNodes = try PlanBuilder(graph: graph, batchSize: batchSize, engine: engine, weights: weights, trials: trials,
+                                            copiedConcats: []).admittedWinogradNodes()
         while true {
             var builder = PlanBuilder(graph: graph, batchSize: batchSize, engine: engine, weights: weights, trials: trials, copiedConcats: copied)
+            builder.winogradNodes = winogradNodes
             do {
                 return try builder.makePlan()
             } catch let refusal as InPlaceConcatRefused {
@@ -156,7 +179,7 @@ struct PlanBuilder {
     }
 
     /// A value's dimensions with the batch first; a constant is the same for every image, so its batch is 1.
-    private func dimensions(of value: Int) -> [Int] {
+    func dimensions(of value: Int) -> [Int] {
         (isConstant(value) ? [1] : [batchSize]) + graph.nodes[value].shape
     }
 
@@ -210,44 +233,62 @@ struct PlanBuilder {
         }
     }
 
+    /// oneDNN's descriptor of convolution node `position` run by `algorithm` from `source` into `destination` (either
+    /// may be `.any`), its weights in the layout the implementation prefers.
+    func convolutionDescriptor(_ position: Int, _ convolution: Convolution, algorithm: dnnl_alg_kind_t,
+                               source: MemoryDescriptor, destination: MemoryDescriptor) throws -> dnnl_convolution_desc_t {
+        var operation = dnnl_convolution_desc_t()
+        var (sourceRaw, destinationRaw) = (source.raw, destination.raw)
+        var weightsRaw = try MemoryDescriptor.any(Self.weightDimensions(of: convolution)).raw
+        let biasDescriptor = try convolution.bias.map { _ in try MemoryDescriptor.plain([convolution.outputChannels]) }
+        var biasRaw = biasDescriptor?.raw ?? dnnl_memory_desc_t()
+        let padding = convolution.padding
+        try withUnsafeMutablePointer(to: &biasRaw) { bias in
+            try check(dnnl_dilated_convolution_forward_desc_init(
+                &operation, dnnl_forward_inference, algorithm, &sourceRaw, &weightsRaw,
+                biasDescriptor == nil ? nil : bias, &destinationRaw,
+                [Int64(convolution.stride.height), Int64(convolution.stride.width)],
+                [Int64(convolution.dilation.height - 1), Int64(convolution.dilation.width - 1)],
+                [Int64(padding.top), Int64(padding.left)], [Int64(padding.bottom), Int64(padding.right)]),
+                "describing convolution node \(position)")
+        }
+        return operation
+    }
+
+    /// A convolution's weight dimensions as oneDNN takes them: [groups, out / groups, in / groups, kh, kw] when grouped.
+    static func weightDimensions(of convolution: Convolution) -> [Int] {
+        let (groups, weightShape) = (convolution.groups, convolution.weightShape)
+        return groups == 1 ? weightShape : [groups, weightShape[0] / groups] + Array(weightShape.dropFirst())
+    }
+
     private mutating func planConvolution(_ position: Int, _ convolution: Convolution) throws {
         let inputValue = graph.nodes[position].inputs[0].index
         let source = try location(of: inputValue)
-        let groups = convolution.groups
-        let weightShape = convolution.weightShape
-        let weightDimensions = groups == 1 ? weightShape : [groups, weightShape[0] / groups] + Array(weightShape.dropFirst())
+        let weightDimensions = Self.weightDimensions(of: convolution)
         let biasDescriptor = try convolution.bias.map { _ in try MemoryDescriptor.plain([convolution.outputChannels]) }
         let attributes = try Attributes(activation: convolution.activation)
-        let (engine, outputDimensions) = (self.engine, dimensions(of: position))
-
-        func describe(_ algorithm: dnnl_alg_kind_t, source: MemoryDescriptor, destination: MemoryDescriptor) throws -> dnnl_convolution_desc_t {
-            var operation = dnnl_convolution_desc_t()
-            var (sourceRaw, destinationRaw) = (source.raw, destination.raw)
-            var weightsRaw = try MemoryDescriptor.any(weightDimensions).raw
-            var biasRaw = biasDescriptor?.raw ?? dnnl_memory_desc_t()
-            let padding = convolution.padding
-            try withUnsafeMutablePointer(to: &biasRaw) { bias in
-                try check(dnnl_dilated_convolution_forward_desc_init(
-                    &operation, dnnl_forward_inference, algorithm, &sourceRaw, &weightsRaw,
-                    biasDescriptor == nil ? nil : bias, &destinationRaw,
-                    [Int64(convolution.stride.height), Int64(convolution.stride.width)],
-                    [Int64(convolution.dilation.height - 1), Int64(convolution.dilation.width - 1)],
-                    [Int64(padding.top), Int64(padding.left)], [Int64(padding.bottom), Int64(padding.right)]),
-                    "describing convolution node \(position)")
-            }
-            return operation
+        let (engine, outputDimensions, trials) = (self.engine, dimensions(of: position), self.trials)
+        let winograd = winogradNodes.contains(position)
+        let describe = { [self] (algorithm: dnnl_alg_kind_t, source: MemoryDescriptor, destination: MemoryDescriptor) in
+            try convolutionDescriptor(position, convolution, algorithm: algorithm, source: source, destination: destination)
         }
-        let trials = self.trials
-        /// oneDNN's first direct offer (reading the producer's layout as it is where the same kernel accepts it, else the
-        /// layout it prefers, reordered once), timed against another kernel that reads the producer's layout as it is
-        /// and against each Winograd implementation oneDNN offers; without either, the first offer, untimed.
+        /// Winograd where it was admitted for this node (reading the producer's layout as it is where oneDNN's Winograd
+        /// kernel accepts it). Elsewhere oneDNN's first direct offer (reading the producer's layout as it is where the
+        /// same kernel accepts it, else the layout it prefers, reordered once), timed against another kernel that reads
+        /// the producer's layout as it is, if there is one; without it, the first offer, untimed.
         func fastest(destination: MemoryDescriptor) throws -> Primitive? {
-            var operation = try describe(dnnl_convolution_direct, source: .any(source.descriptor.dimensions), destination: destination)
+            if winograd {
+                for input in [source.descriptor, try MemoryDescriptor.any(source.descriptor.dimensions)] {
+                    var operation = try describe(dnnl_convolution_winograd, input, destination)
+                    if let offered = try offeredImplementations(&operation, attributes: attributes, engine: engine).first { return offered }
+                }
+            }
+            var operation = try describe(dnnl_convolution_direct, .any(source.descriptor.dimensions), destination)
             guard var direct = try makePrimitive(&operation, attributes: attributes, engine: engine) else { return nil }
             var candidates = [direct]
             var reorderedAfter: [ObjectIdentifier: MemoryDescriptor] = [:]
             if direct.memoryDescriptor(dnnl_query_src_md) != source.descriptor {
-                var reading = try describe(dnnl_convolution_direct, source: source.descriptor, destination: destination)
+                var reading = try describe(dnnl_convolution_direct, source.descriptor, destination)
                 if let other = try makePrimitive(&reading, attributes: attributes, engine: engine), !other.implementation.hasPrefix("ref") {
                     if other.implementation == direct.implementation {
                         direct = other
@@ -262,18 +303,8 @@ struct PlanBuilder {
                     }
                 }
             }
-            var winograd: [Primitive] = []
-            for input in [try MemoryDescriptor.any(source.descriptor.dimensions), source.descriptor] {
-                var operation = try describe(dnnl_convolution_winograd, source: input, destination: destination)
-                for offered in try offeredImplementations(&operation, attributes: attributes, engine: engine)
-                where !winograd.contains(where: { $0.implementation == offered.implementation
-                                                  && $0.memoryDescriptor(dnnl_query_src_md) == offered.memoryDescriptor(dnnl_query_src_md) }) {
-                    winograd.append(offered)
-                }
-            }
-            candidates += winograd
             if candidates.count == 1 { return direct }
-            var problem = try describe(dnnl_convolution_direct, source: source.descriptor, destination: destination)
+            var problem = try describe(dnnl_convolution_direct, source.descriptor, destination)
             let key = withUnsafeBytes(of: &problem, Array.init) + Array("\(convolution.activation)".utf8)
             return try trials.choose(candidates, node: position, source: source.descriptor, key: key, reorderedAfter: reorderedAfter)
         }

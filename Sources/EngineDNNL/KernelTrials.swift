@@ -1,22 +1,15 @@
-// Chooses between oneDNN's first offer for a convolution, a kernel that reads the producer's layout without a reorder,
-// and the Winograd implementations oneDNN offers (never first) by timing each on scratch memory when a plan is built.
+// Chooses between oneDNN's first offer for a convolution and a kernel that reads the producer's layout without a reorder,
+// and confirms a Winograd kernel admitted by WinogradAdmission, by timing them on scratch memory when a plan is built.
 import CDNNL
 import Dispatch
 import Engine
 
-/// One way to run an operation: a primitive and whether it reads its input as the producer wrote it.
-struct Candidate {
-    let primitive: Primitive
-    /// The milliseconds of one run, including the reorder of the input into the layout the primitive reads.
-    var milliseconds: Double
-}
-
-/// What a plan's builder learnt about one operation: every candidate it timed, the chosen one first.
+/// What a plan's builder learnt about one operation: every candidate it timed and the one it chose.
 public struct KernelChoice: Sendable, Equatable {
     public struct Timing: Sendable, Equatable {
         /// oneDNN's name, e.g. "brgconv:avx512_core" or "jit_wino_4x3:avx512_core".
         public let implementation: String
-        /// One run, including the reorder of the input into the layout the implementation reads.
+        /// The median of its runs, including the reorders its layouts add.
         public let milliseconds: Double
     }
 
@@ -65,13 +58,15 @@ func implementationName(_ descriptor: dnnl_primitive_desc_t) -> String {
 /// Times primitives on scratch memory of their own descriptors, for one plan's builder. Choices are remembered by the
 /// operation's descriptor, so a network's repeated layers (ResNet-50's 16 3×3 stride-1 convolutions are of 4 kinds) are
 /// timed once.
+///
+/// A choice must not flip from run to run on a shared machine's noise: every time is the median of `runs` runs (after
+/// one untimed), the candidates taking turns so that a burst of load from another process slows them alike, and
+/// another kernel replaces oneDNN's first offer only when its median is at most `margin` times the first offer's.
 final class KernelTrials {
-    /// Timed runs of each candidate after one untimed; the fastest counts. A candidate slower than 1.5× the leader
-    /// after a round is not run again.
-    static let runs = 3
+    static let runs = 5
+    static let margin = 0.85
+    /// A candidate whose median after `runs` / 2 + 1 runs is this many times the leader's is not run again.
     static let giveUp = 1.5
-    /// oneDNN's first offer is kept unless another is this much faster: closer times are noise on a shared machine.
-    static let margin = 0.9
 
     private let engine: DNNLEngine
     private let stream: DNNLStream
@@ -94,35 +89,68 @@ final class KernelTrials {
         if let name = remembered[key], let known = candidates.first(where: { $0.implementation + describe($0) == name }) {
             return known
         }
-        let reorders = try candidates.map { primitive in
-            let input = primitive.memoryDescriptor(dnnl_query_src_md)
+        let charges = try candidates.map { primitive in
             let after = try reorderedAfter[ObjectIdentifier(primitive)].map {
                 try reorderMilliseconds(from: primitive.memoryDescriptor(dnnl_query_dst_md), to: $0)
             } ?? 0
-            return try (input == source ? 0 : reorderMilliseconds(from: source, to: input)) + after
+            return try reorderMilliseconds(from: source, to: primitive.memoryDescriptor(dnnl_query_src_md)) + after
         }
-        // The candidates take turns, so that a burst of load from another process slows them alike.
-        let runs = try runners(candidates)
-        for run in runs { _ = try run() }
-        var times = [Double](repeating: .infinity, count: candidates.count)
-        var racing = Array(candidates.indices)
-        for _ in 0..<Self.runs {
-            for index in racing { times[index] = min(times[index], try runs[index]() + reorders[index]) }
-            let leader = racing.map { times[$0] }.min() ?? .infinity
-            racing = racing.filter { times[$0] <= leader * Self.giveUp }
-        }
-        let timed = zip(candidates, times).map { Candidate(primitive: $0.0, milliseconds: $0.1) }
-        var chosen = 0
-        for (index, candidate) in timed.enumerated().dropFirst() where candidate.milliseconds < timed[chosen].milliseconds
-            && candidate.milliseconds < timed[0].milliseconds * Self.margin {
-            chosen = index
-        }
-        let primitive = timed[chosen].primitive
+        let times = try medians(candidates, charges: charges)
+        let chosen = Self.chosenIndex(times)
+        let primitive = candidates[chosen]
         remembered[key] = primitive.implementation + describe(primitive)
         choices.append(KernelChoice(node: node, first: first.implementation,
-                                    timings: timed.map { .init(implementation: $0.primitive.implementation, milliseconds: $0.milliseconds) },
+                                    timings: zip(candidates, times).map { .init(implementation: $0.0.implementation, milliseconds: $0.1) },
                                     chosenIndex: chosen))
         return primitive
+    }
+
+    /// The candidate kept from `times` (medians, oneDNN's first offer first): the fastest, if it is at most `margin` times
+    /// the first offer's; else the first offer.
+    static func chosenIndex(_ times: [Double]) -> Int {
+        guard let fastest = times.indices.min(by: { times[$0] < times[$1] }), times[fastest] <= times[0] * margin else { return 0 }
+        return fastest
+    }
+
+    /// Times Winograd kernel `winograd` against oneDNN's first direct offer `first` for node `node`, each charged for the
+    /// reorders that its layouts add around it (the input from `first`'s layout into Winograd's, the output back), and
+    /// records the comparison. `key` names the problem: an identical one later gets the same answer untimed.
+    /// True when Winograd is at most `margin` times the first offer.
+    func confirmWinograd(_ winograd: Primitive, against first: Primitive, node: Int, key: [UInt8]) throws -> Bool {
+        if let name = remembered[key] { return name == winograd.implementation }
+        let charge = try reorderMilliseconds(from: first.memoryDescriptor(dnnl_query_src_md), to: winograd.memoryDescriptor(dnnl_query_src_md))
+            + reorderMilliseconds(from: winograd.memoryDescriptor(dnnl_query_dst_md), to: first.memoryDescriptor(dnnl_query_dst_md))
+        let times = try medians([first, winograd], charges: [0, charge])
+        let chosen = Self.chosenIndex(times)
+        remembered[key] = [first, winograd][chosen].implementation
+        choices.append(KernelChoice(node: node, first: first.implementation,
+                                    timings: [.init(implementation: first.implementation, milliseconds: times[0]),
+                                              .init(implementation: winograd.implementation, milliseconds: times[1])],
+                                    chosenIndex: chosen))
+        return chosen == 1
+    }
+
+    /// The median milliseconds of `runs` runs of each primitive, plus its charge; the primitives take turns. The scratch
+    /// memory is given back afterwards (a Winograd kernel's scratchpad alone can be 100 MB at batch 8).
+    private func medians(_ primitives: [Primitive], charges: [Double]) throws -> [Double] {
+        defer { scratch = AlignedBuffer(byteCount: 0) }
+        let runs = try runners(primitives)
+        for run in runs { _ = try run() }
+        var samples = [[Double]](repeating: [], count: primitives.count)
+        var racing = Array(primitives.indices)
+        for round in 0..<Self.runs {
+            for index in racing { samples[index].append(try runs[index]() + charges[index]) }
+            if round == Self.runs / 2 {
+                let leader = racing.map { Self.median(samples[$0]) }.min() ?? .infinity
+                racing = racing.filter { Self.median(samples[$0]) <= leader * Self.giveUp }
+            }
+        }
+        return samples.map(Self.median)
+    }
+
+    private static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted[sorted.count / 2]
     }
 
     /// Distinguishes candidates of one name that read different layouts.
@@ -157,7 +185,9 @@ final class KernelTrials {
         }
     }
 
+    /// The median milliseconds of a reorder between two layouts; zero where they are the same.
     private func reorderMilliseconds(from source: MemoryDescriptor, to destination: MemoryDescriptor) throws -> Double {
+        if source == destination { return 0 }
         let key = withUnsafeBytes(of: source.raw, Array.init) + withUnsafeBytes(of: destination.raw, Array.init)
         if let known = reorders[key] { return known }
         var (sourceRaw, destinationRaw) = (source.raw, destination.raw)
@@ -167,14 +197,14 @@ final class KernelTrials {
         let reorder = try Primitive(descriptor: descriptor!)
         let time = try withScratch([source, destination]) { memories in
             var arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: memories[0].handle), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: memories[1].handle)]
-            var best = Double.infinity
+            var samples: [Double] = []
             for attempt in 0...Self.runs {
                 let start = DispatchTime.now().uptimeNanoseconds
                 try check(dnnl_primitive_execute(reorder.handle, stream.handle, 2, &arguments), "timing a reorder")
                 try check(dnnl_stream_wait(stream.handle), "waiting for a timed reorder")
-                if attempt > 0 { best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+                if attempt > 0 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
             }
-            return best
+            return Self.median(samples)
         }
         reorders[key] = time
         return time
@@ -182,6 +212,7 @@ final class KernelTrials {
 
     /// Runs `body` with one memory object per descriptor on the scratch buffer.
     private func withScratch<Result>(_ descriptors: [MemoryDescriptor], _ body: ([Memory]) throws -> Result) throws -> Result {
+        defer { scratch = AlignedBuffer(byteCount: 0) }
         reserveScratch(descriptors.map { ArenaPlanner.aligned($0.byteCount) }.reduce(0, +))
         return try body(scratchMemories(descriptors))
     }
