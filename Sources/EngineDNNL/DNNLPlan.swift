@@ -17,8 +17,8 @@ final class DNNLPlan: @unchecked Sendable {
     let memories: [Memory]
     let inputMemory: Memory
     let outputMemory: Memory
+    /// Activations and the steps' scratchpads, each placed by its lifetime.
     let arena: AlignedBuffer
-    let scratchpad: AlignedBuffer
     /// Weights and biases the steps read, in the layouts their primitives chose.
     let constants: [AlignedBuffer]
     let stream: DNNLStream
@@ -27,14 +27,13 @@ final class DNNLPlan: @unchecked Sendable {
     private let lock = NSLock()
 
     init(batchSize: Int, steps: [Step], memories: [Memory], inputMemory: Memory, outputMemory: Memory,
-         arena: AlignedBuffer, scratchpad: AlignedBuffer, constants: [AlignedBuffer], stream: DNNLStream, choices: [KernelChoice]) {
+         arena: AlignedBuffer, constants: [AlignedBuffer], stream: DNNLStream, choices: [KernelChoice]) {
         self.batchSize = batchSize
         self.steps = steps
         self.memories = memories
         self.inputMemory = inputMemory
         self.outputMemory = outputMemory
         self.arena = arena
-        self.scratchpad = scratchpad
         self.constants = constants
         self.stream = stream
         self.choices = choices

@@ -90,7 +90,6 @@ struct PlanBuilder {
         case input
         case output
         case constant(ObjectIdentifier)
-        case scratchpad
     }
 
     struct Location {
@@ -120,7 +119,6 @@ struct PlanBuilder {
     private var steps: [(Primitive, [PendingArgument])] = []
     private var arenaRequests: [(byteCount: Int, first: Int, last: Int)] = []
     private var constants: [ObjectIdentifier: AlignedBuffer] = [:]
-    private var scratchpadSize = 0
     /// For a value consumed only by an in-place concat: that concat and the channel offset of the value in it.
     private var concatSlots: [Int: (concat: Int, offset: Int)] = [:]
     private var reorderCache: [Int: [Location]] = [:]
@@ -479,7 +477,7 @@ struct PlanBuilder {
     private mutating func view(_ value: Int, in layout: MemoryDescriptor, as view: MemoryDescriptor) throws -> Location {
         var source = try converted(value, to: layout)
         switch source.buffer {
-        case .arena, .scratchpad: break
+        case .arena: break
         case .input, .output, .constant:
             // The input's memory object has one descriptor: copy it into the arena to view it differently.
             let copy = Location(descriptor: source.descriptor, buffer: .arena(newArenaBuffer(source.descriptor.byteCount)))
@@ -778,21 +776,23 @@ struct PlanBuilder {
         return buffer
     }
 
+    /// Appends a step. Its scratchpad is an arena buffer alive for this step only, so that it shares memory with
+    /// activations dead by then: a Winograd kernel's reaches tens of MB at batch 8, a direct kernel's a few KB.
     private mutating func append(_ primitive: Primitive, _ arguments: [PendingArgument]) {
         let step = steps.count
+        var arguments = arguments
+        let scratchpad = primitive.memoryDescriptor(dnnl_query_scratchpad_md)
+        if scratchpad.byteCount > 0 {
+            arguments.append(PendingArgument(argument: DNNL_ARG_SCRATCHPAD,
+                                             location: Location(descriptor: scratchpad, buffer: .arena(newArenaBuffer(scratchpad.byteCount)))))
+        }
         for argument in arguments {
             if case .arena(let index) = argument.location.buffer {
                 arenaRequests[index].first = min(arenaRequests[index].first, step)
                 arenaRequests[index].last = max(arenaRequests[index].last, step)
             }
         }
-        scratchpadSize = max(scratchpadSize, primitive.memoryDescriptor(dnnl_query_scratchpad_md).byteCount)
-        var withScratchpad = arguments
-        if primitive.memoryDescriptor(dnnl_query_scratchpad_md).byteCount > 0 {
-            withScratchpad.append(PendingArgument(argument: DNNL_ARG_SCRATCHPAD,
-                                                  location: Location(descriptor: primitive.memoryDescriptor(dnnl_query_scratchpad_md), buffer: .scratchpad)))
-        }
-        steps.append((primitive, withScratchpad))
+        steps.append((primitive, arguments))
     }
 
     // MARK: - Materialising memory objects
@@ -801,7 +801,6 @@ struct PlanBuilder {
         let requests = arenaRequests.map { ArenaPlanner.Request(byteCount: $0.byteCount, firstStep: $0.first, lastStep: $0.last) }
         let (offsets, arenaSize) = ArenaPlanner.place(requests)
         let arena = AlignedBuffer(byteCount: arenaSize)
-        let scratchpad = AlignedBuffer(byteCount: scratchpadSize)
         let inputMemory = try Memory(.plain(dimensions(of: 0)), engine: engine, pointer: nil)
         let outputMemory = try Memory(.plain(dimensions(of: graph.output.index)), engine: engine, pointer: nil)
         var memories: [Memory] = [inputMemory, outputMemory]
@@ -820,8 +819,6 @@ struct PlanBuilder {
                                         pointer: arena.pointer + offsets[index] + argument.location.byteOffset)
                 case .constant(let key):
                     memory = try Memory(argument.location.descriptor, engine: engine, pointer: constants[key]!.pointer)
-                case .scratchpad:
-                    memory = try Memory(argument.location.descriptor, engine: engine, pointer: scratchpad.pointer)
                 }
                 if memory !== inputMemory && memory !== outputMemory { memories.append(memory) }
                 executionArguments.append(dnnl_exec_arg_t(arg: argument.argument, memory: memory.handle))
@@ -829,7 +826,7 @@ struct PlanBuilder {
             planSteps.append(DNNLPlan.Step(primitive: primitive, arguments: executionArguments))
         }
         return DNNLPlan(batchSize: batchSize, steps: planSteps, memories: memories, inputMemory: inputMemory, outputMemory: outputMemory,
-                        arena: arena, scratchpad: scratchpad, constants: Array(constants.values), stream: try DNNLStream(engine: engine),
+                        arena: arena, constants: Array(constants.values), stream: try DNNLStream(engine: engine),
                         choices: trials.choices)
     }
 }
