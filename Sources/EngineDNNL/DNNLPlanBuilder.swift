@@ -112,6 +112,9 @@ struct PlanBuilder {
     let trials: KernelTrials
     /// The convolutions that run Winograd in this plan, admitted before it is built (`admittedWinogradNodes()`).
     private var winogradNodes: Set<Int> = []
+    /// Residual sums computed by the convolution that makes one of their operands, which writes into the other operand
+    /// (`addend`) and adds to it: convolution node → (sum node, addend node). See `fusibleSums`.
+    let fusedSums: [Int: (sum: Int, addend: Int)]
     /// Concats that are not written in place: learnt by earlier attempts, or refused by their first input's kernel.
     private var copiedConcats: Set<Int>
 
@@ -133,6 +136,39 @@ struct PlanBuilder {
         self.weights = weights
         self.copiedConcats = copiedConcats
         self.concatSlots = Self.inPlaceSlots(graph, excluding: copiedConcats)
+        self.fusedSums = Self.fusibleSums(graph)
+    }
+
+    /// The sums of two equal-shaped values one of which is made by a convolution without an activation of its own and
+    /// read by nothing but the sum (ResNet's and ConvNeXt's residual sums, ViT's after its projections): that
+    /// convolution writes into the other operand's buffer, adding to what is there (oneDNN's sum post-op), which saves
+    /// a pass over both. The other operand (the addend) must come first, be read by nothing after the convolution
+    /// but the sum, and not be the convolution's input, the graph's input or output, or a constant.
+    private static func fusibleSums(_ graph: Graph) -> [Int: (sum: Int, addend: Int)] {
+        var readers = [Int](repeating: 0, count: graph.nodes.count)
+        for node in graph.nodes { for value in node.inputs { readers[value.index] += 1 } }
+        readers[graph.output.index] += 1
+        func isView(_ value: Int) -> Bool {
+            if case .reshape = graph.nodes[value].operation { return true }
+            return false
+        }
+        var fused: [Int: (sum: Int, addend: Int)] = [:]
+        for (position, node) in graph.nodes.enumerated() {
+            guard case .binary(.add, _) = node.operation, node.inputs.count == 2 else { continue }
+            let (left, right) = (node.inputs[0].index, node.inputs[1].index)
+            let (convolution, addend) = (max(left, right), min(left, right))
+            guard left != right, graph.nodes[left].shape == graph.nodes[right].shape,
+                  case .convolution(let operation) = graph.nodes[convolution].operation, operation.activation == .identity,
+                  readers[convolution] == 1, addend != 0, addend != graph.output.index,
+                  graph.nodes[convolution].inputs[0].index != addend else { continue }
+            if case .constant = graph.nodes[addend].operation { continue }
+            // Every other reader of the addend comes before the convolution, which overwrites it, and none is a reshape
+            // (whose value shares the addend's bytes and may be read later), nor is the addend one.
+            let addendReaders = graph.nodes.indices.filter { graph.nodes[$0].inputs.contains { $0.index == addend } }
+            guard !isView(addend), addendReaders.allSatisfy({ $0 == position || ($0 < convolution && !isView($0)) }) else { continue }
+            fused[convolution] = (position, addend)
+        }
+        return fused
     }
 
     /// Builds the plan, retrying with copying concats where in-place writing was refused.
@@ -211,7 +247,8 @@ struct PlanBuilder {
         case .concat:
             try planConcat(position)
         case .binary(let binary, let activation):
-            try planBinary(position, binary, activation)
+            // A sum fused into the convolution before it already has its location.
+            if locations[position] == nil { try planBinary(position, binary, activation) }
         case .constant(let tensor):
             locations[position] = constant(copy(tensor.scalars), try .plain(dimensions(of: position)))
         case .activation(let activation):
@@ -264,7 +301,9 @@ struct PlanBuilder {
         let source = try location(of: inputValue)
         let weightDimensions = Self.weightDimensions(of: convolution)
         let biasDescriptor = try convolution.bias.map { _ in try MemoryDescriptor.plain([convolution.outputChannels]) }
-        let attributes = try Attributes(activation: convolution.activation)
+        let sum = fusedSums[position]
+        var attributes = try Attributes(activation: convolution.activation)
+        var summing = false
         let (engine, outputDimensions, trials) = (self.engine, dimensions(of: position), self.trials)
         let winograd = winogradNodes.contains(position)
         let describe = { [self] (algorithm: dnnl_alg_kind_t, source: MemoryDescriptor, destination: MemoryDescriptor) in
@@ -303,12 +342,28 @@ struct PlanBuilder {
             }
             if candidates.count == 1 { return direct }
             var problem = try describe(dnnl_convolution_direct, source.descriptor, destination)
-            let key = withUnsafeBytes(of: &problem, Array.init) + Array("\(convolution.activation)".utf8)
+            let key = withUnsafeBytes(of: &problem, Array.init) + Array("\(convolution.activation) \(summing)".utf8)
             return try trials.choose(candidates, node: position, source: source.descriptor, key: key, reorderedAfter: reorderedAfter)
         }
 
+        // A fused sum: the convolution writes into its addend, brought to the layout the convolution writes without the
+        // sum (so that the addend's layout does not decide the kernel), and adds to it. Where that copy is not a
+        // buffer of its own or no fast kernel takes the sum, the sum is left to planBinary.
+        var fused: (Primitive, Location)?
+        if let sum, case .binary(_, let activation) = graph.nodes[sum.sum].operation, let unfused = try fastest(destination: .any(outputDimensions)) {
+            let addend = try converted(sum.addend, to: unfused.memoryDescriptor(dnnl_query_dst_md))
+            if case .arena = addend.buffer, addend.byteOffset == 0 {
+                (attributes, summing) = (try Attributes(sum: true, activation: activation), true)
+                if let primitive = try fastest(destination: addend.descriptor), !primitive.implementation.hasPrefix("ref"),
+                   primitive.memoryDescriptor(dnnl_query_dst_md) == addend.descriptor {
+                    fused = (primitive, addend)
+                } else {
+                    (attributes, summing) = (try Attributes(activation: convolution.activation), false)
+                }
+            }
+        }
         // The layout the fastest implementation writes decides a concat's layout when this is its first input.
-        let (primitive, destination) = try withDestination(of: position, natural: {
+        let (primitive, destination) = try fused ?? withDestination(of: position, natural: {
             try fastest(destination: .any(outputDimensions))
         }, make: fastest)
         let input = try converted(inputValue, to: primitive.memoryDescriptor(dnnl_query_src_md))
@@ -325,6 +380,7 @@ struct PlanBuilder {
         }
         append(primitive, arguments)
         locations[position] = destination
+        if let sum, fused != nil { locations[sum.sum] = destination }
     }
 
     private mutating func planPooling(_ position: Int, _ pooling: Pooling, maximum: Bool) throws {

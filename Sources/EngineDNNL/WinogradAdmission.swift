@@ -12,8 +12,9 @@ extension PlanBuilder {
 
     /// The convolutions that run Winograd in this plan. The rule, applied in full at every build, so that a plan is the
     /// same from run to run unless a layer's timing sits near the margin:
-    /// 1. Candidates: at `winogradMinimumBatch` images or more, the 3×3 stride-1 convolutions (ungrouped, undilated) for
-    ///    which oneDNN offers a Winograd implementation (oneDNN 2.6 does on AVX-512 only); its first offer is the one.
+    /// 1. Candidates: at `winogradMinimumBatch` images or more, the 3×3 stride-1 convolutions (ungrouped, undilated, no
+    ///    residual sum fused into them) for which oneDNN offers a Winograd implementation (oneDNN 2.6 does on AVX-512
+    ///    only); its first offer is the one.
     /// 2. Cost: the bytes its weights add to the process, for as long as the graph is prepared. Its Winograd weights,
     ///    whole (about 4× the plain ones for jit_wino_4x3), unless an earlier plan made the same layout: oneDNN cannot
     ///    reorder out of them, so the plain weights (or the blocked copy an earlier plan made) stay beside them for other
@@ -39,7 +40,8 @@ extension PlanBuilder {
         var candidates: [Candidate] = []
         for (position, node) in graph.nodes.enumerated() {
             guard case .convolution(let convolution) = node.operation, convolution.weightShape[2] == 3, convolution.weightShape[3] == 3,
-                  convolution.stride == Size2D(1, 1), convolution.dilation == Size2D(1, 1), convolution.groups == 1 else { continue }
+                  convolution.stride == Size2D(1, 1), convolution.dilation == Size2D(1, 1), convolution.groups == 1,
+                  fusedSums[position] == nil else { continue }
             let attributes = try Attributes(activation: convolution.activation)
             let (input, output) = (try MemoryDescriptor.any(dimensions(of: node.inputs[0].index)), try MemoryDescriptor.any(dimensions(of: position)))
             var winogradOperation = try convolutionDescriptor(position, convolution, algorithm: dnnl_convolution_winograd, source: input, destination: output)

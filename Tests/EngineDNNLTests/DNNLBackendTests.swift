@@ -338,6 +338,31 @@ import Testing
         #expect(try !DNNLBackend.implementations(of: prepared, batchSize: 1).contains { $0.contains("wino") })
     }
 
+    /// Residual sums: a convolution without an activation whose output only a sum reads writes into the sum's other
+    /// operand and adds to it (oneDNN's sum post-op, the sum's activation after it), where nothing reads that operand
+    /// after the convolution and that is not the convolution's own input. Here two such sums in a chain are fused (as
+    /// ConvNeXt's blocks are); a sum whose convolution reads the other operand, and a sum of two sums, are not. All
+    /// agree with the reference, at channels off both ISAs' blocks too.
+    @Test(arguments: [32, 20]) func residualSumsAgreeFusedOrNot(_ channels: Int) throws {
+        var random = SplitMix64(seed: 37)
+        var builder = GraphBuilder(name: "residual sums, \(channels) channels", inputShape: [12, 9, 9])
+        let pointwise = { (random: inout SplitMix64, input: Int, output: Int) in
+            convolution(&random, input: input, output: output, kernel: Size2D(1, 1))
+        }
+        let stem = builder.convolution(builder.input, pointwise(&random, 12, channels))
+        let inner = builder.convolution(stem, convolution(&random, input: channels, output: channels, kernel: Size2D(3, 3),
+                                                          padding: Padding2D(symmetric: 1, 1), activation: .relu))
+        let first = builder.add(builder.convolution(inner, pointwise(&random, channels, channels)), stem)
+        let widened = builder.convolution(first, convolution(&random, input: channels, output: 2 * channels, kernel: Size2D(1, 1), activation: .gelu))
+        let second = builder.add(builder.convolution(widened, pointwise(&random, 2 * channels, channels)), first, activation: .relu)
+        let third = builder.add(second, builder.convolution(second, pointwise(&random, channels, channels)))
+        let output = builder.add(third, second)
+        let graph = builder.build(output: output)
+        try expectAgreement(graph, batchSizes: [1, 3])
+        let kinds = try DNNLBackend.operationKinds(of: DNNLBackend().prepare(graph), batchSize: 2)
+        #expect(kinds.filter { $0 == "binary" }.count == 2, "the first two sums fused, the last two not: \(kinds)")
+    }
+
     @Test func concurrentCallersGetTheirOwnResults() async throws {
         var random = SplitMix64(seed: 9)
         var builder = GraphBuilder(name: "concurrent", inputShape: [4, 8, 8])
