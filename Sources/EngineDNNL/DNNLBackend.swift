@@ -14,8 +14,8 @@ public struct DNNLBackend: Backend {
 
     /// - Parameter threads: OpenMP threads for every oneDNN primitive in this process (nil: all cores).
     ///   The setting is process-wide, as OpenMP's is.
-    /// - Parameter winogradAllowance: the bytes Winograd's weights may add to a prepared graph, as a fraction of its
-    ///   weights' bytes (0: never Winograd).
+    /// - Parameter winogradAllowance: the bytes Winograd's weights and scratchpads may add to a prepared graph, as a
+    ///   fraction of its weights' bytes (0: never Winograd).
     public init(threads: Int? = nil, winogradAllowance: Double = defaultWinogradAllowance) throws {
         if let threads {
             precondition(threads >= 1, "thread count must be positive")

@@ -15,11 +15,14 @@ extension PlanBuilder {
     /// 1. Candidates: at `winogradMinimumBatch` images or more, the 3×3 stride-1 convolutions (ungrouped, undilated, no
     ///    residual sum fused into them) for which oneDNN offers a Winograd implementation (oneDNN 2.6 does on AVX-512
     ///    only); its first offer is the one.
-    /// 2. Cost: the bytes its weights add to the process, for as long as the graph is prepared. Its Winograd weights,
-    ///    whole (about 4× the plain ones for jit_wino_4x3), unless an earlier plan made the same layout: oneDNN cannot
-    ///    reorder out of them, so the plain weights (or the blocked copy an earlier plan made) stay beside them for other
-    ///    batch sizes, in place of the copy a direct kernel would hold. Its scratchpad (tens of MB at batch 8) is not
-    ///    charged: it is an arena buffer alive for its step only, sharing memory with activations dead by then.
+    /// 2. Cost: the bytes it adds to the process, for as long as the graph is prepared. Its Winograd weights, whole
+    ///    (about 4× the plain ones for jit_wino_4x3), unless an earlier plan made the same layout: oneDNN cannot reorder
+    ///    out of them, so the plain weights (or the blocked copy an earlier plan made) stay beside them for other batch
+    ///    sizes, in place of the copy a direct kernel would hold. Plus the growth of the largest Winograd scratchpad of
+    ///    the plan (tens of MB at batch 8; 105 MB for Inception v3's 80→192 71×71 layer). Scratchpads are arena buffers
+    ///    alive for their step only and often fit among activations dead by then, but not always (that layer's raised
+    ///    the peak of a batch-8 process by 96 MB), and how much fits is known only once the plan is built: the largest
+    ///    is charged whole, the others overlap it in time.
     /// 3. Order: most output pixels first. Winograd saves a fixed share of a convolution's multiply-adds, which are its
     ///    weights times its output pixels and images, while its cost grows with its weights: the time saved per extra
     ///    byte grows with the output pixels (ResNet-50's 56×56 layers first, its 512-channel 7×7 layers last). Ties keep
@@ -53,12 +56,16 @@ extension PlanBuilder {
         }
         candidates.sort { ($0.outputPixels, -$0.node) > ($1.outputPixels, -$1.node) }
         var admitted: Set<Int> = []
+        var scratchpadBytes = 0
         for candidate in candidates {
             let weightsDescriptor = candidate.winograd.memoryDescriptor(dnnl_query_weights_md)
-            let cost = weights.holds(node: candidate.node, weightsDescriptor) ? 0 : weightsDescriptor.byteCount
+            let weightBytes = weights.holds(node: candidate.node, weightsDescriptor) ? 0 : weightsDescriptor.byteCount
+            let scratchpad = candidate.winograd.memoryDescriptor(dnnl_query_scratchpad_md).byteCount
+            let cost = weightBytes + max(0, scratchpad - scratchpadBytes)
             guard cost <= weights.winogradAllowance,
                   try trials.confirmWinograd(candidate.winograd, against: candidate.first, node: candidate.node, key: candidate.key) else { continue }
             weights.spendWinogradAllowance(cost)
+            scratchpadBytes = max(scratchpadBytes, scratchpad)
             admitted.insert(candidate.node)
         }
         return admitted
