@@ -6,14 +6,23 @@ import Foundation
 
 public struct DNNLBackend: Backend {
     private let engine: DNNLEngine
+    private let winogradAllowance: Double
+
+    /// The memory Winograd may add to a prepared graph, as a fraction of its weights' bytes: half of the 30% above the
+    /// weights that the memory goal allows (1.3 × weights + 100 MB, the 100 MB being the program's and the activations').
+    public static let defaultWinogradAllowance = 0.15
 
     /// - Parameter threads: OpenMP threads for every oneDNN primitive in this process (nil: all cores).
     ///   The setting is process-wide, as OpenMP's is.
-    public init(threads: Int? = nil) throws {
+    /// - Parameter winogradAllowance: the bytes Winograd's weights and scratchpads may add to a prepared graph, as a
+    ///   fraction of its weights' bytes (0: never Winograd).
+    public init(threads: Int? = nil, winogradAllowance: Double = defaultWinogradAllowance) throws {
         if let threads {
             precondition(threads >= 1, "thread count must be positive")
             omp_set_num_threads(Int32(threads))
         }
+        precondition(winogradAllowance >= 0, "the Winograd allowance cannot be negative")
+        self.winogradAllowance = winogradAllowance
         engine = try DNNLEngine()
     }
 
@@ -34,7 +43,7 @@ public struct DNNLBackend: Backend {
     }
 
     public func prepare(_ graph: Graph) throws -> any PreparedGraph {
-        DNNLGraph(graph: graph, engine: engine)
+        DNNLGraph(graph: graph, engine: engine, winogradAllowance: winogradAllowance)
     }
 }
 
@@ -47,10 +56,10 @@ final class DNNLGraph: PreparedGraph, @unchecked Sendable {
     private var plans: [Int: DNNLPlan] = [:]
     private let plansLock = NSLock()
 
-    init(graph: Graph, engine: DNNLEngine) {
+    init(graph: Graph, engine: DNNLEngine, winogradAllowance: Double) {
         let (weightless, weights) = graph.separatingWeights()
         self.graph = weightless
-        self.weights = WeightCache(plain: weights)
+        self.weights = WeightCache(plain: weights, winogradFraction: winogradAllowance)
         self.engine = engine
     }
 
@@ -94,5 +103,12 @@ extension DNNLBackend {
     public static func destinationLayouts(of prepared: any PreparedGraph, batchSize: Int) throws -> [String?] {
         guard let graph = prepared as? DNNLGraph else { return [] }
         return try graph.plan(for: batchSize).destinationLayouts
+    }
+
+    /// The implementations timed for the convolutions of `prepared`'s plan at `batchSize` and the one chosen for each
+    /// (diagnostics; a convolution like one met earlier in the same build reuses that choice and is not listed).
+    public static func kernelChoices(of prepared: any PreparedGraph, batchSize: Int) throws -> [KernelChoice] {
+        guard let graph = prepared as? DNNLGraph else { return [] }
+        return try graph.plan(for: batchSize).choices
     }
 }

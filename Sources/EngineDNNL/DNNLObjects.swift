@@ -103,6 +103,9 @@ struct MemoryDescriptor: Equatable {
         }
     }
 
+    /// True for oneDNN's ordinary strided and blocked layouts, false for opaque ones such as Winograd's weights.
+    var isBlocked: Bool { raw.format_kind == dnnl_blocked }
+
     var byteCount: Int {
         var copy = raw
         return dnnl_memory_desc_get_size(&copy)
@@ -192,9 +195,10 @@ final class Attributes {
         try check(dnnl_primitive_attr_set_scratchpad_mode(handle, dnnl_scratchpad_mode_user), "choosing the user scratchpad")
     }
 
-    /// Attributes that end with `activation` fused as eltwise post-ops, after an optional binary add of `addend`.
-    convenience init(addend: MemoryDescriptor? = nil, activation: Activation) throws {
-        try self.init(addend: addend, eltwise: activation.eltwiseSteps)
+    /// Attributes that end with `activation` fused as eltwise post-ops, after adding what the destination held before
+    /// (oneDNN's sum post-op) when `sum` is set.
+    convenience init(sum: Bool = false, activation: Activation) throws {
+        try self.init(sum: sum, eltwise: activation.eltwiseSteps)
     }
 
     /// Attributes that multiply the output by `scale` (oneDNN's output scale, common to all outputs).
@@ -204,13 +208,13 @@ final class Attributes {
         try check(dnnl_primitive_attr_set_output_scales(handle, 1, 0, &scale), "setting an output scale")
     }
 
-    convenience init(addend: MemoryDescriptor? = nil, eltwise steps: [EltwiseStep]) throws {
+    convenience init(sum: Bool = false, eltwise steps: [EltwiseStep]) throws {
         try self.init()
         var postOps: dnnl_post_ops_t?
         try check(dnnl_post_ops_create(&postOps), "creating post-ops")
         defer { dnnl_post_ops_destroy(postOps) }
-        if var addend = addend?.raw {
-            try check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, &addend), "fusing a residual add")
+        if sum {
+            try check(dnnl_post_ops_append_sum(postOps, 1), "fusing a residual sum")
         }
         for step in steps {
             try check(dnnl_post_ops_append_eltwise(postOps, 1, step.algorithm, step.alpha, step.beta), "fusing an activation")

@@ -17,24 +17,26 @@ final class DNNLPlan: @unchecked Sendable {
     let memories: [Memory]
     let inputMemory: Memory
     let outputMemory: Memory
+    /// Activations and the steps' scratchpads, each placed by its lifetime.
     let arena: AlignedBuffer
-    let scratchpad: AlignedBuffer
     /// Weights and biases the steps read, in the layouts their primitives chose.
     let constants: [AlignedBuffer]
     let stream: DNNLStream
+    /// The implementations timed for each convolution whose kind the build had not met before, and the one chosen.
+    let choices: [KernelChoice]
     private let lock = NSLock()
 
     init(batchSize: Int, steps: [Step], memories: [Memory], inputMemory: Memory, outputMemory: Memory,
-         arena: AlignedBuffer, scratchpad: AlignedBuffer, constants: [AlignedBuffer], stream: DNNLStream) {
+         arena: AlignedBuffer, constants: [AlignedBuffer], stream: DNNLStream, choices: [KernelChoice]) {
         self.batchSize = batchSize
         self.steps = steps
         self.memories = memories
         self.inputMemory = inputMemory
         self.outputMemory = outputMemory
         self.arena = arena
-        self.scratchpad = scratchpad
         self.constants = constants
         self.stream = stream
+        self.choices = choices
     }
 
     /// Runs every step from `input` (plain NCHW) into `output` (plain row-major).

@@ -4,15 +4,33 @@ import CDNNL
 import Engine
 
 /// Weights in the layouts primitives asked for, shared by every plan of one prepared graph. Each node's plain weights
-/// are kept only until the first plan has reordered them; later layouts are reordered from that first copy, so the
-/// network's weights are held once, not twice.
+/// are kept only until a plan has reordered them into a blocked layout; later layouts are reordered from that copy, so
+/// the network's weights are held once, not twice. Winograd's layouts are the exception: oneDNN cannot reorder out of
+/// them, so a node whose first layout is Winograd's keeps its plain weights too (or its blocked copy, if an earlier
+/// plan made one) — about 5× its plain bytes in all, which is why Winograd runs within `winogradAllowance`.
 final class WeightCache {
     /// Each node's weights in the graph's plain layout, until a plan first asks for them.
     private var plain: [Int: [Float]]
     private var entries: [Int: [(MemoryDescriptor, AlignedBuffer)]] = [:]
+    /// The bytes Winograd may still add to this graph's memory, over every plan (see `WinogradAdmission`).
+    private(set) var winogradAllowance: Int
 
-    init(plain: [Int: [Float]]) {
+    /// `winogradFraction`: the bytes Winograd may add, as a fraction of the plain weights' bytes.
+    init(plain: [Int: [Float]], winogradFraction: Double) {
         self.plain = plain
+        let plainBytes = plain.values.reduce(0) { $0 + $1.count * MemoryLayout<Float>.stride }
+        winogradAllowance = Int(winogradFraction * Double(plainBytes))
+    }
+
+    /// Whether node `node`'s weights are already held in layout `descriptor`.
+    func holds(node: Int, _ descriptor: MemoryDescriptor) -> Bool {
+        entries[node]?.contains { $0.0 == descriptor } ?? false
+    }
+
+    /// Takes `bytes` out of the Winograd allowance, which must hold them.
+    func spendWinogradAllowance(_ bytes: Int) {
+        precondition(bytes <= winogradAllowance, "Winograd admitted past its allowance")
+        winogradAllowance -= bytes
     }
 
     /// The buffer holding node `node`'s weights in layout `descriptor`, made once. `plainDescriptor` describes the
@@ -26,10 +44,19 @@ final class WeightCache {
                 let from = try Memory(plainDescriptor, engine: engine, pointer: UnsafeMutableRawPointer(mutating: scalars.baseAddress!))
                 try reorderOnce(from: from, to: to, engine: engine)
             }
-            plain[node] = nil
-        } else if let (earlierDescriptor, earlier) = entries[node]?.first(where: { $0.0.dimensions == descriptor.dimensions }) {
+            // oneDNN reorders out of blocked layouts only, not out of Winograd's: keep the plain weights beside those.
+            if descriptor.isBlocked { plain[node] = nil }
+        } else if let (earlierDescriptor, earlier) = entries[node]?.first(where: { $0.0.isBlocked && $0.0.dimensions == descriptor.dimensions }) {
             let from = try Memory(earlierDescriptor, engine: engine, pointer: earlier.pointer)
-            try reorderOnce(from: from, to: to, engine: engine)
+            if descriptor.isBlocked {
+                try reorderOnce(from: from, to: to, engine: engine)
+            } else {
+                // oneDNN makes Winograd's layouts from plain weights only: go through a plain copy.
+                let plainCopy = AlignedBuffer(byteCount: plainDescriptor.byteCount)
+                let middle = try Memory(plainDescriptor, engine: engine, pointer: plainCopy.pointer)
+                try reorderOnce(from: from, to: middle, engine: engine)
+                try reorderOnce(from: middle, to: to, engine: engine)
+            }
         } else {
             throw EngineError.backend("the weights of node \(node) are neither plain nor in a layout of \(descriptor.dimensions)")
         }
@@ -63,7 +90,6 @@ struct PlanBuilder {
         case input
         case output
         case constant(ObjectIdentifier)
-        case scratchpad
     }
 
     struct Location {
@@ -82,6 +108,13 @@ struct PlanBuilder {
     let batchSize: Int
     let engine: DNNLEngine
     let weights: WeightCache
+    /// Times the implementations oneDNN offers for each convolution; shared by the attempts of one build.
+    let trials: KernelTrials
+    /// The convolutions that run Winograd in this plan, admitted before it is built (`admittedWinogradNodes()`).
+    private var winogradNodes: Set<Int> = []
+    /// Residual sums computed by the convolution that makes one of their operands, which writes into the other operand
+    /// (`addend`) and adds to it: convolution node → (sum node, addend node). See `fusibleSums`.
+    let fusedSums: [Int: (sum: Int, addend: Int)]
     /// Concats that are not written in place: learnt by earlier attempts, or refused by their first input's kernel.
     private var copiedConcats: Set<Int>
 
@@ -89,27 +122,64 @@ struct PlanBuilder {
     private var steps: [(Primitive, [PendingArgument])] = []
     private var arenaRequests: [(byteCount: Int, first: Int, last: Int)] = []
     private var constants: [ObjectIdentifier: AlignedBuffer] = [:]
-    private var scratchpadSize = 0
     /// For a value consumed only by an in-place concat: that concat and the channel offset of the value in it.
     private var concatSlots: [Int: (concat: Int, offset: Int)] = [:]
     private var reorderCache: [Int: [Location]] = [:]
     /// The layout of each in-place concat's buffer, once reserved.
     private var concatTags: [Int: dnnl_format_tag_t] = [:]
 
-    init(graph: Graph, batchSize: Int, engine: DNNLEngine, weights: WeightCache, copiedConcats: Set<Int>) {
+    init(graph: Graph, batchSize: Int, engine: DNNLEngine, weights: WeightCache, trials: KernelTrials, copiedConcats: Set<Int>) {
         self.graph = graph
+        self.trials = trials
         self.batchSize = batchSize
         self.engine = engine
         self.weights = weights
         self.copiedConcats = copiedConcats
         self.concatSlots = Self.inPlaceSlots(graph, excluding: copiedConcats)
+        self.fusedSums = Self.fusibleSums(graph)
+    }
+
+    /// The sums of two equal-shaped values one of which is made by a convolution without an activation of its own and
+    /// read by nothing but the sum (ResNet's and ConvNeXt's residual sums, ViT's after its projections): that
+    /// convolution writes into the other operand's buffer, adding to what is there (oneDNN's sum post-op), which saves
+    /// a pass over both. The other operand (the addend) must come first, be read by nothing after the convolution
+    /// but the sum, and not be the convolution's input, the graph's input or output, or a constant.
+    private static func fusibleSums(_ graph: Graph) -> [Int: (sum: Int, addend: Int)] {
+        var readers = [Int](repeating: 0, count: graph.nodes.count)
+        for node in graph.nodes { for value in node.inputs { readers[value.index] += 1 } }
+        readers[graph.output.index] += 1
+        func isView(_ value: Int) -> Bool {
+            if case .reshape = graph.nodes[value].operation { return true }
+            return false
+        }
+        var fused: [Int: (sum: Int, addend: Int)] = [:]
+        for (position, node) in graph.nodes.enumerated() {
+            guard case .binary(.add, _) = node.operation, node.inputs.count == 2 else { continue }
+            let (left, right) = (node.inputs[0].index, node.inputs[1].index)
+            let (convolution, addend) = (max(left, right), min(left, right))
+            guard left != right, graph.nodes[left].shape == graph.nodes[right].shape,
+                  case .convolution(let operation) = graph.nodes[convolution].operation, operation.activation == .identity,
+                  readers[convolution] == 1, addend != 0, addend != graph.output.index,
+                  graph.nodes[convolution].inputs[0].index != addend else { continue }
+            if case .constant = graph.nodes[addend].operation { continue }
+            // Every other reader of the addend comes before the convolution, which overwrites it, and none is a reshape
+            // (whose value shares the addend's bytes and may be read later), nor is the addend one.
+            let addendReaders = graph.nodes.indices.filter { graph.nodes[$0].inputs.contains { $0.index == addend } }
+            guard !isView(addend), addendReaders.allSatisfy({ $0 == position || ($0 < convolution && !isView($0)) }) else { continue }
+            fused[convolution] = (position, addend)
+        }
+        return fused
     }
 
     /// Builds the plan, retrying with copying concats where in-place writing was refused.
     static func build(graph: Graph, batchSize: Int, engine: DNNLEngine, weights: WeightCache) throws -> DNNLPlan {
         var copied: Set<Int> = []
+        let trials = try KernelTrials(engine: engine)
+        let winogradNodes = try PlanBuilder(graph: graph, batchSize: batchSize, engine: engine, weights: weights, trials: trials,
+                                            copiedConcats: []).admittedWinogradNodes()
         while true {
-            var builder = PlanBuilder(graph: graph, batchSize: batchSize, engine: engine, weights: weights, copiedConcats: copied)
+            var builder = PlanBuilder(graph: graph, batchSize: batchSize, engine: engine, weights: weights, trials: trials, copiedConcats: copied)
+            builder.winogradNodes = winogradNodes
             do {
                 return try builder.makePlan()
             } catch let refusal as InPlaceConcatRefused {
@@ -143,7 +213,7 @@ struct PlanBuilder {
     }
 
     /// A value's dimensions with the batch first; a constant is the same for every image, so its batch is 1.
-    private func dimensions(of value: Int) -> [Int] {
+    func dimensions(of value: Int) -> [Int] {
         (isConstant(value) ? [1] : [batchSize]) + graph.nodes[value].shape
     }
 
@@ -177,7 +247,8 @@ struct PlanBuilder {
         case .concat:
             try planConcat(position)
         case .binary(let binary, let activation):
-            try planBinary(position, binary, activation)
+            // A sum fused into the convolution before it already has its location.
+            if locations[position] == nil { try planBinary(position, binary, activation) }
         case .constant(let tensor):
             locations[position] = constant(copy(tensor.scalars), try .plain(dimensions(of: position)))
         case .activation(let activation):
@@ -197,46 +268,104 @@ struct PlanBuilder {
         }
     }
 
+    /// oneDNN's descriptor of convolution node `position` run by `algorithm` from `source` into `destination` (either
+    /// may be `.any`), its weights in the layout the implementation prefers.
+    func convolutionDescriptor(_ position: Int, _ convolution: Convolution, algorithm: dnnl_alg_kind_t,
+                               source: MemoryDescriptor, destination: MemoryDescriptor) throws -> dnnl_convolution_desc_t {
+        var operation = dnnl_convolution_desc_t()
+        var (sourceRaw, destinationRaw) = (source.raw, destination.raw)
+        var weightsRaw = try MemoryDescriptor.any(Self.weightDimensions(of: convolution)).raw
+        let biasDescriptor = try convolution.bias.map { _ in try MemoryDescriptor.plain([convolution.outputChannels]) }
+        var biasRaw = biasDescriptor?.raw ?? dnnl_memory_desc_t()
+        let padding = convolution.padding
+        try withUnsafeMutablePointer(to: &biasRaw) { bias in
+            try check(dnnl_dilated_convolution_forward_desc_init(
+                &operation, dnnl_forward_inference, algorithm, &sourceRaw, &weightsRaw,
+                biasDescriptor == nil ? nil : bias, &destinationRaw,
+                [Int64(convolution.stride.height), Int64(convolution.stride.width)],
+                [Int64(convolution.dilation.height - 1), Int64(convolution.dilation.width - 1)],
+                [Int64(padding.top), Int64(padding.left)], [Int64(padding.bottom), Int64(padding.right)]),
+                "describing convolution node \(position)")
+        }
+        return operation
+    }
+
+    /// A convolution's weight dimensions as oneDNN takes them: [groups, out / groups, in / groups, kh, kw] when grouped.
+    static func weightDimensions(of convolution: Convolution) -> [Int] {
+        let (groups, weightShape) = (convolution.groups, convolution.weightShape)
+        return groups == 1 ? weightShape : [groups, weightShape[0] / groups] + Array(weightShape.dropFirst())
+    }
+
     private mutating func planConvolution(_ position: Int, _ convolution: Convolution) throws {
         let inputValue = graph.nodes[position].inputs[0].index
         let source = try location(of: inputValue)
-        let groups = convolution.groups
-        let weightShape = convolution.weightShape
-        let weightDimensions = groups == 1 ? weightShape : [groups, weightShape[0] / groups] + Array(weightShape.dropFirst())
+        let weightDimensions = Self.weightDimensions(of: convolution)
         let biasDescriptor = try convolution.bias.map { _ in try MemoryDescriptor.plain([convolution.outputChannels]) }
-        let attributes = try Attributes(activation: convolution.activation)
-        let (engine, outputDimensions) = (self.engine, dimensions(of: position))
-
-        func make(source: MemoryDescriptor, destination: MemoryDescriptor) throws -> Primitive? {
-            var operation = dnnl_convolution_desc_t()
-            var (sourceRaw, destinationRaw) = (source.raw, destination.raw)
-            var weightsRaw = try MemoryDescriptor.any(weightDimensions).raw
-            var biasRaw = biasDescriptor?.raw ?? dnnl_memory_desc_t()
-            let padding = convolution.padding
-            try withUnsafeMutablePointer(to: &biasRaw) { bias in
-                try check(dnnl_dilated_convolution_forward_desc_init(
-                    &operation, dnnl_forward_inference, dnnl_convolution_direct, &sourceRaw, &weightsRaw,
-                    biasDescriptor == nil ? nil : bias, &destinationRaw,
-                    [Int64(convolution.stride.height), Int64(convolution.stride.width)],
-                    [Int64(convolution.dilation.height - 1), Int64(convolution.dilation.width - 1)],
-                    [Int64(padding.top), Int64(padding.left)], [Int64(padding.bottom), Int64(padding.right)]),
-                    "describing convolution node \(position)")
+        let sum = fusedSums[position]
+        var attributes = try Attributes(activation: convolution.activation)
+        var summing = false
+        let (engine, outputDimensions, trials) = (self.engine, dimensions(of: position), self.trials)
+        let winograd = winogradNodes.contains(position)
+        let describe = { [self] (algorithm: dnnl_alg_kind_t, source: MemoryDescriptor, destination: MemoryDescriptor) in
+            try convolutionDescriptor(position, convolution, algorithm: algorithm, source: source, destination: destination)
+        }
+        /// Winograd where it was admitted for this node (reading the producer's layout as it is where oneDNN's Winograd
+        /// kernel accepts it). Elsewhere oneDNN's first direct offer (reading the producer's layout as it is where the
+        /// same kernel accepts it, else the layout it prefers, reordered once), timed against another kernel that reads
+        /// the producer's layout as it is, if there is one; without it, the first offer, untimed.
+        func fastest(destination: MemoryDescriptor) throws -> Primitive? {
+            if winograd {
+                for input in [source.descriptor, try MemoryDescriptor.any(source.descriptor.dimensions)] {
+                    var operation = try describe(dnnl_convolution_winograd, input, destination)
+                    if let offered = try offeredImplementations(&operation, attributes: attributes, engine: engine).first { return offered }
+                }
             }
-            return try makePrimitive(&operation, attributes: attributes, engine: engine)
+            var operation = try describe(dnnl_convolution_direct, .any(source.descriptor.dimensions), destination)
+            guard var direct = try makePrimitive(&operation, attributes: attributes, engine: engine) else { return nil }
+            var candidates = [direct]
+            var reorderedAfter: [ObjectIdentifier: MemoryDescriptor] = [:]
+            if direct.memoryDescriptor(dnnl_query_src_md) != source.descriptor {
+                var reading = try describe(dnnl_convolution_direct, source.descriptor, destination)
+                if let other = try makePrimitive(&reading, attributes: attributes, engine: engine), !other.implementation.hasPrefix("ref") {
+                    if other.implementation == direct.implementation {
+                        direct = other
+                        candidates = [other]
+                    } else {
+                        candidates.append(other)
+                        // A kernel that writes neither the layout it reads (which continues a chain, as after a
+                        // Winograd layer) nor the first offer's leaves a reorder to the next layer: it pays for it here.
+                        let written = other.memoryDescriptor(dnnl_query_dst_md)
+                        let natural = direct.memoryDescriptor(dnnl_query_dst_md)
+                        if written != source.descriptor && written != natural { reorderedAfter[ObjectIdentifier(other)] = natural }
+                    }
+                }
+            }
+            if candidates.count == 1 { return direct }
+            var problem = try describe(dnnl_convolution_direct, source.descriptor, destination)
+            let key = withUnsafeBytes(of: &problem, Array.init) + Array("\(convolution.activation) \(summing)".utf8)
+            return try trials.choose(candidates, node: position, source: source.descriptor, key: key, reorderedAfter: reorderedAfter)
         }
 
-        let (primitive, destination) = try withDestination(of: position, natural: {
-            try make(source: .any(source.descriptor.dimensions), destination: .any(outputDimensions))
-        }, make: { destination in
-            // Let oneDNN choose the input layout; read the producer's layout as it is only when that costs no speed
-            // (the same kernel accepts it), else reorder the input once.
-            guard let chosen = try make(source: .any(source.descriptor.dimensions), destination: destination) else { return nil }
-            if chosen.memoryDescriptor(dnnl_query_src_md) == source.descriptor { return chosen }
-            if let direct = try make(source: source.descriptor, destination: destination), direct.implementation == chosen.implementation {
-                return direct
+        // A fused sum: the convolution writes into its addend, brought to the layout the convolution writes without the
+        // sum (so that the addend's layout does not decide the kernel), and adds to it. Where that copy is not a
+        // buffer of its own or no fast kernel takes the sum, the sum is left to planBinary.
+        var fused: (Primitive, Location)?
+        if let sum, case .binary(_, let activation) = graph.nodes[sum.sum].operation, let unfused = try fastest(destination: .any(outputDimensions)) {
+            let addend = try converted(sum.addend, to: unfused.memoryDescriptor(dnnl_query_dst_md))
+            if case .arena = addend.buffer, addend.byteOffset == 0 {
+                (attributes, summing) = (try Attributes(sum: true, activation: activation), true)
+                if let primitive = try fastest(destination: addend.descriptor), !primitive.implementation.hasPrefix("ref"),
+                   primitive.memoryDescriptor(dnnl_query_dst_md) == addend.descriptor {
+                    fused = (primitive, addend)
+                } else {
+                    (attributes, summing) = (try Attributes(activation: convolution.activation), false)
+                }
             }
-            return chosen
-        })
+        }
+        // The layout the fastest implementation writes decides a concat's layout when this is its first input.
+        let (primitive, destination) = try fused ?? withDestination(of: position, natural: {
+            try fastest(destination: .any(outputDimensions))
+        }, make: fastest)
         let input = try converted(inputValue, to: primitive.memoryDescriptor(dnnl_query_src_md))
         let weightsDescriptor = primitive.memoryDescriptor(dnnl_query_weights_md)
         let weightBuffer = try weights.buffer(node: position, plainDescriptor: .plain(weightDimensions),
@@ -251,6 +380,7 @@ struct PlanBuilder {
         }
         append(primitive, arguments)
         locations[position] = destination
+        if let sum, fused != nil { locations[sum.sum] = destination }
     }
 
     private mutating func planPooling(_ position: Int, _ pooling: Pooling, maximum: Bool) throws {
@@ -312,17 +442,19 @@ struct PlanBuilder {
             locations[position] = whole
             return
         }
-        // oneDNN's fast concat needs one layout: bring every input to the first one's.
+        // oneDNN's fast concat needs one layout: bring every input to the first one's, or to NHWC where that one's
+        // channel blocks would be padded (oneDNN concatenates padded blocks with its reference kernel only).
         let common = try location(of: inputs[0]).descriptor
-        let commonTag = Self.concatTags.first(where: { common.hasTag($0.0) })?.0 ?? dnnl_abcd
+        var (commonTag, block) = Self.concatTags.first(where: { common.hasTag($0.0) }) ?? (dnnl_abcd, 1)
+        if !inputs.allSatisfy({ graph.nodes[$0].shape[0] % block == 0 }) { commonTag = dnnl_acdb }
         let sources = try inputs.map { try converted($0, to: MemoryDescriptor(dimensions: dimensions(of: $0), tag: commonTag)) }
         let attributes = try Attributes()
-        let destination = try slotDescriptor(of: position)
+        let destination = try slotDescriptor(of: position) ?? MemoryDescriptor(dimensions: dimensions(of: position), tag: commonTag)
         var descriptor: dnnl_primitive_desc_t?
         var sourceDescriptors = sources.map(\.descriptor.raw)
-        var destinationRaw = destination?.raw ?? dnnl_memory_desc_t()
+        var destinationRaw = destination.raw
         try withUnsafeMutablePointer(to: &destinationRaw) { pointer in
-            try check(dnnl_concat_primitive_desc_create(&descriptor, destination == nil ? nil : pointer, Int32(sources.count), 1,
+            try check(dnnl_concat_primitive_desc_create(&descriptor, pointer, Int32(sources.count), 1,
                                                         &sourceDescriptors, attributes.handle, engine.handle),
                       "describing concat node \(position)")
         }
@@ -401,7 +533,7 @@ struct PlanBuilder {
     private mutating func view(_ value: Int, in layout: MemoryDescriptor, as view: MemoryDescriptor) throws -> Location {
         var source = try converted(value, to: layout)
         switch source.buffer {
-        case .arena, .scratchpad: break
+        case .arena: break
         case .input, .output, .constant:
             // The input's memory object has one descriptor: copy it into the arena to view it differently.
             let copy = Location(descriptor: source.descriptor, buffer: .arena(newArenaBuffer(source.descriptor.byteCount)))
@@ -700,21 +832,23 @@ struct PlanBuilder {
         return buffer
     }
 
+    /// Appends a step. Its scratchpad is an arena buffer alive for this step only, so that it shares memory with
+    /// activations dead by then: a Winograd kernel's reaches tens of MB at batch 8, a direct kernel's a few KB.
     private mutating func append(_ primitive: Primitive, _ arguments: [PendingArgument]) {
         let step = steps.count
+        var arguments = arguments
+        let scratchpad = primitive.memoryDescriptor(dnnl_query_scratchpad_md)
+        if scratchpad.byteCount > 0 {
+            arguments.append(PendingArgument(argument: DNNL_ARG_SCRATCHPAD,
+                                             location: Location(descriptor: scratchpad, buffer: .arena(newArenaBuffer(scratchpad.byteCount)))))
+        }
         for argument in arguments {
             if case .arena(let index) = argument.location.buffer {
                 arenaRequests[index].first = min(arenaRequests[index].first, step)
                 arenaRequests[index].last = max(arenaRequests[index].last, step)
             }
         }
-        scratchpadSize = max(scratchpadSize, primitive.memoryDescriptor(dnnl_query_scratchpad_md).byteCount)
-        var withScratchpad = arguments
-        if primitive.memoryDescriptor(dnnl_query_scratchpad_md).byteCount > 0 {
-            withScratchpad.append(PendingArgument(argument: DNNL_ARG_SCRATCHPAD,
-                                                  location: Location(descriptor: primitive.memoryDescriptor(dnnl_query_scratchpad_md), buffer: .scratchpad)))
-        }
-        steps.append((primitive, withScratchpad))
+        steps.append((primitive, arguments))
     }
 
     // MARK: - Materialising memory objects
@@ -723,7 +857,6 @@ struct PlanBuilder {
         let requests = arenaRequests.map { ArenaPlanner.Request(byteCount: $0.byteCount, firstStep: $0.first, lastStep: $0.last) }
         let (offsets, arenaSize) = ArenaPlanner.place(requests)
         let arena = AlignedBuffer(byteCount: arenaSize)
-        let scratchpad = AlignedBuffer(byteCount: scratchpadSize)
         let inputMemory = try Memory(.plain(dimensions(of: 0)), engine: engine, pointer: nil)
         let outputMemory = try Memory(.plain(dimensions(of: graph.output.index)), engine: engine, pointer: nil)
         var memories: [Memory] = [inputMemory, outputMemory]
@@ -742,8 +875,6 @@ struct PlanBuilder {
                                         pointer: arena.pointer + offsets[index] + argument.location.byteOffset)
                 case .constant(let key):
                     memory = try Memory(argument.location.descriptor, engine: engine, pointer: constants[key]!.pointer)
-                case .scratchpad:
-                    memory = try Memory(argument.location.descriptor, engine: engine, pointer: scratchpad.pointer)
                 }
                 if memory !== inputMemory && memory !== outputMemory { memories.append(memory) }
                 executionArguments.append(dnnl_exec_arg_t(arg: argument.argument, memory: memory.handle))
@@ -751,6 +882,7 @@ struct PlanBuilder {
             planSteps.append(DNNLPlan.Step(primitive: primitive, arguments: executionArguments))
         }
         return DNNLPlan(batchSize: batchSize, steps: planSteps, memories: memories, inputMemory: inputMemory, outputMemory: outputMemory,
-                        arena: arena, scratchpad: scratchpad, constants: Array(constants.values), stream: try DNNLStream(engine: engine))
+                        arena: arena, constants: Array(constants.values), stream: try DNNLStream(engine: engine),
+                        choices: trials.choices)
     }
 }

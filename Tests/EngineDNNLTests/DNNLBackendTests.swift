@@ -9,9 +9,10 @@ import Testing
     static let tolerance: Float = 1e-4
 
     /// Runs `graph` on both backends for each batch size and checks they agree.
-    func expectAgreement(_ graph: Graph, batchSizes: [Int] = [1, 3], seed: UInt64 = 7, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectAgreement(_ graph: Graph, batchSizes: [Int] = [1, 3], seed: UInt64 = 7, backend: DNNLBackend? = nil,
+                         sourceLocation: SourceLocation = #_sourceLocation) throws {
         var random = SplitMix64(seed: seed)
-        let fast = try DNNLBackend().prepare(graph)
+        let fast = try (backend ?? DNNLBackend()).prepare(graph)
         let reference = try ReferenceBackend().prepare(graph)
         for batch in batchSizes {
             let input = random.tensor([batch] + graph.inputShape)
@@ -124,7 +125,10 @@ import Testing
     /// with every branch a multiple of the running ISA's block (8 on AVX2, 16 on AVX-512) the concat is written in place;
     /// with one branch of 1.5 blocks the later windows are off the block, so that concat copies, but must still agree.
     /// Where the convolutions choose NHWC (oneDNN 2.6's AVX-512 brgconv kernels do), one image's channels are not
-    /// contiguous either, so every concat copies.
+    /// contiguous either, so every concat copies; where they choose plain NCHW (a gemm kernel reading the network's plain
+    /// input may time fastest), every
+    /// channel window is dense, so the concat is written in place whatever the branches' widths. The layout is the
+    /// one the first branch's timed choice writes, read from the one-image plan.
     @Test(arguments: [true, false])
     func oneImageConcatIsWrittenInPlace(onBlock: Bool) throws {
         let block = DNNLBackend.channelBlock
@@ -146,14 +150,16 @@ import Testing
         let single = try DNNLBackend.operationKinds(of: prepared, batchSize: 1)
         let several = try DNNLBackend.operationKinds(of: prepared, batchSize: 2)
         #expect(several.contains("concat"), "two images: \(several)")
-        let layouts = try DNNLBackend.destinationLayouts(of: prepared, batchSize: 2)
-        let convolutionLayout = try #require(zip(several, layouts).first { $0.0 == "convolution" }?.1, "layouts \(layouts)")
+        let layouts = try DNNLBackend.destinationLayouts(of: prepared, batchSize: 1)
+        let convolutionLayout = try #require(zip(single, layouts).first { $0.0 == "convolution" }?.1, "layouts \(layouts)")
         print("convolutions write \(convolutionLayout) on \(DNNLBackend.instructionSet)")
         let blockOfLayout = ["abcd": 1, "aBcd8b": 8, "aBcd16b": 16, "acdb": nil][convolutionLayout]
         let inPlace: Bool
         switch try #require(blockOfLayout, "an activation layout the test knows: \(convolutionLayout)") {
         case nil:
             inPlace = false
+        case 1:
+            inPlace = true
         case let layoutBlock?:
             #expect(layoutBlock == block, "\(convolutionLayout) on \(DNNLBackend.instructionSet), whose block is \(block)")
             inPlace = onBlock
@@ -274,6 +280,87 @@ import Testing
         var direct = GraphBuilder(name: "reshape input", inputShape: [2, 3, 4])
         let flattened = direct.reshape(direct.input, to: [24])
         try expectAgreement(direct.build(output: flattened))
+    }
+
+    /// A plan times oneDNN's first offer for a convolution against a kernel that reads the producer's layout as it is
+    /// (here the network's plain input), medians of 5, and keeps the first offer unless the other takes at most 0.85×
+    /// its time. Winograd is no candidate there: one image never runs it. Whichever wins, the results agree.
+    @Test func convolutionKernelIsChosenByTiming() throws {
+        var random = SplitMix64(seed: 29)
+        var builder = GraphBuilder(name: "timed 3×3", inputShape: [64, 28, 28])
+        let output = builder.convolution(builder.input, convolution(&random, input: 64, output: 64, kernel: Size2D(3, 3),
+                                                                    padding: Padding2D(symmetric: 1, 1), activation: .relu))
+        let graph = builder.build(output: output)
+        try expectAgreement(graph, batchSizes: [1, 2])
+        let prepared = try DNNLBackend().prepare(graph)
+        let choices = try DNNLBackend.kernelChoices(of: prepared, batchSize: 1)
+        #expect(choices.count == 1, "one convolution: \(choices)")
+        #expect(try !DNNLBackend.implementations(of: prepared, batchSize: 1).contains { $0.contains("wino") })
+        let choice = try #require(choices.first)
+        let names = choice.timings.map(\.implementation)
+        print("\(DNNLBackend.instructionSet): \(choice.timings.map { "\($0.implementation) \($0.milliseconds) ms" }), chosen \(choice.chosen)")
+        #expect(names.count == 2 && names.first == choice.first && !names.contains { $0.contains("wino") }, "candidates: \(names)")
+        let times = choice.timings.map(\.milliseconds)
+        #expect(choice.chosenIndex == (times[1] <= 0.85 * times[0] ? 1 : 0), "\(times), chose \(choice.chosenIndex)")
+        #expect(try DNNLBackend.implementations(of: prepared, batchSize: 1).contains(choice.chosen))
+    }
+
+    /// Winograd is admitted from 4 images on, where oneDNN offers it (3×3 stride 1, AVX-512 only), within the allowance:
+    /// none with an allowance of 0; with a large one, each 3×3 layer is timed against the first offer (medians, 0.85×
+    /// margin) and runs Winograd if that confirms it. Results agree with the reference either way, Winograd's rounding
+    /// included, at batch sizes below and above 4 in turn (the second batch size reorders from the kept plain weights).
+    @Test func winogradIsAdmittedWithinItsAllowance() throws {
+        var random = SplitMix64(seed: 31)
+        var builder = GraphBuilder(name: "two 3×3", inputShape: [32, 14, 14])
+        let first = builder.convolution(builder.input, convolution(&random, input: 32, output: 32, kernel: Size2D(3, 3),
+                                                                   padding: Padding2D(symmetric: 1, 1), activation: .relu))
+        let second = builder.convolution(first, convolution(&random, input: 32, output: 48, kernel: Size2D(3, 3),
+                                                            padding: Padding2D(symmetric: 1, 1)))
+        let graph = builder.build(output: second)
+        let generous = try DNNLBackend(winogradAllowance: 100)
+        try expectAgreement(graph, batchSizes: [1, 4, 1, 8, 2], backend: generous)
+
+        let none = try DNNLBackend(winogradAllowance: 0).prepare(graph)
+        #expect(try !DNNLBackend.implementations(of: none, batchSize: 4).contains { $0.contains("wino") })
+        #expect(try DNNLBackend.kernelChoices(of: none, batchSize: 4).allSatisfy { !$0.timings.contains { $0.implementation.contains("wino") } })
+
+        let prepared = try generous.prepare(graph)
+        let implementations = try DNNLBackend.implementations(of: prepared, batchSize: 4)
+        let confirmations = try DNNLBackend.kernelChoices(of: prepared, batchSize: 4).filter { $0.timings.contains { $0.implementation.contains("wino") } }
+        print("\(DNNLBackend.instructionSet): \(confirmations.map { "\($0.timings.map { "\($0.implementation) \($0.milliseconds) ms" })" })")
+        // The two layers are different problems: each is timed once, on AVX-512 only.
+        #expect(confirmations.count == (DNNLBackend.channelBlock == 16 ? 2 : 0), "\(DNNLBackend.instructionSet): \(confirmations)")
+        for confirmation in confirmations {
+            let times = confirmation.timings.map(\.milliseconds)
+            #expect(confirmation.chosenIndex == (times[1] <= 0.85 * times[0] ? 1 : 0), "\(times)")
+        }
+        #expect(implementations.filter { $0.contains("wino") }.count == confirmations.filter { $0.chosenIndex == 1 }.count, "\(implementations)")
+        #expect(try !DNNLBackend.implementations(of: prepared, batchSize: 1).contains { $0.contains("wino") })
+    }
+
+    /// Residual sums: a convolution without an activation whose output only a sum reads writes into the sum's other
+    /// operand and adds to it (oneDNN's sum post-op, the sum's activation after it), where nothing reads that operand
+    /// after the convolution and that is not the convolution's own input. Here two such sums in a chain are fused (as
+    /// ConvNeXt's blocks are); a sum whose convolution reads the other operand, and a sum of two sums, are not. All
+    /// agree with the reference, at channels off both ISAs' blocks too.
+    @Test(arguments: [32, 20]) func residualSumsAgreeFusedOrNot(_ channels: Int) throws {
+        var random = SplitMix64(seed: 37)
+        var builder = GraphBuilder(name: "residual sums, \(channels) channels", inputShape: [12, 9, 9])
+        let pointwise = { (random: inout SplitMix64, input: Int, output: Int) in
+            convolution(&random, input: input, output: output, kernel: Size2D(1, 1))
+        }
+        let stem = builder.convolution(builder.input, pointwise(&random, 12, channels))
+        let inner = builder.convolution(stem, convolution(&random, input: channels, output: channels, kernel: Size2D(3, 3),
+                                                          padding: Padding2D(symmetric: 1, 1), activation: .relu))
+        let first = builder.add(builder.convolution(inner, pointwise(&random, channels, channels)), stem)
+        let widened = builder.convolution(first, convolution(&random, input: channels, output: 2 * channels, kernel: Size2D(1, 1), activation: .gelu))
+        let second = builder.add(builder.convolution(widened, pointwise(&random, 2 * channels, channels)), first, activation: .relu)
+        let third = builder.add(second, builder.convolution(second, pointwise(&random, channels, channels)))
+        let output = builder.add(third, second)
+        let graph = builder.build(output: output)
+        try expectAgreement(graph, batchSizes: [1, 3])
+        let kinds = try DNNLBackend.operationKinds(of: DNNLBackend().prepare(graph), batchSize: 2)
+        #expect(kinds.filter { $0 == "binary" }.count == 2, "the first two sums fused, the last two not: \(kinds)")
     }
 
     @Test func concurrentCallersGetTheirOwnResults() async throws {
