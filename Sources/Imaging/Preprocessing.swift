@@ -54,12 +54,7 @@ public struct Preprocessing: Sendable, Equatable {
         switch geometry {
         case let .resizeShorterSideThenCenterCrop(resize, crop, filter):
             precondition(crop <= resize, "crop \(crop) is larger than the resized shorter side \(resize)")
-            let (short, long) = (min(image.width, image.height), max(image.width, image.height))
-            let resizedLong = Int(Double(resize * long) / Double(short))
-            let (width, height) = image.width <= image.height ? (resize, resizedLong) : (resizedLong, resize)
-            func offset(_ side: Int) -> Int { Int((Double(side - crop) / 2).rounded(.toNearestOrEven)) }
-            let window = PixelRectangle(x: offset(width), y: offset(height), width: crop, height: crop)
-            return image.resampled(from: image.bounds, width: width, height: height, filter: filter, keeping: window)
+            return image.resizedThenCenterCropped(shorterSide: resize, crop: crop, filter: filter)
         case let .centerCropFractionThenResize(numerator, denominator, size, filter):
             let side = max(1, Int(Double(numerator) / Double(denominator) * Double(min(image.width, image.height))))
             let source = PixelRectangle(x: (image.width - side + 1) / 2, y: (image.height - side + 1) / 2,
@@ -113,5 +108,18 @@ public struct Preprocessing: Sendable, Equatable {
                 }
             }
         }
+    }
+}
+
+extension RGBImage {
+    /// torchvision's `Resize(shorterSide)` then `CenterCrop(crop)` on a PIL image (see
+    /// `Preprocessing.Geometry.resizeShorterSideThenCenterCrop`); `crop` is at most `shorterSide`.
+    public func resizedThenCenterCropped(shorterSide resize: Int, crop: Int, filter: ResamplingFilter) -> RGBImage {
+        let (short, long) = (min(width, height), max(width, height))
+        let resizedLong = Int(Double(resize * long) / Double(short))
+        let (newWidth, newHeight) = width <= height ? (resize, resizedLong) : (resizedLong, resize)
+        func offset(_ side: Int) -> Int { Int((Double(side - crop) / 2).rounded(.toNearestOrEven)) }
+        let window = PixelRectangle(x: offset(newWidth), y: offset(newHeight), width: crop, height: crop)
+        return resampled(from: bounds, width: newWidth, height: newHeight, filter: filter, keeping: window)
     }
 }

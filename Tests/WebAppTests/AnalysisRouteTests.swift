@@ -58,7 +58,7 @@ import WebApp
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "text/html; charset=utf-8")
             let html = String(buffer: response.body)
-            #expect(html.hasPrefix("<section class=\"probe-report\">"))
+            #expect(html.hasPrefix("<section class=\"probe-report\" data-variants=\"11\">"), "the original and 5 levels of each family")
             #expect(html.contains("id=\"probe-blur\"") && html.contains("id=\"probe-hue\""))
             #expect(html.components(separatedBy: "<svg").count - 1 == 2)
             let pictures = 12  // per family, the original and 5 levels

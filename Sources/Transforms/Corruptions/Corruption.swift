@@ -116,10 +116,7 @@ extension Corruption {
     /// The image as ImageNet-C made its files from ImageNet's validation images: the shorter side resized to 256
     /// (Pillow's bilinear, as torchvision's Resize), then the centred 224 × 224.
     public static func imageNetCrop(_ image: RGBImage) -> RGBImage {
-        let geometry = Preprocessing.Geometry.resizeShorterSideThenCenterCrop(resize: 256, crop: 224, filter: .bilinear)
-        // Only the geometry is used; the normalisation is never applied to these 8-bit pixels.
-        let preprocessing = Preprocessing(geometry: geometry, normalization: .standardize(mean: .zero, standardDeviation: .one))
-        return (try? preprocessing.inputImage(from: image)) ?? image
+        image.resizedThenCenterCropped(shorterSide: 256, crop: 224, filter: .bilinear)
     }
 }
 

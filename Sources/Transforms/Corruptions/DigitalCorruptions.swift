@@ -76,12 +76,9 @@ extension CorruptionRun {
         var result = FloatImage(image, dividedBy: 255)
         for start in Swift.stride(from: 0, to: result.values.count, by: 3) {
             let (red, green, blue) = (result.values[start], result.values[start + 1], result.values[start + 2])
-            var (hue, saturation, value) = HSV.fromRGB(red, green, blue)
+            let (hue, saturation, value) = HSV.fromRGB(red, green, blue)
             let changed = change(hue, saturation, value)
-            saturation = changed.0 ?? saturation
-            value = changed.1 ?? value
-            hue = min(max(hue, 0), 1)
-            let rgb = HSV.toRGB(hue, saturation, value)
+            let rgb = HSV.toRGB(hue, changed.0 ?? saturation, changed.1 ?? value)
             result.values[start] = min(max(rgb.0, 0), 1)
             result.values[start + 1] = min(max(rgb.1, 0), 1)
             result.values[start + 2] = min(max(rgb.2, 0), 1)
@@ -105,9 +102,7 @@ extension FloatImage {
         let down = row - Double(top), across = column - Double(left)
         let rows = (Boundary.reflect.index(top, count: height), Boundary.reflect.index(top + 1, count: height))
         let columns = (Boundary.reflect.index(left, count: width), Boundary.reflect.index(left + 1, count: width))
-        let upper = self[rows.0, columns.0, channel] * (1 - across) + self[rows.0, columns.1, channel] * across
-        let lower = self[rows.1, columns.0, channel] * (1 - across) + self[rows.1, columns.1, channel] * across
-        return upper * (1 - down) + lower * down
+        return blend(rows: rows, columns: columns, down: down, across: across, channel: channel)
     }
 }
 

@@ -162,6 +162,13 @@ extension FloatImage {
         return full[radius...].map { $0 / total }
     }
 
+    /// The bilinear blend of four pixels: along each row by `across`, then between the rows by `down`.
+    func blend(rows: (Int, Int), columns: (Int, Int), down: Double, across: Double, channel: Int) -> Double {
+        let upper = self[rows.0, columns.0, channel] * (1 - across) + self[rows.0, columns.1, channel] * across
+        let lower = self[rows.1, columns.0, channel] * (1 - across) + self[rows.1, columns.1, channel] * across
+        return upper * (1 - down) + lower * down
+    }
+
     /// SciPy's `zoom(layer, (factor, factor, 1), order=1)`: the result is round(side × factor) a side, and output
     /// pixel i reads input position i · (n − 1) / (m − 1), linearly interpolated.
     func zoomedLinear(by factor: Double) -> FloatImage {
@@ -181,9 +188,7 @@ extension FloatImage {
         for (row, (top, bottom, down)) in rowTaps.enumerated() {
             for (column, (left, right, across)) in columnTaps.enumerated() {
                 for channel in 0 ..< channels {
-                    let upper = self[top, left, channel] * (1 - across) + self[top, right, channel] * across
-                    let lower = self[bottom, left, channel] * (1 - across) + self[bottom, right, channel] * across
-                    result[row, column, channel] = upper * (1 - down) + lower * down
+                    result[row, column, channel] = blend(rows: (top, bottom), columns: (left, right), down: down, across: across, channel: channel)
                 }
             }
         }
