@@ -88,9 +88,14 @@ public enum ProbeFamily: Sendable, Hashable, Codable, RawRepresentable, CustomSt
 
     /// "Rotation", "Fog (ImageNet-C)".
     public var title: String {
+        corruption == nil ? name : "\(name) (ImageNet-C)"
+    }
+
+    /// "Rotation", "Fog": the title without saying whose, where the context says it.
+    public var name: String {
         switch self {
         case let .transform(family): family.title
-        case let .corruption(corruption): "\(corruption.title) (ImageNet-C)"
+        case let .corruption(corruption): corruption.title
         }
     }
 

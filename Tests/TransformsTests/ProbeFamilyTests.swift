@@ -16,6 +16,7 @@ import Transforms
         #expect(ProbeFamily.corruption(.fog).levels.map(\.label) == ["severity 1", "severity 2", "severity 3", "severity 4", "severity 5"])
         #expect(ProbeFamily.corruption(.fog).levels.map(\.value) == [1, 2, 3, 4, 5])
         #expect(ProbeFamily.corruption(.jpegCompression).title == "JPEG compression (ImageNet-C)")
+        #expect(ProbeFamily.corruption(.jpegCompression).name == "JPEG compression" && ProbeFamily.transform(.rotate).title == "Rotation")
         #expect(ProbeFamily.corruption(.fog).summary.contains("224 × 224 crop"))
         #expect(ProbeFamily(rawValue: "imagenet-c:") == nil && ProbeFamily(rawValue: "fog") == nil && ProbeFamily(rawValue: "imagenet-c:rotate") == nil)
     }

@@ -257,7 +257,7 @@ struct DemoPage {
             families.map { family in
                 """
                 <label class="check"><input type="checkbox" name="\(name)" value="\(HTML.escape(family.rawValue))" \
-                data-variants="\(family.levels.count)"\(common(family) ? " data-common" : "")\(checked ? " checked" : "")> \(HTML.escape(family.transform?.title ?? family.corruption?.title ?? ""))</label>
+                data-variants="\(family.levels.count)"\(common(family) ? " data-common" : "")\(checked ? " checked" : "")> \(HTML.escape(family.name))</label>
                 """
             }.joined(separator: "\n")
         }
