@@ -7,6 +7,7 @@ import Foundation
 public struct DNNLBackend: Backend {
     private let engine: DNNLEngine
     private let winogradAllowance: Double
+    private let timesWinograd: Bool
 
     /// The memory Winograd may add to a prepared graph, as a fraction of its weights' bytes: half of the 30% above the
     /// weights that the memory goal allows (1.3 × weights + 100 MB, the 100 MB being the program's and the activations').
@@ -16,13 +17,16 @@ public struct DNNLBackend: Backend {
     ///   The setting is process-wide, as OpenMP's is.
     /// - Parameter winogradAllowance: the bytes Winograd's weights and scratchpads may add to a prepared graph, as a
     ///   fraction of its weights' bytes (0: never Winograd).
-    public init(threads: Int? = nil, winogradAllowance: Double = defaultWinogradAllowance) throws {
+    /// - Parameter timesWinograd: whether a Winograd layer the rule admits must also time faster than the direct kernel
+    ///   (see `WinogradAdmission`); false admits by the rule alone, so that tests run Winograd whatever the machine's load.
+    public init(threads: Int? = nil, winogradAllowance: Double = defaultWinogradAllowance, timesWinograd: Bool = true) throws {
         if let threads {
             precondition(threads >= 1, "thread count must be positive")
             omp_set_num_threads(Int32(threads))
         }
         precondition(winogradAllowance >= 0, "the Winograd allowance cannot be negative")
         self.winogradAllowance = winogradAllowance
+        self.timesWinograd = timesWinograd
         engine = try DNNLEngine()
     }
 
@@ -43,7 +47,7 @@ public struct DNNLBackend: Backend {
     }
 
     public func prepare(_ graph: Graph) throws -> any PreparedGraph {
-        DNNLGraph(graph: graph, engine: engine, winogradAllowance: winogradAllowance)
+        DNNLGraph(graph: graph, engine: engine, winogradAllowance: winogradAllowance, timesWinograd: timesWinograd)
     }
 }
 
@@ -56,11 +60,14 @@ final class DNNLGraph: PreparedGraph, @unchecked Sendable {
     private var plans: [Int: DNNLPlan] = [:]
     private let plansLock = NSLock()
 
-    init(graph: Graph, engine: DNNLEngine, winogradAllowance: Double) {
+    private let timesWinograd: Bool
+
+    init(graph: Graph, engine: DNNLEngine, winogradAllowance: Double, timesWinograd: Bool) {
         let (weightless, weights) = graph.separatingWeights()
         self.graph = weightless
         self.weights = WeightCache(plain: weights, winogradFraction: winogradAllowance)
         self.engine = engine
+        self.timesWinograd = timesWinograd
     }
 
     func run(_ input: Tensor) throws -> Tensor {
@@ -80,7 +87,7 @@ final class DNNLGraph: PreparedGraph, @unchecked Sendable {
         plansLock.lock()
         defer { plansLock.unlock() }
         if let plan = plans[batchSize] { return plan }
-        let plan = try PlanBuilder.build(graph: graph, batchSize: batchSize, engine: engine, weights: weights)
+        let plan = try PlanBuilder.build(graph: graph, batchSize: batchSize, engine: engine, weights: weights, timesWinograd: timesWinograd)
         plans[batchSize] = plan
         return plan
     }

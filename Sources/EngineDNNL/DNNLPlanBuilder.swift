@@ -172,9 +172,9 @@ struct PlanBuilder {
     }
 
     /// Builds the plan, retrying with copying concats where in-place writing was refused.
-    static func build(graph: Graph, batchSize: Int, engine: DNNLEngine, weights: WeightCache) throws -> DNNLPlan {
+    static func build(graph: Graph, batchSize: Int, engine: DNNLEngine, weights: WeightCache, timesWinograd: Bool) throws -> DNNLPlan {
         var copied: Set<Int> = []
-        let trials = try KernelTrials(engine: engine)
+        let trials = try KernelTrials(engine: engine, timesWinograd: timesWinograd)
         let winogradNodes = try PlanBuilder(graph: graph, batchSize: batchSize, engine: engine, weights: weights, trials: trials,
                                             copiedConcats: []).admittedWinogradNodes()
         while true {

@@ -75,8 +75,12 @@ final class KernelTrials {
     private var remembered: [[UInt8]: String] = [:]
     private(set) var choices: [KernelChoice] = []
 
-    init(engine: DNNLEngine) throws {
+    /// False: `confirmWinograd` confirms every Winograd kernel the rule admits, untimed (see `DNNLBackend.init`).
+    private let timesWinograd: Bool
+
+    init(engine: DNNLEngine, timesWinograd: Bool) throws {
         self.engine = engine
+        self.timesWinograd = timesWinograd
         stream = try DNNLStream(engine: engine)
     }
 
@@ -115,8 +119,9 @@ final class KernelTrials {
     /// Times Winograd kernel `winograd` against oneDNN's first direct offer `first` for node `node`, each charged for the
     /// reorders that its layouts add around it (the input from `first`'s layout into Winograd's, the output back), and
     /// records the comparison. `key` names the problem: an identical one later gets the same answer untimed.
-    /// True when Winograd is at most `margin` times the first offer.
+    /// True when Winograd is at most `margin` times the first offer, or always when Winograd is not timed.
     func confirmWinograd(_ winograd: Primitive, against first: Primitive, node: Int, key: [UInt8]) throws -> Bool {
+        guard timesWinograd else { return true }
         if let name = remembered[key] { return name == winograd.implementation }
         let charge = try reorderMilliseconds(from: first.memoryDescriptor(dnnl_query_src_md), to: winograd.memoryDescriptor(dnnl_query_src_md))
             + reorderMilliseconds(from: winograd.memoryDescriptor(dnnl_query_dst_md), to: first.memoryDescriptor(dnnl_query_dst_md))

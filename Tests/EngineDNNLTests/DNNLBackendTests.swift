@@ -336,6 +336,14 @@ import Testing
         }
         #expect(implementations.filter { $0.contains("wino") }.count == confirmations.filter { $0.chosenIndex == 1 }.count, "\(implementations)")
         #expect(try !DNNLBackend.implementations(of: prepared, batchSize: 1).contains { $0.contains("wino") })
+
+        // Untimed, the rule alone admits both layers on AVX-512, none elsewhere, whatever the load; results still agree.
+        let untimedBackend = try DNNLBackend(winogradAllowance: 100, timesWinograd: false)
+        try expectAgreement(graph, batchSizes: [4], backend: untimedBackend)
+        let untimed = try untimedBackend.prepare(graph)
+        let untimedWinograd = try DNNLBackend.implementations(of: untimed, batchSize: 4).filter { $0.contains("wino") }.count
+        #expect(untimedWinograd == (DNNLBackend.channelBlock == 16 ? 2 : 0), "\(DNNLBackend.instructionSet)")
+        #expect(try DNNLBackend.kernelChoices(of: untimed, batchSize: 4).allSatisfy { !$0.timings.contains { $0.implementation.contains("wino") } })
     }
 
     /// Residual sums: a convolution without an activation whose output only a sum reads writes into the sum's other
