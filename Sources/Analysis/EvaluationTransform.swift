@@ -12,7 +12,7 @@ public enum EvaluationTransform: Sendable, Hashable, Codable, CustomStringConver
     case corruptionBaseline
 
     /// The prefix of ImageNet-C's transforms in `--transform` and in record keys.
-    public static let imageNetC = "imagenet-c"
+    public static let imageNetC = Corruption.namespace
 
     /// "blur:2", "imagenet-c:fog:3", "imagenet-c:clean": how records name it.
     public var key: String {

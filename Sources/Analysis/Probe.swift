@@ -146,8 +146,7 @@ public enum Probe {
 
         try classify([image], cut: false)
         var cropVariant: Int?
-        var done = 1
-        progress(done, total)
+        progress(1, total)
         var next = planned.startIndex
         while next < planned.endIndex {
             // A batch holds one kind of picture: crops (ImageNet-C's) or whole images (Blindspot's families).
@@ -182,8 +181,7 @@ public enum Probe {
             }
             transformTime += ContinuousClock.now - start
             if !pictures.isEmpty { try classify(pictures, cut: cut) }
-            done = planned.distance(from: planned.startIndex, to: next) + (cropVariant == nil ? 1 : 2)
-            progress(done, total)
+            progress(planned.distance(from: planned.startIndex, to: next) + (cropVariant == nil ? 1 : 2), total)
         }
 
         let labels = classifiers[0].labels

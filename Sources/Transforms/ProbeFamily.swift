@@ -9,14 +9,7 @@ public enum ProbeFamily: Sendable, Hashable, Codable, RawRepresentable, CustomSt
     case corruption(Corruption)
 
     /// What a corruption's name starts with, as in `eval --transform`.
-    public static let imageNetCPrefix = "imagenet-c:"
-
-    /// The groups of corruptions a list may name: "imagenet-c:common" (the 15 of mCE), "imagenet-c:held-out" (the 4),
-    /// "imagenet-c:all" (the 19).
-    public static let corruptionGroups: [String: [Corruption]] = [
-        imageNetCPrefix + "common": Corruption.common, imageNetCPrefix + "held-out": Corruption.heldOut,
-        imageNetCPrefix + "all": Corruption.allCases,
-    ]
+    public static let imageNetCPrefix = Corruption.namespace + ":"
 
     /// What a probe runs when no family is named: Blindspot's own families (ImageNet-C's cost 5 variants each and are asked for).
     public static var standard: [ProbeFamily] { TransformFamily.allCases.map(ProbeFamily.transform) }
@@ -66,8 +59,8 @@ public enum ProbeFamily: Sendable, Hashable, Codable, RawRepresentable, CustomSt
         for piece in text.split(separator: ",") {
             let name = piece.trimmingCharacters(in: .whitespaces)
             let named: [ProbeFamily]
-            if let group = corruptionGroups[name.lowercased()] {
-                named = group.map(ProbeFamily.corruption)
+            if let group = Corruption.groups.first(where: { imageNetCPrefix + $0.name == name.lowercased() }) {
+                named = group.members.map(ProbeFamily.corruption)
             } else if let family = ProbeFamily(rawValue: name) ?? ProbeFamily(rawValue: name.lowercased()) {
                 named = [family]
             } else {
@@ -125,6 +118,6 @@ public struct UnknownFamily: Error, Equatable, CustomStringConvertible {
     public var description: String {
         "unknown family '\(name)'; families: \(TransformFamily.allCases.map(\.rawValue).joined(separator: ", ")); "
             + "ImageNet-C's corruptions: \(Corruption.allCases.map { ProbeFamily.imageNetCPrefix + $0.rawValue }.joined(separator: ", ")), "
-            + "or the groups \(ProbeFamily.corruptionGroups.keys.sorted().joined(separator: ", "))"
+            + "or the groups \(Corruption.groups.map { ProbeFamily.imageNetCPrefix + $0.name }.joined(separator: ", "))"
     }
 }

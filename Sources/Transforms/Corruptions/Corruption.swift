@@ -17,6 +17,10 @@ public enum Corruption: String, CaseIterable, Sendable, Codable {
     /// The 4 held out for validation (speckle noise, gaussian blur, spatter, saturate).
     public static let heldOut: [Corruption] = Array(allCases.suffix(4))
     public static let severities = 1 ... 5
+    /// The groups a list may name, sorted by name: "all" (the 19), "common" (the 15), "held-out" (the 4).
+    public static let groups: [(name: String, members: [Corruption])] = [("all", allCases), ("common", common), ("held-out", heldOut)]
+    /// How `eval --transform` and probe families name ImageNet-C's transforms: "imagenet-c:fog".
+    public static let namespace = "imagenet-c"
 
     public enum Category: String, Sendable, Codable {
         case noise, blur, weather, digital, heldOut = "held-out"
@@ -91,11 +95,9 @@ extension Corruption {
         for piece in text.split(separator: ",") {
             let name = piece.trimmingCharacters(in: .whitespaces)
             let named: [Corruption]
-            switch name {
-            case "all": named = allCases
-            case "common": named = common
-            case "held-out": named = heldOut
-            default:
+            if let group = groups.first(where: { $0.name == name }) {
+                named = group.members
+            } else {
                 guard let corruption = Corruption(rawValue: name) else { throw UnknownCorruption(name: name) }
                 named = [corruption]
             }
