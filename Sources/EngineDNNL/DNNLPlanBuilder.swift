@@ -476,14 +476,30 @@ struct PlanBuilder {
         let algorithm = Self.binaryAlgorithms[binary]!
         let attributes = try Attributes(activation: activation)
         let engine = self.engine
-        func make(_ left: Location, _ right: Location) throws -> (Primitive, MemoryDescriptor)? {
-            // The output takes the left input's layout, as a dense buffer of its own.
-            let destination = try MemoryDescriptor.any(left.descriptor.dimensions)
+        func make(_ left: Location, _ right: Location, destination: MemoryDescriptor? = nil) throws -> (Primitive, MemoryDescriptor)? {
+            // Unless given, the output takes the left input's layout, as a dense buffer of its own.
+            let destination = try destination ?? MemoryDescriptor.any(left.descriptor.dimensions)
             var operation = dnnl_binary_desc_t()
             var (leftRaw, rightRaw, destinationRaw) = (left.descriptor.raw, right.descriptor.raw, destination.raw)
             try check(dnnl_binary_desc_init(&operation, algorithm, &leftRaw, &rightRaw, &destinationRaw), "describing binary node \(position)")
             guard let primitive = try makePrimitive(&operation, attributes: attributes, engine: engine) else { return nil }
             return (primitive, primitive.memoryDescriptor(dnnl_query_dst_md))
+        }
+        // An operand broadcast over the leading dimensions only (ViT's position embedding over the batch) has only oneDNN's
+        // reference kernel; read as rows of the trailing dimensions, it is a row added to every row, which is vectorised.
+        if broadcast, try slotDescriptor(of: position) == nil,
+           let (rows, columns) = Self.rowBroadcast(dimensions(of: inputs[0]), dimensions(of: inputs[1])) {
+            let rowsDescriptor = try MemoryDescriptor.plain([rows, columns])
+            let leftRows = try view(inputs[0], in: .plain(dimensions(of: inputs[0])), as: rowsDescriptor)
+            let rightRow = try view(inputs[1], in: .plain(dimensions(of: inputs[1])), as: .plain([1, columns]))
+            if let (primitive, _) = try make(leftRows, rightRow, destination: rowsDescriptor) {
+                let destination = try placeOutput(of: position, .plain(dimensions(of: position)))
+                append(primitive, [PendingArgument(argument: DNNL_ARG_SRC_0, location: leftRows),
+                                   PendingArgument(argument: DNNL_ARG_SRC_1, location: rightRow),
+                                   PendingArgument(argument: DNNL_ARG_DST, location: Location(descriptor: rowsDescriptor, buffer: destination.buffer))])
+                locations[position] = destination
+                return
+            }
         }
         // A broadcast operand is read in plain layout; an equal-shaped one in the left input's layout.
         var left = try location(of: inputs[0])
@@ -503,6 +519,15 @@ struct PlanBuilder {
                            PendingArgument(argument: DNNL_ARG_SRC_1, location: right),
                            PendingArgument(argument: DNNL_ARG_DST, location: destination)])
         locations[position] = destination
+    }
+
+    /// `(rows, columns)` when `right` equals `left` in its trailing dimensions and is 1 in the others, of which `left` has
+    /// more than one row: `right` is then one row of `columns` values, added to (or combined with) each of `rows` rows.
+    static func rowBroadcast(_ left: [Int], _ right: [Int]) -> (rows: Int, columns: Int)? {
+        guard left.count == right.count, let first = right.firstIndex(where: { $0 != 1 }),
+              right[first...].elementsEqual(left[first...]) else { return nil }
+        let rows = left[..<first].reduce(1, *)
+        return rows > 1 ? (rows, left[first...].reduce(1, *)) : nil
     }
 
     private mutating func planActivation(_ position: Int, _ activation: Activation) throws {
@@ -533,8 +558,8 @@ struct PlanBuilder {
     private mutating func view(_ value: Int, in layout: MemoryDescriptor, as view: MemoryDescriptor) throws -> Location {
         var source = try converted(value, to: layout)
         switch source.buffer {
-        case .arena: break
-        case .input, .output, .constant:
+        case .arena, .constant: break
+        case .input, .output:
             // The input's memory object has one descriptor: copy it into the arena to view it differently.
             let copy = Location(descriptor: source.descriptor, buffer: .arena(newArenaBuffer(source.descriptor.byteCount)))
             try appendReorder(from: source, to: copy)

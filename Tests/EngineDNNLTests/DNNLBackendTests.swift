@@ -263,6 +263,25 @@ import Testing
         try expectAgreement(builder.build(output: x))
     }
 
+    /// A constant as large as one image, broadcast over the batch (ViT's position embedding, here 197 tokens of 13
+    /// channels), and a computed operand broadcast over its leading dimensions: both are added as rows of their
+    /// trailing dimensions, by oneDNN's vectorised kernel rather than its reference one, with the reference's results.
+    @Test func broadcastOverLeadingDimensionsIsVectorised() throws {
+        var random = SplitMix64(seed: 31)
+        var builder = GraphBuilder(name: "position embedding", inputShape: [13, 197, 1])
+        let embedded = builder.add(builder.input, builder.constant(random.tensor([13, 197, 1], scale: 0.5)))
+        let pooled = builder.globalAveragePool(builder.activation(embedded, .gelu))
+        let output = builder.binary(.multiply, builder.reshape(pooled, to: [13]), builder.constant(random.tensor([13], scale: 2)))
+        let graph = builder.build(output: output)
+        try expectAgreement(graph, batchSizes: [1, 3, 8])
+        let prepared = try DNNLBackend().prepare(graph)
+        for batch in [1, 3] {
+            let binaries = try zip(DNNLBackend.operationKinds(of: prepared, batchSize: batch), DNNLBackend.implementations(of: prepared, batchSize: batch))
+                .filter { $0.0 == "binary" }.map(\.1)
+            #expect(binaries.count == 2 && binaries.allSatisfy { !$0.hasPrefix("ref") }, "batch \(batch): \(binaries)")
+        }
+    }
+
     /// Flattening a [C, H, W] map for a linear layer, reshaping back, and padding with a value.
     @Test func reshapeAndPadMatchReference() throws {
         var random = SplitMix64(seed: 13)
