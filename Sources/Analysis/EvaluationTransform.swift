@@ -83,7 +83,7 @@ public enum EvaluationTransform: Sendable, Hashable, Codable, CustomStringConver
 
     /// "blur:2", "rotate:90", "flip:vertical", "background:white", "blur:all" for every level, "blur:mid" for the
     /// middle one; "imagenet-c:fog:3", "imagenet-c:fog" (severities 1-5), "imagenet-c:common" (15 × 5),
-    /// "imagenet-c:all" (19 × 5), "imagenet-c:clean" (the crop alone).
+    /// "imagenet-c:held-out" (4 × 5), "imagenet-c:all" (19 × 5), "imagenet-c:clean" (the crop alone).
     public static func parse(_ text: String) throws -> [EvaluationTransform] {
         let parts = text.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         if parts.first?.lowercased() == imageNetC { return try parseCorruption(text, rest: parts.count == 2 ? parts[1] : "") }
@@ -108,29 +108,29 @@ public enum EvaluationTransform: Sendable, Hashable, Codable, CustomStringConver
     /// `rest` is what follows "imagenet-c:".
     private static func parseCorruption(_ text: String, rest: String) throws -> [EvaluationTransform] {
         let parts = rest.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let names = "corruptions: " + Corruption.allCases.map(\.rawValue).joined(separator: ", ") + "; or common (the 15), all (the 19), clean"
+        let groups = Corruption.groups.map { "\($0.name) (the \($0.members.count))" }.joined(separator: ", ")
+        let names = "corruptions: " + Corruption.allCases.map(\.rawValue).joined(separator: ", ") + "; or \(groups), clean"
         guard let name = parts.first, !name.isEmpty, parts.count <= 2 else {
             throw EvaluationError.badTransform(text, reason: "write imagenet-c:CORRUPTION:SEVERITY, imagenet-c:CORRUPTION (severities 1-5), "
-                + "imagenet-c:common, imagenet-c:all or imagenet-c:clean; " + names)
+                + "imagenet-c:GROUP or imagenet-c:clean; " + names)
         }
         let severity = parts.count == 2 ? parts[1] : nil
         func everySeverity(_ corruptions: [Corruption]) -> [EvaluationTransform] {
             corruptions.flatMap { corruption in Corruption.severities.map { .corruption(corruption, severity: $0) } }
         }
-        switch name {
-        case "common", "all", "clean":
+        let group = Corruption.groups.first { $0.name == name }
+        if group != nil || name == "clean" {
             guard severity == nil else { throw EvaluationError.badTransform(text, reason: "imagenet-c:\(name) takes no severity") }
-            return name == "clean" ? [.corruptionBaseline] : everySeverity(name == "common" ? Corruption.common : Corruption.allCases)
-        default:
-            guard let corruption = Corruption(rawValue: name) else {
-                throw EvaluationError.badTransform(text, reason: "'\(name)' is not one of ImageNet-C's corruptions; " + names)
-            }
-            guard let severity else { return everySeverity([corruption]) }
-            guard let value = Int(severity), Corruption.severities.contains(value) else {
-                throw EvaluationError.badTransform(text, reason: "ImageNet-C's severities are 1 to 5, not '\(severity)'")
-            }
-            return [.corruption(corruption, severity: value)]
+            return group.map { everySeverity($0.members) } ?? [.corruptionBaseline]
         }
+        guard let corruption = Corruption(rawValue: name) else {
+            throw EvaluationError.badTransform(text, reason: "'\(name)' is not one of ImageNet-C's corruptions; " + names)
+        }
+        guard let severity else { return everySeverity([corruption]) }
+        guard let value = Int(severity), Corruption.severities.contains(value) else {
+            throw EvaluationError.badTransform(text, reason: "ImageNet-C's severities are 1 to 5, not '\(severity)'")
+        }
+        return [.corruption(corruption, severity: value)]
     }
 
     static func number(_ value: Double) -> String {

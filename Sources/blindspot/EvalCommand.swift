@@ -25,7 +25,7 @@ struct EvalRunCommand: AsyncParsableCommand {
         discussion: """
         DIR is an ImageFolder (one sub-folder per WordNet id or class name) or flat files named WNID_*.JPEG.
         Example: blindspot eval ../shared/imagenet-sample --model efficientnet_lite0 --transform blur:mid --transform rotate:90 --out eval.html
-        ImageNet-C: --transform imagenet-c:fog:3, imagenet-c:fog (severities 1-5), imagenet-c:common, imagenet-c:all; or the whole
+        ImageNet-C: --transform imagenet-c:fog:3, imagenet-c:fog (severities 1-5), imagenet-c:common, imagenet-c:held-out, imagenet-c:all; or the whole
         card with --robustness-card (mCE normalised by AlexNet's published errors on ImageNet-val: 50,000 images, 50 per class;
         elsewhere reference-normalised by --reference-model, default the present model with the smallest weights file).
         """)
@@ -36,7 +36,7 @@ struct EvalRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("model"), help: "A model to evaluate; repeat for several (default: the default model).")
     var models: [String] = []
 
-    @Option(name: .customLong("transform"), help: "FAMILY:LEVEL (e.g. blur:2, rotate:90, flip:vertical), FAMILY:mid, FAMILY:all, or imagenet-c:CORRUPTION[:SEVERITY], imagenet-c:common, imagenet-c:all; repeatable.")
+    @Option(name: .customLong("transform"), help: "FAMILY:LEVEL (e.g. blur:2, rotate:90, flip:vertical), FAMILY:mid, FAMILY:all, or imagenet-c:CORRUPTION[:SEVERITY], imagenet-c:common, imagenet-c:held-out, imagenet-c:all; repeatable.")
     var transforms: [String] = []
 
     @Flag(help: "ImageNet-C's robustness card for every model: 15 common and 4 held-out corruptions × 5 severities, CE, mCE, relative mCE, calibration.")

@@ -25,6 +25,8 @@ import Transforms
         #expect(try EvaluationTransform.parse("imagenet-c:fog").map(\.key) == (1...5).map { "imagenet-c:fog:\($0)" })
         let common = try EvaluationTransform.parse("imagenet-c:common")
         #expect(common.count == 75 && Set(common.compactMap { $0.corruption?.corruption }) == Set(Corruption.common))
+        let heldOut = try EvaluationTransform.parse("imagenet-c:held-out")
+        #expect(heldOut.count == 20 && Set(heldOut.compactMap { $0.corruption?.corruption }) == Set(Corruption.heldOut))
         let all = try EvaluationTransform.parse("imagenet-c:all")
         #expect(all.count == 95 && Set(all).count == 95)
         #expect(try EvaluationTransform.parse("imagenet-c:clean") == [.corruptionBaseline])
@@ -46,6 +48,7 @@ import Transforms
             && Self.refusal("imagenet-c:rain:2").contains("gaussian_noise"))
         #expect(Self.refusal("imagenet-c").contains("imagenet-c:CORRUPTION:SEVERITY"))
         #expect(Self.refusal("imagenet-c:common:2").contains("takes no severity"))
+        #expect(Self.refusal("imagenet-c:held-out:1").contains("takes no severity") && Self.refusal("imagenet-c:x").contains("held-out (the 4)"))
         #expect(Self.refusal("imagenet-c:fog:3:1").contains("imagenet-c:CORRUPTION:SEVERITY"))
         #expect(Self.refusal("fog:3").contains("imagenet-c:CORRUPTION"), "a corruption without its prefix names the way to write it")
     }
