@@ -264,8 +264,8 @@ import Testing
     }
 
     /// A constant as large as one image, broadcast over the batch (ViT's position embedding, here 197 tokens of 13
-    /// channels), and a computed operand broadcast over its leading dimensions: both are added as rows of their
-    /// trailing dimensions, by oneDNN's vectorised kernel rather than its reference one, with the reference's results.
+    /// channels), and a row of 13 constants multiplied into each image's pooled channels: both run as rows of their
+    /// trailing dimensions, in oneDNN's vectorised kernel rather than its reference one, with the reference's results.
     @Test func broadcastOverLeadingDimensionsIsVectorised() throws {
         var random = SplitMix64(seed: 31)
         var builder = GraphBuilder(name: "position embedding", inputShape: [13, 197, 1])
