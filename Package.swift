@@ -33,7 +33,9 @@ let package = Package(
         .target(name: "Engine"),
         // Running a program to its end: pip, ONNX Runtime, timed commands, the tests' children.
         .target(name: "ChildProcess"),
-        .target(name: "EngineDNNL", dependencies: ["Engine", "CDNNL"]),
+        // Winograd F(4×4, 3×3) convolutions in C for AVX2 CPUs, where oneDNN 2.6 has none; threads from oneDNN's OpenMP.
+        .target(name: "WinogradKernels", linkerSettings: [.linkedLibrary("gomp")]),
+        .target(name: "EngineDNNL", dependencies: ["Engine", "CDNNL", "WinogradKernels"]),
         .target(name: "Weights", dependencies: ["Engine"]),
         .target(name: "Onnx", dependencies: ["Engine"]),
         .target(name: "Imaging", dependencies: ["Engine", "VipsShim"]),

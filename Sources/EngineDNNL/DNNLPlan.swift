@@ -1,14 +1,36 @@
-// One executable schedule of a Graph for one batch size: oneDNN primitives in order, activations kept in the layouts
-// oneDNN picks, concat branches written in place, every activation in one arena planned from lifetimes.
+// One executable schedule of a Graph for one batch size: oneDNN primitives and WinogradKernels' steps in order, activations
+// kept in the layouts oneDNN picks, concat branches written in place, every activation in one arena planned from lifetimes.
 // Built by PlanBuilder (DNNLPlanBuilder.swift); run under a lock, so one plan serves one batch at a time.
 import CDNNL
 import Engine
 import Foundation
 
 final class DNNLPlan: @unchecked Sendable {
-    struct Step {
-        let primitive: Primitive
-        let arguments: [dnnl_exec_arg_t]
+    enum Step {
+        case primitive(Primitive, [dnnl_exec_arg_t])
+        /// WinogradKernels' convolution, its input, output and scratch memory in the arena.
+        case winograd(WinogradConvolution, source: UnsafeRawPointer, destination: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer)
+
+        var implementation: String {
+            switch self {
+            case .primitive(let primitive, _): primitive.implementation
+            case .winograd: WinogradConvolution.implementation
+            }
+        }
+
+        var kind: String {
+            switch self {
+            case .primitive(let primitive, _): primitive.kind
+            case .winograd: "convolution"
+            }
+        }
+
+        var destinationLayout: String? {
+            switch self {
+            case .primitive(let primitive, _): primitive.destinationLayout
+            case .winograd: String(cString: dnnl_fmt_tag2str(dnnl_aBcd8b))
+            }
+        }
     }
 
     let batchSize: Int
@@ -47,18 +69,25 @@ final class DNNLPlan: @unchecked Sendable {
         try inputMemory.point(at: UnsafeMutableRawPointer(mutating: input))
         try outputMemory.point(at: output)
         for step in steps {
-            try step.arguments.withUnsafeBufferPointer { arguments in
-                try check(dnnl_primitive_execute(step.primitive.handle, stream.handle, Int32(arguments.count), arguments.baseAddress),
-                          "executing \(step.primitive.implementation)")
+            switch step {
+            case .primitive(let primitive, let arguments):
+                try arguments.withUnsafeBufferPointer { arguments in
+                    try check(dnnl_primitive_execute(primitive.handle, stream.handle, Int32(arguments.count), arguments.baseAddress),
+                              "executing \(primitive.implementation)")
+                }
+            case .winograd(let convolution, let source, let destination, let scratch):
+                // The kernels run on the calling thread's OpenMP team: the steps before must have finished.
+                try check(dnnl_stream_wait(stream.handle), "waiting for the stream")
+                convolution.run(source: source, destination: destination, scratch: scratch)
             }
         }
         try check(dnnl_stream_wait(stream.handle), "waiting for the stream")
     }
 
     /// The implementation oneDNN chose for each step, in order (for benchmarks and diagnostics).
-    var implementations: [String] { steps.map(\.primitive.implementation) }
+    var implementations: [String] { steps.map(\.implementation) }
 
     /// The kind of operation of each step, in order (diagnostics).
-    var kinds: [String] { steps.map(\.primitive.kind) }
-    var destinationLayouts: [String?] { steps.map(\.primitive.destinationLayout) }
+    var kinds: [String] { steps.map(\.kind) }
+    var destinationLayouts: [String?] { steps.map(\.destinationLayout) }
 }

@@ -2,6 +2,7 @@
 // layouts require, writes concat inputs in place where oneDNN accepts it, and plans the activation arena.
 import CDNNL
 import Engine
+import WinogradKernels
 
 /// Weights in the layouts primitives asked for, shared by every plan of one prepared graph. Each node's plain weights
 /// are kept only until a plan has reordered them into a blocked layout; later layouts are reordered from that copy, so
@@ -12,6 +13,8 @@ final class WeightCache {
     /// Each node's weights in the graph's plain layout, until a plan first asks for them.
     private var plain: [Int: [Float]]
     private var entries: [Int: [(MemoryDescriptor, AlignedBuffer)]] = [:]
+    /// Weights in WinogradKernels' layout, by node (see `winogradWeights`).
+    private var winograd: [Int: AlignedBuffer] = [:]
     /// The bytes Winograd may still add to this graph's memory, over every plan (see `WinogradAdmission`).
     private(set) var winogradAllowance: Int
 
@@ -64,6 +67,28 @@ final class WeightCache {
         return buffer
     }
 
+    /// Node `node`'s weights in WinogradKernels' layout for `problem`, made once from the plain weights (or, where those
+    /// are gone, from a blocked copy reordered back into a plain one). The plain weights stay as they are.
+    func winogradWeights(node: Int, problem: bs_winograd_problem, plainDescriptor: MemoryDescriptor, engine: DNNLEngine) throws -> AlignedBuffer {
+        if let made = winograd[node] { return made }
+        let made: AlignedBuffer
+        if let scalars = plain[node] {
+            made = scalars.withUnsafeBufferPointer { WinogradConvolution.transformedWeights(problem, plain: $0.baseAddress!) }
+        } else if let (descriptor, blocked) = entries[node]?.first(where: { $0.0.isBlocked && $0.0.dimensions == plainDescriptor.dimensions }) {
+            let plainCopy = AlignedBuffer(byteCount: plainDescriptor.byteCount)
+            try reorderOnce(from: Memory(descriptor, engine: engine, pointer: blocked.pointer),
+                            to: Memory(plainDescriptor, engine: engine, pointer: plainCopy.pointer), engine: engine)
+            made = WinogradConvolution.transformedWeights(problem, plain: plainCopy.pointer.assumingMemoryBound(to: Float.self))
+        } else {
+            throw EngineError.backend("the weights of node \(node) are neither plain nor in a blocked layout")
+        }
+        winograd[node] = made
+        return made
+    }
+
+    /// Whether node `node`'s weights are already held in WinogradKernels' layout.
+    func holdsWinogradWeights(node: Int) -> Bool { winograd[node] != nil }
+
     private func reorderOnce(from: Memory, to: Memory, engine: DNNLEngine) throws {
         var fromDescriptor = from.descriptor.raw
         var toDescriptor = to.descriptor.raw
@@ -81,6 +106,12 @@ final class WeightCache {
 /// Thrown inside planning when a concat cannot be written in place; the builder retries without it.
 struct InPlaceConcatRefused: Error {
     let concat: Int
+}
+
+/// What a planned step runs: a oneDNN primitive, or WinogradKernels' convolution.
+enum PendingKernel {
+    case primitive(Primitive)
+    case winograd(WinogradConvolution)
 }
 
 struct PlanBuilder {
@@ -110,8 +141,9 @@ struct PlanBuilder {
     let weights: WeightCache
     /// Times the implementations oneDNN offers for each convolution; shared by the attempts of one build.
     let trials: KernelTrials
-    /// The convolutions that run Winograd in this plan, admitted before it is built (`admittedWinogradNodes()`).
-    private var winogradNodes: Set<Int> = []
+    /// The convolutions that run Winograd in this plan and their kernels, admitted before it is built
+    /// (`admittedWinogradNodes()`).
+    private var winogradNodes: [Int: WinogradKernel] = [:]
     /// Residual sums computed by the convolution that makes one of their operands, which writes into the other operand
     /// (`addend`) and adds to it: convolution node → (sum node, addend node). See `fusibleSums`.
     let fusedSums: [Int: (sum: Int, addend: Int)]
@@ -119,7 +151,7 @@ struct PlanBuilder {
     private var copiedConcats: Set<Int>
 
     private var locations: [Int: Location] = [:]
-    private var steps: [(Primitive, [PendingArgument])] = []
+    private var steps: [(PendingKernel, [PendingArgument])] = []
     private var arenaRequests: [(byteCount: Int, first: Int, last: Int)] = []
     private var constants: [ObjectIdentifier: AlignedBuffer] = [:]
     /// For a value consumed only by an in-place concat: that concat and the channel offset of the value in it.
@@ -297,6 +329,9 @@ struct PlanBuilder {
     }
 
     private mutating func planConvolution(_ position: Int, _ convolution: Convolution) throws {
+        if case .blindspot(let problem) = winogradNodes[position] {
+            return try planWinogradKernels(position, convolution, problem)
+        }
         let inputValue = graph.nodes[position].inputs[0].index
         let source = try location(of: inputValue)
         let weightDimensions = Self.weightDimensions(of: convolution)
@@ -305,7 +340,8 @@ struct PlanBuilder {
         var attributes = try Attributes(activation: convolution.activation)
         var summing = false
         let (engine, outputDimensions, trials) = (self.engine, dimensions(of: position), self.trials)
-        let winograd = winogradNodes.contains(position)
+        var winograd = false
+        if case .oneDNN = winogradNodes[position] { winograd = true }
         let describe = { [self] (algorithm: dnnl_alg_kind_t, source: MemoryDescriptor, destination: MemoryDescriptor) in
             try convolutionDescriptor(position, convolution, algorithm: algorithm, source: source, destination: destination)
         }
@@ -381,6 +417,35 @@ struct PlanBuilder {
         append(primitive, arguments)
         locations[position] = destination
         if let sum, fused != nil { locations[sum.sum] = destination }
+    }
+
+    /// A convolution run by WinogradKernels: its input brought to nChw8c, its output written in nChw8c into its concat
+    /// slot where that slot is such a dense window, else into a buffer of its own (then copied into the slot, if any).
+    private mutating func planWinogradKernels(_ position: Int, _ convolution: Convolution, _ problem: bs_winograd_problem) throws {
+        let layout = try WinogradConvolution.destinationDescriptor(problem)
+        let source = try converted(graph.nodes[position].inputs[0].index, to: WinogradConvolution.sourceDescriptor(problem))
+        var slot: Location?
+        if let concat = concatSlots[position]?.concat {
+            if locations[concat] == nil, !(try reserveConcat(concat, layoutOf: layout)) {
+                abandonInPlace(concat)
+            } else {
+                slot = try slotLocation(position)
+            }
+        }
+        let destination = slot.flatMap { $0.descriptor == layout ? $0 : nil }
+            ?? Location(descriptor: layout, buffer: .arena(newArenaBuffer(layout.byteCount)))
+        let kernel = WinogradConvolution(
+            problem: problem,
+            weights: try weights.winogradWeights(node: position, problem: problem, plainDescriptor: .plain(Self.weightDimensions(of: convolution)),
+                                                 engine: engine),
+            bias: convolution.bias.map { copy($0.scalars) }, threads: WinogradConvolution.currentThreads)
+        let scratchBytes = WinogradConvolution.scratchBytes(problem, threads: kernel.threads)
+        let scratch = Location(descriptor: try .plain([scratchBytes / MemoryLayout<Float>.stride]), buffer: .arena(newArenaBuffer(scratchBytes)))
+        record(.winograd(kernel), [PendingArgument(argument: DNNL_ARG_SRC, location: source),
+                                   PendingArgument(argument: DNNL_ARG_DST, location: destination),
+                                   PendingArgument(argument: DNNL_ARG_SCRATCHPAD, location: scratch)])
+        if let slot, slot.descriptor != layout { try appendReorder(from: destination, to: slot) }
+        locations[position] = slot ?? destination
     }
 
     private mutating func planPooling(_ position: Int, _ pooling: Pooling, maximum: Bool) throws {
@@ -860,20 +925,25 @@ struct PlanBuilder {
     /// Appends a step. Its scratchpad is an arena buffer alive for this step only, so that it shares memory with
     /// activations dead by then: a Winograd kernel's reaches tens of MB at batch 8, a direct kernel's a few KB.
     private mutating func append(_ primitive: Primitive, _ arguments: [PendingArgument]) {
-        let step = steps.count
         var arguments = arguments
         let scratchpad = primitive.memoryDescriptor(dnnl_query_scratchpad_md)
         if scratchpad.byteCount > 0 {
             arguments.append(PendingArgument(argument: DNNL_ARG_SCRATCHPAD,
                                              location: Location(descriptor: scratchpad, buffer: .arena(newArenaBuffer(scratchpad.byteCount)))))
         }
+        record(.primitive(primitive), arguments)
+    }
+
+    /// Appends a step whose arguments are complete, extending the lifetimes of the arena buffers it uses to it.
+    private mutating func record(_ kernel: PendingKernel, _ arguments: [PendingArgument]) {
+        let step = steps.count
         for argument in arguments {
             if case .arena(let index) = argument.location.buffer {
                 arenaRequests[index].first = min(arenaRequests[index].first, step)
                 arenaRequests[index].last = max(arenaRequests[index].last, step)
             }
         }
-        steps.append((primitive, arguments))
+        steps.append((kernel, arguments))
     }
 
     // MARK: - Materialising memory objects
@@ -886,25 +956,45 @@ struct PlanBuilder {
         let outputMemory = try Memory(.plain(dimensions(of: graph.output.index)), engine: engine, pointer: nil)
         var memories: [Memory] = [inputMemory, outputMemory]
         var planSteps: [DNNLPlan.Step] = []
-        for (primitive, arguments) in steps {
-            var executionArguments: [dnnl_exec_arg_t] = []
-            for argument in arguments {
-                let memory: Memory
-                switch argument.location.buffer {
-                case .input:
-                    memory = inputMemory
-                case .output:
-                    memory = outputMemory
-                case .arena(let index):
-                    memory = try Memory(argument.location.descriptor, engine: engine,
-                                        pointer: arena.pointer + offsets[index] + argument.location.byteOffset)
-                case .constant(let key):
-                    memory = try Memory(argument.location.descriptor, engine: engine, pointer: constants[key]!.pointer)
-                }
-                if memory !== inputMemory && memory !== outputMemory { memories.append(memory) }
-                executionArguments.append(dnnl_exec_arg_t(arg: argument.argument, memory: memory.handle))
+        func pointer(_ location: Location) throws -> UnsafeMutableRawPointer {
+            switch location.buffer {
+            case .arena(let index):
+                return arena.pointer + offsets[index] + location.byteOffset
+            case .constant(let key):
+                guard let buffer = constants[key] else { throw EngineError.backend("a plan's constant is missing") }
+                return buffer.pointer + location.byteOffset
+            case .input, .output:
+                throw EngineError.backend("the plan's input and output are known only when it runs")
             }
-            planSteps.append(DNNLPlan.Step(primitive: primitive, arguments: executionArguments))
+        }
+        for (kernel, arguments) in steps {
+            switch kernel {
+            case .winograd(let convolution):
+                func at(_ argument: Int32) throws -> UnsafeMutableRawPointer {
+                    guard let found = arguments.first(where: { $0.argument == argument }) else {
+                        throw EngineError.backend("a WinogradKernels step lacks argument \(argument)")
+                    }
+                    return try pointer(found.location)
+                }
+                planSteps.append(.winograd(convolution, source: UnsafeRawPointer(try at(DNNL_ARG_SRC)), destination: try at(DNNL_ARG_DST),
+                                           scratch: try at(DNNL_ARG_SCRATCHPAD)))
+            case .primitive(let primitive):
+                var executionArguments: [dnnl_exec_arg_t] = []
+                for argument in arguments {
+                    let memory: Memory
+                    switch argument.location.buffer {
+                    case .input:
+                        memory = inputMemory
+                    case .output:
+                        memory = outputMemory
+                    case .arena, .constant:
+                        memory = try Memory(argument.location.descriptor, engine: engine, pointer: pointer(argument.location))
+                    }
+                    if memory !== inputMemory && memory !== outputMemory { memories.append(memory) }
+                    executionArguments.append(dnnl_exec_arg_t(arg: argument.argument, memory: memory.handle))
+                }
+                planSteps.append(.primitive(primitive, executionArguments))
+            }
         }
         return DNNLPlan(batchSize: batchSize, steps: planSteps, memories: memories, inputMemory: inputMemory, outputMemory: outputMemory,
                         arena: arena, constants: Array(constants.values), stream: try DNNLStream(engine: engine),

@@ -1,8 +1,9 @@
 // Chooses between oneDNN's first offer for a convolution and a kernel that reads the producer's layout without a reorder,
-// and confirms a Winograd kernel admitted by WinogradAdmission, by timing them on scratch memory when a plan is built.
+// and confirms a Winograd kernel (oneDNN's or WinogradKernels') admitted by WinogradAdmission, by timing on scratch memory.
 import CDNNL
 import Dispatch
 import Engine
+import WinogradKernels
 
 /// What a plan's builder learnt about one operation: every candidate it timed and the one it chose.
 public struct KernelChoice: Sendable, Equatable {
@@ -99,7 +100,7 @@ final class KernelTrials {
             } ?? 0
             return try reorderMilliseconds(from: source, to: primitive.memoryDescriptor(dnnl_query_src_md)) + after
         }
-        let times = try medians(candidates, charges: charges)
+        let times = try medians(runners(candidates), charges: charges)
         let chosen = Self.chosenIndex(times)
         let primitive = candidates[chosen]
         remembered[key] = primitive.implementation + describe(primitive)
@@ -125,27 +126,57 @@ final class KernelTrials {
         if let name = remembered[key] { return name == winograd.implementation }
         let charge = try reorderMilliseconds(from: first.memoryDescriptor(dnnl_query_src_md), to: winograd.memoryDescriptor(dnnl_query_src_md))
             + reorderMilliseconds(from: winograd.memoryDescriptor(dnnl_query_dst_md), to: first.memoryDescriptor(dnnl_query_dst_md))
-        let times = try medians([first, winograd], charges: [0, charge])
+        let times = try medians(runners([first, winograd]), charges: [0, charge])
+        return record(first: first, challenger: winograd.implementation, times: times, node: node, key: key)
+    }
+
+    /// `confirmWinograd` for WinogradKernels' convolution of `problem`, which reads and writes nChw8c.
+    func confirmWinograd(_ problem: bs_winograd_problem, against first: Primitive, node: Int, key: [UInt8]) throws -> Bool {
+        guard timesWinograd else { return true }
+        if let name = remembered[key] { return name == WinogradConvolution.implementation }
+        let (source, destination) = (try WinogradConvolution.sourceDescriptor(problem), try WinogradConvolution.destinationDescriptor(problem))
+        let charge = try reorderMilliseconds(from: first.memoryDescriptor(dnnl_query_src_md), to: source)
+            + reorderMilliseconds(from: destination, to: first.memoryDescriptor(dnnl_query_dst_md))
+        let threads = WinogradConvolution.currentThreads
+        let sizes = [source.byteCount, WinogradConvolution.weightBytes(problem), destination.byteCount,
+                     WinogradConvolution.scratchBytes(problem, threads: threads)].map(ArenaPlanner.aligned)
+        // Reserved before the first offer's runner is made: its memory objects must not outlive a regrown buffer.
+        reserveScratch(sizes.reduce(0, +))
+        let direct = try runners([first])[0]
+        let offsets = sizes.indices.map { sizes[..<$0].reduce(0, +) }
+        let base = scratch.pointer
+        let winograd = { () -> Double in
+            let start = DispatchTime.now().uptimeNanoseconds
+            WinogradConvolution.run(problem, source: base + offsets[0], weights: base + offsets[1], bias: nil,
+                                    destination: base + offsets[2], scratch: base + offsets[3], threads: threads)
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        }
+        let times = try medians([direct, winograd], charges: [0, charge])
+        return record(first: first, challenger: WinogradConvolution.implementation, times: times, node: node, key: key)
+    }
+
+    /// Remembers and records the choice between oneDNN's first offer and a Winograd challenger from their `times`;
+    /// true when the challenger won.
+    private func record(first: Primitive, challenger: String, times: [Double], node: Int, key: [UInt8]) -> Bool {
         let chosen = Self.chosenIndex(times)
-        remembered[key] = [first, winograd][chosen].implementation
+        remembered[key] = [first.implementation, challenger][chosen]
         choices.append(KernelChoice(node: node, first: first.implementation,
                                     timings: [.init(implementation: first.implementation, milliseconds: times[0]),
-                                              .init(implementation: winograd.implementation, milliseconds: times[1])],
+                                              .init(implementation: challenger, milliseconds: times[1])],
                                     chosenIndex: chosen))
         return chosen == 1
     }
 
-    /// The median milliseconds of `runs` runs of each primitive, plus its charge; the primitives take turns. After
+    /// The median milliseconds of `runs` runs of each runner, plus its charge; the runners take turns. After
     /// `runs` / 2 + 1 rounds, a candidate slower than `giveUp` times the leader stops, and the timing ends early if the
     /// choice already stands with every other candidate's time `clearly` times slower or faster: a plan's first pass
     /// then pays for 4 runs per candidate, not 6, where the answer is not close. The scratch memory is given back
     /// afterwards (a Winograd kernel's scratchpad alone can be 100 MB at batch 8).
-    private func medians(_ primitives: [Primitive], charges: [Double]) throws -> [Double] {
+    private func medians(_ runs: [() throws -> Double], charges: [Double]) throws -> [Double] {
         defer { scratch = AlignedBuffer(byteCount: 0) }
-        let runs = try runners(primitives)
         for run in runs { _ = try run() }
-        var samples = [[Double]](repeating: [], count: primitives.count)
-        var racing = Array(primitives.indices)
+        var samples = [[Double]](repeating: [], count: runs.count)
+        var racing = Array(runs.indices)
         for round in 0..<Self.runs {
             for index in racing { samples[index].append(try runs[index]() + charges[index]) }
             if round == Self.runs / 2 {

@@ -1,28 +1,31 @@
-// Decides, before a plan is built, which convolutions run oneDNN's Winograd kernels: a rule on the problem and oneDNN's
-// primitive descriptors ranks them and charges the memory each adds to the graph's allowance, and one timing confirms
+// Decides, before a plan is built, which convolutions run a Winograd kernel (oneDNN's or WinogradKernels'): a rule on
+// the problem and the kernels ranks them and charges the memory each adds to the graph's allowance, and one timing confirms
 // each. Not the timing of direct kernels against each other, which KernelTrials does while the plan is built.
 import CDNNL
 import Engine
+import WinogradKernels
 
 extension PlanBuilder {
     /// oneDNN's own rule in both of its AVX-512 Winograd kernels (`is_winograd_faster_than_direct`): for inference,
-    /// Winograd pays from 4 images on. Below that no plan holds Winograd's weights or scratchpads, so one image is
-    /// classified with the memory and the first-pass time of direct kernels alone.
+    /// its Winograd pays from 4 images on. Below that no plan holds oneDNN's Winograd weights or scratchpads.
     static let winogradMinimumBatch = 4
 
-    /// The convolutions that run Winograd in this plan. The rule, applied in full at every build, so that a plan is the
-    /// same from run to run unless a layer's timing sits near the margin:
-    /// 1. Candidates: at `winogradMinimumBatch` images or more, the 3×3 stride-1 convolutions (ungrouped, undilated, no
-    ///    residual sum fused into them) for which oneDNN offers a Winograd implementation (oneDNN 2.6 does on AVX-512
-    ///    only); its first offer is the one.
+    /// The convolutions that run Winograd in this plan, with the kernel each runs. The rule, applied in full at every
+    /// build, so that a plan is the same from run to run unless a layer's timing sits near the margin:
+    /// 1. Candidates: the 3×3 stride-1 convolutions (ungrouped, undilated, no residual sum fused into them). At
+    ///    `winogradMinimumBatch` images or more, oneDNN's first Winograd offer where it has one (oneDNN 2.6 does on
+    ///    AVX-512 only). Elsewhere, at any batch, WinogradKernels' F(4×4, 3×3) where it takes the problem (AVX2 and FMA,
+    ///    channels in multiples of 8, ReLU or no activation): its transforms cost little beside the saved products even
+    ///    for one image, and it needs no weights beside its own for that.
     /// 2. Cost: the bytes it adds to the process, for as long as the graph is prepared. Its Winograd weights, whole
-    ///    (about 4× the plain ones for jit_wino_4x3), unless an earlier plan made the same layout: oneDNN cannot reorder
-    ///    out of them, so the plain weights (or the blocked copy an earlier plan made) stay beside them for other batch
-    ///    sizes, in place of the copy a direct kernel would hold. Plus the growth of the largest Winograd scratchpad of
-    ///    the plan (tens of MB at batch 8; 105 MB for Inception v3's 80→192 71×71 layer). Scratchpads are arena buffers
-    ///    alive for their step only and often fit among activations dead by then, but not always (that layer's raised
-    ///    the peak of a batch-8 process by 96 MB), and how much fits is known only once the plan is built: the largest
-    ///    is charged whole, the others overlap it in time.
+    ///    (about 4× the plain ones for either F(4×4, 3×3)), unless an earlier plan made them: the plain weights (or the
+    ///    blocked copy an earlier plan made) stay beside them for other batch sizes — oneDNN cannot reorder out of its
+    ///    Winograd layouts — in place of the copy a direct kernel would hold. Plus the growth of the largest Winograd
+    ///    scratchpad of the plan (tens of MB at batch 8 for oneDNN's; 105 MB for Inception v3's 80→192 71×71 layer;
+    ///    WinogradKernels' a block of tiles per thread, about 1 MB). Scratchpads are arena buffers alive for their step
+    ///    only and often fit among activations dead by then, but not always (that layer's raised the peak of a batch-8
+    ///    process by 96 MB), and how much fits is known only once the plan is built: the largest is charged whole, the
+    ///    others overlap it in time.
     /// 3. Order: most output pixels first. Winograd saves a fixed share of a convolution's multiply-adds, which are its
     ///    weights times its output pixels and images, while its cost grows with its weights: the time saved per extra
     ///    byte grows with the output pixels (ResNet-50's 56×56 layers first, its 512-channel 7×7 layers last). Ties keep
@@ -31,13 +34,12 @@ extension PlanBuilder {
     ///    direct offer (medians of `KernelTrials.runs`, the reorders between their layouts charged to Winograd, an
     ///    identical problem timed once) and admitted when it takes at most `KernelTrials.margin` times as long; the
     ///    allowance pays for admitted candidates only.
-    func admittedWinogradNodes() throws -> Set<Int> {
-        guard batchSize >= Self.winogradMinimumBatch else { return [] }
+    func admittedWinogradNodes() throws -> [Int: WinogradKernel] {
         struct Candidate {
             let node: Int
             let outputPixels: Int
             let first: Primitive
-            let winograd: Primitive
+            let kernel: WinogradKernel
             let key: [UInt8]
         }
         var candidates: [Candidate] = []
@@ -47,27 +49,55 @@ extension PlanBuilder {
                   fusedSums[position] == nil else { continue }
             let attributes = try Attributes(activation: convolution.activation)
             let (input, output) = (try MemoryDescriptor.any(dimensions(of: node.inputs[0].index)), try MemoryDescriptor.any(dimensions(of: position)))
-            var winogradOperation = try convolutionDescriptor(position, convolution, algorithm: dnnl_convolution_winograd, source: input, destination: output)
-            guard let winograd = try offeredImplementations(&winogradOperation, attributes: attributes, engine: engine).first else { continue }
             var directOperation = try convolutionDescriptor(position, convolution, algorithm: dnnl_convolution_direct, source: input, destination: output)
             guard let first = try makePrimitive(&directOperation, attributes: attributes, engine: engine) else { continue }
-            let key = Array("winograd".utf8) + withUnsafeBytes(of: &directOperation, Array.init) + Array("\(convolution.activation)".utf8)
-            candidates.append(Candidate(node: position, outputPixels: node.shape[1] * node.shape[2], first: first, winograd: winograd, key: key))
+            let problemKey = withUnsafeBytes(of: &directOperation, Array.init) + Array("\(convolution.activation)".utf8)
+            var winogradOperation = try convolutionDescriptor(position, convolution, algorithm: dnnl_convolution_winograd, source: input, destination: output)
+            let pixels = node.shape[1] * node.shape[2]
+            if batchSize >= Self.winogradMinimumBatch,
+               let winograd = try offeredImplementations(&winogradOperation, attributes: attributes, engine: engine).first {
+                candidates.append(Candidate(node: position, outputPixels: pixels, first: first, kernel: .oneDNN(winograd),
+                                            key: Array("winograd".utf8) + problemKey))
+            } else if let problem = WinogradConvolution.problem(convolution, batch: batchSize, input: graph.nodes[node.inputs[0].index].shape,
+                                                                 output: node.shape) {
+                candidates.append(Candidate(node: position, outputPixels: pixels, first: first, kernel: .blindspot(problem),
+                                            key: Array("blindspot winograd".utf8) + problemKey))
+            }
         }
         candidates.sort { ($0.outputPixels, -$0.node) > ($1.outputPixels, -$1.node) }
-        var admitted: Set<Int> = []
+        var admitted: [Int: WinogradKernel] = [:]
         var scratchpadBytes = 0
         for candidate in candidates {
-            let weightsDescriptor = candidate.winograd.memoryDescriptor(dnnl_query_weights_md)
-            let weightBytes = weights.holds(node: candidate.node, weightsDescriptor) ? 0 : weightsDescriptor.byteCount
-            let scratchpad = candidate.winograd.memoryDescriptor(dnnl_query_scratchpad_md).byteCount
+            let weightBytes, scratchpad: Int
+            switch candidate.kernel {
+            case .oneDNN(let winograd):
+                let weightsDescriptor = winograd.memoryDescriptor(dnnl_query_weights_md)
+                weightBytes = weights.holds(node: candidate.node, weightsDescriptor) ? 0 : weightsDescriptor.byteCount
+                scratchpad = winograd.memoryDescriptor(dnnl_query_scratchpad_md).byteCount
+            case .blindspot(let problem):
+                weightBytes = weights.holdsWinogradWeights(node: candidate.node) ? 0 : WinogradConvolution.weightBytes(problem)
+                scratchpad = WinogradConvolution.scratchBytes(problem, threads: WinogradConvolution.currentThreads)
+            }
             let cost = weightBytes + max(0, scratchpad - scratchpadBytes)
-            guard cost <= weights.winogradAllowance,
-                  try trials.confirmWinograd(candidate.winograd, against: candidate.first, node: candidate.node, key: candidate.key) else { continue }
+            guard cost <= weights.winogradAllowance else { continue }
+            let faster: Bool
+            switch candidate.kernel {
+            case .oneDNN(let winograd): faster = try trials.confirmWinograd(winograd, against: candidate.first, node: candidate.node, key: candidate.key)
+            case .blindspot(let problem): faster = try trials.confirmWinograd(problem, against: candidate.first, node: candidate.node, key: candidate.key)
+            }
+            guard faster else { continue }
             weights.spendWinogradAllowance(cost)
             scratchpadBytes = max(scratchpadBytes, scratchpad)
-            admitted.insert(candidate.node)
+            admitted[candidate.node] = candidate.kernel
         }
         return admitted
     }
+}
+
+/// The Winograd kernel a convolution runs.
+enum WinogradKernel {
+    /// oneDNN's first Winograd offer for the problem with free layouts (made again for the plan's layouts).
+    case oneDNN(Primitive)
+    /// WinogradKernels' F(4×4, 3×3) for this problem.
+    case blindspot(bs_winograd_problem)
 }

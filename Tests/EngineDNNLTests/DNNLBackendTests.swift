@@ -303,15 +303,16 @@ import Testing
 
     /// A plan times oneDNN's first offer for a convolution against a kernel that reads the producer's layout as it is
     /// (here the network's plain input), medians of 5, and keeps the first offer unless the other takes at most 0.85×
-    /// its time. Winograd is no candidate there: one image never runs it. Whichever wins, the results agree.
+    /// its time. Winograd is kept out (allowance 0). Whichever wins, the results agree.
     @Test func convolutionKernelIsChosenByTiming() throws {
         var random = SplitMix64(seed: 29)
         var builder = GraphBuilder(name: "timed 3×3", inputShape: [64, 28, 28])
         let output = builder.convolution(builder.input, convolution(&random, input: 64, output: 64, kernel: Size2D(3, 3),
                                                                     padding: Padding2D(symmetric: 1, 1), activation: .relu))
         let graph = builder.build(output: output)
-        try expectAgreement(graph, batchSizes: [1, 2])
-        let prepared = try DNNLBackend().prepare(graph)
+        let backend = try DNNLBackend(winogradAllowance: 0)
+        try expectAgreement(graph, batchSizes: [1, 2], backend: backend)
+        let prepared = try backend.prepare(graph)
         let choices = try DNNLBackend.kernelChoices(of: prepared, batchSize: 1)
         #expect(choices.count == 1, "one convolution: \(choices)")
         #expect(try !DNNLBackend.implementations(of: prepared, batchSize: 1).contains { $0.contains("wino") })
@@ -324,10 +325,17 @@ import Testing
         #expect(try DNNLBackend.implementations(of: prepared, batchSize: 1).contains(choice.chosen))
     }
 
-    /// Winograd is admitted from 4 images on, where oneDNN offers it (3×3 stride 1, AVX-512 only), within the allowance:
-    /// none with an allowance of 0; with a large one, each 3×3 layer is timed against the first offer (medians, 0.85×
-    /// margin) and runs Winograd if that confirms it. Results agree with the reference either way, Winograd's rounding
-    /// included, at batch sizes below and above 4 in turn (the second batch size reorders from the kept plain weights).
+    /// The Winograd kernel a 3×3 stride-1 layer may run at `batch` images: oneDNN's from 4 images on where it offers one
+    /// (AVX-512), else WinogradKernels'.
+    static func winogradKernel(batch: Int) -> String {
+        batch >= 4 && DNNLBackend.channelBlock == 16 ? "jit_wino_4x3" : "blindspot_wino_4x3"
+    }
+
+    /// Winograd is admitted within the allowance: none with an allowance of 0; with a large one, each 3×3 layer is timed
+    /// against the first offer (medians, 0.85× margin) and runs Winograd if that confirms it — oneDNN's from 4 images
+    /// on where it has one (AVX-512), WinogradKernels' elsewhere, one image included. Results agree with the reference
+    /// either way, Winograd's rounding included, at batch sizes below and above 4 in turn (the second batch size
+    /// reorders from the kept plain weights).
     @Test func winogradIsAdmittedWithinItsAllowance() throws {
         var random = SplitMix64(seed: 31)
         var builder = GraphBuilder(name: "two 3×3", inputShape: [32, 14, 14])
@@ -340,29 +348,71 @@ import Testing
         try expectAgreement(graph, batchSizes: [1, 4, 1, 8, 2], backend: generous)
 
         let none = try DNNLBackend(winogradAllowance: 0).prepare(graph)
-        #expect(try !DNNLBackend.implementations(of: none, batchSize: 4).contains { $0.contains("wino") })
-        #expect(try DNNLBackend.kernelChoices(of: none, batchSize: 4).allSatisfy { !$0.timings.contains { $0.implementation.contains("wino") } })
+        for batch in [1, 4] {
+            #expect(try !DNNLBackend.implementations(of: none, batchSize: batch).contains { $0.contains("wino") })
+            #expect(try DNNLBackend.kernelChoices(of: none, batchSize: batch).allSatisfy { !$0.timings.contains { $0.implementation.contains("wino") } })
+        }
 
         let prepared = try generous.prepare(graph)
-        let implementations = try DNNLBackend.implementations(of: prepared, batchSize: 4)
-        let confirmations = try DNNLBackend.kernelChoices(of: prepared, batchSize: 4).filter { $0.timings.contains { $0.implementation.contains("wino") } }
-        print("\(DNNLBackend.instructionSet): \(confirmations.map { "\($0.timings.map { "\($0.implementation) \($0.milliseconds) ms" })" })")
-        // The two layers are different problems: each is timed once, on AVX-512 only.
-        #expect(confirmations.count == (DNNLBackend.channelBlock == 16 ? 2 : 0), "\(DNNLBackend.instructionSet): \(confirmations)")
-        for confirmation in confirmations {
-            let times = confirmation.timings.map(\.milliseconds)
-            #expect(confirmation.chosenIndex == (times[1] <= 0.85 * times[0] ? 1 : 0), "\(times)")
+        for batch in [1, 4] {
+            let implementations = try DNNLBackend.implementations(of: prepared, batchSize: batch)
+            let confirmations = try DNNLBackend.kernelChoices(of: prepared, batchSize: batch).filter { $0.timings.contains { $0.implementation.contains("wino") } }
+            print("\(DNNLBackend.instructionSet), batch \(batch): \(confirmations.map { "\($0.timings.map { "\($0.implementation) \($0.milliseconds) ms" })" })")
+            // The two layers are different problems: each is timed once, against the kernel this ISA and batch offer.
+            #expect(confirmations.count == 2, "\(DNNLBackend.instructionSet): \(confirmations)")
+            for confirmation in confirmations {
+                let times = confirmation.timings.map(\.milliseconds)
+                #expect(confirmation.timings.map(\.implementation).last?.hasPrefix(Self.winogradKernel(batch: batch)) == true, "\(confirmation.timings)")
+                #expect(confirmation.chosenIndex == (times[1] <= 0.85 * times[0] ? 1 : 0), "\(times)")
+            }
+            #expect(implementations.filter { $0.contains("wino") }.count == confirmations.filter { $0.chosenIndex == 1 }.count, "\(implementations)")
         }
-        #expect(implementations.filter { $0.contains("wino") }.count == confirmations.filter { $0.chosenIndex == 1 }.count, "\(implementations)")
-        #expect(try !DNNLBackend.implementations(of: prepared, batchSize: 1).contains { $0.contains("wino") })
 
-        // Untimed, the rule alone admits both layers on AVX-512, none elsewhere, whatever the load; results still agree.
+        // Untimed, the rule alone admits both layers at either batch, whatever the load; results still agree.
         let untimedBackend = try DNNLBackend(winogradAllowance: 100, timesWinograd: false)
-        try expectAgreement(graph, batchSizes: [4], backend: untimedBackend)
+        try expectAgreement(graph, batchSizes: [4, 1], backend: untimedBackend)
         let untimed = try untimedBackend.prepare(graph)
-        let untimedWinograd = try DNNLBackend.implementations(of: untimed, batchSize: 4).filter { $0.contains("wino") }.count
-        #expect(untimedWinograd == (DNNLBackend.channelBlock == 16 ? 2 : 0), "\(DNNLBackend.instructionSet)")
-        #expect(try DNNLBackend.kernelChoices(of: untimed, batchSize: 4).allSatisfy { !$0.timings.contains { $0.implementation.contains("wino") } })
+        for batch in [1, 4] {
+            let winograd = try DNNLBackend.implementations(of: untimed, batchSize: batch).filter { $0.hasPrefix(Self.winogradKernel(batch: batch)) }
+            #expect(winograd.count == 2, "\(DNNLBackend.instructionSet), batch \(batch)")
+            #expect(try DNNLBackend.kernelChoices(of: untimed, batchSize: batch).allSatisfy { !$0.timings.contains { $0.implementation.contains("wino") } })
+        }
+    }
+
+    /// WinogradKernels' F(4×4, 3×3) agrees with the reference on odd shapes: tiles cut by every edge, padding 0, 1 and
+    /// 2 (uneven too), output channels not a multiple of 16, with and without bias and ReLU, one image and several
+    /// (tiles from several images in one block), concat slots written in place (one image) or copied (three). Layers
+    /// it does not take stay direct: ReLU6, output channels not a multiple of 8, stride 2.
+    @Test func winogradKernelsAgreeWithTheReference() throws {
+        var random = SplitMix64(seed: 41)
+        var builder = GraphBuilder(name: "WinogradKernels", inputShape: [8, 13, 11])
+        let a = builder.convolution(builder.input, convolution(&random, input: 8, output: 24, kernel: Size2D(3, 3),
+                                                               padding: Padding2D(symmetric: 1, 1), activation: .relu))
+        let b = builder.convolution(a, convolution(&random, input: 24, output: 40, kernel: Size2D(3, 3), bias: false))
+        let c = builder.convolution(b, convolution(&random, input: 40, output: 16, kernel: Size2D(3, 3),
+                                                   padding: Padding2D(top: 2, left: 0, bottom: 1, right: 2), activation: .relu))
+        let d = builder.convolution(c, convolution(&random, input: 16, output: 8, kernel: Size2D(3, 3), padding: Padding2D(symmetric: 1, 1)))
+        let e = builder.convolution(c, convolution(&random, input: 16, output: 16, kernel: Size2D(3, 3), padding: Padding2D(symmetric: 1, 1),
+                                                   activation: .relu))
+        let joined = builder.concat([d, e])
+        let clipped = builder.convolution(joined, convolution(&random, input: 24, output: 16, kernel: Size2D(3, 3), padding: Padding2D(symmetric: 1, 1),
+                                                              activation: .relu6))
+        let odd = builder.convolution(clipped, convolution(&random, input: 16, output: 12, kernel: Size2D(3, 3), padding: Padding2D(symmetric: 1, 1)))
+        let strided = builder.convolution(odd, convolution(&random, input: 12, output: 16, kernel: Size2D(3, 3), stride: Size2D(2, 2)))
+        let graph = builder.build(output: strided)
+        let backend = try DNNLBackend(winogradAllowance: 100, timesWinograd: false)
+        try expectAgreement(graph, batchSizes: [1, 3], backend: backend)
+        let prepared = try backend.prepare(graph)
+        let convolutions = try zip(DNNLBackend.operationKinds(of: prepared, batchSize: 1), DNNLBackend.implementations(of: prepared, batchSize: 1))
+            .filter { $0.0 == "convolution" }.map(\.1)
+        #expect(convolutions.count == 8, "\(convolutions)")
+        #expect(convolutions.prefix(5).allSatisfy { $0 == "blindspot_wino_4x3:avx2" }, "\(convolutions)")
+        #expect(!convolutions.suffix(3).contains { $0.contains("wino") }, "\(convolutions)")
+        // Many tiles: blocks of tiles spread over threads, the last one part-filled.
+        var wide = GraphBuilder(name: "WinogradKernels, many tiles", inputShape: [16, 37, 29])
+        let wideOutput = wide.convolution(wide.input, convolution(&random, input: 16, output: 32, kernel: Size2D(3, 3),
+                                                                  padding: Padding2D(symmetric: 1, 1), activation: .relu))
+        try expectAgreement(wide.build(output: wideOutput), batchSizes: [1, 3], backend: backend)
     }
 
     /// Residual sums: a convolution without an activation whose output only a sum reads writes into the sum's other
