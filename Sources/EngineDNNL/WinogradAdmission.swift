@@ -15,8 +15,8 @@ extension PlanBuilder {
     /// 1. Candidates: the 3×3 stride-1 convolutions (ungrouped, undilated, no residual sum fused into them). At
     ///    `winogradMinimumBatch` images or more, oneDNN's first Winograd offer where it has one (oneDNN 2.6 does on
     ///    AVX-512 only). Elsewhere, at any batch, WinogradKernels' F(4×4, 3×3) where it takes the problem (AVX2 and FMA,
-    ///    channels in multiples of 8, ReLU or no activation): its transforms cost little beside the saved products even
-    ///    for one image, and it needs no weights beside its own for that.
+    ///    channels in multiples of 8, ReLU or no activation): its transforms cost little beside the products it saves,
+    ///    even for one image.
     /// 2. Cost: the bytes it adds to the process, for as long as the graph is prepared. Its Winograd weights, whole
     ///    (about 4× the plain ones for either F(4×4, 3×3)), unless an earlier plan made them: the plain weights (or the
     ///    blocked copy an earlier plan made) stay beside them for other batch sizes — oneDNN cannot reorder out of its
