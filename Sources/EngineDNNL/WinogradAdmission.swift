@@ -14,9 +14,9 @@ extension PlanBuilder {
     /// build, so that a plan is the same from run to run unless a layer's timing sits near the margin:
     /// 1. Candidates: the 3×3 stride-1 convolutions (ungrouped, undilated, no residual sum fused into them). At
     ///    `winogradMinimumBatch` images or more, oneDNN's first Winograd offer where it has one (oneDNN 2.6 does on
-    ///    AVX-512 only). Elsewhere, at any batch, WinogradKernels' F(4×4, 3×3) where it takes the problem (AVX2 and FMA,
-    ///    channels in multiples of 8, ReLU or no activation): its transforms cost little beside the products it saves,
-    ///    even for one image.
+    ///    AVX-512 only). Else, or where oneDNN's does not fit the allowance (step 4), at any batch, WinogradKernels'
+    ///    F(4×4, 3×3) where it takes the problem (AVX2 and FMA, channels in multiples of 8, ReLU or no activation): its
+    ///    transforms cost little beside the products it saves, even for one image.
     /// 2. Cost: the bytes it adds to the process, for as long as the graph is prepared. Its Winograd weights, whole
     ///    (about 4× the plain ones for either F(4×4, 3×3)), unless an earlier plan made them: the plain weights (or the
     ///    blocked copy an earlier plan made) stay beside them for other batch sizes — oneDNN cannot reorder out of its
@@ -30,17 +30,18 @@ extension PlanBuilder {
     ///    weights times its output pixels and images, while its cost grows with its weights: the time saved per extra
     ///    byte grows with the output pixels (ResNet-50's 56×56 layers first, its 512-channel 7×7 layers last). Ties keep
     ///    the graph's order.
-    /// 4. In that order, a candidate whose cost fits in what is left of the allowance is timed against oneDNN's first
-    ///    direct offer (medians of `KernelTrials.runs`, the reorders between their layouts charged to Winograd, an
-    ///    identical problem timed once) and admitted when it takes at most `KernelTrials.margin` times as long; the
-    ///    allowance pays for admitted candidates only.
+    /// 4. In that order, a candidate whose cost fits in what is left of the allowance (its first kernel that fits: on
+    ///    AVX-512, once a plan for fewer images has made WinogradKernels' weights for a layer, they cost nothing more and
+    ///    may fit where oneDNN's do not) is timed against oneDNN's first direct offer (medians of `KernelTrials.runs`,
+    ///    the reorders between their layouts charged to Winograd, an identical problem timed once) and admitted when it
+    ///    takes at most `KernelTrials.margin` times as long; the allowance pays for admitted candidates only.
     func admittedWinogradNodes() throws -> [Int: WinogradKernel] {
         struct Candidate {
             let node: Int
             let outputPixels: Int
             let first: Primitive
-            let kernel: WinogradKernel
-            let key: [UInt8]
+            /// In order of preference, with the key naming each one's problem.
+            let kernels: [(kernel: WinogradKernel, key: [UInt8])]
         }
         var candidates: [Candidate] = []
         for (position, node) in graph.nodes.enumerated() {
@@ -53,42 +54,49 @@ extension PlanBuilder {
             guard let first = try makePrimitive(&directOperation, attributes: attributes, engine: engine) else { continue }
             let problemKey = withUnsafeBytes(of: &directOperation, Array.init) + Array("\(convolution.activation)".utf8)
             var winogradOperation = try convolutionDescriptor(position, convolution, algorithm: dnnl_convolution_winograd, source: input, destination: output)
-            let pixels = node.shape[1] * node.shape[2]
+            var kernels: [(kernel: WinogradKernel, key: [UInt8])] = []
             if batchSize >= Self.winogradMinimumBatch,
                let winograd = try offeredImplementations(&winogradOperation, attributes: attributes, engine: engine).first {
-                candidates.append(Candidate(node: position, outputPixels: pixels, first: first, kernel: .oneDNN(winograd),
-                                            key: Array("winograd".utf8) + problemKey))
-            } else if let problem = WinogradConvolution.problem(convolution, batch: batchSize, input: graph.nodes[node.inputs[0].index].shape,
-                                                                 output: node.shape) {
-                candidates.append(Candidate(node: position, outputPixels: pixels, first: first, kernel: .blindspot(problem),
-                                            key: Array("blindspot winograd".utf8) + problemKey))
+                kernels.append((.oneDNN(winograd), Array("winograd".utf8) + problemKey))
+            }
+            if let problem = WinogradConvolution.problem(convolution, batch: batchSize, input: graph.nodes[node.inputs[0].index].shape,
+                                                         output: node.shape) {
+                kernels.append((.blindspot(problem), Array("blindspot winograd".utf8) + problemKey))
+            }
+            if !kernels.isEmpty {
+                candidates.append(Candidate(node: position, outputPixels: node.shape[1] * node.shape[2], first: first, kernels: kernels))
             }
         }
         candidates.sort { ($0.outputPixels, -$0.node) > ($1.outputPixels, -$1.node) }
         var admitted: [Int: WinogradKernel] = [:]
         var scratchpadBytes = 0
         for candidate in candidates {
-            let weightBytes, scratchpad: Int
-            switch candidate.kernel {
-            case .oneDNN(let winograd):
-                let weightsDescriptor = winograd.memoryDescriptor(dnnl_query_weights_md)
-                weightBytes = weights.holds(node: candidate.node, weightsDescriptor) ? 0 : weightsDescriptor.byteCount
-                scratchpad = winograd.memoryDescriptor(dnnl_query_scratchpad_md).byteCount
-            case .blindspot(let problem):
-                weightBytes = weights.holdsWinogradWeights(node: candidate.node) ? 0 : WinogradConvolution.weightBytes(problem)
-                scratchpad = WinogradConvolution.scratchBytes(problem, threads: WinogradConvolution.currentThreads)
+            // The first kernel whose cost fits; oneDNN's, where a plan of another batch size has not already made
+            // WinogradKernels' weights for the layer and left too little for oneDNN's own.
+            let costs = candidate.kernels.map { option -> (scratchpad: Int, cost: Int) in
+                let weightBytes, scratchpad: Int
+                switch option.kernel {
+                case .oneDNN(let winograd):
+                    let weightsDescriptor = winograd.memoryDescriptor(dnnl_query_weights_md)
+                    weightBytes = weights.holds(node: candidate.node, weightsDescriptor) ? 0 : weightsDescriptor.byteCount
+                    scratchpad = winograd.memoryDescriptor(dnnl_query_scratchpad_md).byteCount
+                case .blindspot(let problem):
+                    weightBytes = weights.holdsWinogradWeights(node: candidate.node) ? 0 : WinogradConvolution.weightBytes(problem)
+                    scratchpad = WinogradConvolution.scratchBytes(problem, threads: WinogradConvolution.currentThreads)
+                }
+                return (scratchpad, weightBytes + max(0, scratchpad - scratchpadBytes))
             }
-            let cost = weightBytes + max(0, scratchpad - scratchpadBytes)
-            guard cost <= weights.winogradAllowance else { continue }
+            guard let chosen = costs.indices.first(where: { costs[$0].cost <= weights.winogradAllowance }) else { continue }
+            let (kernel, key) = candidate.kernels[chosen]
             let faster: Bool
-            switch candidate.kernel {
-            case .oneDNN(let winograd): faster = try trials.confirmWinograd(winograd, against: candidate.first, node: candidate.node, key: candidate.key)
-            case .blindspot(let problem): faster = try trials.confirmWinograd(problem, against: candidate.first, node: candidate.node, key: candidate.key)
+            switch kernel {
+            case .oneDNN(let winograd): faster = try trials.confirmWinograd(winograd, against: candidate.first, node: candidate.node, key: key)
+            case .blindspot(let problem): faster = try trials.confirmWinograd(problem, against: candidate.first, node: candidate.node, key: key)
             }
             guard faster else { continue }
-            weights.spendWinogradAllowance(cost)
-            scratchpadBytes = max(scratchpadBytes, scratchpad)
-            admitted[candidate.node] = candidate.kernel
+            weights.spendWinogradAllowance(costs[chosen].cost)
+            scratchpadBytes = max(scratchpadBytes, costs[chosen].scratchpad)
+            admitted[candidate.node] = kernel
         }
         return admitted
     }

@@ -121,8 +121,8 @@ extension FixtureParityTests {
     /// With `winograd`, the images also run on a backend that admits Winograd by its rule alone, untimed, so that the
     /// plan runs its 3×3 stride-1 layers with Winograd within the allowance whatever the machine's load, and the bound
     /// holds for Winograd's rounding too: as the fixture's batch (below 4 images: WinogradKernels' F(4×4, 3×3) on every
-    /// CPU) and as one batch of 4 or more, the images repeated (oneDNN's Winograd where the CPU has AVX-512,
-    /// WinogradKernels' elsewhere).
+    /// CPU) and as one batch of 4 or more, the images repeated (oneDNN's Winograd where the CPU has AVX-512 and it fits
+    /// the allowance left by the smaller batch's plan, WinogradKernels' elsewhere).
     func expectTorchvisionParity(_ name: String, keyCount: Int, tolerance: Double, backends: [any Backend],
                                  winograd: Bool = false) throws {
         let model = try #require(Self.zoo.model(named: name))
