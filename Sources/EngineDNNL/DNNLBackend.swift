@@ -9,14 +9,16 @@ public struct DNNLBackend: Backend {
     private let winogradAllowance: Double
     private let timesWinograd: Bool
 
-    /// The memory Winograd may add to a prepared graph, as a fraction of its weights' bytes: half of the 30% above the
-    /// weights that the memory goal allows (1.3 × weights + 100 MB, the 100 MB being the program's and the activations').
+    /// The memory Winograd may add to a prepared graph per image of its largest batch, as a fraction of its weights'
+    /// bytes. For one image, half of the 30% above the weights that the memory goal allows (1.3 × weights + 100 MB, the
+    /// 100 MB being the program's and the activations'). A graph planned for N images may add N times as much: the
+    /// multiply-adds Winograd saves grow N-fold, as the activations do, while its weights are made once.
     public static let defaultWinogradAllowance = 0.15
 
     /// - Parameter threads: OpenMP threads for every oneDNN primitive in this process (nil: all cores).
     ///   The setting is process-wide, as OpenMP's is.
-    /// - Parameter winogradAllowance: the bytes Winograd's weights and scratchpads may add to a prepared graph, as a
-    ///   fraction of its weights' bytes (0: never Winograd).
+    /// - Parameter winogradAllowance: the bytes Winograd's weights and scratchpads may add to a prepared graph per image
+    ///   of its largest batch, as a fraction of its weights' bytes (0: never Winograd).
     /// - Parameter timesWinograd: whether a Winograd layer the rule admits must also time faster than the direct kernel
     ///   (see `WinogradAdmission`); false admits by the rule alone, so that tests run Winograd whatever the machine's load.
     public init(threads: Int? = nil, winogradAllowance: Double = defaultWinogradAllowance, timesWinograd: Bool = true) throws {

@@ -15,14 +15,23 @@ final class WeightCache {
     private var entries: [Int: [(MemoryDescriptor, AlignedBuffer)]] = [:]
     /// Weights in WinogradKernels' layout, by node (see `winogradWeights`).
     private var winograd: [Int: AlignedBuffer] = [:]
-    /// The bytes Winograd may still add to this graph's memory, over every plan (see `WinogradAdmission`).
-    private(set) var winogradAllowance: Int
+    /// The bytes Winograd may add to this graph's memory per image of the largest batch planned with it.
+    private let winogradBytesPerImage: Int
+    /// The bytes Winograd has added over every plan, and the largest batch that spent any.
+    private var winogradSpent = 0
+    private var winogradLargestBatch = 1
 
-    /// `winogradFraction`: the bytes Winograd may add, as a fraction of the plain weights' bytes.
+    /// `winogradFraction`: the bytes Winograd may add per image of a batch, as a fraction of the plain weights' bytes.
     init(plain: [Int: [Float]], winogradFraction: Double) {
         self.plain = plain
         let plainBytes = plain.values.reduce(0) { $0 + $1.count * MemoryLayout<Float>.stride }
-        winogradAllowance = Int(winogradFraction * Double(plainBytes))
+        winogradBytesPerImage = Int(winogradFraction * Double(plainBytes))
+    }
+
+    /// The bytes Winograd may still add to this graph's memory, over every plan, once a plan of `batch` images is made
+    /// (see `WinogradAdmission`): the allowance grows with the largest batch, as the time Winograd saves does.
+    func winogradAllowance(batch: Int) -> Int {
+        max(0, winogradBytesPerImage * max(batch, winogradLargestBatch) - winogradSpent)
     }
 
     /// Whether node `node`'s weights are already held in layout `descriptor`.
@@ -30,10 +39,11 @@ final class WeightCache {
         entries[node]?.contains { $0.0 == descriptor } ?? false
     }
 
-    /// Takes `bytes` out of the Winograd allowance, which must hold them.
-    func spendWinogradAllowance(_ bytes: Int) {
-        precondition(bytes <= winogradAllowance, "Winograd admitted past its allowance")
-        winogradAllowance -= bytes
+    /// Takes `bytes` out of the Winograd allowance of a plan of `batch` images, which must hold them.
+    func spendWinogradAllowance(_ bytes: Int, batch: Int) {
+        precondition(bytes <= winogradAllowance(batch: batch), "Winograd admitted past its allowance")
+        winogradSpent += bytes
+        winogradLargestBatch = max(winogradLargestBatch, batch)
     }
 
     /// The buffer holding node `node`'s weights in layout `descriptor`, made once. `plainDescriptor` describes the

@@ -35,6 +35,9 @@ extension PlanBuilder {
     ///    may fit where oneDNN's do not) is timed against oneDNN's first direct offer (medians of `KernelTrials.runs`,
     ///    the reorders between their layouts charged to Winograd, an identical problem timed once) and admitted when it
     ///    takes at most `KernelTrials.margin` times as long; the allowance pays for admitted candidates only.
+    /// The allowance (`WeightCache.winogradAllowance`) is `DNNLBackend.defaultWinogradAllowance` × the plain weights'
+    /// bytes per image of the largest batch planned, less what the graph's plans have spent: ResNet-50's 256-channel
+    /// layers fit at 8 images, not at one.
     func admittedWinogradNodes() throws -> [Int: WinogradKernel] {
         struct Candidate {
             let node: Int
@@ -86,7 +89,7 @@ extension PlanBuilder {
                 }
                 return (scratchpad, weightBytes + max(0, scratchpad - scratchpadBytes))
             }
-            guard let chosen = costs.indices.first(where: { costs[$0].cost <= weights.winogradAllowance }) else { continue }
+            guard let chosen = costs.indices.first(where: { costs[$0].cost <= weights.winogradAllowance(batch: batchSize) }) else { continue }
             let (kernel, key) = candidate.kernels[chosen]
             let faster: Bool
             switch kernel {
@@ -94,7 +97,7 @@ extension PlanBuilder {
             case .blindspot(let problem): faster = try trials.confirmWinograd(problem, against: candidate.first, node: candidate.node, key: key)
             }
             guard faster else { continue }
-            weights.spendWinogradAllowance(costs[chosen].cost)
+            weights.spendWinogradAllowance(costs[chosen].cost, batch: batchSize)
             scratchpadBytes = max(scratchpadBytes, costs[chosen].scratchpad)
             admitted[candidate.node] = kernel
         }

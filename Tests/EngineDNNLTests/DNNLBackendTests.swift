@@ -4,6 +4,7 @@ import Engine
 import EngineDNNL
 import TestSupport
 import Testing
+import WinogradKernels
 
 @Suite struct DNNLBackendTests {
     static let tolerance: Float = 1e-4
@@ -377,6 +378,38 @@ import Testing
             #expect(winograd.count == 2, "\(DNNLBackend.instructionSet), batch \(batch)")
             #expect(try DNNLBackend.kernelChoices(of: untimed, batchSize: batch).allSatisfy { !$0.timings.contains { $0.implementation.contains("wino") } })
         }
+    }
+
+    /// The allowance grows with the largest batch planned: where one image leaves room for one layer's Winograd and half
+    /// another's, two images admit both, whether the graph was planned for one image first or not; and a plan for one
+    /// image after two runs both on the weights already made. Untimed, so by the rule alone, below 4 images, so
+    /// WinogradKernels' on every ISA; the costs are its own weights and scratch for this machine's threads.
+    @Test func winogradAllowanceGrowsWithTheBatch() throws {
+        var random = SplitMix64(seed: 37)
+        var builder = GraphBuilder(name: "two 64-channel 3×3", inputShape: [64, 6, 6])
+        let first = builder.convolution(builder.input, convolution(&random, input: 64, output: 64, kernel: Size2D(3, 3),
+                                                                   padding: Padding2D(symmetric: 1, 1), activation: .relu))
+        let second = builder.convolution(first, convolution(&random, input: 64, output: 64, kernel: Size2D(3, 3),
+                                                            padding: Padding2D(symmetric: 1, 1)))
+        let graph = builder.build(output: second)
+        var oneImage = bs_winograd_problem(batch: 1, in_channels: 64, out_channels: 64, in_height: 6, in_width: 6, out_height: 6,
+                                           out_width: 6, pad_top: 1, pad_left: 1, relu: 0)
+        let winogradWeightBytes = bs_winograd_weight_count(&oneImage) * MemoryLayout<Float>.stride
+        let scratchBytes = bs_winograd_scratch_count(&oneImage, bs_winograd_threads()) * MemoryLayout<Float>.stride
+        let plainBytes = 2 * (64 * 64 * 9 + 64) * MemoryLayout<Float>.stride
+        let fraction = Double(winogradWeightBytes + scratchBytes + winogradWeightBytes / 2) / Double(plainBytes)
+        let backend = try DNNLBackend(winogradAllowance: fraction, timesWinograd: false)
+        func winogradLayers(_ prepared: any PreparedGraph, batch: Int) throws -> [Bool] {
+            try zip(DNNLBackend.operationKinds(of: prepared, batchSize: batch), DNNLBackend.implementations(of: prepared, batchSize: batch))
+                .filter { $0.0 == "convolution" }.map { $0.1.hasPrefix("blindspot_wino_4x3") }
+        }
+        let oneFirst = try backend.prepare(graph)
+        #expect(try winogradLayers(oneFirst, batch: 1) == [true, false], "ties keep the graph's order")
+        #expect(try winogradLayers(oneFirst, batch: 2) == [true, true])
+        let twoFirst = try backend.prepare(graph)
+        #expect(try winogradLayers(twoFirst, batch: 2) == [true, true])
+        #expect(try winogradLayers(twoFirst, batch: 1) == [true, true])
+        try expectAgreement(graph, batchSizes: [2, 1], backend: backend)
     }
 
     /// WinogradKernels' F(4×4, 3×3) agrees with the reference on odd shapes: tiles cut by every edge, padding 0, 1 and
