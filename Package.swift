@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "ModelRegistry", "Analysis", "EngineDNNL", "Imaging", "ModelFetch", "Models"]),
         .testTarget(name: "ModelRegistryTests", dependencies: ["TestSupport", "ModelRegistry", "Inference", "Analysis", "EngineDNNL", "ModelFetch", "Models"]),
         .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis", "Inference", "Engine", "Imaging", "Models", "Transforms"]),
-        .testTarget(name: "BenchTests", dependencies: ["TestSupport", "Bench", "Engine", "EngineDNNL", "ModelFetch", "ModelRegistry", "Models"]),
+        .testTarget(name: "BenchTests", dependencies: ["TestSupport", "Bench", "ChildProcess", "Engine", "EngineDNNL", "ModelFetch", "ModelRegistry", "Models", "Onnx"]),
     ],
     swiftLanguageModes: [.v6]
 )

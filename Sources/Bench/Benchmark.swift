@@ -27,13 +27,16 @@ public enum Benchmark {
     public static func medianMilliseconds(runs: Int, warmup: Int, _ body: () throws -> Void) rethrows -> Double {
         precondition(runs >= 1, "at least one timed run")
         for _ in 0..<warmup { try body() }
-        var times: [Double] = []
-        for _ in 0..<runs {
+        return median(try milliseconds(runs: runs, body))
+    }
+
+    /// The duration of each of `runs` calls of `body`, in milliseconds.
+    public static func milliseconds(runs: Int, _ body: () throws -> Void) rethrows -> [Double] {
+        try (0..<runs).map { _ in
             let start = ContinuousClock.now
             try body()
-            times.append((ContinuousClock.now - start).milliseconds)
+            return (ContinuousClock.now - start).milliseconds
         }
-        return median(times)
     }
 
     public static func median(_ values: [Double]) -> Double {
@@ -76,28 +79,46 @@ public struct OnnxRuntimePeer: Sendable {
         peersDirectory.appendingPathComponent(model + ".onnx")
     }
 
-    /// The median time of ONNX Runtime running `file` (`model`'s network) on a random batch.
-    public func measure(model: String, file: URL, inputSize: Int, batch: Int, threads: Int, runs: Int, warmup: Int) throws -> BenchmarkResult {
+    /// ONNX Runtime with `file` (`model`'s network) loaded on `threads` intra-op threads and a random batch, kept
+    /// running to time calls when asked (see `OnnxRuntimeSession`).
+    public func session(model: String, file: URL, inputSize: Int, batch: Int, threads: Int) throws -> OnnxRuntimeSession {
         guard FileManager.default.fileExists(atPath: file.path) else { throw PeerError.unavailable("no peer model at \(file.path)") }
-        let output = try run(["-c", Self.script, file.path, String(inputSize), String(batch), String(threads), String(runs), String(warmup)])
-        guard let milliseconds = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw PeerError.failed(output) }
-        return BenchmarkResult(engine: "onnxruntime", model: model, batch: batch, threads: threads, msPerBatch: milliseconds)
+        let conversation: ChildConversation
+        do {
+            conversation = try ChildConversation(URL(fileURLWithPath: "/usr/bin/env"),
+                                                 [python, "-c", Self.script, file.path, String(inputSize), String(batch), String(threads)])
+        } catch {
+            throw PeerError.unavailable("\(python) could not be started: \(error)")
+        }
+        let session = OnnxRuntimeSession(model: model, batch: batch, threads: threads, conversation: conversation)
+        do {
+            let greeting = try conversation.receiveLine()
+            guard greeting == "ready" else { throw PeerError.failed("ONNX Runtime said \(greeting.debugDescription) instead of ready") }
+        } catch let ended as ChildConversation.Ended {
+            throw ended.description.contains("No module named 'onnxruntime'")
+                ? PeerError.unavailable("\(python) cannot import onnxruntime (pip install onnxruntime, or make bench)")
+                : PeerError.failed(ended.description)
+        }
+        return session
     }
 
-    /// Loads the model with `threads` intra-op threads, times `runs` calls after `warmup`, prints the median in ms.
+    /// Loads the model with `threads` intra-op threads and prints `ready`; then, for each line N > 0 read, times N calls
+    /// and prints their milliseconds on one line; ends at N ≤ 0 or the end of its input.
     static let script = """
     import sys, time
     import numpy as np, onnxruntime as ort
-    path, size, batch, threads, runs, warmup = sys.argv[1], *map(int, sys.argv[2:])
+    path, size, batch, threads = sys.argv[1], *map(int, sys.argv[2:])
     options = ort.SessionOptions(); options.intra_op_num_threads = threads; options.inter_op_num_threads = 1
     session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
     name = session.get_inputs()[0].name
     x = np.random.default_rng(0).random((batch, 3, size, size), dtype=np.float32)
-    for _ in range(warmup): session.run(None, {name: x})
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter(); session.run(None, {name: x}); times.append(time.perf_counter() - start)
-    print(float(np.median(times)) * 1000)
+    print('ready', flush=True)
+    for line in sys.stdin:
+        if int(line) <= 0: break
+        times = []
+        for _ in range(int(line)):
+            start = time.perf_counter(); session.run(None, {name: x}); times.append((time.perf_counter() - start) * 1000)
+        print(' '.join(map(repr, times)), flush=True)
     """
 
     private func run(_ arguments: [String]) throws -> String {
@@ -116,4 +137,33 @@ public struct OnnxRuntimePeer: Sendable {
         }
         return text
     }
+}
+
+/// ONNX Runtime kept running on one model and batch, timing calls when asked: `blindspot bench` takes turns with it, a
+/// few runs each, so that both engines' medians come from the same minutes of a machine whose speed drifts.
+public final class OnnxRuntimeSession {
+    public let model: String
+    public let batch: Int
+    public let threads: Int
+    private let conversation: ChildConversation
+
+    init(model: String, batch: Int, threads: Int, conversation: ChildConversation) {
+        (self.model, self.batch, self.threads, self.conversation) = (model, batch, threads, conversation)
+    }
+
+    /// The milliseconds of each of `runs` calls (`runs` ≥ 1).
+    public func milliseconds(runs: Int) throws -> [Double] {
+        do {
+            try conversation.send(String(max(runs, 1)))
+            let line = try conversation.receiveLine()
+            let times = line.split(separator: " ").compactMap { Double($0) }
+            guard times.count == max(runs, 1) else { throw OnnxRuntimePeer.PeerError.failed("ONNX Runtime printed \(line.debugDescription)") }
+            return times
+        } catch let ended as ChildConversation.Ended {
+            throw OnnxRuntimePeer.PeerError.failed(ended.description)
+        }
+    }
+
+    /// Ends the program.
+    public func close() { conversation.finish() }
 }

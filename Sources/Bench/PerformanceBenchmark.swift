@@ -149,14 +149,15 @@ public final class PerformanceBenchmark {
         for threadCount in settings.threads {
             for model in settings.models {
                 for batch in settings.batches {
-                    let ours = try forward(model, batch: batch, threads: threadCount, runs: settings.runs)
-                    var theirs: BenchmarkResult?
+                    var session: OnnxRuntimeSession?
                     if let peer = settings.peer {
                         let (file, exported) = try peerFile(model, peer: peer)
                         progress("onnxruntime \(model)\(exported ? " (Blindspot's graph exported)" : "") batch \(batch), \(threadCount) threads")
-                        theirs = try peer.measure(model: model, file: file, inputSize: try loader.descriptor(named: model).inputSize, batch: batch,
-                                                  threads: threadCount, runs: settings.runs, warmup: settings.warmup)
+                        session = try peer.session(model: model, file: file, inputSize: try loader.descriptor(named: model).inputSize,
+                                                   batch: batch, threads: threadCount)
                     }
+                    defer { session?.close() }
+                    let (ours, theirs) = try forward(model, batch: batch, threads: threadCount, runs: settings.runs, takingTurnsWith: session)
                     let comparison = ForwardComparison(blindspot: ours, onnxruntime: theirs)
                     comparisons.append(comparison)
                     guard let (relation, limit) = PerformanceGoals.forward[model]?[batch] else { continue }
@@ -358,18 +359,38 @@ public final class PerformanceBenchmark {
 
     /// The median forward time; a measurement made before with at least as many runs is reused.
     private func forward(_ model: String, batch: Int, threads: Int, runs: Int) throws -> BenchmarkResult {
+        try forward(model, batch: batch, threads: threads, runs: runs, takingTurnsWith: nil).blindspot
+    }
+
+    /// Blindspot's median time per batch, and with `peer` ONNX Runtime's, the two taking turns `Self.turnRuns` runs at a
+    /// time after each one's warm-up: the machine's speed drifts by 20–30% over minutes, and turns put both medians in
+    /// the same minutes.
+    private func forward(_ model: String, batch: Int, threads: Int, runs: Int,
+                         takingTurnsWith peer: OnnxRuntimeSession?) throws -> (blindspot: BenchmarkResult, onnxruntime: BenchmarkResult?) {
         let key = ForwardKey(model: model, batch: batch, threads: threads)
-        if let known = forwardTimes[key], known.runs >= runs { return known.result }
+        if peer == nil, let known = forwardTimes[key], known.runs >= runs { return (known.result, nil) }
         let network = try network(model, threads: threads)
-        progress("blindspot \(model) batch \(batch), \(threads) threads")
+        progress("blindspot \(model) batch \(batch), \(threads) threads\(peer == nil ? "" : ", taking turns with onnxruntime")")
         let input = Tensor(shape: [batch] + network.graph.inputShape, repeating: 0.5)
         // OpenMP's thread count belongs to the calling thread: set it where the passes run.
         _ = try DNNLBackend(threads: threads)
-        let milliseconds = try Benchmark.medianMilliseconds(runs: runs, warmup: settings.warmup) { _ = try network.run(input) }
-        let result = BenchmarkResult(engine: "blindspot", model: model, batch: batch, threads: threads, msPerBatch: milliseconds)
+        for _ in 0..<settings.warmup { _ = try network.run(input) }
+        if settings.warmup > 0 { _ = try peer?.milliseconds(runs: settings.warmup) }
+        var ours: [Double] = [], theirs: [Double] = []
+        while ours.count < runs {
+            let turn = min(Self.turnRuns, runs - ours.count)
+            ours += try Benchmark.milliseconds(runs: turn) { _ = try network.run(input) }
+            if let peer { theirs += try peer.milliseconds(runs: turn) }
+        }
+        let result = BenchmarkResult(engine: "blindspot", model: model, batch: batch, threads: threads, msPerBatch: Benchmark.median(ours))
         forwardTimes[key] = (result, runs)
-        return result
+        let peerResult = peer == nil ? nil
+            : BenchmarkResult(engine: "onnxruntime", model: model, batch: batch, threads: threads, msPerBatch: Benchmark.median(theirs))
+        return (result, peerResult)
     }
+
+    /// Runs of each engine per turn of the forward section.
+    static let turnRuns = 3
 
     /// A JPEG of `size`: a sample photo of that size as is, else the first one resized (bicubic) and encoded by libvips.
     private func jpeg(_ size: PerformanceSettings.ImageSize) throws -> Data {

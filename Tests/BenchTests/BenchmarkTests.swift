@@ -1,12 +1,14 @@
 // The arithmetic and bookkeeping behind `blindspot bench`: FLOP counts of the networks, the sgemm yardstick,
 // percentiles and targets. No timing is asserted: speeds belong to benchmarks, not to tests.
 import Bench
+import ChildProcess
 import Foundation
 import ModelFetch
 import Engine
 import EngineDNNL
 import ModelRegistry
 import Models
+import Onnx
 import TestSupport
 import Testing
 
@@ -65,7 +67,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-peers-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let settings = PerformanceSettings(models: ["resnet18"], batches: [1], threads: [2], runs: 1, warmup: 0,
+        let settings = PerformanceSettings(models: ["resnet18"], batches: [1], threads: [2], runs: 4, warmup: 1,
                                            peer: OnnxRuntimePeer(python: OnnxRuntimeRunner.python, peersDirectory: folder),
                                            executable: URL(fileURLWithPath: "/bin/true"), samplePhotos: [folder])
         let loader = ModelLoader(cache: ModelCache(directory: folder), labels: try ImageNetLabels.bundled())
@@ -74,6 +76,55 @@ import Testing
         let comparison = try #require(document.forward?.first)
         #expect(comparison.model == "resnet18" && (comparison.onnxruntime?.msPerBatch ?? 0) > 0 && comparison.timeRatio != nil)
         #expect(heard.contains("onnxruntime resnet18 (Blindspot's graph exported) batch 1, 2 threads"), "\(heard)")
+        #expect(heard.contains("blindspot resnet18 batch 1, 2 threads, taking turns with onnxruntime"), "\(heard)")
+    }
+
+    /// A conversation answers line by line; a program that ends is an error with its exit status and what it printed
+    /// on standard error, and writing to it afterwards throws instead of ending this process (SIGPIPE).
+    @Test func aConversationAnswersLineByLineAndSaysHowItEnded() throws {
+        let python = try #require(ChildProcess.locate("python3"), "python3 is on the PATH")
+        let echo = try ChildConversation(python, ["-c", "import sys\nfor line in sys.stdin:\n    print(line.strip()[::-1], flush=True)"])
+        for word in ["turns", "onnx", ""] {
+            try echo.send(word)
+            #expect(try echo.receiveLine() == String(word.reversed()))
+        }
+        echo.finish()
+        let failing = try ChildConversation(python, ["-c", "import sys\nsys.stdin.readline()\nsys.stderr.write('no model here')\nsys.exit(3)"])
+        try failing.send("1")
+        #expect { try failing.receiveLine() } throws: { error in
+            "\(error)".contains("exited with status 3") && "\(error)".contains("no model here")
+        }
+        #expect(throws: ChildConversation.Ended.self) { try failing.send("2") }
+    }
+
+    /// ONNX Runtime's session times as many runs as asked, each turn; a peer whose program stops before it is ready, or
+    /// while it times, is an error that says how it stopped, not a hang or a trap.
+    @Test(.enabled(if: OnnxRuntimeRunner.isAvailable)) func onnxRuntimeTakesTurnsAndAPeerThatStopsSaysHow() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-session-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("resnet18.onnx")
+        let loader = ModelLoader(cache: ModelCache(directory: folder), labels: try ImageNetLabels.bundled())
+        let descriptor = try loader.descriptor(named: "resnet18")
+        let graph = try descriptor.graph(from: SyntheticWeights.stateDict(for: descriptor))
+        try OnnxExporter.model(of: graph, producerVersion: "BenchTests").serialized().write(to: file)
+        let session = try OnnxRuntimePeer(python: OnnxRuntimeRunner.python, peersDirectory: folder)
+            .session(model: "resnet18", file: file, inputSize: 224, batch: 1, threads: 1)
+        for runs in [3, 1, 2] {
+            let times = try session.milliseconds(runs: runs)
+            #expect(times.count == runs && times.allSatisfy { $0 > 0 }, "\(times)")
+        }
+        session.close()
+        #expect(throws: OnnxRuntimePeer.PeerError.self) { try session.milliseconds(runs: 1) }
+
+        let notPython = OnnxRuntimePeer(python: "false", peersDirectory: folder)
+        #expect { try notPython.session(model: "resnet18", file: file, inputSize: 224, batch: 1, threads: 1) } throws: { error in
+            "\(error)".contains("exited with status 1")
+        }
+        let missing = OnnxRuntimePeer(python: OnnxRuntimeRunner.python, peersDirectory: folder)
+        #expect { try missing.session(model: "resnet18", file: folder.appendingPathComponent("none.onnx"), inputSize: 224, batch: 1, threads: 1) } throws: { error in
+            "\(error)".contains("no peer model at")
+        }
     }
 
 }
