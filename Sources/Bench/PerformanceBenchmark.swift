@@ -380,7 +380,10 @@ public final class PerformanceBenchmark {
         while ours.count < runs {
             let turn = min(Self.turnRuns, runs - ours.count)
             ours += try Benchmark.milliseconds(runs: turn) { _ = try network.run(input) }
-            if let peer { theirs += try peer.milliseconds(runs: turn) }
+            guard let peer else { continue }
+            Thread.sleep(forTimeInterval: Self.turnPause)
+            theirs += try peer.milliseconds(runs: turn)
+            Thread.sleep(forTimeInterval: Self.turnPause)
         }
         let result = BenchmarkResult(engine: "blindspot", model: model, batch: batch, threads: threads, msPerBatch: Benchmark.median(ours))
         forwardTimes[key] = (result, runs)
@@ -391,6 +394,9 @@ public final class PerformanceBenchmark {
 
     /// Runs of each engine per turn of the forward section.
     static let turnRuns = 3
+    /// Seconds between turns: an engine's threads spin for a while after its last run (ONNX Runtime's for tens of
+    /// milliseconds), and would take the cores from the other's first runs.
+    static let turnPause = 0.1
 
     /// A JPEG of `size`: a sample photo of that size as is, else the first one resized (bicubic) and encoded by libvips.
     private func jpeg(_ size: PerformanceSettings.ImageSize) throws -> Data {
