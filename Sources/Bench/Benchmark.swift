@@ -79,9 +79,9 @@ public struct OnnxRuntimePeer: Sendable {
         peersDirectory.appendingPathComponent(model + ".onnx")
     }
 
-    /// ONNX Runtime with `file` (`model`'s network) loaded on `threads` intra-op threads and a random batch, kept
+    /// ONNX Runtime with `file` loaded on `threads` intra-op threads and a random batch of `inputSize`² images, kept
     /// running to time calls when asked (see `OnnxRuntimeSession`).
-    public func session(model: String, file: URL, inputSize: Int, batch: Int, threads: Int) throws -> OnnxRuntimeSession {
+    public func session(file: URL, inputSize: Int, batch: Int, threads: Int) throws -> OnnxRuntimeSession {
         guard FileManager.default.fileExists(atPath: file.path) else { throw PeerError.unavailable("no peer model at \(file.path)") }
         let conversation: ChildConversation
         do {
@@ -90,7 +90,7 @@ public struct OnnxRuntimePeer: Sendable {
         } catch {
             throw PeerError.unavailable("\(python) could not be started: \(error)")
         }
-        let session = OnnxRuntimeSession(model: model, batch: batch, threads: threads, conversation: conversation)
+        let session = OnnxRuntimeSession(conversation: conversation)
         do {
             let greeting = try conversation.receiveLine()
             guard greeting == "ready" else { throw PeerError.failed("ONNX Runtime said \(greeting.debugDescription) instead of ready") }
@@ -142,22 +142,20 @@ public struct OnnxRuntimePeer: Sendable {
 /// ONNX Runtime kept running on one model and batch, timing calls when asked: `blindspot bench` takes turns with it, a
 /// few runs each, so that both engines' medians come from the same minutes of a machine whose speed drifts.
 public final class OnnxRuntimeSession {
-    public let model: String
-    public let batch: Int
-    public let threads: Int
     private let conversation: ChildConversation
 
-    init(model: String, batch: Int, threads: Int, conversation: ChildConversation) {
-        (self.model, self.batch, self.threads, self.conversation) = (model, batch, threads, conversation)
+    init(conversation: ChildConversation) {
+        self.conversation = conversation
     }
 
-    /// The milliseconds of each of `runs` calls (`runs` ≥ 1).
+    /// The milliseconds of each of `runs` calls (at least one).
     public func milliseconds(runs: Int) throws -> [Double] {
+        let runs = max(runs, 1)
         do {
-            try conversation.send(String(max(runs, 1)))
+            try conversation.send(String(runs))
             let line = try conversation.receiveLine()
             let times = line.split(separator: " ").compactMap { Double($0) }
-            guard times.count == max(runs, 1) else { throw OnnxRuntimePeer.PeerError.failed("ONNX Runtime printed \(line.debugDescription)") }
+            guard times.count == runs else { throw OnnxRuntimePeer.PeerError.failed("ONNX Runtime printed \(line.debugDescription)") }
             return times
         } catch let ended as ChildConversation.Ended {
             throw OnnxRuntimePeer.PeerError.failed(ended.description)

@@ -153,7 +153,7 @@ public final class PerformanceBenchmark {
                     if let peer = settings.peer {
                         let (file, exported) = try peerFile(model, peer: peer)
                         progress("onnxruntime \(model)\(exported ? " (Blindspot's graph exported)" : "") batch \(batch), \(threadCount) threads")
-                        session = try peer.session(model: model, file: file, inputSize: try loader.descriptor(named: model).inputSize,
+                        session = try peer.session(file: file, inputSize: try loader.descriptor(named: model).inputSize,
                                                    batch: batch, threads: threadCount)
                     }
                     defer { session?.close() }

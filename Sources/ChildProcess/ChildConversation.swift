@@ -48,17 +48,10 @@ public final class ChildConversation {
     /// The next line it prints, without the newline; throws, with what it printed on standard error, once its output
     /// ends first.
     public func receiveLine() throws -> String {
-        var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                pending.removeSubrange(pending.startIndex...newline)
-                return line
-            }
-            let count = read(output.fileHandleForReading.fileDescriptor, &buffer, buffer.count)
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { throw ended() }
-            pending.append(contentsOf: buffer[0..<count])
+            if let line = ChildProcess.takeLine(from: &pending) { return line }
+            guard let chunk = ChildProcess.readChunk(from: output.fileHandleForReading) else { throw ended() }
+            pending.append(chunk)
         }
     }
 

@@ -61,6 +61,24 @@ public enum ChildProcess {
         }
     }
 
+    /// The next bytes `handle` gives (up to 64 KiB, retrying an interrupted read); nil at end of file or on an error.
+    static func readChunk(from handle: FileHandle) -> Data? {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = read(handle.fileDescriptor, &buffer, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            return count > 0 ? Data(buffer[0..<count]) : nil
+        }
+    }
+
+    /// The first complete line of `pending`, without its newline, removed from it; nil when it holds none.
+    static func takeLine(from pending: inout Data) -> String? {
+        guard let newline = pending.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+        pending.removeSubrange(pending.startIndex...newline)
+        return line
+    }
+
     private static func start(_ executable: URL, _ arguments: [String], environment: [String: String]?, directory: URL?,
                               mergingErrors: Bool) throws -> Running {
         let process = Process()
@@ -134,17 +152,10 @@ public enum ChildProcess {
             guard let onLine else { return handle.readDataToEndOfFile() }
             var everything = Data()
             var pending = Data()
-            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-            while true {
-                let count = read(handle.fileDescriptor, &buffer, buffer.count)
-                if count < 0, errno == EINTR { continue }
-                if count <= 0 { break }
-                everything.append(contentsOf: buffer[0..<count])
-                pending.append(contentsOf: buffer[0..<count])
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    onLine(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-                    pending.removeSubrange(pending.startIndex...newline)
-                }
+            while let chunk = ChildProcess.readChunk(from: handle) {
+                everything.append(chunk)
+                pending.append(chunk)
+                while let line = ChildProcess.takeLine(from: &pending) { onLine(line) }
             }
             if !pending.isEmpty { onLine(String(decoding: pending, as: UTF8.self)) }
             return everything

@@ -109,7 +109,7 @@ import Testing
         let graph = try descriptor.graph(from: SyntheticWeights.stateDict(for: descriptor))
         try OnnxExporter.model(of: graph, producerVersion: "BenchTests").serialized().write(to: file)
         let session = try OnnxRuntimePeer(python: OnnxRuntimeRunner.python, peersDirectory: folder)
-            .session(model: "resnet18", file: file, inputSize: 224, batch: 1, threads: 1)
+            .session(file: file, inputSize: 224, batch: 1, threads: 1)
         for runs in [3, 1, 2] {
             let times = try session.milliseconds(runs: runs)
             #expect(times.count == runs && times.allSatisfy { $0 > 0 }, "\(times)")
@@ -118,11 +118,11 @@ import Testing
         #expect(throws: OnnxRuntimePeer.PeerError.self) { try session.milliseconds(runs: 1) }
 
         let notPython = OnnxRuntimePeer(python: "false", peersDirectory: folder)
-        #expect { try notPython.session(model: "resnet18", file: file, inputSize: 224, batch: 1, threads: 1) } throws: { error in
+        #expect { try notPython.session(file: file, inputSize: 224, batch: 1, threads: 1) } throws: { error in
             "\(error)".contains("exited with status 1")
         }
         let missing = OnnxRuntimePeer(python: OnnxRuntimeRunner.python, peersDirectory: folder)
-        #expect { try missing.session(model: "resnet18", file: folder.appendingPathComponent("none.onnx"), inputSize: 224, batch: 1, threads: 1) } throws: { error in
+        #expect { try missing.session(file: folder.appendingPathComponent("none.onnx"), inputSize: 224, batch: 1, threads: 1) } throws: { error in
             "\(error)".contains("no peer model at")
         }
     }
