@@ -7,11 +7,12 @@
 
 // libgomp's entry points (the OpenMP runtime oneDNN is built with; CDNNL links it).
 void GOMP_parallel(void (*function)(void *), void *data, unsigned threads, unsigned flags);
+void GOMP_barrier(void);
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
 
-enum { ROWS = 6, COLUMNS = 16, MAXIMUM_TILES = 24 };
+enum { ROWS = 6, COLUMNS = 16, MAXIMUM_TILES = 24, SHARED_TILES = 96 };
 
 int bs_winograd_supported(void) {
     __builtin_cpu_init();
@@ -60,22 +61,33 @@ void bs_winograd_transform_weights(const bs_winograd_problem *p, const float *pl
 static int tiles_across(const bs_winograd_problem *p) { return (p->out_width + 3) / 4; }
 static int tiles_down(const bs_winograd_problem *p) { return (p->out_height + 3) / 4; }
 
-// Tiles per block: at most MAXIMUM_TILES, fewer when that leaves a thread without a block; a multiple of ROWS.
-static int block_tiles(const bs_winograd_problem *p, int threads) {
+// Few tiles (fewer than a full block per thread, as in one image's 14×14 or 7×7 layers): the threads share one block
+// of all the tiles and split its output channels, so that each reads only its share of the transformed weights, not
+// all of them. Else, or past SHARED_TILES (its scratch grows with them), each thread takes whole blocks in turn.
+static int splits_channels(const bs_winograd_problem *p, int threads) {
     long total = (long)p->batch * tiles_across(p) * tiles_down(p);
-    long share = (total + threads - 1) / threads;
-    long tiles = share < MAXIMUM_TILES ? share : MAXIMUM_TILES;
-    return (int)((tiles + ROWS - 1) / ROWS * ROWS);
+    return threads > 1 && total < (long)threads * MAXIMUM_TILES && total <= SHARED_TILES;
 }
 
-static size_t thread_scratch(const bs_winograd_problem *p, int tiles) {
+// Tiles per block: all of them when the threads split the channels; else at most MAXIMUM_TILES, fewer when that
+// leaves a thread without a block.
+static int block_tiles(const bs_winograd_problem *p, int threads) {
+    long total = (long)p->batch * tiles_across(p) * tiles_down(p);
+    if (splits_channels(p, threads)) return (int)total;
+    long share = (total + threads - 1) / threads;
+    return (int)(share < MAXIMUM_TILES ? share : MAXIMUM_TILES);
+}
+
+// Floats of one block's transformed inputs (V) and products (M).
+static size_t block_scratch(const bs_winograd_problem *p, int tiles) {
     return (size_t)36 * tiles * (p->in_channels + padded_out_channels(p));
 }
 
 int bs_winograd_threads(void) { return omp_get_max_threads(); }
 
 size_t bs_winograd_scratch_count(const bs_winograd_problem *p, int threads) {
-    return thread_scratch(p, block_tiles(p, threads)) * (size_t)threads;
+    if (threads < 1) threads = 1;
+    return block_scratch(p, block_tiles(p, threads)) * (size_t)(splits_channels(p, threads) ? 1 : threads);
 }
 
 // Bᵀ x for one column of 6: the input transform's rows.
@@ -152,26 +164,41 @@ static void transform_output(const bs_winograd_problem *p, const float *m, int t
     }
 }
 
-// C[6][16] = A[6][k] B[k][16]: A's rows `lda` apart, B packed 16 wide, C's rows `ldc` apart.
-__attribute__((target("avx2,fma")))
-static void multiply(const float *a, size_t lda, const float *b, int k, float *c, size_t ldc) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+// C[rows][16] = A[rows][k] B[k][16] for rows ≤ 6: A's rows `lda` apart, B packed 16 wide, C's rows `ldc` apart.
+// Inlined with a constant `rows`, the unused accumulators go.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void multiply_rows(const float *a, size_t lda, const float *b, int k, float *c, size_t ldc, const int rows) {
+    __m256 c0[6], c1[6];
+    for (int r = 0; r < rows; r++) c0[r] = c1[r] = _mm256_setzero_ps();
     for (int i = 0; i < k; i++) {
-        __m256 b0 = _mm256_load_ps(b + i * 16), b1 = _mm256_load_ps(b + i * 16 + 8), x;
-        x = _mm256_broadcast_ss(a + i);           c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
-        x = _mm256_broadcast_ss(a + lda + i);     c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
-        x = _mm256_broadcast_ss(a + 2 * lda + i); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
-        x = _mm256_broadcast_ss(a + 3 * lda + i); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
-        x = _mm256_broadcast_ss(a + 4 * lda + i); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
-        x = _mm256_broadcast_ss(a + 5 * lda + i); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+        __m256 b0 = _mm256_load_ps(b + i * 16), b1 = _mm256_load_ps(b + i * 16 + 8);
+        for (int r = 0; r < rows; r++) {
+            __m256 x = _mm256_broadcast_ss(a + r * lda + i);
+            c0[r] = _mm256_fmadd_ps(x, b0, c0[r]);
+            c1[r] = _mm256_fmadd_ps(x, b1, c1[r]);
+        }
     }
-    _mm256_store_ps(c, c00);           _mm256_store_ps(c + 8, c01);
-    _mm256_store_ps(c + ldc, c10);     _mm256_store_ps(c + ldc + 8, c11);
-    _mm256_store_ps(c + 2 * ldc, c20); _mm256_store_ps(c + 2 * ldc + 8, c21);
-    _mm256_store_ps(c + 3 * ldc, c30); _mm256_store_ps(c + 3 * ldc + 8, c31);
-    _mm256_store_ps(c + 4 * ldc, c40); _mm256_store_ps(c + 4 * ldc + 8, c41);
-    _mm256_store_ps(c + 5 * ldc, c50); _mm256_store_ps(c + 5 * ldc + 8, c51);
+    for (int r = 0; r < rows; r++) {
+        _mm256_store_ps(c + r * ldc, c0[r]);
+        _mm256_store_ps(c + r * ldc + 8, c1[r]);
+    }
+}
+
+// C[count][16] = A[count][k] B[k][16], six rows at a time and the rest in one smaller product.
+__attribute__((target("avx2,fma")))
+static void multiply(const float *a, size_t lda, const float *b, int k, float *c, size_t ldc, int count) {
+    int row = 0;
+    for (; row + ROWS <= count; row += ROWS) multiply_rows(a + row * lda, lda, b, k, c + row * ldc, ldc, ROWS);
+    const float *ar = a + row * lda;
+    float *cr = c + row * ldc;
+    switch (count - row) {
+    case 5: multiply_rows(ar, lda, b, k, cr, ldc, 5); break;
+    case 4: multiply_rows(ar, lda, b, k, cr, ldc, 4); break;
+    case 3: multiply_rows(ar, lda, b, k, cr, ldc, 3); break;
+    case 2: multiply_rows(ar, lda, b, k, cr, ldc, 2); break;
+    case 1: multiply_rows(ar, lda, b, k, cr, ldc, 1); break;
+    default: break;
+    }
 }
 
 typedef struct {
@@ -181,52 +208,81 @@ typedef struct {
     int tiles;
 } job;
 
-// One thread's share: blocks of `tiles` consecutive tiles (image by image, row by row), taken in turn.
-static void run_share(void *argument) {
+// The tile's image and its output row and column.
+static void locate(const bs_winograd_problem *p, long tile, int *n, int *y, int *x) {
+    int across = tiles_across(p), per_image = across * tiles_down(p), within = (int)(tile % per_image);
+    *n = (int)(tile / per_image);
+    *y = within / across * 4;
+    *x = within % across * 4;
+}
+
+// V for `count` tiles from `first`, laid out for `tiles`: of their (tile, input channel block) pairs, the `part`-th
+// and every `parts`-th after it.
+static void transform_input_tiles(const job *j, long first, int count, int tiles, float *v, int part, int parts) {
+    const bs_winograd_problem *p = j->problem;
+    int blocks = p->in_channels / 8;
+    for (long index = part; index < (long)count * blocks; index += parts) {
+        int t = (int)(index / blocks), cb = (int)(index % blocks), n, y, x;
+        locate(p, first + t, &n, &y, &x);
+        transform_input(p, j->source, n, y, x, cb, v + (size_t)t * p->in_channels, tiles);
+    }
+}
+
+// M of the same tiles for the output channels of panels [first_panel, end_panel), and their outputs.
+static void multiply_and_transform_output(const job *j, long first, int count, int tiles, const float *v, float *m,
+                                          int first_panel, int end_panel) {
+    const bs_winograd_problem *p = j->problem;
+    int cin = p->in_channels, columns = padded_out_channels(p), panels = columns / COLUMNS;
+    for (int xi = 0; xi < 36; xi++) {
+        const float *vx = v + (size_t)xi * tiles * cin;
+        float *mx = m + (size_t)xi * tiles * columns;
+        for (int panel = first_panel; panel < end_panel; panel++)
+            multiply(vx, cin, j->weights + ((size_t)xi * panels + panel) * cin * COLUMNS, cin, mx + panel * COLUMNS, columns, count);
+    }
+    int end_block = end_panel * (COLUMNS / 8) < p->out_channels / 8 ? end_panel * (COLUMNS / 8) : p->out_channels / 8;
+    for (int t = 0; t < count; t++) {
+        int n, y, x;
+        locate(p, first + t, &n, &y, &x);
+        for (int ob = first_panel * (COLUMNS / 8); ob < end_block; ob++)
+            transform_output(p, m + (size_t)t * columns, tiles, columns, j->bias, j->destination, n, y, x, ob);
+    }
+}
+
+// One thread's share when the threads split the tiles: blocks of `tiles` consecutive tiles (image by image, row by
+// row), taken in turn, each with its own scratch.
+static void run_tiles(void *argument) {
     const job *j = argument;
     const bs_winograd_problem *p = j->problem;
     int thread = omp_get_thread_num(), threads = omp_get_num_threads(), tiles = j->tiles;
-    int across = tiles_across(p), per_image = across * tiles_down(p), columns = padded_out_channels(p);
-    int cin = p->in_channels, panels = columns / COLUMNS;
-    long total = (long)p->batch * per_image, blocks = (total + tiles - 1) / tiles;
-    float *v = j->scratch + thread_scratch(p, tiles) * (size_t)thread;
-    float *m = v + (size_t)36 * tiles * cin;
+    long total = (long)p->batch * tiles_across(p) * tiles_down(p), blocks = (total + tiles - 1) / tiles;
+    float *v = j->scratch + block_scratch(p, tiles) * (size_t)thread;
+    float *m = v + (size_t)36 * tiles * p->in_channels;
     for (long block = thread; block < blocks; block += threads) {
         long first = block * tiles;
         int count = (int)(total - first < tiles ? total - first : tiles);
-        for (int t = 0; t < count; t++) {
-            long tile = first + t;
-            int n = (int)(tile / per_image), within = (int)(tile % per_image);
-            for (int cb = 0; cb < cin / 8; cb++)
-                transform_input(p, j->source, n, within / across * 4, within % across * 4, cb, v + (size_t)t * cin, tiles);
-        }
-        int rows = (count + ROWS - 1) / ROWS * ROWS;
-        // The rows past the last tile are multiplied too (and their products dropped): make them zeros, not stale bytes.
-        for (int xi = 0; xi < 36 && rows > count; xi++)
-            memset(v + ((size_t)xi * tiles + count) * cin, 0, (size_t)(rows - count) * cin * sizeof(float));
-        for (int xi = 0; xi < 36; xi++) {
-            const float *vx = v + (size_t)xi * tiles * cin;
-            float *mx = m + (size_t)xi * tiles * columns;
-            for (int panel = 0; panel < panels; panel++) {
-                const float *u = j->weights + ((size_t)xi * panels + panel) * cin * COLUMNS;
-                for (int row = 0; row < rows; row += ROWS)
-                    multiply(vx + (size_t)row * cin, cin, u, cin, mx + (size_t)row * columns + panel * COLUMNS, columns);
-            }
-        }
-        for (int t = 0; t < count; t++) {
-            long tile = first + t;
-            int n = (int)(tile / per_image), within = (int)(tile % per_image);
-            for (int ob = 0; ob < p->out_channels / 8; ob++)
-                transform_output(p, m + (size_t)t * columns, tiles, columns, j->bias, j->destination, n, within / across * 4,
-                                 within % across * 4, ob);
-        }
+        transform_input_tiles(j, first, count, tiles, v, 0, 1);
+        multiply_and_transform_output(j, first, count, tiles, v, m, 0, padded_out_channels(p) / COLUMNS);
     }
+}
+
+// One thread's share when the threads split the channels: a part of the input transforms, then, once all are made,
+// the products and output transforms of its consecutive share of the panels.
+static void run_channels(void *argument) {
+    const job *j = argument;
+    const bs_winograd_problem *p = j->problem;
+    int thread = omp_get_thread_num(), threads = omp_get_num_threads(), tiles = j->tiles;
+    int panels = padded_out_channels(p) / COLUMNS;
+    float *v = j->scratch, *m = v + (size_t)36 * tiles * p->in_channels;
+    transform_input_tiles(j, 0, tiles, tiles, v, thread, threads);
+    GOMP_barrier();
+    multiply_and_transform_output(j, 0, tiles, tiles, v, m, panels * thread / threads, panels * (thread + 1) / threads);
 }
 
 void bs_winograd_run(const bs_winograd_problem *p, const float *source, const float *weights, const float *bias,
                      float *destination, float *scratch, int threads) {
     if (threads < 1) threads = 1;
-    // The blocks are sized for `threads` threads; a smaller team takes more blocks each, with the scratch of as many.
+    // The blocks are sized for `threads` threads. A smaller team takes more blocks each, with the scratch of as many;
+    // or, splitting the channels, larger shares of them.
     job j = {p, source, weights, bias, destination, scratch, block_tiles(p, threads)};
-    GOMP_parallel(run_share, &j, (unsigned)threads, 0);
+    GOMP_parallel(splits_channels(p, threads) ? run_channels : run_tiles, &j, (unsigned)threads, 0);
 }

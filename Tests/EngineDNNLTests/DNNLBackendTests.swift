@@ -448,6 +448,67 @@ import WinogradKernels
         try expectAgreement(wide.build(output: wideOutput), batchSizes: [1, 3], backend: backend)
     }
 
+    /// WinogradKernels' threads split a layer's tiles or, where there are few, its output channels; either way any team
+    /// gives the same bits, every output written (the buffer starts as NaNs), and one thread agrees with a direct
+    /// convolution. Few tiles: one image of 6 (72 output channels, 5 panels of 16 split 5 ways at most) and three of 12;
+    /// many: two images of 80.
+    @Test(arguments: [[1, 40, 72, 9, 7], [3, 24, 40, 13, 11], [2, 16, 24, 37, 29]])
+    func winogradKernelsGiveTheSameBitsOnAnyTeam(_ sizes: [Int]) throws {
+        try #require(bs_winograd_supported() != 0, "WinogradKernels need AVX2 and FMA")
+        let (batch, inputs, outputs, height, width) = (sizes[0], sizes[1], sizes[2], sizes[3], sizes[4])
+        var problem = bs_winograd_problem(batch: Int32(batch), in_channels: Int32(inputs), out_channels: Int32(outputs),
+                                          in_height: Int32(height), in_width: Int32(width), out_height: Int32(height),
+                                          out_width: Int32(width), pad_top: 1, pad_left: 1, relu: 1)
+        try #require(bs_winograd_check(&problem) == 0)
+        var random = SplitMix64(seed: 43)
+        let weights = random.tensor([outputs, inputs, 3, 3], scale: 0.2).scalars, bias = random.tensor([outputs], scale: 0.1).scalars
+        // The kernels load activations, transformed weights and scratch 32 bytes at a time from aligned addresses.
+        func aligned(_ count: Int, _ value: Float) -> UnsafeMutableBufferPointer<Float> {
+            let start = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+            let buffer = UnsafeMutableBufferPointer(start: start, count: count)
+            buffer.initialize(repeating: value)
+            return buffer
+        }
+        let source = aligned(batch * inputs * height * width, 0), transformed = aligned(bs_winograd_weight_count(&problem), 0)
+        defer { source.deallocate(); transformed.deallocate() }
+        _ = source.update(fromContentsOf: random.tensor([source.count]).scalars)
+        bs_winograd_transform_weights(&problem, weights, transformed.baseAddress)
+        func run(threads: Int32) -> [Float] {
+            let output = aligned(batch * outputs * height * width, .nan), scratch = aligned(bs_winograd_scratch_count(&problem, threads), .nan)
+            defer { output.deallocate(); scratch.deallocate() }
+            bs_winograd_run(&problem, source.baseAddress, transformed.baseAddress, bias, output.baseAddress, scratch.baseAddress, threads)
+            return Array(output)
+        }
+        // nChw8c: channel c of pixel (y, x) of image n.
+        func index(_ n: Int, _ c: Int, _ y: Int, _ x: Int, channels: Int) -> Int {
+            (((n * channels / 8 + c / 8) * height + y) * width + x) * 8 + c % 8
+        }
+        let one = run(threads: 1)
+        var largestError: Float = 0
+        for n in 0..<batch {
+            for o in 0..<outputs {
+                for y in 0..<height {
+                    for x in 0..<width {
+                        var sum = Double(bias[o])
+                        for i in 0..<inputs {
+                            for ky in 0..<3 where (0..<height).contains(y + ky - 1) {
+                                for kx in 0..<3 where (0..<width).contains(x + kx - 1) {
+                                    sum += Double(weights[((o * inputs + i) * 3 + ky) * 3 + kx]) * Double(source[index(n, i, y + ky - 1, x + kx - 1, channels: inputs)])
+                                }
+                            }
+                        }
+                        largestError = max(largestError, abs(one[index(n, o, y, x, channels: outputs)] - Float(max(sum, 0))))
+                    }
+                }
+            }
+        }
+        #expect(largestError <= Self.tolerance, "\(sizes): largest error \(largestError) against the direct convolution")
+        for threads: Int32 in 2...5 {
+            let differing = zip(run(threads: threads), one).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(sizes): \(threads) threads differ from one in \(differing) of \(one.count) outputs")
+        }
+    }
+
     /// Residual sums: a convolution without an activation whose output only a sum reads writes into the sum's other
     /// operand and adds to it (oneDNN's sum post-op, the sum's activation after it), where nothing reads that operand
     /// after the convolution and that is not the convolution's own input. Here two such sums in a chain are fused (as
