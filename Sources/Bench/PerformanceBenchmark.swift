@@ -375,7 +375,10 @@ public final class PerformanceBenchmark {
         // OpenMP's thread count belongs to the calling thread: set it where the passes run.
         _ = try DNNLBackend(threads: threads)
         for _ in 0..<settings.warmup { _ = try network.run(input) }
-        if settings.warmup > 0 { _ = try peer?.milliseconds(runs: settings.warmup) }
+        if let peer, settings.warmup > 0 {
+            _ = try peer.milliseconds(runs: settings.warmup)
+            Thread.sleep(forTimeInterval: Self.turnPause)
+        }
         var ours: [Double] = [], theirs: [Double] = []
         while ours.count < runs {
             let turn = min(Self.turnRuns, runs - ours.count)
