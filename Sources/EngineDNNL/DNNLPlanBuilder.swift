@@ -358,10 +358,7 @@ struct PlanBuilder {
         /// Winograd where it was admitted for this node (reading the producer's layout as it is where oneDNN's Winograd
         /// kernel accepts it). Elsewhere oneDNN's first direct offer (reading the producer's layout as it is where the
         /// same kernel accepts it, else the layout it prefers, reordered once), timed against another kernel that reads
-        /// the producer's layout as it is, if there is one, and for 1×n and n×1 kernels against oneDNN's GEMM
-        /// convolution on plain (NCHW) data, its reorders charged: its blocked direct kernel runs Inception v3's
-        /// 384-channel 1×3 and 3×1 layers at 8×8 at 65–100 GFLOP/s where the GEMM one reaches 104–163 (AVX2, 2
-        /// threads). Without another candidate, the first offer, untimed.
+        /// the producer's layout as it is, if there is one; without it, the first offer, untimed.
         func fastest(destination: MemoryDescriptor) throws -> Primitive? {
             if winograd {
                 for input in [source.descriptor, try MemoryDescriptor.any(source.descriptor.dimensions)] {
@@ -372,6 +369,7 @@ struct PlanBuilder {
             var operation = try describe(dnnl_convolution_direct, .any(source.descriptor.dimensions), destination)
             guard var direct = try makePrimitive(&operation, attributes: attributes, engine: engine) else { return nil }
             var candidates = [direct]
+            var reorderedAfter: [ObjectIdentifier: MemoryDescriptor] = [:]
             if direct.memoryDescriptor(dnnl_query_src_md) != source.descriptor {
                 var reading = try describe(dnnl_convolution_direct, source.descriptor, destination)
                 if let other = try makePrimitive(&reading, attributes: attributes, engine: engine), !other.implementation.hasPrefix("ref") {
@@ -380,23 +378,13 @@ struct PlanBuilder {
                         candidates = [other]
                     } else {
                         candidates.append(other)
+                        // A kernel that writes neither the layout it reads (which continues a chain, as after a
+                        // Winograd layer) nor the first offer's leaves a reorder to the next layer: it pays for it here.
+                        let written = other.memoryDescriptor(dnnl_query_dst_md)
+                        let natural = direct.memoryDescriptor(dnnl_query_dst_md)
+                        if written != source.descriptor && written != natural { reorderedAfter[ObjectIdentifier(other)] = natural }
                     }
                 }
-            }
-            if convolution.weightShape[2] != convolution.weightShape[3], convolution.groups == 1 {
-                var plain = try describe(dnnl_convolution_direct, .plain(source.descriptor.dimensions), destination)
-                if let gemm = try makePrimitive(&plain, attributes: attributes, engine: engine), gemm.implementation.contains("gemm"),
-                   !candidates.contains(where: { $0.implementation == gemm.implementation }) {
-                    candidates.append(gemm)
-                }
-            }
-            // A kernel that writes neither the layout it reads (which continues a chain, as after a Winograd layer) nor
-            // the first offer's leaves a reorder to the next layer: it pays for it here.
-            var reorderedAfter: [ObjectIdentifier: MemoryDescriptor] = [:]
-            let natural = direct.memoryDescriptor(dnnl_query_dst_md)
-            for other in candidates.dropFirst() {
-                let written = other.memoryDescriptor(dnnl_query_dst_md)
-                if written != source.descriptor && written != natural { reorderedAfter[ObjectIdentifier(other)] = natural }
             }
             if candidates.count == 1 { return direct }
             var problem = try describe(dnnl_convolution_direct, source.descriptor, destination)

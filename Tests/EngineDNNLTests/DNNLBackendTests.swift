@@ -326,39 +326,6 @@ import WinogradKernels
         #expect(try DNNLBackend.implementations(of: prepared, batchSize: 1).contains(choice.chosen))
     }
 
-    /// For 1×n and n×1 kernels a plan also times oneDNN's GEMM convolution on plain (NCHW) data, its reorders charged,
-    /// and keeps the first offer unless another takes at most 0.85× its time. Whichever wins, the results agree.
-    @Test func asymmetricKernelsAlsoTimeTheGemmConvolution() throws {
-        var random = SplitMix64(seed: 31)
-        var builder = GraphBuilder(name: "1×3, 3×1 and 3×3", inputShape: [48, 8, 8])
-        let wide = builder.convolution(builder.input, convolution(&random, input: 48, output: 40, kernel: Size2D(1, 3),
-                                                                  padding: Padding2D(top: 0, left: 1, bottom: 0, right: 1), activation: .relu))
-        let tall = builder.convolution(wide, convolution(&random, input: 40, output: 24, kernel: Size2D(3, 1),
-                                                         padding: Padding2D(top: 1, left: 0, bottom: 1, right: 0), activation: .relu))
-        let square = builder.convolution(tall, convolution(&random, input: 24, output: 16, kernel: Size2D(3, 3), padding: Padding2D(symmetric: 1, 1)))
-        let graph = builder.build(output: square)
-        let backend = try DNNLBackend(winogradAllowance: 0)
-        try expectAgreement(graph, batchSizes: [1, 3], backend: backend)
-        let prepared = try backend.prepare(graph)
-        for batch in [1, 3] {
-            let choices = try DNNLBackend.kernelChoices(of: prepared, batchSize: batch)
-            let asymmetric = choices.filter {
-                guard case .convolution(let convolution) = graph.nodes[$0.node].operation else { return false }
-                return convolution.weightShape[2] != convolution.weightShape[3]
-            }
-            print("\(DNNLBackend.instructionSet), batch \(batch): \(asymmetric.map { "\($0.timings.map { "\($0.implementation) \($0.milliseconds) ms" })" })")
-            #expect(asymmetric.count == 2, "batch \(batch): \(choices)")
-            for choice in asymmetric {
-                #expect(choice.timings.contains { $0.implementation.contains("gemm") }, "batch \(batch): \(choice.timings)")
-                let times = choice.timings.map(\.milliseconds)
-                let fastest = try #require(times.indices.min { times[$0] < times[$1] })
-                #expect(choice.chosenIndex == (times[fastest] <= 0.85 * times[0] ? fastest : 0), "\(times), chose \(choice.chosenIndex)")
-            }
-            let implementations = try DNNLBackend.implementations(of: prepared, batchSize: batch)
-            #expect(asymmetric.allSatisfy { implementations.contains($0.chosen) })
-        }
-    }
-
     /// The Winograd kernel a 3×3 stride-1 layer may run at `batch` images: oneDNN's from 4 images on where it offers one
     /// (AVX-512), else WinogradKernels'.
     static func winogradKernel(batch: Int) -> String {
