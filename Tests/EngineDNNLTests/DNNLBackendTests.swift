@@ -484,6 +484,7 @@ import WinogradKernels
             (((n * channels / 8 + c / 8) * height + y) * width + x) * 8 + c % 8
         }
         let one = run(threads: 1)
+        #expect(one.allSatisfy { !$0.isNaN }, "\(sizes): every output written")
         var largestError: Float = 0
         for n in 0..<batch {
             for o in 0..<outputs {
