@@ -60,19 +60,20 @@ void bs_winograd_transform_weights(const bs_winograd_problem *p, const float *pl
 
 static int tiles_across(const bs_winograd_problem *p) { return (p->out_width + 3) / 4; }
 static int tiles_down(const bs_winograd_problem *p) { return (p->out_height + 3) / 4; }
+static long total_tiles(const bs_winograd_problem *p) { return (long)p->batch * tiles_across(p) * tiles_down(p); }
 
 // Few tiles (fewer than a full block per thread, as in one image's 14×14 or 7×7 layers): the threads share one block
 // of all the tiles and split its output channels, so that each reads only its share of the transformed weights, not
 // all of them. Else, or past SHARED_TILES (its scratch grows with them), each thread takes whole blocks in turn.
 static int splits_channels(const bs_winograd_problem *p, int threads) {
-    long total = (long)p->batch * tiles_across(p) * tiles_down(p);
+    long total = total_tiles(p);
     return threads > 1 && total < (long)threads * MAXIMUM_TILES && total <= SHARED_TILES;
 }
 
 // Tiles per block: all of them when the threads split the channels; else at most MAXIMUM_TILES, fewer when that
 // leaves a thread without a block.
 static int block_tiles(const bs_winograd_problem *p, int threads) {
-    long total = (long)p->batch * tiles_across(p) * tiles_down(p);
+    long total = total_tiles(p);
     if (splits_channels(p, threads)) return (int)total;
     long share = (total + threads - 1) / threads;
     return (int)(share < MAXIMUM_TILES ? share : MAXIMUM_TILES);
@@ -254,7 +255,7 @@ static void run_tiles(void *argument) {
     const job *j = argument;
     const bs_winograd_problem *p = j->problem;
     int thread = omp_get_thread_num(), threads = omp_get_num_threads(), tiles = j->tiles;
-    long total = (long)p->batch * tiles_across(p) * tiles_down(p), blocks = (total + tiles - 1) / tiles;
+    long total = total_tiles(p), blocks = (total + tiles - 1) / tiles;
     float *v = j->scratch + block_scratch(p, tiles) * (size_t)thread;
     float *m = v + (size_t)36 * tiles * p->in_channels;
     for (long block = thread; block < blocks; block += threads) {
