@@ -14,7 +14,7 @@ final class DNNLPlan: @unchecked Sendable {
         var implementation: String {
             switch self {
             case .primitive(let primitive, _): primitive.implementation
-            case .winograd: WinogradConvolution.implementation
+            case .winograd(let kernel, _, _, _): kernel.implementation
             }
         }
 

@@ -133,7 +133,7 @@ final class KernelTrials {
     /// `confirmWinograd` for WinogradKernels' convolution of `problem`, which reads and writes nChw8c.
     func confirmWinograd(_ problem: bs_winograd_problem, against first: Primitive, node: Int, key: [UInt8]) throws -> Bool {
         guard timesWinograd else { return true }
-        if let name = remembered[key] { return name == WinogradConvolution.implementation }
+        if let name = remembered[key] { return name == WinogradConvolution.implementation(problem) }
         let (source, destination) = (try WinogradConvolution.sourceDescriptor(problem), try WinogradConvolution.destinationDescriptor(problem))
         let charge = try reorderMilliseconds(from: first.memoryDescriptor(dnnl_query_src_md), to: source)
             + reorderMilliseconds(from: destination, to: first.memoryDescriptor(dnnl_query_dst_md))
@@ -152,7 +152,7 @@ final class KernelTrials {
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         }
         let times = try medians([direct, winograd], charges: [0, charge])
-        return record(first: first, challenger: WinogradConvolution.implementation, times: times, node: node, key: key)
+        return record(first: first, challenger: WinogradConvolution.implementation(problem), times: times, node: node, key: key)
     }
 
     /// Remembers and records the choice between oneDNN's first offer and a Winograd challenger from their `times`;

@@ -12,15 +12,17 @@ extension PlanBuilder {
 
     /// The convolutions that run Winograd in this plan, with the kernel each runs. The rule, applied in full at every
     /// build, so that a plan is the same from run to run unless a layer's timing sits near the margin:
-    /// 1. Candidates: the 3×3 stride-1 convolutions (ungrouped, undilated, no residual sum fused into them). At
-    ///    `winogradMinimumBatch` images or more, oneDNN's first Winograd offer where it has one (oneDNN 2.6 does on
-    ///    AVX-512 only). Else, or where oneDNN's does not fit the allowance (step 4), at any batch, WinogradKernels'
-    ///    F(4×4, 3×3) where it takes the problem (AVX2 and FMA, channels in multiples of 8, ReLU or no activation): its
-    ///    transforms cost little beside the products it saves, even for one image.
+    /// 1. Candidates: the 3×3, 1×r and r×1 (3 ≤ r ≤ 7) stride-1 convolutions (ungrouped, undilated, no residual sum
+    ///    fused into them). For 3×3 at `winogradMinimumBatch` images or more, oneDNN's first Winograd offer where it has
+    ///    one (oneDNN 2.6 does on AVX-512 only). Else, or where oneDNN's does not fit the allowance (step 4), at any
+    ///    batch, WinogradKernels' F(4×4, 3×3) or F(m, r) along the line where it takes the problem (AVX2 and FMA,
+    ///    channels in multiples of 8, ReLU or no activation): its transforms cost little beside the products it saves,
+    ///    even for one image.
     /// 2. Cost: the bytes it adds to the process, for as long as the graph is prepared. Its Winograd weights, whole
-    ///    (about 4× the plain ones for either F(4×4, 3×3)), unless an earlier plan made them: the plain weights (or the
-    ///    blocked copy an earlier plan made) stay beside them for other batch sizes — oneDNN cannot reorder out of its
-    ///    Winograd layouts — in place of the copy a direct kernel would hold. Plus the growth of the largest Winograd
+    ///    (about 4× the plain ones for either F(4×4, 3×3); 2× for F(4, 3) along a line, 8/7 for F(2, 7)), unless an
+    ///    earlier plan made them: the plain weights (or the blocked copy an earlier plan made) stay beside them for
+    ///    other batch sizes — oneDNN cannot reorder out of its Winograd layouts — in place of the copy a direct kernel
+    ///    would hold. Plus the growth of the largest Winograd
     ///    scratchpad of the plan (tens of MB at batch 8 for oneDNN's; 105 MB for Inception v3's 80→192 71×71 layer;
     ///    WinogradKernels' a block of tiles per thread, about 1 MB). Scratchpads are arena buffers alive for their step
     ///    only and often fit among activations dead by then, but not always (that layer's raised the peak of a batch-8
@@ -48,9 +50,11 @@ extension PlanBuilder {
         }
         var candidates: [Candidate] = []
         for (position, node) in graph.nodes.enumerated() {
-            guard case .convolution(let convolution) = node.operation, convolution.weightShape[2] == 3, convolution.weightShape[3] == 3,
-                  convolution.stride == Size2D(1, 1), convolution.dilation == Size2D(1, 1), convolution.groups == 1,
-                  fusedSums[position] == nil else { continue }
+            guard case .convolution(let convolution) = node.operation, convolution.stride == Size2D(1, 1),
+                  convolution.dilation == Size2D(1, 1), convolution.groups == 1, fusedSums[position] == nil else { continue }
+            let (height, width) = (convolution.weightShape[2], convolution.weightShape[3])
+            let square = height == 3 && width == 3
+            guard square || (min(height, width) == 1 && (3...7).contains(max(height, width))) else { continue }
             let attributes = try Attributes(activation: convolution.activation)
             let (input, output) = (try MemoryDescriptor.any(dimensions(of: node.inputs[0].index)), try MemoryDescriptor.any(dimensions(of: position)))
             var directOperation = try convolutionDescriptor(position, convolution, algorithm: dnnl_convolution_direct, source: input, destination: output)
@@ -58,7 +62,7 @@ extension PlanBuilder {
             let problemKey = withUnsafeBytes(of: &directOperation, Array.init) + Array("\(convolution.activation)".utf8)
             var winogradOperation = try convolutionDescriptor(position, convolution, algorithm: dnnl_convolution_winograd, source: input, destination: output)
             var kernels: [(kernel: WinogradKernel, key: [UInt8])] = []
-            if batchSize >= Self.winogradMinimumBatch,
+            if square, batchSize >= Self.winogradMinimumBatch,
                let winograd = try offeredImplementations(&winogradOperation, attributes: attributes, engine: engine).first {
                 kernels.append((.oneDNN(winograd), Array("winograd".utf8) + problemKey))
             }
@@ -109,6 +113,6 @@ extension PlanBuilder {
 enum WinogradKernel {
     /// oneDNN's first Winograd offer for the problem with free layouts (made again for the plan's layouts).
     case oneDNN(Primitive)
-    /// WinogradKernels' F(4×4, 3×3) for this problem.
+    /// WinogradKernels' F(4×4, 3×3) or F(m, r) along a line for this problem.
     case blindspot(bs_winograd_problem)
 }

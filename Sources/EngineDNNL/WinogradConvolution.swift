@@ -1,13 +1,22 @@
-// Blindspot's own Winograd convolution (the C kernels of WinogradKernels) as a step of a plan, for the 3×3 stride-1
-// layers oneDNN 2.6 offers no Winograd kernel for: every layer on AVX2 CPUs, and below 4 images on AVX-512 ones.
+// Blindspot's own Winograd convolution (the C kernels of WinogradKernels) as a step of a plan, for the stride-1 layers
+// oneDNN 2.6 offers no Winograd kernel for: 3×3 ones on AVX2 CPUs (below 4 images on AVX-512 ones), 1×r and r×1 ones.
 import CDNNL
 import Engine
 import WinogradKernels
 
-/// One convolution run by WinogradKernels' F(4×4, 3×3): nChw8c activations in and out, weights transformed once.
+/// One convolution run by WinogradKernels' F(4×4, 3×3) or F(m, r) along a line: nChw8c activations in and out, weights
+/// transformed once.
 final class WinogradConvolution {
-    /// The name plans and kernel choices give it, beside oneDNN's names.
-    static let implementation = "blindspot_wino_4x3:avx2"
+    /// The name plans and kernel choices give the kernel of `problem`, beside oneDNN's names: `blindspot_wino_4x3:avx2`
+    /// for 3×3, `blindspot_wino_line_<m>x<r>:avx2` along a line.
+    static func implementation(_ problem: bs_winograd_problem) -> String {
+        let taps = Int(max(problem.kernel_height, problem.kernel_width))
+        guard problem.kernel_height == 1 || problem.kernel_width == 1 else { return "blindspot_wino_4x3:avx2" }
+        let outputs = withUnsafePointer(to: problem) { Int(bs_winograd_points($0)) } - taps + 1
+        return "blindspot_wino_line_\(outputs)x\(taps):avx2"
+    }
+
+    var implementation: String { Self.implementation(problem) }
 
     let problem: bs_winograd_problem
     /// The weights in the kernels' layout, made by `WeightCache.winogradWeights`.
@@ -25,12 +34,11 @@ final class WinogradConvolution {
     }
 
     /// The problem of `convolution` at `batch` images of `input` ([C, H, W]) into `output`, when the kernels run it: a
-    /// CPU with AVX2 and FMA; an ungrouped, undilated 3×3 stride-1 convolution with channels in multiples of 8, padding
-    /// of at most 2 and no activation but ReLU. Else nil.
+    /// CPU with AVX2 and FMA; an ungrouped, undilated stride-1 convolution, 3×3, 1×r or r×1 (3 ≤ r ≤ 7), with channels
+    /// in multiples of 8, padding less than the kernel and no activation but ReLU. Else nil.
     static func problem(_ convolution: Convolution, batch: Int, input: [Int], output: [Int]) -> bs_winograd_problem? {
-        guard bs_winograd_supported() != 0, convolution.weightShape.count == 4, convolution.weightShape[2] == 3,
-              convolution.weightShape[3] == 3, convolution.stride == Size2D(1, 1), convolution.dilation == Size2D(1, 1),
-              convolution.groups == 1, input.count == 3, output.count == 3 else { return nil }
+        guard bs_winograd_supported() != 0, convolution.weightShape.count == 4, convolution.stride == Size2D(1, 1),
+              convolution.dilation == Size2D(1, 1), convolution.groups == 1, input.count == 3, output.count == 3 else { return nil }
         let relu: Int32
         switch convolution.activation {
         case .identity: relu = 0
@@ -40,6 +48,7 @@ final class WinogradConvolution {
         var problem = bs_winograd_problem(
             batch: Int32(batch), in_channels: Int32(input[0]), out_channels: Int32(output[0]),
             in_height: Int32(input[1]), in_width: Int32(input[2]), out_height: Int32(output[1]), out_width: Int32(output[2]),
+            kernel_height: Int32(convolution.weightShape[2]), kernel_width: Int32(convolution.weightShape[3]),
             pad_top: Int32(convolution.padding.top), pad_left: Int32(convolution.padding.left), relu: relu)
         return bs_winograd_check(&problem) == 0 ? problem : nil
     }
@@ -70,7 +79,7 @@ final class WinogradConvolution {
         withUnsafePointer(to: problem) { bs_winograd_scratch_count($0, threads) } * MemoryLayout<Float>.stride
     }
 
-    /// The kernels' layout of plain [out, in, 3, 3] weights.
+    /// The kernels' layout of plain [out, in, kernel height, kernel width] weights.
     static func transformedWeights(_ problem: bs_winograd_problem, plain: UnsafePointer<Float>) -> AlignedBuffer {
         let buffer = AlignedBuffer(byteCount: weightBytes(problem))
         withUnsafePointer(to: problem) { bs_winograd_transform_weights($0, plain, buffer.pointer.assumingMemoryBound(to: Float.self)) }

@@ -1,6 +1,7 @@
 // Winograd F(4×4, 3×3) (Lavin and Gray, 2016, points 0, ±1, ±2, ∞): each 4×4 output tile of each channel comes from a
-// 6×6 input patch in 36 products instead of 144. Per block of tiles, a thread transforms the patches (V = Bᵀ d B),
-// multiplies them by the transformed weights (U = G g Gᵀ) in 36 small matrix products, and transforms back (Aᵀ M A).
+// 6×6 input patch in 36 products instead of 144; and F(m, r) along one axis for 1×r and r×1 kernels. Per block of tiles,
+// a thread transforms the patches (V = Bᵀ d B), multiplies them by the transformed weights (U = G g Gᵀ) in one small
+// matrix product per point, and transforms back (Aᵀ M A).
 #include "WinogradKernels.h"
 #include <immintrin.h>
 #include <string.h>
@@ -12,54 +13,144 @@ int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
 
-enum { ROWS = 6, COLUMNS = 16, MAXIMUM_TILES = 24, SHARED_TILES = 96 };
+enum { ROWS = 6, COLUMNS = 16, MAXIMUM_TILES = 24, SHARED_TILES = 96, MAXIMUM_TAPS = 7, MAXIMUM_POINTS = 10 };
 
 int bs_winograd_supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
+// 1×r and r×1 kernels run along one axis: their taps r, or 0 for 3×3.
+static int line_taps(const bs_winograd_problem *p) {
+    return p->kernel_height == 1 ? p->kernel_width : p->kernel_width == 1 ? p->kernel_height : 0;
+}
+
+// Outputs per tile along the axis, m of F(m, r).
+static int line_outputs(int taps) { return taps <= 5 ? 4 : 2; }
+
+static int points(const bs_winograd_problem *p) {
+    int taps = line_taps(p);
+    return taps ? line_outputs(taps) + taps - 1 : 36;
+}
+
+int bs_winograd_points(const bs_winograd_problem *p) { return points(p); }
+
+static int tile_height(const bs_winograd_problem *p) { return line_taps(p) ? (p->kernel_width == 1 ? line_outputs(p->kernel_height) : 1) : 4; }
+static int tile_width(const bs_winograd_problem *p) { return line_taps(p) ? (p->kernel_height == 1 ? line_outputs(p->kernel_width) : 1) : 4; }
+
 int bs_winograd_check(const bs_winograd_problem *p) {
     if (p->batch < 1 || p->in_channels < 8 || p->out_channels < 8) return 1;
     if (p->in_channels % 8 != 0 || p->out_channels % 8 != 0) return 2;
     if (p->out_height < 1 || p->out_width < 1 || p->in_height < 1 || p->in_width < 1) return 3;
-    if (p->pad_top < 0 || p->pad_top > 2 || p->pad_left < 0 || p->pad_left > 2) return 4;
-    int pad_bottom = p->out_height + 2 - p->in_height - p->pad_top, pad_right = p->out_width + 2 - p->in_width - p->pad_left;
-    if (pad_bottom < 0 || pad_bottom > 2 || pad_right < 0 || pad_right > 2) return 5;
+    int kh = p->kernel_height, kw = p->kernel_width, taps = line_taps(p);
+    if (!(kh == 3 && kw == 3) && !(taps >= 3 && taps <= MAXIMUM_TAPS)) return 6;
+    if (p->pad_top < 0 || p->pad_top >= kh || p->pad_left < 0 || p->pad_left >= kw) return 4;
+    int pad_bottom = p->out_height + kh - 1 - p->in_height - p->pad_top, pad_right = p->out_width + kw - 1 - p->in_width - p->pad_left;
+    if (pad_bottom < 0 || pad_bottom >= kh || pad_right < 0 || pad_right >= kw) return 5;
     return 0;
 }
 
 static int padded_out_channels(const bs_winograd_problem *p) { return (p->out_channels + COLUMNS - 1) / COLUMNS * COLUMNS; }
 
-size_t bs_winograd_weight_count(const bs_winograd_problem *p) { return (size_t)36 * p->in_channels * padded_out_channels(p); }
+size_t bs_winograd_weight_count(const bs_winograd_problem *p) { return (size_t)points(p) * p->in_channels * padded_out_channels(p); }
 
-// Layout: [36][out_channels / 16][in_channels][16], zeros past out_channels. U = G g Gᵀ in double precision.
+// F(m, r) along a line (Toom-Cook; the correlation is the transpose of the polynomial product, as in Lavin and Gray):
+// y = Aᵀ [(G g) ⊙ (Bᵀ d)] with finite points 0, ±1, ±2, ±1/2, ±3 as needed and ∞. Aᵀ[i][j] = p_jⁱ, G[j][k] = p_jᵏ / f_j
+// and Bᵀ = f_j × the transpose of the inverse Vandermonde matrix, f_j = Π_{l≠j} (p_j - p_l) keeping Bᵀ's entries
+// small dyadic numbers; the point ∞ picks the highest coefficients.
+typedef struct {
+    int points, outputs, taps;
+    float bt[MAXIMUM_POINTS][MAXIMUM_POINTS], at[4][MAXIMUM_POINTS];
+    double g[MAXIMUM_POINTS][MAXIMUM_TAPS];
+} line_transforms;
+
+static void make_line_transforms(int taps, line_transforms *t) {
+    static const double finite[] = {0, 1, -1, 2, -2, 0.5, -0.5, 3, -3};
+    int m = line_outputs(taps), n = m + taps - 1;
+    t->points = n;
+    t->outputs = m;
+    t->taps = taps;
+    // Gauss-Jordan on [V | I], V[j][k] = p_jᵏ for the finite points, V[n-1] = the unit row of the highest power.
+    double v[MAXIMUM_POINTS][2 * MAXIMUM_POINTS];
+    for (int j = 0; j < n; j++) {
+        for (int k = 0; k < n; k++) {
+            double power = 1;
+            for (int e = 0; e < k; e++) power *= finite[j];
+            v[j][k] = j < n - 1 ? power : (k == n - 1);
+            v[j][n + k] = j == k;
+        }
+    }
+    for (int column = 0; column < n; column++) {
+        int pivot = column;
+        for (int row = column + 1; row < n; row++)
+            if (__builtin_fabs(v[row][column]) > __builtin_fabs(v[pivot][column])) pivot = row;
+        for (int k = 0; k < 2 * n; k++) {
+            double swap = v[column][k];
+            v[column][k] = v[pivot][k];
+            v[pivot][k] = swap;
+        }
+        double scale = v[column][column];
+        for (int k = 0; k < 2 * n; k++) v[column][k] /= scale;
+        for (int row = 0; row < n; row++) {
+            if (row == column || v[row][column] == 0) continue;
+            double factor = v[row][column];
+            for (int k = 0; k < 2 * n; k++) v[row][k] -= factor * v[column][k];
+        }
+    }
+    for (int j = 0; j < n; j++) {
+        double f = 1;
+        for (int l = 0; l < n - 1; l++)
+            if (j < n - 1 && l != j) f *= finite[j] - finite[l];
+        for (int k = 0; k < n; k++) t->bt[j][k] = (float)(v[k][n + j] * f);
+        for (int k = 0; k < taps; k++) {
+            double power = 1;
+            for (int e = 0; e < k; e++) power *= finite[j];
+            t->g[j][k] = j < n - 1 ? power / f : (k == taps - 1);
+        }
+        for (int i = 0; i < m; i++) {
+            double power = 1;
+            for (int e = 0; e < i; e++) power *= finite[j];
+            t->at[i][j] = (float)(j < n - 1 ? power : (i == m - 1));
+        }
+    }
+}
+
+// Layout: [points][out_channels / 16][in_channels][16], zeros past out_channels. U = G g Gᵀ (or G g along a line) in
+// double precision.
 void bs_winograd_transform_weights(const bs_winograd_problem *p, const float *plain, float *transformed) {
     static const double g[6][3] = {
         {1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
         {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1},
     };
-    int cin = p->in_channels, cout = p->out_channels, panels = padded_out_channels(p) / COLUMNS;
+    int cin = p->in_channels, cout = p->out_channels, panels = padded_out_channels(p) / COLUMNS, taps = line_taps(p);
+    line_transforms line;
+    if (taps) make_line_transforms(taps, &line);
     memset(transformed, 0, bs_winograd_weight_count(p) * sizeof(float));
     for (int o = 0; o < cout; o++) {
         for (int i = 0; i < cin; i++) {
-            const float *w = plain + ((size_t)o * cin + i) * 9;
-            double half[6][3];
-            for (int r = 0; r < 6; r++)
-                for (int c = 0; c < 3; c++) half[r][c] = g[r][0] * w[c] + g[r][1] * w[3 + c] + g[r][2] * w[6 + c];
-            for (int r = 0; r < 6; r++) {
-                for (int c = 0; c < 6; c++) {
-                    double u = half[r][0] * g[c][0] + half[r][1] * g[c][1] + half[r][2] * g[c][2];
-                    size_t xi = (size_t)(r * 6 + c);
-                    transformed[((xi * panels + o / COLUMNS) * cin + i) * COLUMNS + o % COLUMNS] = (float)u;
+            double u[36];
+            if (taps) {
+                const float *w = plain + ((size_t)o * cin + i) * taps;
+                for (int j = 0; j < line.points; j++) {
+                    u[j] = 0;
+                    for (int k = 0; k < taps; k++) u[j] += line.g[j][k] * w[k];
                 }
+            } else {
+                const float *w = plain + ((size_t)o * cin + i) * 9;
+                double half[6][3];
+                for (int r = 0; r < 6; r++)
+                    for (int c = 0; c < 3; c++) half[r][c] = g[r][0] * w[c] + g[r][1] * w[3 + c] + g[r][2] * w[6 + c];
+                for (int r = 0; r < 6; r++)
+                    for (int c = 0; c < 6; c++) u[r * 6 + c] = half[r][0] * g[c][0] + half[r][1] * g[c][1] + half[r][2] * g[c][2];
             }
+            for (int xi = 0; xi < points(p); xi++)
+                transformed[(((size_t)xi * panels + o / COLUMNS) * cin + i) * COLUMNS + o % COLUMNS] = (float)u[xi];
         }
     }
 }
 
-static int tiles_across(const bs_winograd_problem *p) { return (p->out_width + 3) / 4; }
-static int tiles_down(const bs_winograd_problem *p) { return (p->out_height + 3) / 4; }
+static int tiles_across(const bs_winograd_problem *p) { return (p->out_width + tile_width(p) - 1) / tile_width(p); }
+static int tiles_down(const bs_winograd_problem *p) { return (p->out_height + tile_height(p) - 1) / tile_height(p); }
 static long total_tiles(const bs_winograd_problem *p) { return (long)p->batch * tiles_across(p) * tiles_down(p); }
 
 // Few tiles (fewer than a full block per thread, as in one image's 14×14 or 7×7 layers): the threads share one block
@@ -81,7 +172,7 @@ static int block_tiles(const bs_winograd_problem *p, int threads) {
 
 // Floats of one block's transformed inputs (V) and products (M).
 static size_t block_scratch(const bs_winograd_problem *p, int tiles) {
-    return (size_t)36 * tiles * (p->in_channels + padded_out_channels(p));
+    return (size_t)points(p) * tiles * (p->in_channels + padded_out_channels(p));
 }
 
 int bs_winograd_threads(void) { return omp_get_max_threads(); }
@@ -165,6 +256,58 @@ static void transform_output(const bs_winograd_problem *p, const float *m, int t
     }
 }
 
+// V[ξ][row][channel] along a line for the tile at output (y, x): Bᵀ d, `n` points (a constant where inlined).
+__attribute__((target("avx2,fma"), always_inline))
+static inline void transform_input_line_points(const bs_winograd_problem *p, const line_transforms *t, const float *source, int n,
+                                               int y, int x, int cb, float *v, int tiles, const int points) {
+    int top = y - p->pad_top, left = x - p->pad_left, blocks = p->in_channels / 8, across = p->kernel_height == 1;
+    const float *image = source + (((size_t)n * blocks + cb) * p->in_height) * p->in_width * 8;
+    __m256 d[MAXIMUM_POINTS];
+    for (int k = 0; k < points; k++) {
+        int row = across ? top : top + k, column = across ? left + k : left;
+        d[k] = row >= 0 && row < p->in_height && column >= 0 && column < p->in_width
+            ? _mm256_load_ps(image + ((size_t)row * p->in_width + column) * 8) : _mm256_setzero_ps();
+    }
+    size_t stride = (size_t)tiles * p->in_channels;
+    for (int j = 0; j < points; j++) {
+        __m256 sum = _mm256_setzero_ps();
+        for (int k = 0; k < points; k++)
+            if (t->bt[j][k] != 0) sum = _mm256_fmadd_ps(_mm256_set1_ps(t->bt[j][k]), d[k], sum);
+        _mm256_store_ps(v + (size_t)j * stride + cb * 8, sum);
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void transform_input_line(const bs_winograd_problem *p, const line_transforms *t, const float *source, int n, int y,
+                                 int x, int cb, float *v, int tiles) {
+    switch (t->points) {
+    case 6: transform_input_line_points(p, t, source, n, y, x, cb, v, tiles, 6); break;
+    case 8: transform_input_line_points(p, t, source, n, y, x, cb, v, tiles, 8); break;
+    default: transform_input_line_points(p, t, source, n, y, x, cb, v, tiles, t->points); break;
+    }
+}
+
+// Y = Aᵀ M plus bias (and ReLU) along a line, for one tile and output channel block.
+__attribute__((target("avx2,fma")))
+static void transform_output_line(const bs_winograd_problem *p, const line_transforms *t, const float *m, int tiles,
+                                  int columns, const float *bias, float *destination, int n, int y, int x, int ob) {
+    size_t stride = (size_t)tiles * columns;
+    __m256 k[MAXIMUM_POINTS];
+    for (int j = 0; j < t->points; j++) k[j] = _mm256_load_ps(m + (size_t)j * stride + ob * 8);
+    __m256 b = bias ? _mm256_loadu_ps(bias + ob * 8) : _mm256_setzero_ps(), zero = _mm256_setzero_ps();
+    int blocks = p->out_channels / 8, across = p->kernel_height == 1;
+    float *image = destination + (((size_t)n * blocks + ob) * p->out_height) * p->out_width * 8;
+    for (int i = 0; i < t->outputs; i++) {
+        int row = across ? y : y + i, column = across ? x + i : x;
+        if (row >= p->out_height || column >= p->out_width) break;
+        __m256 value = b;
+        for (int j = 0; j < t->points; j++)
+            if (t->at[i][j] != 0) value = _mm256_fmadd_ps(_mm256_set1_ps(t->at[i][j]), k[j], value);
+        if (p->relu) value = _mm256_max_ps(value, zero);
+        _mm256_store_ps(image + ((size_t)row * p->out_width + column) * 8, value);
+    }
+}
+
 // C[rows][16] = A[rows][k] B[k][16] for rows ≤ 6: A's rows `lda` apart, B packed 16 wide, C's rows `ldc` apart.
 // Inlined with a constant `rows`, the unused accumulators go.
 __attribute__((target("avx2,fma"), always_inline))
@@ -207,14 +350,16 @@ typedef struct {
     const float *source, *weights, *bias;
     float *destination, *scratch;
     int tiles;
+    /// Along a line (a 1×r or r×1 kernel), its transforms; else unused.
+    line_transforms line;
 } job;
 
 // The tile's image and its output row and column.
 static void locate(const bs_winograd_problem *p, long tile, int *n, int *y, int *x) {
     int across = tiles_across(p), per_image = across * tiles_down(p), within = (int)(tile % per_image);
     *n = (int)(tile / per_image);
-    *y = within / across * 4;
-    *x = within % across * 4;
+    *y = within / across * tile_height(p);
+    *x = within % across * tile_width(p);
 }
 
 // V for `count` tiles from `first`, laid out for `tiles`: of their (tile, input channel block) pairs, the `part`-th
@@ -225,7 +370,8 @@ static void transform_input_tiles(const job *j, long first, int count, int tiles
     for (long index = part; index < (long)count * blocks; index += parts) {
         int t = (int)(index / blocks), cb = (int)(index % blocks), n, y, x;
         locate(p, first + t, &n, &y, &x);
-        transform_input(p, j->source, n, y, x, cb, v + (size_t)t * p->in_channels, tiles);
+        if (line_taps(p)) transform_input_line(p, &j->line, j->source, n, y, x, cb, v + (size_t)t * p->in_channels, tiles);
+        else transform_input(p, j->source, n, y, x, cb, v + (size_t)t * p->in_channels, tiles);
     }
 }
 
@@ -234,7 +380,7 @@ static void multiply_and_transform_output(const job *j, long first, int count, i
                                           int first_panel, int end_panel) {
     const bs_winograd_problem *p = j->problem;
     int cin = p->in_channels, columns = padded_out_channels(p), panels = columns / COLUMNS;
-    for (int xi = 0; xi < 36; xi++) {
+    for (int xi = 0; xi < points(p); xi++) {
         const float *vx = v + (size_t)xi * tiles * cin;
         float *mx = m + (size_t)xi * tiles * columns;
         for (int panel = first_panel; panel < end_panel; panel++)
@@ -244,8 +390,10 @@ static void multiply_and_transform_output(const job *j, long first, int count, i
     for (int t = 0; t < count; t++) {
         int n, y, x;
         locate(p, first + t, &n, &y, &x);
-        for (int ob = first_panel * (COLUMNS / 8); ob < end_block; ob++)
-            transform_output(p, m + (size_t)t * columns, tiles, columns, j->bias, j->destination, n, y, x, ob);
+        for (int ob = first_panel * (COLUMNS / 8); ob < end_block; ob++) {
+            if (line_taps(p)) transform_output_line(p, &j->line, m + (size_t)t * columns, tiles, columns, j->bias, j->destination, n, y, x, ob);
+            else transform_output(p, m + (size_t)t * columns, tiles, columns, j->bias, j->destination, n, y, x, ob);
+        }
     }
 }
 
@@ -257,7 +405,7 @@ static void run_tiles(void *argument) {
     int thread = omp_get_thread_num(), threads = omp_get_num_threads(), tiles = j->tiles;
     long total = total_tiles(p), blocks = (total + tiles - 1) / tiles;
     float *v = j->scratch + block_scratch(p, tiles) * (size_t)thread;
-    float *m = v + (size_t)36 * tiles * p->in_channels;
+    float *m = v + (size_t)points(p) * tiles * p->in_channels;
     for (long block = thread; block < blocks; block += threads) {
         long first = block * tiles;
         int count = (int)(total - first < tiles ? total - first : tiles);
@@ -273,7 +421,7 @@ static void run_channels(void *argument) {
     const bs_winograd_problem *p = j->problem;
     int thread = omp_get_thread_num(), threads = omp_get_num_threads(), tiles = j->tiles;
     int panels = padded_out_channels(p) / COLUMNS;
-    float *v = j->scratch, *m = v + (size_t)36 * tiles * p->in_channels;
+    float *v = j->scratch, *m = v + (size_t)points(p) * tiles * p->in_channels;
     transform_input_tiles(j, 0, tiles, tiles, v, thread, threads);
     GOMP_barrier();
     multiply_and_transform_output(j, 0, tiles, tiles, v, m, panels * thread / threads, panels * (thread + 1) / threads);
@@ -284,6 +432,7 @@ void bs_winograd_run(const bs_winograd_problem *p, const float *source, const fl
     if (threads < 1) threads = 1;
     // The blocks are sized for `threads` threads. A smaller team takes more blocks each, with the scratch of as many;
     // or, splitting the channels, larger shares of them.
-    job j = {p, source, weights, bias, destination, scratch, block_tiles(p, threads)};
+    job j = {p, source, weights, bias, destination, scratch, block_tiles(p, threads), {0}};
+    if (line_taps(p)) make_line_transforms(line_taps(p), &j.line);
     GOMP_parallel(splits_channels(p, threads) ? run_channels : run_tiles, &j, (unsigned)threads, 0);
 }

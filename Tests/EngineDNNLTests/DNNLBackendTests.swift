@@ -393,7 +393,7 @@ import WinogradKernels
                                                             padding: Padding2D(symmetric: 1, 1)))
         let graph = builder.build(output: second)
         var oneImage = bs_winograd_problem(batch: 1, in_channels: 64, out_channels: 64, in_height: 6, in_width: 6, out_height: 6,
-                                           out_width: 6, pad_top: 1, pad_left: 1, relu: 0)
+                                           out_width: 6, kernel_height: 3, kernel_width: 3, pad_top: 1, pad_left: 1, relu: 0)
         let winogradWeightBytes = bs_winograd_weight_count(&oneImage) * MemoryLayout<Float>.stride
         let scratchBytes = bs_winograd_scratch_count(&oneImage, bs_winograd_threads()) * MemoryLayout<Float>.stride
         let plainBytes = 2 * (64 * 64 * 9 + 64) * MemoryLayout<Float>.stride
@@ -448,20 +448,62 @@ import WinogradKernels
         try expectAgreement(wide.build(output: wideOutput), batchSizes: [1, 3], backend: backend)
     }
 
+    /// Layers of 1×r and r×1 kernels (Inception v3's factorised 7×7 and 3×3) run WinogradKernels' F(m, r) along the line
+    /// and agree with the reference: 1×7 then 7×1 as in Inception's 17×17 blocks, 1×3 and 3×1 side by side into a
+    /// concat (written in place at one image), 1×5 with uneven padding and no bias, at one image and three. Layers it
+    /// does not take stay direct: 12 output channels, stride 2, 9 taps.
+    @Test func winogradLineKernelsAgreeWithTheReference() throws {
+        var random = SplitMix64(seed: 47)
+        var builder = GraphBuilder(name: "WinogradKernels along lines", inputShape: [16, 17, 13])
+        let a = builder.convolution(builder.input, convolution(&random, input: 16, output: 24, kernel: Size2D(1, 7),
+                                                               padding: Padding2D(symmetric: 0, 3), activation: .relu))
+        let b = builder.convolution(a, convolution(&random, input: 24, output: 32, kernel: Size2D(7, 1),
+                                                   padding: Padding2D(symmetric: 3, 0), activation: .relu))
+        let wide = builder.convolution(b, convolution(&random, input: 32, output: 16, kernel: Size2D(1, 3), padding: Padding2D(symmetric: 0, 1),
+                                                      activation: .relu))
+        let tall = builder.convolution(b, convolution(&random, input: 32, output: 24, kernel: Size2D(3, 1), padding: Padding2D(symmetric: 1, 0)))
+        let joined = builder.concat([wide, tall])
+        let uneven = builder.convolution(joined, convolution(&random, input: 40, output: 16, kernel: Size2D(1, 5), padding: Padding2D(top: 0, left: 3, bottom: 0, right: 1),
+                                                             bias: false, activation: .relu))
+        let odd = builder.convolution(uneven, convolution(&random, input: 16, output: 12, kernel: Size2D(1, 7), padding: Padding2D(symmetric: 0, 3)))
+        let strided = builder.convolution(odd, convolution(&random, input: 12, output: 16, kernel: Size2D(1, 3), stride: Size2D(2, 2)))
+        let long = builder.convolution(strided, convolution(&random, input: 16, output: 16, kernel: Size2D(1, 9), padding: Padding2D(symmetric: 0, 4)))
+        let graph = builder.build(output: long)
+        let backend = try DNNLBackend(winogradAllowance: 100, timesWinograd: false)
+        try expectAgreement(graph, batchSizes: [1, 3], backend: backend)
+        let prepared = try backend.prepare(graph)
+        let convolutions = try zip(DNNLBackend.operationKinds(of: prepared, batchSize: 1), DNNLBackend.implementations(of: prepared, batchSize: 1))
+            .filter { $0.0 == "convolution" }.map(\.1)
+        let expected = bs_winograd_supported() != 0
+            ? ["blindspot_wino_line_2x7:avx2", "blindspot_wino_line_2x7:avx2", "blindspot_wino_line_4x3:avx2", "blindspot_wino_line_4x3:avx2",
+               "blindspot_wino_line_4x5:avx2"] : []
+        #expect(Array(convolutions.prefix(expected.count)) == expected, "\(convolutions)")
+        #expect(convolutions.count == 8 && !convolutions.dropFirst(expected.count).contains { $0.contains("wino") }, "\(convolutions)")
+    }
+
     /// WinogradKernels' threads split a layer's tiles or, where there are few, its output channels; either way any team
     /// gives the same bits, every output written (the buffer starts as NaNs), and one thread agrees with a direct
-    /// convolution. Few tiles: one image of 6 (72 output channels, 5 panels of 16 split 5 ways at most) and three of 12;
-    /// many: two images of 80.
-    @Test(arguments: [[1, 40, 72, 9, 7], [3, 24, 40, 13, 11], [2, 16, 24, 37, 29]])
+    /// convolution. F(4×4, 3×3): one image of 6 tiles (72 output channels, 5 panels of 16 split 5 ways at most), three of
+    /// 12, two of 80. Along a line: F(2, 7) on 1×7 over two 17×17 images (306 tiles), on 7×1 with uneven padding over
+    /// one image of 27; F(4, 3) on 1×3 over three 8×8 images, on 3×1 with padding 2 above and none below; F(4, 5) on
+    /// 1×5 with the last tile cut short. Sizes: batch, input and output channels, input height and width, kernel
+    /// height and width, padding top, left, bottom and right.
+    @Test(arguments: [[1, 40, 72, 9, 7, 3, 3, 1, 1, 1, 1], [3, 24, 40, 13, 11, 3, 3, 1, 1, 1, 1], [2, 16, 24, 37, 29, 3, 3, 1, 1, 1, 1],
+                      [2, 24, 40, 17, 17, 1, 7, 0, 3, 0, 3], [1, 16, 24, 5, 9, 7, 1, 4, 0, 2, 0], [3, 40, 72, 8, 8, 1, 3, 0, 1, 0, 1],
+                      [1, 8, 16, 6, 11, 3, 1, 2, 0, 0, 0], [2, 16, 16, 3, 10, 1, 5, 0, 2, 0, 1]])
     func winogradKernelsGiveTheSameBitsOnAnyTeam(_ sizes: [Int]) throws {
         try #require(bs_winograd_supported() != 0, "WinogradKernels need AVX2 and FMA")
         let (batch, inputs, outputs, height, width) = (sizes[0], sizes[1], sizes[2], sizes[3], sizes[4])
+        let (kernelHeight, kernelWidth, top, left) = (sizes[5], sizes[6], sizes[7], sizes[8])
+        let (outputHeight, outputWidth) = (height + top + sizes[9] - kernelHeight + 1, width + left + sizes[10] - kernelWidth + 1)
         var problem = bs_winograd_problem(batch: Int32(batch), in_channels: Int32(inputs), out_channels: Int32(outputs),
-                                          in_height: Int32(height), in_width: Int32(width), out_height: Int32(height),
-                                          out_width: Int32(width), pad_top: 1, pad_left: 1, relu: 1)
+                                          in_height: Int32(height), in_width: Int32(width), out_height: Int32(outputHeight),
+                                          out_width: Int32(outputWidth), kernel_height: Int32(kernelHeight), kernel_width: Int32(kernelWidth),
+                                          pad_top: Int32(top), pad_left: Int32(left), relu: 1)
         try #require(bs_winograd_check(&problem) == 0)
         var random = SplitMix64(seed: 43)
-        let weights = random.tensor([outputs, inputs, 3, 3], scale: 0.2).scalars, bias = random.tensor([outputs], scale: 0.1).scalars
+        let weights = random.tensor([outputs, inputs, kernelHeight, kernelWidth], scale: 0.2).scalars
+        let bias = random.tensor([outputs], scale: 0.1).scalars
         // The kernels load activations, transformed weights and scratch 32 bytes at a time from aligned addresses.
         func aligned(_ count: Int, _ value: Float) -> UnsafeMutableBufferPointer<Float> {
             let start = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
@@ -474,13 +516,13 @@ import WinogradKernels
         _ = source.update(fromContentsOf: random.tensor([source.count]).scalars)
         bs_winograd_transform_weights(&problem, weights, transformed.baseAddress)
         func run(threads: Int32) -> [Float] {
-            let output = aligned(batch * outputs * height * width, .nan), scratch = aligned(bs_winograd_scratch_count(&problem, threads), .nan)
+            let output = aligned(batch * outputs * outputHeight * outputWidth, .nan), scratch = aligned(bs_winograd_scratch_count(&problem, threads), .nan)
             defer { output.deallocate(); scratch.deallocate() }
             bs_winograd_run(&problem, source.baseAddress, transformed.baseAddress, bias, output.baseAddress, scratch.baseAddress, threads)
             return Array(output)
         }
         // nChw8c: channel c of pixel (y, x) of image n.
-        func index(_ n: Int, _ c: Int, _ y: Int, _ x: Int, channels: Int) -> Int {
+        func index(_ n: Int, _ c: Int, _ y: Int, _ x: Int, channels: Int, height: Int, width: Int) -> Int {
             (((n * channels / 8 + c / 8) * height + y) * width + x) * 8 + c % 8
         }
         let one = run(threads: 1)
@@ -488,17 +530,19 @@ import WinogradKernels
         var largestError: Float = 0
         for n in 0..<batch {
             for o in 0..<outputs {
-                for y in 0..<height {
-                    for x in 0..<width {
+                for y in 0..<outputHeight {
+                    for x in 0..<outputWidth {
                         var sum = Double(bias[o])
                         for i in 0..<inputs {
-                            for ky in 0..<3 where (0..<height).contains(y + ky - 1) {
-                                for kx in 0..<3 where (0..<width).contains(x + kx - 1) {
-                                    sum += Double(weights[((o * inputs + i) * 3 + ky) * 3 + kx]) * Double(source[index(n, i, y + ky - 1, x + kx - 1, channels: inputs)])
+                            for ky in 0..<kernelHeight where (0..<height).contains(y + ky - top) {
+                                for kx in 0..<kernelWidth where (0..<width).contains(x + kx - left) {
+                                    sum += Double(weights[((o * inputs + i) * kernelHeight + ky) * kernelWidth + kx])
+                                        * Double(source[index(n, i, y + ky - top, x + kx - left, channels: inputs, height: height, width: width)])
                                 }
                             }
                         }
-                        largestError = max(largestError, abs(one[index(n, o, y, x, channels: outputs)] - Float(max(sum, 0))))
+                        let computed = one[index(n, o, y, x, channels: outputs, height: outputHeight, width: outputWidth)]
+                        largestError = max(largestError, abs(computed - Float(max(sum, 0))))
                     }
                 }
             }

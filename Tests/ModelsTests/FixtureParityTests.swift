@@ -91,6 +91,17 @@ struct Fixture: Decodable {
         // One image at a time runs another plan; it must give the same numbers.
         let single = try prepared.run(Tensor(shape: [1] + Array(batch.shape.dropFirst()), scalars: Array(batch.scalars.prefix(batch.count / fixture.cases.count))))
         #expect(Fixture(cases: [fixture.cases[0]], stateDictKeys: nil).maximumError(single) <= 1e-3)
+        // Untimed, Winograd runs by its rule alone within the allowance, whatever the machine's load: 3×3 layers on
+        // F(4×4, 3×3), the factorised 1×7, 7×1, 1×3 and 3×1 ones on F(m, r) along their line. The bound holds for
+        // their rounding too.
+        let untimed = try DNNLBackend(timesWinograd: false).prepare(graph)
+        let implementations = try DNNLBackend.implementations(of: untimed, batchSize: fixture.cases.count)
+        for kernel in ["blindspot_wino_4x3:avx2", "blindspot_wino_line_2x7:avx2", "blindspot_wino_line_4x3:avx2"] {
+            #expect(implementations.filter { $0 == kernel }.count >= 2, "\(kernel): \(Set(implementations))")
+        }
+        let winogradError = fixture.maximumError(try untimed.run(batch))
+        print("inception_v3, Winograd untimed (\(implementations.filter { $0.contains("wino") }.count) steps): max |logit - PyTorch| = \(winogradError)")
+        #expect(winogradError <= 1e-3)
     }
 
     @Test(.enabled(if: SharedData.has("fixtures/efficientnet_lite0/reference.json")))
