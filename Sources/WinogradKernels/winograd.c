@@ -56,13 +56,19 @@ size_t bs_winograd_weight_count(const bs_winograd_problem *p) { return (size_t)p
 
 // F(m, r) along a line (Toom-Cook; the correlation is the transpose of the polynomial product, as in Lavin and Gray):
 // y = Aᵀ [(G g) ⊙ (Bᵀ d)] with finite points 0, ±1, ±2, ±1/2, ±3 as needed and ∞. Aᵀ[i][j] = p_jⁱ, G[j][k] = p_jᵏ / f_j
-// and Bᵀ = f_j × the transpose of the inverse Vandermonde matrix, f_j = Π_{l≠j} (p_j - p_l) keeping Bᵀ's entries
-// small dyadic numbers; the point ∞ picks the highest coefficients.
+// and Bᵀ = f_j × the transpose of the inverse Vandermonde matrix, f_j = Π_{l≠j} (p_j - p_l) over the finite points
+// (1 for ∞) keeping Bᵀ's entries small dyadic numbers; the point ∞ picks the highest coefficients.
 typedef struct {
     int points, outputs, taps;
     float bt[MAXIMUM_POINTS][MAXIMUM_POINTS], at[4][MAXIMUM_POINTS];
     double g[MAXIMUM_POINTS][MAXIMUM_TAPS];
 } line_transforms;
+
+static double power(double base, int exponent) {
+    double result = 1;
+    for (int e = 0; e < exponent; e++) result *= base;
+    return result;
+}
 
 static void make_line_transforms(int taps, line_transforms *t) {
     static const double finite[] = {0, 1, -1, 2, -2, 0.5, -0.5, 3, -3};
@@ -74,9 +80,7 @@ static void make_line_transforms(int taps, line_transforms *t) {
     double v[MAXIMUM_POINTS][2 * MAXIMUM_POINTS];
     for (int j = 0; j < n; j++) {
         for (int k = 0; k < n; k++) {
-            double power = 1;
-            for (int e = 0; e < k; e++) power *= finite[j];
-            v[j][k] = j < n - 1 ? power : (k == n - 1);
+            v[j][k] = j < n - 1 ? power(finite[j], k) : (k == n - 1);
             v[j][n + k] = j == k;
         }
     }
@@ -102,16 +106,8 @@ static void make_line_transforms(int taps, line_transforms *t) {
         for (int l = 0; l < n - 1; l++)
             if (j < n - 1 && l != j) f *= finite[j] - finite[l];
         for (int k = 0; k < n; k++) t->bt[j][k] = (float)(v[k][n + j] * f);
-        for (int k = 0; k < taps; k++) {
-            double power = 1;
-            for (int e = 0; e < k; e++) power *= finite[j];
-            t->g[j][k] = j < n - 1 ? power / f : (k == taps - 1);
-        }
-        for (int i = 0; i < m; i++) {
-            double power = 1;
-            for (int e = 0; e < i; e++) power *= finite[j];
-            t->at[i][j] = (float)(j < n - 1 ? power : (i == m - 1));
-        }
+        for (int k = 0; k < taps; k++) t->g[j][k] = j < n - 1 ? power(finite[j], k) / f : (k == taps - 1);
+        for (int i = 0; i < m; i++) t->at[i][j] = (float)(j < n - 1 ? power(finite[j], i) : (i == m - 1));
     }
 }
 
@@ -123,6 +119,7 @@ void bs_winograd_transform_weights(const bs_winograd_problem *p, const float *pl
         {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1},
     };
     int cin = p->in_channels, cout = p->out_channels, panels = padded_out_channels(p) / COLUMNS, taps = line_taps(p);
+    int count = points(p);
     line_transforms line;
     if (taps) make_line_transforms(taps, &line);
     memset(transformed, 0, bs_winograd_weight_count(p) * sizeof(float));
@@ -143,7 +140,7 @@ void bs_winograd_transform_weights(const bs_winograd_problem *p, const float *pl
                 for (int r = 0; r < 6; r++)
                     for (int c = 0; c < 6; c++) u[r * 6 + c] = half[r][0] * g[c][0] + half[r][1] * g[c][1] + half[r][2] * g[c][2];
             }
-            for (int xi = 0; xi < points(p); xi++)
+            for (int xi = 0; xi < count; xi++)
                 transformed[(((size_t)xi * panels + o / COLUMNS) * cin + i) * COLUMNS + o % COLUMNS] = (float)u[xi];
         }
     }
