@@ -106,6 +106,9 @@ struct MemoryDescriptor: Equatable {
     /// True for oneDNN's ordinary strided and blocked layouts, false for opaque ones such as Winograd's weights.
     var isBlocked: Bool { raw.format_kind == dnnl_blocked }
 
+    /// True for a layout oneDNN may choose (`any`).
+    var isFree: Bool { raw.format_kind == dnnl_format_kind_any }
+
     var byteCount: Int {
         var copy = raw
         return dnnl_memory_desc_get_size(&copy)

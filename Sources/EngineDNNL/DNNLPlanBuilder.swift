@@ -358,7 +358,10 @@ struct PlanBuilder {
         /// Winograd where it was admitted for this node (reading the producer's layout as it is where oneDNN's Winograd
         /// kernel accepts it). Elsewhere oneDNN's first direct offer (reading the producer's layout as it is where the
         /// same kernel accepts it, else the layout it prefers, reordered once), timed against another kernel that reads
-        /// the producer's layout as it is, if there is one; without it, the first offer, untimed.
+        /// the producer's layout as it is, if there is one; without it, the first offer, untimed. oneDNN's AVX2 kernels
+        /// read channels-last (`acdb`) activations, as a LayerNorm leaves them, only if they write them too: where the
+        /// output's layout is free, the kernel reading them is asked for that output (which leaves a residual sum
+        /// after it unfused: oneDNN 2.6 has no channels-last AVX2 kernel with the sum post-op).
         func fastest(destination: MemoryDescriptor) throws -> Primitive? {
             if winograd {
                 for input in [source.descriptor, try MemoryDescriptor.any(source.descriptor.dimensions)] {
@@ -372,17 +375,25 @@ struct PlanBuilder {
             var reorderedAfter: [ObjectIdentifier: MemoryDescriptor] = [:]
             if direct.memoryDescriptor(dnnl_query_src_md) != source.descriptor {
                 var reading = try describe(dnnl_convolution_direct, source.descriptor, destination)
-                if let other = try makePrimitive(&reading, attributes: attributes, engine: engine), !other.implementation.hasPrefix("ref") {
+                var other = try makePrimitive(&reading, attributes: attributes, engine: engine).flatMap { $0.implementation.hasPrefix("ref") ? nil : $0 }
+                var channelsLast = false
+                if other == nil, destination.isFree, source.descriptor.hasTag(dnnl_acdb) {
+                    var both = try describe(dnnl_convolution_direct, source.descriptor, MemoryDescriptor(dimensions: outputDimensions, tag: dnnl_acdb))
+                    other = try makePrimitive(&both, attributes: attributes, engine: engine).flatMap { $0.implementation.hasPrefix("ref") ? nil : $0 }
+                    channelsLast = other != nil
+                }
+                if let other {
                     if other.implementation == direct.implementation {
                         direct = other
                         candidates = [other]
                     } else {
                         candidates.append(other)
                         // A kernel that writes neither the layout it reads (which continues a chain, as after a
-                        // Winograd layer) nor the first offer's leaves a reorder to the next layer: it pays for it here.
+                        // Winograd layer or a LayerNorm) nor the first offer's leaves a reorder to the next layer: it
+                        // pays for it here.
                         let written = other.memoryDescriptor(dnnl_query_dst_md)
                         let natural = direct.memoryDescriptor(dnnl_query_dst_md)
-                        if written != source.descriptor && written != natural { reorderedAfter[ObjectIdentifier(other)] = natural }
+                        if !channelsLast && written != source.descriptor && written != natural { reorderedAfter[ObjectIdentifier(other)] = natural }
                     }
                 }
             }

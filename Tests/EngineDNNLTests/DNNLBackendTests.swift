@@ -228,6 +228,32 @@ import WinogradKernels
         try expectAgreement(builder.build(output: logits), batchSizes: [1, 3])
     }
 
+    /// A LayerNorm leaves tokens channels-last (`acdb`); the 1×1 convolutions after it read them as they are where the
+    /// kernel takes them. On AVX2, oneDNN's 1×1 kernel takes channels-last input only with channels-last output, so
+    /// the plan asks for both: no reorder between the LayerNorm and the expansion, nor between the expansion and the
+    /// projection. Results agree either way.
+    @Test func pointwiseConvolutionsReadChannelsLastTokens() throws {
+        var random = SplitMix64(seed: 53)
+        let normalization = LayerNormalization(weight: Tensor(shape: [48], scalars: random.tensor([48], scale: 0.5).scalars.map { $0 + 1 }),
+                                               bias: random.tensor([48], scale: 0.2), epsilon: 1e-6)
+        var builder = GraphBuilder(name: "tokens through pointwise convolutions", inputShape: [48, 50, 1])
+        let expanded = builder.convolution(builder.layerNormalization(builder.input, normalization),
+                                           convolution(&random, input: 48, output: 96, kernel: Size2D(1, 1), activation: .gelu))
+        let projected = builder.convolution(expanded, convolution(&random, input: 96, output: 40, kernel: Size2D(1, 1)))
+        let graph = builder.build(output: projected)
+        try expectAgreement(graph, batchSizes: [1, 3])
+        let prepared = try DNNLBackend().prepare(graph)
+        for batch in [1, 3] {
+            let kinds = try DNNLBackend.operationKinds(of: prepared, batchSize: batch)
+            let layouts = try DNNLBackend.destinationLayouts(of: prepared, batchSize: batch)
+            let normalized = try #require(kinds.firstIndex(of: "layer_normalization"), "\(kinds)")
+            if DNNLBackend.channelBlock == 8 {
+                #expect(Array(kinds[normalized...].prefix(3)) == ["layer_normalization", "convolution", "convolution"], "batch \(batch): \(kinds)")
+                #expect(layouts[normalized + 1] == "acdb" && layouts[normalized + 2] == "acdb", "batch \(batch): \(layouts)")
+            }
+        }
+    }
+
     static let activations: [Activation] = [
         .relu, .relu6, .clip(lower: -0.5, upper: 0.25), .clip(lower: -.infinity, upper: 0.5), .leakyRelu(slope: 0.1), .sigmoid,
         .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish, .gelu, .geluTanh, .tanh,
