@@ -22,12 +22,11 @@ extension PlanBuilder {
     ///    (about 4× the plain ones for either F(4×4, 3×3); 2× for F(4, 3) along a line, 8/7 for F(2, 7)), unless an
     ///    earlier plan made them: the plain weights (or the blocked copy an earlier plan made) stay beside them for
     ///    other batch sizes — oneDNN cannot reorder out of its Winograd layouts — in place of the copy a direct kernel
-    ///    would hold. Plus the growth of the largest Winograd
-    ///    scratchpad of the plan (tens of MB at batch 8 for oneDNN's; 105 MB for Inception v3's 80→192 71×71 layer;
-    ///    WinogradKernels' a block of tiles per thread, about 1 MB). Scratchpads are arena buffers alive for their step
-    ///    only and often fit among activations dead by then, but not always (that layer's raised the peak of a batch-8
-    ///    process by 96 MB), and how much fits is known only once the plan is built: the largest is charged whole, the
-    ///    others overlap it in time.
+    ///    would hold. Plus the growth of the largest Winograd scratchpad of the plan (tens of MB at batch 8 for
+    ///    oneDNN's; 105 MB for Inception v3's 80→192 71×71 layer; WinogradKernels' a block of tiles per thread, about
+    ///    1 MB). Scratchpads are arena buffers alive for their step only and often fit among activations dead by then,
+    ///    but not always (that layer's raised the peak of a batch-8 process by 96 MB), and how much fits is known only
+    ///    once the plan is built: the largest is charged whole, the others overlap it in time.
     /// 3. Order: most output pixels first. Winograd saves a fixed share of a convolution's multiply-adds, which are its
     ///    weights times its output pixels and images, while its cost grows with its weights: the time saved per extra
     ///    byte grows with the output pixels (ResNet-50's 56×56 layers first, its 512-channel 7×7 layers last). Ties keep
