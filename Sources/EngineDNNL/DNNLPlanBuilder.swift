@@ -374,12 +374,15 @@ struct PlanBuilder {
             var candidates = [direct]
             var reorderedAfter: [ObjectIdentifier: MemoryDescriptor] = [:]
             if direct.memoryDescriptor(dnnl_query_src_md) != source.descriptor {
-                var reading = try describe(dnnl_convolution_direct, source.descriptor, destination)
-                var other = try makePrimitive(&reading, attributes: attributes, engine: engine).flatMap { $0.implementation.hasPrefix("ref") ? nil : $0 }
+                // oneDNN's kernel reading the producer's layout as it is into `output`, other than a reference one.
+                func reading(into output: MemoryDescriptor) throws -> Primitive? {
+                    var operation = try describe(dnnl_convolution_direct, source.descriptor, output)
+                    return try makePrimitive(&operation, attributes: attributes, engine: engine).flatMap { $0.implementation.hasPrefix("ref") ? nil : $0 }
+                }
+                var other = try reading(into: destination)
                 var channelsLast = false
                 if other == nil, destination.isFree, source.descriptor.hasTag(dnnl_acdb) {
-                    var both = try describe(dnnl_convolution_direct, source.descriptor, MemoryDescriptor(dimensions: outputDimensions, tag: dnnl_acdb))
-                    other = try makePrimitive(&both, attributes: attributes, engine: engine).flatMap { $0.implementation.hasPrefix("ref") ? nil : $0 }
+                    other = try reading(into: MemoryDescriptor(dimensions: outputDimensions, tag: dnnl_acdb))
                     channelsLast = other != nil
                 }
                 if let other {

@@ -51,9 +51,11 @@ extension PlanBuilder {
         for (position, node) in graph.nodes.enumerated() {
             guard case .convolution(let convolution) = node.operation, convolution.stride == Size2D(1, 1),
                   convolution.dilation == Size2D(1, 1), convolution.groups == 1, fusedSums[position] == nil else { continue }
-            let (height, width) = (convolution.weightShape[2], convolution.weightShape[3])
-            let square = height == 3 && width == 3
-            guard square || (min(height, width) == 1 && (3...7).contains(max(height, width))) else { continue }
+            // oneDNN's Winograd takes 3×3 only; which kernels WinogradKernels takes, its own check says.
+            let square = convolution.weightShape[2] == 3 && convolution.weightShape[3] == 3
+            let blindspot = WinogradConvolution.problem(convolution, batch: batchSize, input: graph.nodes[node.inputs[0].index].shape,
+                                                        output: node.shape)
+            guard square || blindspot != nil else { continue }
             let attributes = try Attributes(activation: convolution.activation)
             let (input, output) = (try MemoryDescriptor.any(dimensions(of: node.inputs[0].index)), try MemoryDescriptor.any(dimensions(of: position)))
             var directOperation = try convolutionDescriptor(position, convolution, algorithm: dnnl_convolution_direct, source: input, destination: output)
@@ -65,8 +67,7 @@ extension PlanBuilder {
                let winograd = try offeredImplementations(&winogradOperation, attributes: attributes, engine: engine).first {
                 kernels.append((.oneDNN(winograd), Array("winograd".utf8) + problemKey))
             }
-            if let problem = WinogradConvolution.problem(convolution, batch: batchSize, input: graph.nodes[node.inputs[0].index].shape,
-                                                         output: node.shape) {
+            if let problem = blindspot {
                 kernels.append((.blindspot(problem), Array("blindspot winograd".utf8) + problemKey))
             }
             if !kernels.isEmpty {

@@ -13,7 +13,7 @@ int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
 
-enum { ROWS = 6, COLUMNS = 16, MAXIMUM_TILES = 24, SHARED_TILES = 96, MAXIMUM_TAPS = 7, MAXIMUM_POINTS = 10 };
+enum { ROWS = 6, COLUMNS = 16, MAXIMUM_TILES = 24, SHARED_TILES = 96, MAXIMUM_TAPS = 7, MAXIMUM_POINTS = 8 };
 
 int bs_winograd_supported(void) {
     __builtin_cpu_init();
@@ -55,11 +55,12 @@ static int padded_out_channels(const bs_winograd_problem *p) { return (p->out_ch
 size_t bs_winograd_weight_count(const bs_winograd_problem *p) { return (size_t)points(p) * p->in_channels * padded_out_channels(p); }
 
 // F(m, r) along a line (Toom-Cook; the correlation is the transpose of the polynomial product, as in Lavin and Gray):
-// y = Aᵀ [(G g) ⊙ (Bᵀ d)] with finite points 0, ±1, ±2, ±1/2, ±3 as needed and ∞. Aᵀ[i][j] = p_jⁱ, G[j][k] = p_jᵏ / f_j
-// and Bᵀ = f_j × the transpose of the inverse Vandermonde matrix, f_j = Π_{l≠j} (p_j - p_l) over the finite points
-// (1 for ∞) keeping Bᵀ's entries small dyadic numbers; the point ∞ picks the highest coefficients.
+// y = Aᵀ [(G g) ⊙ (Bᵀ d)] with finite points 0, ±1, ±2, ±1/2 as needed and ∞, at most 8 points (F(4, 5), F(2, 7)).
+// Aᵀ[i][j] = p_jⁱ, G[j][k] = p_jᵏ / f_j and Bᵀ = f_j × the transpose of the inverse Vandermonde matrix,
+// f_j = Π_{l≠j} (p_j - p_l) over the finite points (1 for ∞) keeping Bᵀ's entries small dyadic numbers; the point ∞
+// picks the highest coefficients.
 typedef struct {
-    int points, outputs, taps;
+    int points, outputs;
     float bt[MAXIMUM_POINTS][MAXIMUM_POINTS], at[4][MAXIMUM_POINTS];
     double g[MAXIMUM_POINTS][MAXIMUM_TAPS];
 } line_transforms;
@@ -71,11 +72,10 @@ static double power(double base, int exponent) {
 }
 
 static void make_line_transforms(int taps, line_transforms *t) {
-    static const double finite[] = {0, 1, -1, 2, -2, 0.5, -0.5, 3, -3};
+    static const double finite[MAXIMUM_POINTS - 1] = {0, 1, -1, 2, -2, 0.5, -0.5};
     int m = line_outputs(taps), n = m + taps - 1;
     t->points = n;
     t->outputs = m;
-    t->taps = taps;
     // Gauss-Jordan on [V | I], V[j][k] = p_jᵏ for the finite points, V[n-1] = the unit row of the highest power.
     double v[MAXIMUM_POINTS][2 * MAXIMUM_POINTS];
     for (int j = 0; j < n; j++) {
